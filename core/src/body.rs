@@ -1,0 +1,424 @@
+//! The raw body: PayPal's bytes, kept exactly, with the span of every key and value.
+//!
+//! Tokenizing never changes, trims or re-encodes a byte. It only records where each pair's key
+//! and value lie, so the postback can be the original bytes and decoding can happen later (or not
+//! at all: a body whose values cannot be decoded can still be verified).
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use crate::error::Error;
+
+/// The prefix PayPal expects in front of the original body when it is posted back for verification.
+pub const POSTBACK_PREFIX: &[u8] = b"cmd=_notify-validate&";
+
+/// Size limits, checked before any other work so that a hostile body costs little.
+///
+/// The defaults are generous for real messages (a cart item has a name, number, quantity, gross,
+/// shipping, handling, tax and one or more option pairs: 9 or more variables of some 25 bytes) and
+/// small enough that an attacker cannot make a listener hold megabytes per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest body accepted, in bytes. Default: 256 KiB (a 500-item cart is about 110 KiB).
+    pub max_body_bytes: usize,
+    /// Most `key=value` pairs accepted. Default: 8,192 (500 items with two options each are 5,500).
+    pub max_fields: usize,
+    /// Longest raw key accepted, in bytes (escapes counted as written). Default: 128; PayPal's
+    /// longest names (`fraud_management_pending_filters_10`, `transaction%5B10%5D.id_for_sender_txn`)
+    /// are under 50.
+    pub max_key_bytes: usize,
+}
+
+impl Limits {
+    /// The default limits, as a constant.
+    pub const DEFAULT: Limits = Limits {
+        max_body_bytes: 256 * 1024,
+        max_fields: 8192,
+        max_key_bytes: 128,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Where one pair lies in the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PairSpan {
+    /// The key's bytes (everything before the first `=`, or the whole pair when there is none).
+    key: Range<usize>,
+    /// The value's bytes (everything after the first `=`), `None` when the pair has no `=`.
+    value: Option<Range<usize>>,
+}
+
+/// One `key=value` pair as it appears on the wire: raw bytes, not decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawPair<'b> {
+    /// 0-based position among the body's pairs.
+    pub index: usize,
+    /// The key's raw bytes (escapes not decoded).
+    pub key: &'b [u8],
+    /// The value's raw bytes, `None` when the pair has no `=`.
+    pub value: Option<&'b [u8]>,
+}
+
+/// An IPN body: the exact bytes PayPal sent, and the span of every pair in order.
+///
+/// It borrows the caller's buffer ([`Body::parse`]) or owns it ([`Body::parse_owned`]); either way
+/// [`as_bytes`](Body::as_bytes) returns the bytes unchanged.
+///
+/// Empty segments (`&&`) hold no variable and are skipped; trailing CR and LF bytes after the last
+/// pair (a file or proxy artefact, never part of a value, since PayPal escapes CR/LF as `%0D%0A`)
+/// are kept as the [`trailer`](Body::trailer). Both stay in the postback.
+///
+/// ```
+/// let body = ipnkit::Body::parse(b"payment_status=Completed&mc_gross=19.95")?;
+/// assert_eq!(body.len(), 2);
+/// assert_eq!(body.postback(), b"cmd=_notify-validate&payment_status=Completed&mc_gross=19.95");
+/// # Ok::<(), ipnkit::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body<'a> {
+    raw: Cow<'a, [u8]>,
+    pairs: Vec<PairSpan>,
+    /// Start of the trailing CR/LF run (== raw.len() when there is none).
+    content_end: usize,
+    limits: Limits,
+}
+
+impl<'a> Body<'a> {
+    /// Tokenizes a borrowed body with the [default limits](Limits::DEFAULT).
+    pub fn parse(raw: &'a [u8]) -> Result<Self, Error> {
+        Self::parse_with(raw, Limits::DEFAULT)
+    }
+
+    /// Tokenizes a borrowed body with the given limits.
+    pub fn parse_with(raw: &'a [u8], limits: Limits) -> Result<Self, Error> {
+        Self::from_cow(Cow::Borrowed(raw), limits)
+    }
+
+    fn from_cow(raw: Cow<'a, [u8]>, limits: Limits) -> Result<Self, Error> {
+        if raw.len() > limits.max_body_bytes {
+            return Err(Error::BodyTooLarge {
+                actual: raw.len(),
+                limit: limits.max_body_bytes,
+            });
+        }
+        let content_end = raw
+            .iter()
+            .rposition(|&b| b != b'\r' && b != b'\n')
+            .map_or(0, |i| i + 1);
+        let pairs = tokenize(raw.get(..content_end).unwrap_or_default(), &limits)?;
+        if pairs.is_empty() {
+            return Err(Error::EmptyBody);
+        }
+        Ok(Body {
+            raw,
+            pairs,
+            content_end,
+            limits,
+        })
+    }
+
+    /// The exact bytes received.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// Number of pairs (variables) in the body.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Always `false`: a body without pairs is [`Error::EmptyBody`]. Present for API symmetry.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// The limits this body was checked against.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Trailing CR/LF bytes after the last pair (usually empty).
+    pub fn trailer(&self) -> &[u8] {
+        self.raw.get(self.content_end..).unwrap_or_default()
+    }
+
+    /// The pairs as they appear on the wire, in order.
+    pub fn pairs(&self) -> impl ExactSizeIterator<Item = RawPair<'_>> + '_ {
+        self.pairs.iter().enumerate().map(|(index, span)| RawPair {
+            index,
+            key: self.slice(&span.key),
+            value: span.value.as_ref().map(|v| self.slice(v)),
+        })
+    }
+
+    /// The pair at `index`, if there is one.
+    pub fn pair(&self, index: usize) -> Option<RawPair<'_>> {
+        self.pairs.get(index).map(|span| RawPair {
+            index,
+            key: self.slice(&span.key),
+            value: span.value.as_ref().map(|v| self.slice(v)),
+        })
+    }
+
+    fn slice(&self, r: &Range<usize>) -> &[u8] {
+        self.raw.get(r.clone()).unwrap_or_default()
+    }
+
+    /// The verification postback: [`POSTBACK_PREFIX`] followed by the body, byte for byte.
+    pub fn postback(&self) -> Vec<u8> {
+        postback(&self.raw)
+    }
+
+    /// Appends the verification postback to `out` (for callers that reuse a buffer).
+    pub fn write_postback(&self, out: &mut Vec<u8>) {
+        out.reserve(POSTBACK_PREFIX.len() + self.raw.len());
+        out.extend_from_slice(POSTBACK_PREFIX);
+        out.extend_from_slice(&self.raw);
+    }
+
+    /// Length of the postback in bytes (for a `Content-Length` header).
+    pub fn postback_len(&self) -> usize {
+        POSTBACK_PREFIX.len() + self.raw.len()
+    }
+
+    /// Converts into a body that owns its bytes.
+    pub fn into_owned(self) -> Body<'static> {
+        Body {
+            raw: Cow::Owned(self.raw.into_owned()),
+            pairs: self.pairs,
+            content_end: self.content_end,
+            limits: self.limits,
+        }
+    }
+}
+
+impl Body<'static> {
+    /// Tokenizes an owned body with the [default limits](Limits::DEFAULT).
+    pub fn parse_owned(raw: Vec<u8>) -> Result<Self, Error> {
+        Self::parse_owned_with(raw, Limits::DEFAULT)
+    }
+
+    /// Tokenizes an owned body with the given limits.
+    pub fn parse_owned_with(raw: Vec<u8>, limits: Limits) -> Result<Self, Error> {
+        Self::from_cow(Cow::Owned(raw), limits)
+    }
+}
+
+/// The verification postback for any bytes: [`POSTBACK_PREFIX`] followed by `raw`, unchanged.
+///
+/// [`Body::postback`] is the same, after the body has passed its limits; prefer it for bytes that
+/// came from the network.
+pub fn postback(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(POSTBACK_PREFIX.len() + raw.len());
+    out.extend_from_slice(POSTBACK_PREFIX);
+    out.extend_from_slice(raw);
+    out
+}
+
+/// Splits `content` at `&`, and each pair at its first `=`, checking the field and key limits as
+/// it goes so that it stops early on a hostile body.
+fn tokenize(content: &[u8], limits: &Limits) -> Result<Vec<PairSpan>, Error> {
+    // A typical message has 30-60 pairs; counting `&` first would read the body twice.
+    let mut pairs = Vec::with_capacity(64.min(limits.max_fields));
+    let mut start = 0;
+    let mut eq: Option<usize> = None;
+    let mut push = |start: usize, end: usize, eq: Option<usize>| -> Result<(), Error> {
+        if start == end {
+            return Ok(()); // empty segment: no variable
+        }
+        let index = pairs.len();
+        if index >= limits.max_fields {
+            return Err(Error::TooManyFields {
+                limit: limits.max_fields,
+            });
+        }
+        let key_end = eq.unwrap_or(end);
+        if key_end - start > limits.max_key_bytes {
+            return Err(Error::KeyTooLong {
+                index,
+                actual: key_end - start,
+                limit: limits.max_key_bytes,
+            });
+        }
+        pairs.push(PairSpan {
+            key: start..key_end,
+            value: eq.map(|e| e + 1..end),
+        });
+        Ok(())
+    };
+    for pos in memchr::memchr2_iter(b'&', b'=', content) {
+        if content.get(pos) == Some(&b'&') {
+            push(start, pos, eq)?;
+            start = pos + 1;
+            eq = None;
+        } else if eq.is_none() {
+            eq = Some(pos);
+        }
+    }
+    push(start, content.len(), eq)?;
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_pairs(body: &Body<'_>) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        body.pairs()
+            .map(|p| (p.key.to_vec(), p.value.map(<[u8]>::to_vec)))
+            .collect()
+    }
+
+    #[test]
+    fn splits_pairs_at_the_first_equals_sign() -> Result<(), Error> {
+        let body = Body::parse(b"a=1&custom=x=y&b=")?;
+        assert_eq!(
+            raw_pairs(&body),
+            vec![
+                (b"a".to_vec(), Some(b"1".to_vec())),
+                (b"custom".to_vec(), Some(b"x=y".to_vec())),
+                (b"b".to_vec(), Some(Vec::new())),
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn keeps_pairs_without_equals_and_skips_empty_segments() -> Result<(), Error> {
+        let body = Body::parse(b"&&a&=v&&")?;
+        assert_eq!(
+            raw_pairs(&body),
+            vec![
+                (b"a".to_vec(), None),
+                (Vec::new(), Some(b"v".to_vec())),
+            ]
+        );
+        assert_eq!(body.pair(1).map(|p| p.index), Some(1));
+        assert_eq!(body.pair(2), None);
+        Ok(())
+    }
+
+    #[test]
+    fn trailing_newlines_are_a_trailer_not_part_of_the_last_value() -> Result<(), Error> {
+        let raw = b"ipn_track_id=924c4eb589c62\n\n";
+        let body = Body::parse(raw)?;
+        assert_eq!(body.trailer(), b"\n\n");
+        assert_eq!(body.pair(0).and_then(|p| p.value), Some(&b"924c4eb589c62"[..]));
+        assert_eq!(body.as_bytes(), raw);
+        assert!(body.postback().ends_with(b"924c4eb589c62\n\n"));
+        Ok(())
+    }
+
+    #[test]
+    fn empty_bodies_are_refused() {
+        for raw in [&b""[..], b"&", b"&&&", b"\r\n", b"\n"] {
+            assert_eq!(Body::parse(raw), Err(Error::EmptyBody), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn body_size_is_checked_first() {
+        let limits = Limits {
+            max_body_bytes: 8,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(
+            Body::parse_with(b"a=123456789", limits),
+            Err(Error::BodyTooLarge {
+                actual: 11,
+                limit: 8
+            })
+        );
+        assert!(Body::parse_with(b"a=123456", limits).is_ok());
+    }
+
+    #[test]
+    fn field_count_is_limited() {
+        let limits = Limits {
+            max_fields: 2,
+            ..Limits::DEFAULT
+        };
+        assert!(Body::parse_with(b"a=1&b=2", limits).is_ok());
+        assert!(Body::parse_with(b"a=1&&b=2&", limits).is_ok());
+        assert_eq!(
+            Body::parse_with(b"a=1&b=2&c=3", limits),
+            Err(Error::TooManyFields { limit: 2 })
+        );
+    }
+
+    #[test]
+    fn key_length_is_limited_including_keys_without_values() {
+        let limits = Limits {
+            max_key_bytes: 3,
+            ..Limits::DEFAULT
+        };
+        assert!(Body::parse_with(b"abc=long value", limits).is_ok());
+        assert_eq!(
+            Body::parse_with(b"abc=1&abcd=2", limits),
+            Err(Error::KeyTooLong {
+                index: 1,
+                actual: 4,
+                limit: 3
+            })
+        );
+        assert_eq!(
+            Body::parse_with(b"abcd", limits).map(|b| b.len()),
+            Err(Error::KeyTooLong {
+                index: 0,
+                actual: 4,
+                limit: 3
+            })
+        );
+    }
+
+    #[test]
+    fn default_limits_take_a_500_item_cart() -> Result<(), Error> {
+        let mut raw = String::from("txn_type=cart&num_cart_items=500&charset=windows-1252");
+        for i in 1..=500 {
+            raw.push_str(&format!(
+                "&item_name{i}=Deluxe+widget+number+{i}&item_number{i}=SKU-{i:06}&quantity{i}=1\
+                 &mc_gross_{i}=19.95&mc_shipping{i}=0.00&mc_handling{i}=0.00&tax{i}=0.00\
+                 &option_name1_{i}=Colour&option_selection1_{i}=Midnight+blue"
+            ));
+        }
+        for i in 1..=500 {
+            raw.push_str(&format!("&option_name2_{i}=Size&option_selection2_{i}=XL"));
+        }
+        assert!(raw.len() < Limits::DEFAULT.max_body_bytes / 2, "{}", raw.len());
+        let body = Body::parse(raw.as_bytes())?;
+        assert_eq!(body.len(), 3 + 500 * 11);
+        Ok(())
+    }
+
+    #[test]
+    fn postback_is_prefix_plus_exact_bytes() -> Result<(), Error> {
+        let raw = b"a=%e9+%20&b[0].c=\xff\r\n&&x";
+        let body = Body::parse(raw)?;
+        let mut expected = b"cmd=_notify-validate&".to_vec();
+        expected.extend_from_slice(raw);
+        assert_eq!(body.postback(), expected);
+        assert_eq!(body.postback_len(), expected.len());
+        let mut buf = b"reused".to_vec();
+        body.write_postback(&mut buf);
+        assert_eq!(buf.get(6..), Some(&expected[..]));
+        assert_eq!(postback(raw), expected);
+        Ok(())
+    }
+
+    #[test]
+    fn owned_and_borrowed_bodies_agree() -> Result<(), Error> {
+        let raw = b"a=1&b=2\n".to_vec();
+        let borrowed = Body::parse(&raw)?;
+        let owned = Body::parse_owned(raw.clone())?;
+        assert_eq!(borrowed.clone().into_owned(), owned);
+        assert_eq!(owned.as_bytes(), &raw[..]);
+        assert_eq!(owned.limits(), Limits::default());
+        assert!(!owned.is_empty());
+        Ok(())
+    }
+}

@@ -1,0 +1,197 @@
+//! The message's charset: PayPal's names and aliases, mapped onto encoding_rs.
+//!
+//! The `charset` variable names the encoding of every key and value in the message. Without one,
+//! PayPal's default, windows-1252, applies. Names are matched case-insensitively with the WHATWG
+//! label table of encoding_rs (which knows `Shift_JIS`, `KOI8_R`, `windows-949`, `x-mac-cyrillic`…),
+//! then with `_` read as `-` (`ISO_8859_1`). Charsets PayPal lists that encoding_rs cannot decode
+//! strictly are refused by name with [`Error::UnsupportedCharset`]; anything else is
+//! [`Error::UnknownCharset`]. Nothing falls back silently.
+
+use std::fmt;
+
+use encoding_rs::Encoding;
+
+use crate::error::Error;
+
+/// A charset the message can be decoded with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Charset(&'static Encoding);
+
+impl Charset {
+    /// PayPal's default when the message has no `charset` variable.
+    pub const DEFAULT: Charset = Charset(encoding_rs::WINDOWS_1252);
+    /// UTF-8.
+    pub const UTF_8: Charset = Charset(encoding_rs::UTF_8);
+
+    /// Looks a charset up by the name PayPal sends (case-insensitive, surrounding whitespace
+    /// ignored).
+    ///
+    /// ```
+    /// use ipnkit::Charset;
+    /// assert_eq!(Charset::from_label(b"Shift_JIS")?.name(), "Shift_JIS");
+    /// assert_eq!(Charset::from_label(b"KOI8_R")?.name(), "KOI8-R");
+    /// assert_eq!(Charset::from_label(b"UTF-7").unwrap_err().code(), "unsupported_charset");
+    /// # Ok::<(), ipnkit::Error>(())
+    /// ```
+    pub fn from_label(label: &[u8]) -> Result<Charset, Error> {
+        let trimmed = label.trim_ascii();
+        if let Some(name) = unsupported(trimmed) {
+            return Err(Error::UnsupportedCharset { charset: name });
+        }
+        let encoding = Encoding::for_label_no_replacement(trimmed).or_else(|| {
+            let dashed: Vec<u8> = trimmed
+                .iter()
+                .map(|&b| if b == b'_' { b'-' } else { b })
+                .collect();
+            Encoding::for_label_no_replacement(&dashed)
+        });
+        match encoding {
+            Some(e) => Ok(Charset(e)),
+            // `for_label_no_replacement` answers None both for unknown labels and for the ones
+            // WHATWG maps to the replacement encoding (ISO-2022-CN, ISO-2022-KR, HZ-GB-2312);
+            // the latter are in the unsupported table above, so what is left is unknown.
+            None => Err(Error::UnknownCharset),
+        }
+    }
+
+    /// The canonical name (encoding_rs's, e.g. `windows-1252`, `UTF-8`, `Shift_JIS`).
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The underlying encoding_rs encoding.
+    pub fn encoding(self) -> &'static Encoding {
+        self.0
+    }
+}
+
+impl Default for Charset {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl fmt::Debug for Charset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Charset({})", self.name())
+    }
+}
+
+impl fmt::Display for Charset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// PayPal's charsets that cannot be decoded here, as (label, name reported).
+///
+/// UTF-16 is refused too although encoding_rs has a decoder: a form body is a byte stream of
+/// ASCII keys and `%XX` escapes, and browsers submit UTF-16 pages as UTF-8 (WHATWG URL standard);
+/// guessing how a UTF-16 value was escaped would be a silent fallback.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("utf-7", "UTF-7"),
+    ("utf-16", "UTF-16"),
+    ("utf-16be", "UTF-16BE"),
+    ("utf-16le", "UTF-16LE"),
+    ("utf16_platformendian", "UTF-16"),
+    ("utf16_oppositeendian", "UTF-16"),
+    ("utf-32", "UTF-32"),
+    ("utf-32be", "UTF-32BE"),
+    ("utf-32le", "UTF-32LE"),
+    ("utf32_platformendian", "UTF-32"),
+    ("utf32_oppositeendian", "UTF-32"),
+    ("ebcdic-cp-us", "ebcdic-cp-us"),
+    ("ibm-1047", "ibm-1047"),
+    ("ibm-862", "ibm-862"),
+    ("euc-tw", "EUC-TW"),
+    ("iso-2022-cn", "ISO-2022-CN"),
+    ("iso-2022-kr", "ISO-2022-KR"),
+    ("hz-gb-2312", "HZ-GB-2312"),
+    ("x-mac-greek", "x-mac-greek"),
+    ("x-mac-turkish", "x-mac-turkish"),
+    ("x-mac-centraleurroman", "x-mac-centraleurroman"),
+];
+
+fn unsupported(label: &[u8]) -> Option<&'static str> {
+    UNSUPPORTED
+        .iter()
+        .find(|(l, _)| l.as_bytes().eq_ignore_ascii_case(label))
+        .map(|&(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(label: &str) -> Result<&'static str, Error> {
+        Charset::from_label(label.as_bytes()).map(Charset::name)
+    }
+
+    #[test]
+    fn paypal_names_map_case_insensitively() {
+        let cases = [
+            ("windows-1252", "windows-1252"),
+            ("WINDOWS-1252", "windows-1252"),
+            ("UTF-8", "UTF-8"),
+            ("utf-8", "UTF-8"),
+            ("Shift_JIS", "Shift_JIS"),
+            ("shift_jis", "Shift_JIS"),
+            ("Big5", "Big5"),
+            ("KOI8_R", "KOI8-R"),
+            ("KOI8-R", "KOI8-R"),
+            ("ISO-8859-1", "windows-1252"),
+            ("ISO_8859_1", "windows-1252"),
+            ("US-ASCII", "windows-1252"),
+            ("ISO-8859-2", "ISO-8859-2"),
+            ("ISO-8859-15", "ISO-8859-15"),
+            ("EUC-JP", "EUC-JP"),
+            ("EUC-KR", "EUC-KR"),
+            ("windows-949", "EUC-KR"),
+            ("gb2312", "GBK"),
+            ("GBK", "GBK"),
+            ("ISO-2022-JP", "ISO-2022-JP"),
+            ("windows-1250", "windows-1250"),
+            ("windows-1251", "windows-1251"),
+            ("windows-874", "windows-874"),
+            ("x-mac-cyrillic", "x-mac-cyrillic"),
+            (" utf-8 ", "UTF-8"),
+        ];
+        for (label, expected) in cases {
+            assert_eq!(name(label), Ok(expected), "{label}");
+        }
+    }
+
+    #[test]
+    fn charsets_encoding_rs_lacks_are_unsupported_by_name() {
+        for (label, expected) in [
+            ("UTF-7", "UTF-7"),
+            ("UTF-16", "UTF-16"),
+            ("UTF16_PlatformEndian", "UTF-16"),
+            ("utf-32le", "UTF-32LE"),
+            ("ebcdic-cp-us", "ebcdic-cp-us"),
+            ("ISO-2022-CN", "ISO-2022-CN"),
+            ("HZ-GB-2312", "HZ-GB-2312"),
+            ("x-mac-greek", "x-mac-greek"),
+        ] {
+            assert_eq!(
+                name(label),
+                Err(Error::UnsupportedCharset { charset: expected }),
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_labels_are_refused_not_guessed() {
+        for label in ["", "latin-9000", "utf8mb4", "\u{e9}", "replacement"] {
+            assert_eq!(name(label), Err(Error::UnknownCharset), "{label:?}");
+        }
+    }
+
+    #[test]
+    fn default_is_windows_1252() {
+        assert_eq!(Charset::default().name(), "windows-1252");
+        assert_eq!(format!("{}", Charset::UTF_8), "UTF-8");
+        assert_eq!(format!("{:?}", Charset::DEFAULT), "Charset(windows-1252)");
+    }
+}

@@ -1,0 +1,499 @@
+//! Decoding: percent-escapes to bytes (`+` is a space), then the message's charset to UTF-8,
+//! strictly.
+//!
+//! A key or value with neither `%` nor `+` that is valid as it stands is borrowed from the body;
+//! the others are decoded into owned strings. Nothing is replaced: a malformed escape, a byte sequence invalid in the charset, an unknown charset or a key seen twice is an
+//! [`Error`] that names the field and not its value.
+//!
+//! The percent-decoder is written here rather than taken from `percent-encoding` or
+//! `form_urlencoded` because both are lenient by design (a stray `%` passes through unchanged),
+//! and a listener must refuse rather than guess.
+
+use std::borrow::Cow;
+
+use crate::body::{Body, RawPair};
+use crate::charset::Charset;
+use crate::error::{Error, FieldName};
+use crate::key::Key;
+
+/// One decoded variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field<'b> {
+    /// 0-based position of the pair in the body.
+    pub index: usize,
+    /// The decoded name, e.g. `transaction[0].id` (from `transaction%5B0%5D.id`).
+    pub key: Cow<'b, str>,
+    /// The decoded value.
+    pub value: Cow<'b, str>,
+}
+
+impl Field<'_> {
+    /// The shape of the name (plain, numbered, array), for grouping.
+    pub fn key_shape(&self) -> Key<'_> {
+        Key::parse(&self.key)
+    }
+}
+
+/// The decoded variables of a body, in their original order, with fast lookup by name.
+///
+/// ```
+/// let body = ipnkit::Body::parse(b"first_name=J%F6rg&charset=windows-1252&item_name=A+%26+B")?;
+/// let fields = body.decode()?;
+/// assert_eq!(fields.get("first_name"), Some("Jörg"));
+/// assert_eq!(fields.get("item_name"), Some("A & B"));
+/// assert_eq!(fields.charset().name(), "windows-1252");
+/// # Ok::<(), ipnkit::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields<'b> {
+    charset: Charset,
+    charset_given: bool,
+    fields: Vec<Field<'b>>,
+    /// Positions into `fields`, sorted by key: duplicate detection and binary-search lookup.
+    sorted: Vec<u32>,
+}
+
+impl<'b> Fields<'b> {
+    /// The charset the values were decoded with.
+    pub fn charset(&self) -> Charset {
+        self.charset
+    }
+
+    /// Whether the message named its charset (`false`: PayPal's default windows-1252 was used, as
+    /// for the IPN simulator's messages).
+    pub fn charset_given(&self) -> bool {
+        self.charset_given
+    }
+
+    /// The value of the variable `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.field(key).map(|f| &*f.value)
+    }
+
+    /// The variable `key`, if present.
+    pub fn field(&self, key: &str) -> Option<&Field<'b>> {
+        let pos = self
+            .sorted
+            .binary_search_by(|&i| self.key_at(i).cmp(key))
+            .ok()?;
+        let i = *self.sorted.get(pos)?;
+        self.fields.get(i as usize)
+    }
+
+    fn key_at(&self, i: u32) -> &str {
+        self.fields.get(i as usize).map_or("", |f| &f.key)
+    }
+
+    /// Every variable in its original order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Field<'b>> {
+        self.fields.iter()
+    }
+
+    /// Number of variables.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether there are no variables (never, for fields decoded from a [`Body`]).
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The variables as a slice, in their original order.
+    pub fn as_slice(&self) -> &[Field<'b>] {
+        &self.fields
+    }
+
+    /// Converts into fields that own their text.
+    pub fn into_owned(self) -> Fields<'static> {
+        Fields {
+            charset: self.charset,
+            charset_given: self.charset_given,
+            fields: self
+                .fields
+                .into_iter()
+                .map(|f| Field {
+                    index: f.index,
+                    key: Cow::Owned(f.key.into_owned()),
+                    value: Cow::Owned(f.value.into_owned()),
+                })
+                .collect(),
+            sorted: self.sorted,
+        }
+    }
+}
+
+impl<'a, 'b> IntoIterator for &'a Fields<'b> {
+    type Item = &'a Field<'b>;
+    type IntoIter = std::slice::Iter<'a, Field<'b>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.fields.iter()
+    }
+}
+
+impl Body<'_> {
+    /// Decodes every variable in the message's charset. See the [module docs](crate::decode).
+    pub fn decode(&self) -> Result<Fields<'_>, Error> {
+        decode_body(self)
+    }
+}
+
+fn decode_body<'b>(body: &'b Body<'_>) -> Result<Fields<'b>, Error> {
+    // Pass 1: unescape every key, and find the charset among them (its key is ASCII in every
+    // charset PayPal uses, so it can be found before the charset is known).
+    let mut keys: Vec<Cow<'b, [u8]>> = Vec::with_capacity(body.len());
+    let mut charset_at: Option<usize> = None;
+    for pair in body.pairs() {
+        let Some(_) = pair.value else {
+            return Err(Error::MissingSeparator { index: pair.index });
+        };
+        if pair.key.is_empty() {
+            return Err(Error::EmptyKey { index: pair.index });
+        }
+        let key = unescape(pair.key).ok_or_else(|| Error::MalformedEscape {
+            field: FieldName::from_raw(pair.key),
+            index: pair.index,
+        })?;
+        if &*key == b"charset" {
+            if let Some(first) = charset_at {
+                return Err(Error::DuplicateKey {
+                    field: FieldName::new("charset"),
+                    first,
+                    second: pair.index,
+                });
+            }
+            charset_at = Some(pair.index);
+        }
+        keys.push(key);
+    }
+
+    let charset = match charset_at.and_then(|i| body.pair(i)) {
+        Some(RawPair {
+            value: Some(raw), ..
+        }) => {
+            let label = unescape(raw).ok_or_else(|| Error::MalformedEscape {
+                field: FieldName::new("charset"),
+                index: charset_at.unwrap_or_default(),
+            })?;
+            Charset::from_label(&label)?
+        }
+        _ => Charset::DEFAULT,
+    };
+
+    // Pass 2: decode keys and values in that charset.
+    let mut fields = Vec::with_capacity(keys.len());
+    for (pair, key_bytes) in body.pairs().zip(keys) {
+        let key = to_text(key_bytes, charset).ok_or_else(|| Error::InvalidEncoding {
+            field: FieldName::from_raw(pair.key),
+            index: pair.index,
+            charset: charset.name(),
+        })?;
+        let raw_value = pair.value.unwrap_or_default();
+        let value = unescape(raw_value)
+            .ok_or_else(|| Error::MalformedEscape {
+                field: FieldName::new(&*key),
+                index: pair.index,
+            })
+            .and_then(|bytes| {
+                to_text(bytes, charset).ok_or_else(|| Error::InvalidEncoding {
+                    field: FieldName::new(&*key),
+                    index: pair.index,
+                    charset: charset.name(),
+                })
+            })?;
+        fields.push(Field {
+            index: pair.index,
+            key,
+            value,
+        });
+    }
+
+    // Duplicates: sort positions by key; equal neighbours are the same variable twice.
+    let mut sorted: Vec<u32> = (0..fields.len())
+        .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        .collect();
+    let key_of = |i: &u32| fields.get(*i as usize).map_or("", |f| &*f.key);
+    sorted.sort_unstable_by(|a, b| key_of(a).cmp(key_of(b)).then(a.cmp(b)));
+    for w in sorted.windows(2) {
+        if let [a, b] = *w
+            && key_of(&a) == key_of(&b)
+        {
+            return Err(Error::DuplicateKey {
+                field: FieldName::new(key_of(&a)),
+                first: a as usize,
+                second: b as usize,
+            });
+        }
+    }
+
+    Ok(Fields {
+        charset,
+        charset_given: charset_at.is_some(),
+        fields,
+        sorted,
+    })
+}
+
+/// Percent-decodes one key or value of an `application/x-www-form-urlencoded` body: `+` is a
+/// space, `%XX` (either case) is a byte, everything else stays as it is. `None` when a `%` is not
+/// followed by two hexadecimal digits.
+///
+/// Borrows when there is nothing to decode.
+pub fn unescape(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
+    let Some(first) = memchr::memchr2(b'%', b'+', raw) else {
+        return Some(Cow::Borrowed(raw));
+    };
+    let (clean, rest) = raw.split_at(first);
+    let mut out = Vec::with_capacity(raw.len());
+    out.extend_from_slice(clean);
+    let mut bytes = rest.iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = bytes.next().and_then(|&h| hex(h))?;
+                let lo = bytes.next().and_then(|&l| hex(l))?;
+                out.push(hi << 4 | lo);
+            }
+            other => out.push(other),
+        }
+    }
+    Some(Cow::Owned(out))
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes unescaped bytes in `charset`, strictly; `None` on any invalid sequence.
+fn to_text(bytes: Cow<'_, [u8]>, charset: Charset) -> Option<Cow<'_, str>> {
+    let encoding = charset.encoding();
+    match bytes {
+        Cow::Borrowed(b) => encoding.decode_without_bom_handling_and_without_replacement(b),
+        Cow::Owned(v) => {
+            if encoding == encoding_rs::UTF_8 || (encoding.is_ascii_compatible() && v.is_ascii()) {
+                String::from_utf8(v).ok().map(Cow::Owned)
+            } else {
+                encoding
+                    .decode_without_bom_handling_and_without_replacement(&v)
+                    .map(|text| Cow::Owned(text.into_owned()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(raw: &[u8]) -> Result<Vec<(String, String)>, Error> {
+        let body = Body::parse(raw)?;
+        let fields = body.decode()?;
+        Ok(fields
+            .iter()
+            .map(|f| (f.key.to_string(), f.value.to_string()))
+            .collect())
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn unescape_handles_plus_and_both_hex_cases() {
+        assert_eq!(unescape(b"a+b%20c%e9%E9").as_deref(), Some(&b"a b c\xe9\xe9"[..]));
+        assert!(matches!(unescape(b"plain"), Some(Cow::Borrowed(_))));
+        for bad in [&b"%"[..], b"%4", b"%G0", b"%u010D", b"a%2"] {
+            assert_eq!(unescape(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn windows_1252_is_the_default() -> Result<(), Error> {
+        assert_eq!(
+            decode(b"first_name=J%F6rg&item_name=+%E0+pr%F6duct&euro=%80")?,
+            pairs(&[
+                ("first_name", "Jörg"),
+                ("item_name", " à pröduct"),
+                ("euro", "€")
+            ])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_charset_field_applies_wherever_it_appears() -> Result<(), Error> {
+        assert_eq!(
+            decode(b"address_state=H%E1%BB%92+CH%C3%8D+MINH&charset=UTF-8")?,
+            pairs(&[("address_state", "HỒ CHÍ MINH"), ("charset", "UTF-8")])
+        );
+        // Shift_JIS: "日本" is 93 FA 96 7B.
+        assert_eq!(
+            decode(b"charset=Shift_JIS&address_city=%93%FA%96%7B")?,
+            pairs(&[("charset", "Shift_JIS"), ("address_city", "日本")])
+        );
+        // KOI8-R: "Мир" is ED C9 D2.
+        assert_eq!(
+            decode(b"charset=KOI8_R&first_name=%ED%C9%D2")?,
+            pairs(&[("charset", "KOI8_R"), ("first_name", "Мир")])
+        );
+        // Big5: "台" is A5 78.
+        assert_eq!(
+            decode(b"charset=big5&address_city=%A5x")?,
+            pairs(&[("charset", "big5"), ("address_city", "台")])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn array_keys_decode_from_either_spelling() -> Result<(), Error> {
+        let escaped = decode(b"transaction%5B0%5D.amount=USD+110.00")?;
+        let literal = decode(b"transaction[0].amount=USD+110.00")?;
+        assert_eq!(escaped, pairs(&[("transaction[0].amount", "USD 110.00")]));
+        assert_eq!(escaped, literal);
+        Ok(())
+    }
+
+    #[test]
+    fn raw_bytes_and_crlf_pass_through() -> Result<(), Error> {
+        assert_eq!(
+            decode(b"business=test@example.com&memo=(hi)+%3A)&address_street=12%0D%0ALe+Loi")?,
+            pairs(&[
+                ("business", "test@example.com"),
+                ("memo", "(hi) :)"),
+                ("address_street", "12\r\nLe Loi")
+            ])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_escapes_name_the_field_not_the_value() {
+        let err = decode(b"a=1&first_name=J%G6rg").unwrap_err();
+        assert_eq!(err.code(), "malformed_escape");
+        assert_eq!(err.field(), Some("first_name"));
+        assert_eq!(err.index(), Some(1));
+        assert!(!err.to_string().contains("J%G6rg") && !err.to_string().contains("rg"));
+
+        let err = decode(b"bad%ZZkey=1").unwrap_err();
+        assert_eq!(err.code(), "malformed_escape");
+        assert_eq!(err.field(), Some("bad%ZZkey"));
+
+        let err = decode(b"charset=utf%2").unwrap_err();
+        assert_eq!(err.code(), "malformed_escape");
+        assert_eq!(err.field(), Some("charset"));
+    }
+
+    #[test]
+    fn bytes_invalid_in_the_charset_are_refused() {
+        let err = decode(b"charset=UTF-8&last_name=M%FCller").unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidEncoding {
+                field: FieldName::new("last_name"),
+                index: 1,
+                charset: "UTF-8"
+            }
+        );
+        // A raw (unescaped) invalid byte is refused the same way.
+        let err = decode(b"charset=UTF-8&last_name=M\xFCller").unwrap_err();
+        assert_eq!(err.code(), "invalid_encoding");
+        // An invalid byte in a key.
+        let err = decode(b"charset=UTF-8&k%FF=1").unwrap_err();
+        assert_eq!((err.code(), err.field()), ("invalid_encoding", Some("k%FF")));
+        // Shift_JIS lead byte without its trail byte.
+        let err = decode(b"charset=Shift_JIS&address_city=%93").unwrap_err();
+        assert_eq!(err.code(), "invalid_encoding");
+    }
+
+    #[test]
+    fn unknown_and_unsupported_charsets() {
+        assert_eq!(decode(b"charset=klingon&a=1"), Err(Error::UnknownCharset));
+        assert_eq!(decode(b"charset=&a=1"), Err(Error::UnknownCharset));
+        assert_eq!(
+            decode(b"a=1&charset=UTF-7"),
+            Err(Error::UnsupportedCharset { charset: "UTF-7" })
+        );
+        assert_eq!(
+            decode(b"charset=utf%2D32"),
+            Err(Error::UnsupportedCharset { charset: "UTF-32" })
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let err = decode(b"mc_gross=1.00&a=1&mc_gross=100.00").unwrap_err();
+        assert_eq!(
+            err,
+            Error::DuplicateKey {
+                field: FieldName::new("mc_gross"),
+                first: 0,
+                second: 2
+            }
+        );
+        // Same key in two spellings.
+        let err = decode(b"transaction%5B0%5D.id=1&transaction[0].id=2").unwrap_err();
+        assert_eq!((err.code(), err.field()), ("duplicate_key", Some("transaction[0].id")));
+        // Two charsets are refused before either is used.
+        let err = decode(b"charset=UTF-8&x=%FF&charset=windows-1252").unwrap_err();
+        assert_eq!(
+            err,
+            Error::DuplicateKey {
+                field: FieldName::new("charset"),
+                first: 0,
+                second: 2
+            }
+        );
+        // Different case is a different variable (`receipt_ID` from the simulator).
+        assert!(decode(b"receipt_id=1&receipt_ID=2").is_ok());
+    }
+
+    #[test]
+    fn pairs_without_separator_or_key() {
+        assert_eq!(decode(b"a=1&b"), Err(Error::MissingSeparator { index: 1 }));
+        assert_eq!(decode(b"=x&a=1"), Err(Error::EmptyKey { index: 0 }));
+    }
+
+    #[test]
+    fn lookup_and_accessors() -> Result<(), Error> {
+        let body = Body::parse(b"b=2&a=1&c=&mc_gross_1=5")?;
+        let fields = body.decode()?;
+        assert_eq!(fields.get("a"), Some("1"));
+        assert_eq!(fields.get("c"), Some(""));
+        assert_eq!(fields.get("d"), None);
+        assert_eq!(fields.field("b").map(|f| f.index), Some(0));
+        assert!(!fields.charset_given());
+        assert_eq!(fields.len(), 4);
+        assert!(!fields.is_empty());
+        let keys: Vec<_> = (&fields).into_iter().map(|f| &*f.key).collect();
+        assert_eq!(keys, ["b", "a", "c", "mc_gross_1"]);
+        assert_eq!(fields.as_slice().len(), 4);
+        assert_eq!(
+            fields.field("mc_gross_1").map(Field::key_shape),
+            Some(Key::Numbered {
+                base: "mc_gross",
+                index: 1,
+                separator: crate::key::Separator::Underscore
+            })
+        );
+        let owned = fields.clone().into_owned();
+        assert_eq!(owned, fields);
+        Ok(())
+    }
+
+    #[test]
+    fn values_without_escapes_are_borrowed() -> Result<(), Error> {
+        let body = Body::parse(b"payment_status=Completed&charset=UTF-8&name=a+b")?;
+        let fields = body.decode()?;
+        assert!(matches!(fields.iter().next().map(|f| &f.value), Some(Cow::Borrowed(_))));
+        assert!(matches!(fields.iter().nth(2).map(|f| &f.value), Some(Cow::Owned(_))));
+        Ok(())
+    }
+}

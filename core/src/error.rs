@@ -1,0 +1,311 @@
+//! Errors: one enum, a stable snake_case code per kind, the field it concerns, never its value.
+//!
+//! IPN values are buyers' personal data (names, addresses, e-mails), so no error ever carries a
+//! value. Field *names* are carried, escaped for a single log line. Sizes and positions are carried
+//! because they help an operator and reveal nothing about the buyer.
+
+use std::fmt;
+
+/// A field name as carried by an [`Error`]: the decoded key where it could be decoded, otherwise
+/// the raw key bytes with anything outside printable ASCII escaped.
+///
+/// Its [`Display`](fmt::Display) form escapes control characters and quotes so that an attacker's
+/// key cannot forge log lines.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldName(String);
+
+impl FieldName {
+    /// A field name from a decoded key.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// A field name from raw key bytes that could not be decoded: printable ASCII is kept, every
+    /// other byte is written as `\xNN`.
+    pub fn from_raw(raw: &[u8]) -> Self {
+        let mut s = String::with_capacity(raw.len());
+        for &b in raw {
+            if b.is_ascii_graphic() || b == b' ' {
+                s.push(char::from(b));
+            } else {
+                s.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+        Self(s)
+    }
+
+    /// The name as text (unescaped).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FieldName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.0.escape_debug())
+    }
+}
+
+/// Everything that can go wrong while reading an IPN body or decoding its variables.
+///
+/// Each variant has a stable [`code`](Error::code); the list of all codes is [`error_codes`].
+/// `index` fields are the 0-based position of the pair in the body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The body holds no `key=value` pair at all (zero bytes, or only `&` and a trailing newline).
+    #[error("empty_body: the IPN body holds no variables")]
+    EmptyBody,
+
+    /// The body is longer than [`Limits::max_body_bytes`](crate::Limits::max_body_bytes).
+    #[error("body_too_large: the body is {actual} bytes, over the limit of {limit}")]
+    BodyTooLarge {
+        /// The body's length in bytes.
+        actual: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+
+    /// The body has more pairs than [`Limits::max_fields`](crate::Limits::max_fields).
+    #[error("too_many_fields: the body has more than {limit} variables")]
+    TooManyFields {
+        /// The configured limit.
+        limit: usize,
+    },
+
+    /// A key is longer than [`Limits::max_key_bytes`](crate::Limits::max_key_bytes).
+    #[error("key_too_long: the key of variable #{index} is {actual} bytes, over the limit of {limit}")]
+    KeyTooLong {
+        /// Position of the pair.
+        index: usize,
+        /// The raw key's length in bytes.
+        actual: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+
+    /// A pair with an `=` but nothing before it.
+    #[error("empty_key: variable #{index} has an empty name")]
+    EmptyKey {
+        /// Position of the pair.
+        index: usize,
+    },
+
+    /// A pair with no `=`: neither a name nor a value can be told apart, so nothing is echoed.
+    #[error("missing_separator: variable #{index} has no '='")]
+    MissingSeparator {
+        /// Position of the pair.
+        index: usize,
+    },
+
+    /// A `%` not followed by two hexadecimal digits, in the key or the value of `field`.
+    #[error("malformed_escape: variable {field} (#{index}) has a malformed percent-escape")]
+    MalformedEscape {
+        /// The variable's name.
+        field: FieldName,
+        /// Position of the pair.
+        index: usize,
+    },
+
+    /// Bytes that are not valid in the message's charset, in the key or the value of `field`.
+    #[error("invalid_encoding: variable {field} (#{index}) is not valid {charset}")]
+    InvalidEncoding {
+        /// The variable's name.
+        field: FieldName,
+        /// Position of the pair.
+        index: usize,
+        /// The charset's canonical name.
+        charset: &'static str,
+    },
+
+    /// The `charset` variable names no encoding we know. Its value is not echoed.
+    #[error("unknown_charset: the charset variable names no known encoding")]
+    UnknownCharset,
+
+    /// The `charset` variable names an encoding PayPal may use but this library cannot decode
+    /// (UTF-7, UTF-16, UTF-32, EBCDIC, some Mac code pages). The postback is unaffected.
+    #[error("unsupported_charset: the message's charset {charset} cannot be decoded")]
+    UnsupportedCharset {
+        /// PayPal's name for the charset.
+        charset: &'static str,
+    },
+
+    /// The same variable twice (HTTP parameter pollution; two `charset` fields included).
+    #[error("duplicate_key: variable {field} appears twice (#{first} and #{second})")]
+    DuplicateKey {
+        /// The variable's name.
+        field: FieldName,
+        /// Position of the first copy.
+        first: usize,
+        /// Position of the second copy.
+        second: usize,
+    },
+
+    /// An environment name other than `live` or `sandbox`.
+    #[error("unknown_environment: the environment must be 'live' or 'sandbox'")]
+    UnknownEnvironment,
+}
+
+/// Every stable error code, in declaration order. Bindings test their own lists against this one.
+pub const ERROR_CODES: &[&str] = &[
+    "empty_body",
+    "body_too_large",
+    "too_many_fields",
+    "key_too_long",
+    "empty_key",
+    "missing_separator",
+    "malformed_escape",
+    "invalid_encoding",
+    "unknown_charset",
+    "unsupported_charset",
+    "duplicate_key",
+    "unknown_environment",
+];
+
+/// Every stable error code (the same as [`ERROR_CODES`]), for bindings that prefer a function.
+pub fn error_codes() -> &'static [&'static str] {
+    ERROR_CODES
+}
+
+impl Error {
+    /// The stable snake_case code of this kind of error; it never changes between versions.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::EmptyBody => "empty_body",
+            Error::BodyTooLarge { .. } => "body_too_large",
+            Error::TooManyFields { .. } => "too_many_fields",
+            Error::KeyTooLong { .. } => "key_too_long",
+            Error::EmptyKey { .. } => "empty_key",
+            Error::MissingSeparator { .. } => "missing_separator",
+            Error::MalformedEscape { .. } => "malformed_escape",
+            Error::InvalidEncoding { .. } => "invalid_encoding",
+            Error::UnknownCharset => "unknown_charset",
+            Error::UnsupportedCharset { .. } => "unsupported_charset",
+            Error::DuplicateKey { .. } => "duplicate_key",
+            Error::UnknownEnvironment => "unknown_environment",
+        }
+    }
+
+    /// The name of the variable concerned, where the error concerns one.
+    ///
+    /// Charset errors name `charset`.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::MalformedEscape { field, .. }
+            | Error::InvalidEncoding { field, .. }
+            | Error::DuplicateKey { field, .. } => Some(field.as_str()),
+            Error::UnknownCharset | Error::UnsupportedCharset { .. } => Some("charset"),
+            _ => None,
+        }
+    }
+
+    /// The 0-based position of the pair concerned, where there is one (the second copy for a
+    /// duplicate).
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            Error::KeyTooLong { index, .. }
+            | Error::EmptyKey { index }
+            | Error::MissingSeparator { index }
+            | Error::MalformedEscape { index, .. }
+            | Error::InvalidEncoding { index, .. } => Some(*index),
+            Error::DuplicateKey { second, .. } => Some(*second),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_of_each() -> Vec<Error> {
+        let f = || FieldName::new("first_name");
+        vec![
+            Error::EmptyBody,
+            Error::BodyTooLarge {
+                actual: 2,
+                limit: 1,
+            },
+            Error::TooManyFields { limit: 1 },
+            Error::KeyTooLong {
+                index: 0,
+                actual: 2,
+                limit: 1,
+            },
+            Error::EmptyKey { index: 0 },
+            Error::MissingSeparator { index: 0 },
+            Error::MalformedEscape { field: f(), index: 0 },
+            Error::InvalidEncoding {
+                field: f(),
+                index: 0,
+                charset: "UTF-8",
+            },
+            Error::UnknownCharset,
+            Error::UnsupportedCharset { charset: "UTF-7" },
+            Error::DuplicateKey {
+                field: f(),
+                first: 0,
+                second: 1,
+            },
+            Error::UnknownEnvironment,
+        ]
+    }
+
+    #[test]
+    fn codes_are_listed_once_in_declaration_order() {
+        let codes: Vec<_> = one_of_each().iter().map(Error::code).collect();
+        assert_eq!(codes, ERROR_CODES);
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), codes.len(), "codes must be unique");
+        assert_eq!(error_codes(), ERROR_CODES);
+    }
+
+    #[test]
+    fn codes_are_snake_case() {
+        for code in ERROR_CODES {
+            assert!(
+                code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code} is not snake_case"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_start_with_their_code_and_stay_on_one_line() {
+        for e in one_of_each() {
+            let msg = e.to_string();
+            assert!(msg.starts_with(e.code()), "{msg}");
+            assert!(!msg.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn field_names_are_escaped_for_logs() {
+        let e = Error::MalformedEscape {
+            field: FieldName::new("evil\nkey\""),
+            index: 3,
+        };
+        let msg = e.to_string();
+        assert!(!msg.contains('\n'), "{msg}");
+        assert!(msg.contains(r#""evil\nkey\"""#), "{msg}");
+        assert_eq!(e.field(), Some("evil\nkey\""));
+        assert_eq!(e.index(), Some(3));
+    }
+
+    #[test]
+    fn raw_field_names_escape_non_printable_bytes() {
+        assert_eq!(FieldName::from_raw(b"a%ZZ\xE9\r").as_str(), "a%ZZ\\xE9\\x0D");
+    }
+
+    #[test]
+    fn charset_errors_name_the_charset_field() {
+        assert_eq!(Error::UnknownCharset.field(), Some("charset"));
+        assert_eq!(
+            Error::UnsupportedCharset { charset: "UTF-7" }.field(),
+            Some("charset")
+        );
+        assert_eq!(Error::EmptyBody.field(), None);
+    }
+}

@@ -1,0 +1,63 @@
+//! # ipnkit
+//!
+//! Byte-exact parsing and sans-IO verification of PayPal Instant Payment Notifications (IPN).
+//!
+//! PayPal POSTs an `application/x-www-form-urlencoded` body to a listener. To trust it, the
+//! listener sends the *same bytes* back, prefixed with `cmd=_notify-validate&`, and PayPal answers
+//! `VERIFIED` or `INVALID`. ipnkit keeps the body exactly as received, builds the postback from
+//! it, decodes the variables in the message's charset, and classifies PayPal's answer. It does no
+//! I/O: the host does its own HTTP.
+//!
+//! ```
+//! use ipnkit::{Body, Environment, Verdict};
+//!
+//! let raw = b"mc_gross=19.95&payment_status=Completed&first_name=J%F6rg&charset=windows-1252";
+//! let body = Body::parse(raw)?;                         // limits checked, spans recorded
+//! let request = Environment::Live.verification_request(&body);
+//! assert_eq!(request.body, [&b"cmd=_notify-validate&"[..], raw].concat());
+//!
+//! let fields = body.decode()?;                         // percent-decoding, then the charset
+//! assert_eq!(fields.get("first_name"), Some("Jörg"));
+//!
+//! // The host POSTs `request` with its own HTTP client, then:
+//! let verdict = Verdict::from_response(200, b"VERIFIED\n");
+//! assert!(verdict.is_verified());
+//! # Ok::<(), ipnkit::Error>(())
+//! ```
+//!
+//! ## Modules, in the order data flows through them
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`body`] | [`Body`]: the raw bytes and the span of each pair; [`Limits`]; the postback |
+//! | [`decode`] | [`Fields`]: percent-decoding and the charset, strictly; duplicate keys refused |
+//! | [`charset`] | [`Charset`]: PayPal's charset names mapped onto encoding_rs |
+//! | [`key`] | [`Key`]: the grammar of variable names (`item_name1`, `mc_gross_1`, `transaction[0].id`) |
+//! | [`verify`] | [`Environment`], [`VerificationRequest`], [`Verdict`]: the protocol, without I/O |
+//! | [`error`] | [`Error`]: one enum, a stable code per kind, field names but never values |
+//!
+//! ## Invariants
+//!
+//! - The postback is `cmd=_notify-validate&` followed by the body, byte for byte, for every body
+//!   within the limits, whether or not its values can be decoded.
+//! - Nothing panics on any input; limits are checked before any other work.
+//! - A key seen twice, a malformed escape, bytes invalid in the charset and an unknown charset are
+//!   errors naming the field, never echoing the value (values are buyers' personal data).
+//! - `Verified` needs HTTP 200 and a body that is exactly `VERIFIED`.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod body;
+pub mod charset;
+pub mod decode;
+pub mod error;
+pub mod key;
+pub mod verify;
+
+pub use body::{Body, Limits, POSTBACK_PREFIX, RawPair, postback};
+pub use charset::Charset;
+pub use decode::{Field, Fields, unescape};
+pub use error::{ERROR_CODES, Error, FieldName, error_codes};
+pub use key::{Key, Separator};
+pub use verify::{CONTENT_TYPE, Environment, USER_AGENT, Unexpected, Verdict, VerificationRequest};
