@@ -293,10 +293,7 @@ mod tests {
         let body = Body::parse(b"&&a&=v&&")?;
         assert_eq!(
             raw_pairs(&body),
-            vec![
-                (b"a".to_vec(), None),
-                (Vec::new(), Some(b"v".to_vec())),
-            ]
+            vec![(b"a".to_vec(), None), (Vec::new(), Some(b"v".to_vec())),]
         );
         assert_eq!(body.pair(1).map(|p| p.index), Some(1));
         assert_eq!(body.pair(2), None);
@@ -308,7 +305,10 @@ mod tests {
         let raw = b"ipn_track_id=924c4eb589c62\n\n";
         let body = Body::parse(raw)?;
         assert_eq!(body.trailer(), b"\n\n");
-        assert_eq!(body.pair(0).and_then(|p| p.value), Some(&b"924c4eb589c62"[..]));
+        assert_eq!(
+            body.pair(0).and_then(|p| p.value),
+            Some(&b"924c4eb589c62"[..])
+        );
         assert_eq!(body.as_bytes(), raw);
         assert!(body.postback().ends_with(b"924c4eb589c62\n\n"));
         Ok(())
@@ -389,7 +389,11 @@ mod tests {
         for i in 1..=500 {
             raw.push_str(&format!("&option_name2_{i}=Size&option_selection2_{i}=XL"));
         }
-        assert!(raw.len() < Limits::DEFAULT.max_body_bytes / 2, "{}", raw.len());
+        assert!(
+            raw.len() < Limits::DEFAULT.max_body_bytes / 2,
+            "{}",
+            raw.len()
+        );
         let body = Body::parse(raw.as_bytes())?;
         assert_eq!(body.len(), 3 + 500 * 11);
         Ok(())
@@ -420,5 +424,98 @@ mod tests {
         assert_eq!(owned.limits(), Limits::default());
         assert!(!owned.is_empty());
         Ok(())
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Bytes biased towards what breaks re-encoding listeners: `+`, `%20`, lowercase and
+        /// malformed escapes, literal brackets, high bytes, CR/LF, empty pairs, pairs without `=`.
+        fn wire_bytes() -> impl Strategy<Value = Vec<u8>> {
+            let token = prop_oneof![
+                any::<u8>().prop_map(|b| vec![b]),
+                Just(b"+".to_vec()),
+                Just(b"%20".to_vec()),
+                Just(b"%e9".to_vec()),
+                Just(b"%C3%A9".to_vec()),
+                Just(b"%".to_vec()),
+                Just(b"%G".to_vec()),
+                Just(b"[0].".to_vec()),
+                Just(b"%5B1%5D.".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"&".to_vec()),
+                Just(b"&&".to_vec()),
+                Just(b"=".to_vec()),
+                Just(b"charset=".to_vec()),
+                Just(b"UTF-8".to_vec()),
+                Just(b"\xF6\x80\xFF".to_vec()),
+                "[a-z_]{1,12}".prop_map(String::into_bytes),
+            ];
+            prop::collection::vec(token, 0..48).prop_map(|t| t.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            #[test]
+            fn postback_is_prefix_plus_body_byte_for_byte(raw in wire_bytes()) {
+                let has_pair = raw
+                    .split(|&b| b == b'&')
+                    .any(|seg| seg.iter().any(|&b| b != b'\r' && b != b'\n'));
+                match Body::parse(&raw) {
+                    Ok(body) => {
+                        let mut expected = POSTBACK_PREFIX.to_vec();
+                        expected.extend_from_slice(&raw);
+                        prop_assert_eq!(body.postback(), expected.clone());
+                        prop_assert_eq!(postback(&raw), expected);
+                        prop_assert_eq!(body.as_bytes(), &raw[..]);
+                    }
+                    Err(Error::EmptyBody) => prop_assert!(!has_pair),
+                    Err(Error::KeyTooLong { actual, .. }) => {
+                        prop_assert!(actual > Limits::DEFAULT.max_key_bytes);
+                    }
+                    Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+                }
+            }
+
+            #[test]
+            fn spans_cover_every_non_empty_segment_in_order(raw in wire_bytes()) {
+                if let Ok(body) = Body::parse(&raw) {
+                    let content = &raw[..raw.len() - body.trailer().len()];
+                    let expected: Vec<&[u8]> =
+                        content.split(|&b| b == b'&').filter(|s| !s.is_empty()).collect();
+                    let rebuilt: Vec<Vec<u8>> = body
+                        .pairs()
+                        .map(|p| match p.value {
+                            Some(v) => [p.key, b"=", v].concat(),
+                            None => p.key.to_vec(),
+                        })
+                        .collect();
+                    prop_assert_eq!(rebuilt.len(), expected.len());
+                    for (r, e) in rebuilt.iter().zip(expected) {
+                        prop_assert_eq!(&r[..], e);
+                    }
+                    prop_assert!(body.trailer().iter().all(|&b| b == b'\r' || b == b'\n'));
+                }
+            }
+
+            #[test]
+            fn limits_are_enforced_for_any_input(raw in wire_bytes(), max in 0usize..64) {
+                let limits = Limits { max_body_bytes: max * 4, max_fields: max, max_key_bytes: max };
+                match Body::parse_with(&raw, limits) {
+                    Ok(body) => {
+                        prop_assert!(raw.len() <= limits.max_body_bytes);
+                        prop_assert!(body.len() <= max);
+                        prop_assert!(body.pairs().all(|p| p.key.len() <= max));
+                    }
+                    Err(Error::BodyTooLarge { actual, limit }) => {
+                        prop_assert!(actual > limit);
+                    }
+                    Err(Error::TooManyFields { .. } | Error::KeyTooLong { .. } | Error::EmptyBody) => {}
+                    Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+                }
+            }
+        }
     }
 }

@@ -308,7 +308,10 @@ mod tests {
 
     #[test]
     fn unescape_handles_plus_and_both_hex_cases() {
-        assert_eq!(unescape(b"a+b%20c%e9%E9").as_deref(), Some(&b"a b c\xe9\xe9"[..]));
+        assert_eq!(
+            unescape(b"a+b%20c%e9%E9").as_deref(),
+            Some(&b"a b c\xe9\xe9"[..])
+        );
         assert!(matches!(unescape(b"plain"), Some(Cow::Borrowed(_))));
         for bad in [&b"%"[..], b"%4", b"%G0", b"%u010D", b"a%2"] {
             assert_eq!(unescape(bad), None, "{bad:?}");
@@ -407,7 +410,10 @@ mod tests {
         assert_eq!(err.code(), "invalid_encoding");
         // An invalid byte in a key.
         let err = decode(b"charset=UTF-8&k%FF=1").unwrap_err();
-        assert_eq!((err.code(), err.field()), ("invalid_encoding", Some("k%FF")));
+        assert_eq!(
+            (err.code(), err.field()),
+            ("invalid_encoding", Some("k%FF"))
+        );
         // Shift_JIS lead byte without its trail byte.
         let err = decode(b"charset=Shift_JIS&address_city=%93").unwrap_err();
         assert_eq!(err.code(), "invalid_encoding");
@@ -440,7 +446,10 @@ mod tests {
         );
         // Same key in two spellings.
         let err = decode(b"transaction%5B0%5D.id=1&transaction[0].id=2").unwrap_err();
-        assert_eq!((err.code(), err.field()), ("duplicate_key", Some("transaction[0].id")));
+        assert_eq!(
+            (err.code(), err.field()),
+            ("duplicate_key", Some("transaction[0].id"))
+        );
         // Two charsets are refused before either is used.
         let err = decode(b"charset=UTF-8&x=%FF&charset=windows-1252").unwrap_err();
         assert_eq!(
@@ -492,8 +501,89 @@ mod tests {
     fn values_without_escapes_are_borrowed() -> Result<(), Error> {
         let body = Body::parse(b"payment_status=Completed&charset=UTF-8&name=a+b")?;
         let fields = body.decode()?;
-        assert!(matches!(fields.iter().next().map(|f| &f.value), Some(Cow::Borrowed(_))));
-        assert!(matches!(fields.iter().nth(2).map(|f| &f.value), Some(Cow::Owned(_))));
+        assert!(matches!(
+            fields.iter().next().map(|f| &f.value),
+            Some(Cow::Borrowed(_))
+        ));
+        assert!(matches!(
+            fields.iter().nth(2).map(|f| &f.value),
+            Some(Cow::Owned(_))
+        ));
         Ok(())
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn form_encode(bytes: &[u8]) -> String {
+            form_urlencoded::byte_serialize(bytes).collect()
+        }
+
+        /// Unique keys (the grammar's shapes included) with arbitrary text values.
+        fn message() -> impl Strategy<Value = Vec<(String, String)>> {
+            let key = prop_oneof![
+                "[a-z][a-z_]{0,20}",
+                "[a-z]{1,10}[1-9][0-9]{0,2}",
+                "[a-z]{1,10}_[1-9]",
+                "transaction\\[[0-9]\\]\\.[a-z_]{1,10}",
+            ];
+            prop::collection::btree_map(key, any::<String>(), 1..24)
+                .prop_map(|m| m.into_iter().filter(|(k, _)| k != "charset").collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            #[test]
+            fn decoding_never_panics_and_errors_point_at_a_field(raw in any::<Vec<u8>>()) {
+                if let Ok(body) = Body::parse(&raw)
+                    && let Err(e) = body.decode()
+                {
+                    prop_assert!(e.field().is_some() || e.index().is_some(), "{e:?}");
+                }
+            }
+
+            #[test]
+            fn utf8_messages_round_trip(pairs in message()) {
+                prop_assume!(!pairs.is_empty());
+                let mut raw = String::from("charset=UTF-8");
+                for (k, v) in &pairs {
+                    raw.push('&');
+                    raw.push_str(&form_encode(k.as_bytes()));
+                    raw.push('=');
+                    raw.push_str(&form_encode(v.as_bytes()));
+                }
+                let body = Body::parse(raw.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let fields = body.decode().map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let got: Vec<(&str, &str)> = fields.iter().skip(1).map(|f| (&*f.key, &*f.value)).collect();
+                let want: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                prop_assert_eq!(got, want);
+                for (k, v) in &pairs {
+                    prop_assert_eq!(fields.get(k), Some(v.as_str()));
+                }
+            }
+
+            #[test]
+            fn windows_1252_messages_round_trip(value in "[ -~\u{a0}-\u{ff}\u{20ac}\u{2019}]{0,40}") {
+                let (encoded, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&value);
+                prop_assert!(!unmappable);
+                let raw = format!("first_name={}&last_name=x", form_encode(&encoded));
+                let body = Body::parse(raw.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let fields = body.decode().map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(fields.get("first_name"), Some(value.as_str()));
+            }
+
+            #[test]
+            fn errors_never_echo_the_value(secret in "[A-Za-z]{12}", bad in prop_oneof![Just("%"), Just("%Z1"), Just("%C3")]) {
+                let raw = format!("charset=UTF-8&address_street={secret}{bad}{secret}");
+                let body = Body::parse(raw.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let err = body.decode().err();
+                prop_assert!(err.is_some());
+                let text = format!("{} {:?}", err.as_ref().map(ToString::to_string).unwrap_or_default(), err);
+                prop_assert!(!text.contains(&secret), "{}", text);
+                prop_assert_eq!(err.as_ref().and_then(Error::field), Some("address_street"));
+            }
+        }
     }
 }

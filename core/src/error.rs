@@ -74,7 +74,9 @@ pub enum Error {
     },
 
     /// A key is longer than [`Limits::max_key_bytes`](crate::Limits::max_key_bytes).
-    #[error("key_too_long: the key of variable #{index} is {actual} bytes, over the limit of {limit}")]
+    #[error(
+        "key_too_long: the key of variable #{index} is {actual} bytes, over the limit of {limit}"
+    )]
     KeyTooLong {
         /// Position of the pair.
         index: usize,
@@ -234,7 +236,10 @@ mod tests {
             },
             Error::EmptyKey { index: 0 },
             Error::MissingSeparator { index: 0 },
-            Error::MalformedEscape { field: f(), index: 0 },
+            Error::MalformedEscape {
+                field: f(),
+                index: 0,
+            },
             Error::InvalidEncoding {
                 field: f(),
                 index: 0,
@@ -296,7 +301,10 @@ mod tests {
 
     #[test]
     fn raw_field_names_escape_non_printable_bytes() {
-        assert_eq!(FieldName::from_raw(b"a%ZZ\xE9\r").as_str(), "a%ZZ\\xE9\\x0D");
+        assert_eq!(
+            FieldName::from_raw(b"a%ZZ\xE9\r").as_str(),
+            "a%ZZ\\xE9\\x0D"
+        );
     }
 
     #[test]

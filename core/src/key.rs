@@ -163,11 +163,8 @@ fn parse_array(key: &str) -> Option<Key<'_>> {
     let close = rest.find(']')?;
     let (number, rest) = rest.split_at(close);
     let field = rest.strip_prefix("].")?;
-    let valid_name = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    };
+    let valid_name =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if !valid_name(array) || !valid_name(field) {
         return None;
     }
@@ -213,11 +210,23 @@ mod tests {
 
     #[test]
     fn numbered_keys_without_separator() {
-        assert_eq!(Key::parse("item_name1"), numbered("item_name", 1, Separator::None));
-        assert_eq!(Key::parse("quantity12"), numbered("quantity", 12, Separator::None));
-        assert_eq!(Key::parse("mc_gross1"), numbered("mc_gross", 1, Separator::None));
+        assert_eq!(
+            Key::parse("item_name1"),
+            numbered("item_name", 1, Separator::None)
+        );
+        assert_eq!(
+            Key::parse("quantity12"),
+            numbered("quantity", 12, Separator::None)
+        );
+        assert_eq!(
+            Key::parse("mc_gross1"),
+            numbered("mc_gross", 1, Separator::None)
+        );
         assert_eq!(Key::parse("tax1"), numbered("tax", 1, Separator::None));
-        assert_eq!(Key::parse("option_name1"), numbered("option_name", 1, Separator::None));
+        assert_eq!(
+            Key::parse("option_name1"),
+            numbered("option_name", 1, Separator::None)
+        );
     }
 
     #[test]
@@ -234,7 +243,11 @@ mod tests {
                 1,
             ),
         ] {
-            assert_eq!(Key::parse(k), numbered(base, i, Separator::Underscore), "{k}");
+            assert_eq!(
+                Key::parse(k),
+                numbered(base, i, Separator::Underscore),
+                "{k}"
+            );
         }
     }
 

@@ -56,10 +56,7 @@ impl Environment {
         VerificationRequest {
             method: "POST",
             url: self.endpoint(),
-            headers: vec![
-                ("Content-Type", CONTENT_TYPE),
-                ("User-Agent", USER_AGENT),
-            ],
+            headers: vec![("Content-Type", CONTENT_TYPE), ("User-Agent", USER_AGENT)],
             body: body.postback(),
         }
     }
@@ -91,7 +88,11 @@ pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// The `User-Agent` of a postback: this library and its version. PayPal refuses some requests
 /// without one.
-pub const USER_AGENT: &str = concat!("ipnkit/", env!("CARGO_PKG_VERSION"), " (PayPal IPN listener)");
+pub const USER_AGENT: &str = concat!(
+    "ipnkit/",
+    env!("CARGO_PKG_VERSION"),
+    " (PayPal IPN listener)"
+);
 
 /// An HTTP request any client can execute: the verification postback.
 ///
@@ -202,7 +203,10 @@ mod tests {
         let live = Environment::Live.verification_request(&body);
         assert_eq!(live.url, "https://ipnpb.paypal.com/cgi-bin/webscr");
         let sandbox = Environment::Sandbox.verification_request(&body);
-        assert_eq!(sandbox.url, "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr");
+        assert_eq!(
+            sandbox.url,
+            "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"
+        );
         assert_eq!(live.method, "POST");
         assert_eq!(live.body, b"cmd=_notify-validate&test_ipn=1&txn_id=1");
         assert_eq!(
@@ -218,14 +222,26 @@ mod tests {
     fn environments_parse_and_print() {
         assert_eq!("live".parse(), Ok(Environment::Live));
         assert_eq!("Sandbox".parse(), Ok(Environment::Sandbox));
-        assert_eq!("prod".parse::<Environment>(), Err(Error::UnknownEnvironment));
+        assert_eq!(
+            "prod".parse::<Environment>(),
+            Err(Error::UnknownEnvironment)
+        );
         assert_eq!(Environment::Sandbox.to_string(), "sandbox");
     }
 
     #[test]
     fn only_200_and_exactly_verified_is_verified() {
-        for body in [&b"VERIFIED"[..], b"VERIFIED\n", b"  VERIFIED\r\n", b"\tVERIFIED "] {
-            assert_eq!(Verdict::from_response(200, body), Verdict::Verified, "{body:?}");
+        for body in [
+            &b"VERIFIED"[..],
+            b"VERIFIED\n",
+            b"  VERIFIED\r\n",
+            b"\tVERIFIED ",
+        ] {
+            assert_eq!(
+                Verdict::from_response(200, body),
+                Verdict::Verified,
+                "{body:?}"
+            );
         }
         for (status, body) in [
             (500, &b"VERIFIED"[..]),
@@ -249,7 +265,10 @@ mod tests {
 
     #[test]
     fn invalid_needs_200_too() {
-        assert_eq!(Verdict::from_response(200, b"INVALID\r\n"), Verdict::Invalid);
+        assert_eq!(
+            Verdict::from_response(200, b"INVALID\r\n"),
+            Verdict::Invalid
+        );
         assert_eq!(
             Verdict::from_response(503, b"INVALID"),
             Verdict::Unexpected(Unexpected::HttpStatus(503))
