@@ -1,0 +1,207 @@
+//! The `ipnkit` binary, run as a user would: on every corpus body, on arbitrary bytes, on each
+//! class of malformed message, and on PayPal's possible answers.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn corpus_dir() -> PathBuf {
+    let dir = std::env::var_os("IPNKIT_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("SOURCES.md").is_file(),
+        "the IPN corpus is missing: expected {} (set IPNKIT_CORPUS to its path)",
+        dir.display()
+    );
+    dir
+}
+
+fn bodies() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "body"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty());
+    v
+}
+
+/// Runs `ipnkit ARGS` with `stdin` on its standard input.
+fn ipnkit(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipnkit"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // The child may exit before reading everything (an oversized body): ignore a broken pipe.
+    let _ = input.write_all(stdin);
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn postback_is_byte_exact_on_every_corpus_body() {
+    for path in bodies() {
+        let raw = std::fs::read(&path).unwrap();
+        let out = ipnkit(&["postback", path.to_str().unwrap()], b"");
+        assert!(out.status.success(), "{}: {}", path.display(), stderr(&out));
+        assert_eq!(
+            out.stdout,
+            [&b"cmd=_notify-validate&"[..], &raw].concat(),
+            "{}",
+            path.display()
+        );
+        // Same through stdin.
+        let out = ipnkit(&["postback", "-"], &raw);
+        assert_eq!(out.stdout, [&b"cmd=_notify-validate&"[..], &raw].concat());
+    }
+}
+
+#[test]
+fn parse_decodes_every_corpus_body() {
+    for path in bodies() {
+        let out = ipnkit(&["parse", path.to_str().unwrap()], b"");
+        assert!(out.status.success(), "{}: {}", path.display(), stderr(&out));
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let vars = json["variables"].as_array().unwrap();
+        assert!(vars.len() > 10, "{}", path.display());
+        assert!(
+            vars.iter()
+                .all(|v| v["key"].is_string() && v["value"].is_string())
+        );
+    }
+}
+
+#[test]
+fn parse_prints_decoded_values_in_order() {
+    let path = corpus_dir().join("example_vn--cart--resend_utf8_crlf.body");
+    let out = ipnkit(&["parse", path.to_str().unwrap()], b"");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["charset"], "UTF-8");
+    assert_eq!(json["charset_given"], true);
+    let vars = json["variables"].as_array().unwrap();
+    assert_eq!(vars[0]["key"], "mc_gross_1");
+    let state = vars.iter().find(|v| v["key"] == "address_state").unwrap();
+    assert_eq!(state["value"], "HỒ CHÍ MINH");
+    let street = vars.iter().find(|v| v["key"] == "address_street").unwrap();
+    assert_eq!(street["value"], "12\r\nLe Loi");
+}
+
+#[test]
+fn parse_gives_one_line_with_a_code_for_each_malformed_class() {
+    let cases: &[(&[u8], &[&str], &str)] = &[
+        (b"", &[], "empty_body"),
+        (b"a=123456789", &["--max-body-bytes", "8"], "body_too_large"),
+        (b"a=1&b=2&c=3", &["--max-fields", "2"], "too_many_fields"),
+        (b"abcd=1", &["--max-key-bytes", "3"], "key_too_long"),
+        (b"=secret", &[], "empty_key"),
+        (b"a=1&secret", &[], "missing_separator"),
+        (b"first_name=J%G6rg", &[], "malformed_escape"),
+        (b"charset=UTF-8&first_name=J%F6rg", &[], "invalid_encoding"),
+        (b"charset=klingon&a=1", &[], "unknown_charset"),
+        (b"charset=UTF-7&a=1", &[], "unsupported_charset"),
+        (b"mc_gross=1.00&mc_gross=100.00", &[], "duplicate_key"),
+        (
+            b"charset=UTF-8&a=1&charset=windows-1252",
+            &[],
+            "duplicate_key",
+        ),
+    ];
+    for (body, flags, code) in cases {
+        let mut args = vec!["parse"];
+        args.extend_from_slice(flags);
+        args.push("-");
+        let out = ipnkit(&args, body);
+        assert_eq!(out.status.code(), Some(1), "{code}");
+        assert!(out.stdout.is_empty(), "{code}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("ipnkit: {code}: ")),
+            "{code}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for secret in ["secret", "J%G6rg", "Jörg", "100.00", "klingon"] {
+            assert!(!err.contains(secret), "{code} echoed a value: {err}");
+        }
+    }
+}
+
+#[test]
+fn postback_refuses_what_the_limits_refuse_but_not_undecodable_values() {
+    let out = ipnkit(&["postback", "--max-body-bytes", "4", "-"], b"a=12345");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("ipnkit: body_too_large"));
+    // Verification never depends on decoding.
+    let raw = b"charset=klingon&first_name=J%G6rg&x=%FF";
+    let out = ipnkit(&["postback"], raw);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, [&b"cmd=_notify-validate&"[..], raw].concat());
+}
+
+#[test]
+fn verdict_says_verified_only_for_200_and_verified() {
+    let cases: &[(&str, &[u8], i32, &str)] = &[
+        ("200", b"VERIFIED", 0, "verified"),
+        ("200", b"VERIFIED\r\n", 0, "verified"),
+        ("200", b"INVALID", 1, "invalid"),
+        ("500", b"VERIFIED", 3, "unexpected"),
+        (
+            "200",
+            b"<html><body>VERIFIED</body></html>",
+            3,
+            "unexpected",
+        ),
+        ("200", b"", 3, "unexpected"),
+        ("503", b"<h1>Service Unavailable</h1>", 3, "unexpected"),
+    ];
+    for (status, body, exit, verdict) in cases {
+        let out = ipnkit(&["verdict", "--status", status, "-"], body);
+        assert_eq!(out.status.code(), Some(*exit), "{status} {body:?}");
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["verdict"], *verdict, "{status} {body:?}");
+    }
+}
+
+#[test]
+fn unreadable_input_and_bad_usage_have_their_own_exit_codes() {
+    let out = ipnkit(&["parse", "/nonexistent/ipn.body"], b"");
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).starts_with("ipnkit: io: "));
+    let out = ipnkit(&["verdict", "-"], b"VERIFIED");
+    assert_eq!(out.status.code(), Some(2), "--status is required");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn postback_is_byte_exact_on_arbitrary_bytes(raw in prop::collection::vec(any::<u8>(), 1..512)) {
+        let out = ipnkit(&["postback"], &raw);
+        if out.status.success() {
+            prop_assert_eq!(out.stdout, [&b"cmd=_notify-validate&"[..], &raw].concat());
+        } else {
+            let err = stderr(&out);
+            prop_assert!(err.starts_with("ipnkit: empty_body") || err.starts_with("ipnkit: key_too_long"), "{}", err);
+        }
+    }
+}
