@@ -1,1 +1,130 @@
-fn main() {}
+//! Throughput over the shared corpus (`../shared/corpus`, or `$IPNKIT_CORPUS`): every `.body`
+//! file as it is, and every `.fields.json` encoded in its charset, one iteration = the whole set.
+//!
+//! - `tokenize_postback`: `Body::parse` + `Body::postback` (what verification needs).
+//! - `decode`: `Body::parse` + `Body::decode` (every variable to UTF-8, strictly).
+//! - `baseline_form_urlencoded`: `form_urlencoded::parse` collected into owned `(String, String)`
+//!   pairs, the usual way a listener reads a body (lenient, UTF-8 only).
+//!
+//! The same three over a synthetic 500-item cart show the large-message case.
+//! `scripts/bench-report` turns criterion's estimates into the table in BENCHMARKS.md.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ipnkit::{Body, Charset};
+
+fn corpus_dir() -> PathBuf {
+    let dir = std::env::var_os("IPNKIT_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("SOURCES.md").is_file(),
+        "the IPN corpus is missing: expected {} (set IPNKIT_CORPUS to its path)",
+        dir.display()
+    );
+    dir
+}
+
+/// Encodes a decoded field list the way PayPal would: its charset, then form encoding.
+fn encode_fields(pairs: &[(String, String)]) -> Vec<u8> {
+    let label = pairs
+        .iter()
+        .find(|(k, _)| k == "charset")
+        .map_or("windows-1252", |(_, v)| v.as_str());
+    let encoding = Charset::from_label(label.as_bytes()).unwrap().encoding();
+    let enc =
+        |s: &str| -> String { form_urlencoded::byte_serialize(&encoding.encode(s).0).collect() };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
+fn corpus() -> Vec<Vec<u8>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths {
+        let name = p.to_string_lossy();
+        if name.ends_with(".body") {
+            out.push(std::fs::read(&p).unwrap());
+        } else if name.ends_with(".fields.json") {
+            let pairs: Vec<(String, String)> =
+                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            out.push(encode_fields(&pairs));
+        }
+    }
+    assert!(out.len() >= 30, "corpus has {} messages", out.len());
+    out
+}
+
+fn cart(items: usize) -> Vec<u8> {
+    let mut raw = String::from(
+        "txn_type=cart&payment_status=Completed&charset=windows-1252&mc_currency=EUR&first_name=J%F6rg",
+    );
+    for i in 1..=items {
+        raw.push_str(&format!(
+            "&item_name{i}=Deluxe+widget+%23{i}&item_number{i}=SKU-{i:06}&quantity{i}=1\
+             &mc_gross_{i}=19.95&mc_shipping{i}=0.00&tax{i}=0.00\
+             &option_name1_{i}=Colour&option_selection1_{i}=Midnight+blue"
+        ));
+    }
+    raw.into_bytes()
+}
+
+fn bench_set(c: &mut Criterion, group_name: &str, messages: &[Vec<u8>]) {
+    let bytes: usize = messages.iter().map(Vec::len).sum();
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Bytes(bytes as u64));
+
+    group.bench_function("tokenize_postback", |b| {
+        b.iter(|| {
+            for raw in messages {
+                let body = Body::parse(black_box(raw)).unwrap();
+                black_box(body.postback());
+            }
+        })
+    });
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            for raw in messages {
+                let body = Body::parse(black_box(raw)).unwrap();
+                black_box(body.decode().unwrap());
+            }
+        })
+    });
+    group.bench_function("baseline_form_urlencoded", |b| {
+        b.iter(|| {
+            for raw in messages {
+                let pairs: Vec<(String, String)> = form_urlencoded::parse(black_box(raw))
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                black_box(pairs);
+            }
+        })
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let messages = corpus();
+    // Every message must decode, or the decode benchmark would measure error paths.
+    for m in &messages {
+        Body::parse(m).unwrap().decode().unwrap();
+    }
+    bench_set(c, "corpus", &messages);
+    bench_set(c, "cart500", &[cart(500)]);
+}
+
+criterion_group!(parse, benches);
+criterion_main!(parse);

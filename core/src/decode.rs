@@ -49,8 +49,9 @@ pub struct Fields<'b> {
     charset: Charset,
     charset_given: bool,
     fields: Vec<Field<'b>>,
-    /// Positions into `fields`, sorted by key: duplicate detection and binary-search lookup.
-    sorted: Vec<u32>,
+    /// `(hash of key, position)`, sorted by hash, then key: duplicate detection and
+    /// binary-search lookup.
+    sorted: Vec<(u64, u32)>,
 }
 
 impl<'b> Fields<'b> {
@@ -72,11 +73,12 @@ impl<'b> Fields<'b> {
 
     /// The variable `key`, if present.
     pub fn field(&self, key: &str) -> Option<&Field<'b>> {
+        let h = hash(key);
         let pos = self
             .sorted
-            .binary_search_by(|&i| self.key_at(i).cmp(key))
+            .binary_search_by(|&(hi, i)| hi.cmp(&h).then_with(|| self.key_at(i).cmp(key)))
             .ok()?;
-        let i = *self.sorted.get(pos)?;
+        let (_, i) = *self.sorted.get(pos)?;
         self.fields.get(i as usize)
     }
 
@@ -139,22 +141,18 @@ impl Body<'_> {
 }
 
 fn decode_body<'b>(body: &'b Body<'_>) -> Result<Fields<'b>, Error> {
-    // Pass 1: unescape every key, and find the charset among them (its key is ASCII in every
-    // charset PayPal uses, so it can be found before the charset is known).
-    let mut keys: Vec<Cow<'b, [u8]>> = Vec::with_capacity(body.len());
+    // Pass 1: check the pairs' shape and find the charset (its key is ASCII in every charset
+    // PayPal uses, so it can be found before the charset is known).
     let mut charset_at: Option<usize> = None;
     for pair in body.pairs() {
-        let Some(_) = pair.value else {
+        if pair.value.is_none() {
             return Err(Error::MissingSeparator { index: pair.index });
-        };
+        }
         if pair.key.is_empty() {
             return Err(Error::EmptyKey { index: pair.index });
         }
-        let key = unescape(pair.key).ok_or_else(|| Error::MalformedEscape {
-            field: FieldName::from_raw(pair.key),
-            index: pair.index,
-        })?;
-        if &*key == b"charset" {
+        // A malformed key is reported by pass 2, in order with the other decoding errors.
+        if is_charset_key(pair.key) {
             if let Some(first) = charset_at {
                 return Err(Error::DuplicateKey {
                     field: FieldName::new("charset"),
@@ -164,7 +162,6 @@ fn decode_body<'b>(body: &'b Body<'_>) -> Result<Fields<'b>, Error> {
             }
             charset_at = Some(pair.index);
         }
-        keys.push(key);
     }
 
     let charset = match charset_at.and_then(|i| body.pair(i)) {
@@ -181,26 +178,26 @@ fn decode_body<'b>(body: &'b Body<'_>) -> Result<Fields<'b>, Error> {
     };
 
     // Pass 2: decode keys and values in that charset.
-    let mut fields = Vec::with_capacity(keys.len());
-    for (pair, key_bytes) in body.pairs().zip(keys) {
-        let key = to_text(key_bytes, charset).ok_or_else(|| Error::InvalidEncoding {
-            field: FieldName::from_raw(pair.key),
-            index: pair.index,
-            charset: charset.name(),
-        })?;
-        let raw_value = pair.value.unwrap_or_default();
-        let value = unescape(raw_value)
-            .ok_or_else(|| Error::MalformedEscape {
+    let mut fields = Vec::with_capacity(body.len());
+    let mut sorted = Vec::with_capacity(body.len());
+    for pair in body.pairs() {
+        let Some(key) = unescape(pair.key).and_then(|k| to_text(k, charset)) else {
+            return Err(key_error(pair.key, pair.index, charset));
+        };
+        let Some(value) = unescape(pair.value.unwrap_or_default()) else {
+            return Err(Error::MalformedEscape {
                 field: FieldName::new(&*key),
                 index: pair.index,
-            })
-            .and_then(|bytes| {
-                to_text(bytes, charset).ok_or_else(|| Error::InvalidEncoding {
-                    field: FieldName::new(&*key),
-                    index: pair.index,
-                    charset: charset.name(),
-                })
-            })?;
+            });
+        };
+        let Some(value) = to_text(value, charset) else {
+            return Err(Error::InvalidEncoding {
+                field: FieldName::new(&*key),
+                index: pair.index,
+                charset: charset.name(),
+            });
+        };
+        sorted.push((hash(&key), u32::try_from(pair.index).unwrap_or(u32::MAX)));
         fields.push(Field {
             index: pair.index,
             key,
@@ -208,18 +205,22 @@ fn decode_body<'b>(body: &'b Body<'_>) -> Result<Fields<'b>, Error> {
         });
     }
 
-    // Duplicates: sort positions by key; equal neighbours are the same variable twice.
-    let mut sorted: Vec<u32> = (0..fields.len())
-        .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
-        .collect();
-    let key_of = |i: &u32| fields.get(*i as usize).map_or("", |f| &*f.key);
-    sorted.sort_unstable_by(|a, b| key_of(a).cmp(key_of(b)).then(a.cmp(b)));
+    // Duplicates: sort by (hash, key, position); equal neighbours are one variable twice. Keys
+    // are compared only when their hashes are equal, and a crafted collision costs no more than
+    // sorting by key would.
+    let key_of = |i: u32| fields.get(i as usize).map_or("", |f| &*f.key);
+    sorted.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| key_of(a.1).cmp(key_of(b.1)))
+            .then(a.1.cmp(&b.1))
+    });
     for w in sorted.windows(2) {
-        if let [a, b] = *w
-            && key_of(&a) == key_of(&b)
+        if let [(ha, a), (hb, b)] = *w
+            && ha == hb
+            && key_of(a) == key_of(b)
         {
             return Err(Error::DuplicateKey {
-                field: FieldName::new(key_of(&a)),
+                field: FieldName::new(key_of(a)),
                 first: a as usize,
                 second: b as usize,
             });
@@ -234,13 +235,58 @@ fn decode_body<'b>(body: &'b Body<'_>) -> Result<Fields<'b>, Error> {
     })
 }
 
+/// The error for a key that cannot be decoded: a malformed escape, or else bytes invalid in the
+/// charset. Kept out of line: it is the cold path.
+#[cold]
+fn key_error(raw: &[u8], index: usize, charset: Charset) -> Error {
+    let field = FieldName::from_raw(raw);
+    if unescape(raw).is_none() {
+        Error::MalformedEscape { field, index }
+    } else {
+        Error::InvalidEncoding {
+            field,
+            index,
+            charset: charset.name(),
+        }
+    }
+}
+
+/// Whether a raw key decodes to `charset` (only `%` escapes can spell its letters).
+fn is_charset_key(raw: &[u8]) -> bool {
+    raw == b"charset"
+        || (raw.len() > 7
+            && raw.contains(&b'%')
+            && unescape(raw).is_some_and(|k| &*k == b"charset"))
+}
+
+/// A multiply-rotate hash over 8-byte words (the FxHash construction), for the lookup index.
+/// Not a defence against collisions: the index stays correct (keys are compared) however many
+/// keys collide, and a crafted collision costs no more than sorting by key.
+fn hash(key: &str) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut chunks = key.as_bytes().chunks_exact(8);
+    let mut h = key.len() as u64;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let mut tail = [0u8; 8];
+    let rest = chunks.remainder();
+    if let Some(dst) = tail.get_mut(..rest.len()) {
+        dst.copy_from_slice(rest);
+    }
+    (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K)
+}
+
 /// Percent-decodes one key or value of an `application/x-www-form-urlencoded` body: `+` is a
 /// space, `%XX` (either case) is a byte, everything else stays as it is. `None` when a `%` is not
 /// followed by two hexadecimal digits.
 ///
 /// Borrows when there is nothing to decode.
 pub fn unescape(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
-    let Some(first) = memchr::memchr2(b'%', b'+', raw) else {
+    // Keys and values are short: a plain scan beats a vectorised search's set-up.
+    let Some(first) = raw.iter().position(|&b| b == b'%' || b == b'+') else {
         return Some(Cow::Borrowed(raw));
     };
     let (clean, rest) = raw.split_at(first);
