@@ -544,6 +544,47 @@ mod tests {
     }
 
     #[test]
+    fn lookup_finds_every_key_of_a_large_cart() -> Result<(), Error> {
+        let raw: Vec<String> = (1..=2000)
+            .map(|i| format!("item_name{i}=n{i}&mc_gross_{i}={i}.00"))
+            .collect();
+        let raw = raw.join("&");
+        let body = Body::parse(raw.as_bytes())?;
+        let fields = body.decode()?;
+        for i in 1..=2000 {
+            assert_eq!(
+                fields.get(&format!("item_name{i}")),
+                Some(format!("n{i}").as_str())
+            );
+            assert_eq!(
+                fields.get(&format!("mc_gross_{i}")),
+                Some(format!("{i}.00").as_str())
+            );
+        }
+        assert_eq!(fields.get("item_name0"), None);
+        assert_eq!(fields.get("item_name2001"), None);
+        Ok(())
+    }
+
+    #[test]
+    fn hash_depends_on_every_byte() {
+        let keys = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "item_name1",
+            "item_name2",
+            "item_name12345678",
+        ];
+        let mut hashes: Vec<u64> = keys.iter().map(|k| hash(k)).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), keys.len());
+    }
+
+    #[test]
     fn values_without_escapes_are_borrowed() -> Result<(), Error> {
         let body = Body::parse(b"payment_status=Completed&charset=UTF-8&name=a+b")?;
         let fields = body.decode()?;

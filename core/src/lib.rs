@@ -55,7 +55,7 @@ pub mod error;
 pub mod key;
 pub mod verify;
 
-pub use body::{Body, Limits, POSTBACK_PREFIX, RawPair, postback};
+pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair, postback};
 pub use charset::Charset;
 pub use decode::{Field, Fields, unescape};
 pub use error::{ERROR_CODES, Error, FieldName, error_codes};

@@ -1,0 +1,92 @@
+//! The cross-language vectors in `tests/vectors/` (hand-written, shared by every binding):
+//! each `NAME.body` decodes to the pairs in `NAME.fields.json` (written by Python's standard
+//! library, an independent decoder), and each `malformed/CODE--detail.body` is refused with the
+//! error code its name starts with, while its postback stays byte-exact.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ipnkit::{Body, ERROR_CODES, Error};
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(ext))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no *{ext} in {}", dir.display());
+    v
+}
+
+#[test]
+fn each_vector_decodes_to_its_field_list() {
+    for path in files_in(&vectors_dir(), ".body") {
+        let raw = fs::read(&path).unwrap();
+        let expected_path = path.with_extension("fields.json");
+        let expected: Vec<(String, String)> = serde_json::from_slice(
+            &fs::read(&expected_path)
+                .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display())),
+        )
+        .unwrap();
+        let body = Body::parse(&raw).unwrap();
+        assert_eq!(
+            body.postback(),
+            [&b"cmd=_notify-validate&"[..], &raw].concat()
+        );
+        let fields = body
+            .decode()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let got: Vec<(String, String)> = fields
+            .iter()
+            .map(|f| (f.key.to_string(), f.value.to_string()))
+            .collect();
+        assert_eq!(got, expected, "{}", path.display());
+    }
+}
+
+#[test]
+fn each_malformed_vector_is_refused_with_its_code() {
+    let mut seen = Vec::new();
+    for path in files_in(&vectors_dir().join("malformed"), ".body") {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let code = name.split("--").next().unwrap();
+        assert!(
+            ERROR_CODES.contains(&code),
+            "{name}: {code} is not an error code"
+        );
+        let raw = fs::read(&path).unwrap();
+        let result: Result<(), Error> = Body::parse(&raw).and_then(|body| {
+            assert_eq!(
+                body.postback(),
+                [&b"cmd=_notify-validate&"[..], &raw].concat()
+            );
+            body.decode().map(|_| ())
+        });
+        let err = result.expect_err(&name);
+        assert_eq!(err.code(), code, "{name}: {err}");
+        seen.push(code.to_owned());
+    }
+    // Every error a message can cause has a vector (limits are configuration, tested elsewhere).
+    for code in ERROR_CODES {
+        let limit_or_config = matches!(
+            *code,
+            "body_too_large" | "too_many_fields" | "key_too_long" | "unknown_environment"
+        );
+        assert!(
+            limit_or_config || seen.iter().any(|s| s == code),
+            "no vector for {code}"
+        );
+    }
+}

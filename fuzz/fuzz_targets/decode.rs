@@ -1,0 +1,24 @@
+//! Any bytes: decoding never panics, and an error always points at a field (a name or a position).
+#![no_main]
+
+use ipnkit::Body;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(body) = Body::parse(data) else { return };
+    match body.decode() {
+        Ok(fields) => {
+            assert_eq!(fields.len(), body.len());
+            for f in &fields {
+                assert_eq!(
+                    fields.get(&f.key).map(|v| v.as_ptr()),
+                    Some(f.value.as_ptr())
+                );
+            }
+        }
+        Err(e) => {
+            assert!(e.field().is_some() || e.index().is_some(), "{e:?}");
+            assert!(ipnkit::ERROR_CODES.contains(&e.code()));
+        }
+    }
+});
