@@ -61,3 +61,8 @@ pub use decode::{Field, Fields, unescape};
 pub use error::{ERROR_CODES, Error, FieldName, error_codes};
 pub use key::{Key, Separator};
 pub use verify::{CONTENT_TYPE, Environment, USER_AGENT, Unexpected, Verdict, VerificationRequest};
+
+/// The README's examples, run as doctests so that the quickstart cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
