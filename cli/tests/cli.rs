@@ -9,34 +9,19 @@
 )]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("IPNKIT_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("SOURCES.md").is_file(),
-        "the IPN corpus is missing: expected {} (set IPNKIT_CORPUS to its path)",
-        dir.display()
-    );
-    dir
-}
+#[path = "../../core/tests/support/mod.rs"]
+mod support;
+
+use support::corpus_dir;
 
 fn bodies() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "body"))
-        .collect();
-    v.sort();
-    assert!(!v.is_empty());
-    v
+    support::files_in(&corpus_dir(), ".body")
 }
 
 /// Runs `ipnkit ARGS` with `stdin` on its standard input.

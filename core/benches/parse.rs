@@ -12,57 +12,21 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ipnkit::{Body, Charset};
+use ipnkit::Body;
 
-fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("IPNKIT_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("SOURCES.md").is_file(),
-        "the IPN corpus is missing: expected {} (set IPNKIT_CORPUS to its path)",
-        dir.display()
-    );
-    dir
-}
-
-/// Encodes a decoded field list the way PayPal would: its charset, then form encoding.
-fn encode_fields(pairs: &[(String, String)]) -> Vec<u8> {
-    let label = pairs
-        .iter()
-        .find(|(k, _)| k == "charset")
-        .map_or("windows-1252", |(_, v)| v.as_str());
-    let encoding = Charset::from_label(label.as_bytes()).unwrap().encoding();
-    let enc =
-        |s: &str| -> String { form_urlencoded::byte_serialize(&encoding.encode(s).0).collect() };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 fn corpus() -> Vec<Vec<u8>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let dir = support::corpus_dir();
+    let mut out: Vec<Vec<u8>> = support::files_in(&dir, ".body")
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
         .collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for p in paths {
-        let name = p.to_string_lossy();
-        if name.ends_with(".body") {
-            out.push(std::fs::read(&p).unwrap());
-        } else if name.ends_with(".fields.json") {
-            let pairs: Vec<(String, String)> =
-                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-            out.push(encode_fields(&pairs));
-        }
+    for p in support::files_in(&dir, ".fields.json") {
+        out.push(support::encode_fields(&support::read_fields(&p)));
     }
     assert!(out.len() >= 30, "corpus has {} messages", out.len());
     out

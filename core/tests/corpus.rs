@@ -12,32 +12,16 @@
 )]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use ipnkit::{Body, Charset, Key, Separator};
+use ipnkit::{Body, Key, Separator};
 
-fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("IPNKIT_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("SOURCES.md").is_file(),
-        "the IPN corpus is missing: expected {} (set IPNKIT_CORPUS to its path)",
-        dir.display()
-    );
-    dir
-}
+mod support;
 
-fn files(ext: &str) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = fs::read_dir(corpus_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(ext))
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no *{ext} file in the corpus");
-    out
+use support::{corpus_dir, encode_fields as encode};
+
+fn files(suffix: &str) -> Vec<PathBuf> {
+    support::files_in(&corpus_dir(), suffix)
 }
 
 fn read(name: &str) -> Vec<u8> {
@@ -45,7 +29,7 @@ fn read(name: &str) -> Vec<u8> {
 }
 
 fn read_fields(name: &str) -> Vec<(String, String)> {
-    serde_json::from_slice(&read(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    support::read_fields(&corpus_dir().join(name))
 }
 
 /// Decodes a corpus body and returns its fields as owned pairs.
@@ -65,26 +49,6 @@ fn get<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
         .unwrap_or_else(|| panic!("no {key}"))
-}
-
-/// Encodes decoded pairs as PayPal would: values in the message's charset, then form-encoded.
-fn encode(pairs: &[(String, String)]) -> Vec<u8> {
-    let label = pairs
-        .iter()
-        .find(|(k, _)| k == "charset")
-        .map_or("windows-1252", |(_, v)| v.as_str());
-    let encoding = Charset::from_label(label.as_bytes()).unwrap().encoding();
-    let enc = |s: &str| -> String {
-        let (bytes, _, unmappable) = encoding.encode(s);
-        assert!(!unmappable, "{s:?} is not representable in {label}");
-        form_urlencoded::byte_serialize(&bytes).collect()
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
 }
 
 #[test]

@@ -15,19 +15,12 @@ use std::path::{Path, PathBuf};
 
 use ipnkit::{Body, ERROR_CODES, Error};
 
+mod support;
+
+use support::files_in;
+
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
-
-fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(ext))
-        .collect();
-    v.sort();
-    assert!(!v.is_empty(), "no *{ext} in {}", dir.display());
-    v
 }
 
 #[test]
