@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! ipnkit postback [FILE|-]               the exact verification postback, to stdout
-//! ipnkit parse [FILE|-]                  the decoded variables, as JSON
+//! ipnkit parse [--variables] [FILE|-]    the typed message as canonical JSON (or the variables)
 //! ipnkit verdict --status N [FILE|-]     classify PayPal's answer to a postback
 //! ```
 //!
@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use ipnkit::{Body, Limits, Verdict};
+use ipnkit::{Body, Limits, Message, Verdict};
 use serde::Serialize;
 
 #[derive(Parser)]
@@ -33,8 +33,15 @@ struct Cli {
 enum Command {
     /// Write the verification postback (`cmd=_notify-validate&` + the body, byte for byte) to stdout.
     Postback(Input),
-    /// Decode the message's variables and print them as JSON, in their original order.
-    Parse(Input),
+    /// Print the message as canonical JSON (typed fields, grouped lists, event), or with
+    /// `--variables` only the decoded variables in their original order.
+    Parse {
+        #[command(flatten)]
+        input: Input,
+        /// Print the decoded variables instead of the typed message.
+        #[arg(long)]
+        variables: bool,
+    },
     /// Classify PayPal's response to a postback: verified, invalid or unexpected.
     Verdict {
         /// The HTTP status PayPal answered with.
@@ -144,10 +151,17 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             write_stdout(&body.postback())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Parse(input) => {
+        Command::Parse { input, variables } => {
             let raw = read_input(&input.file, input.max_body_bytes)?;
             let body = Body::parse_with(&raw, input.limits())?;
             let fields = body.decode()?;
+            if !variables {
+                let message = Message::from_fields(&fields)?;
+                let mut out = message.to_canonical_json_pretty().into_bytes();
+                out.push(b'\n');
+                write_stdout(&out)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let parsed = Parsed {
                 charset: fields.charset().name(),
                 charset_given: fields.charset_given(),

@@ -1,5 +1,15 @@
 //! Errors: one enum, a stable snake_case code per kind, the field it concerns, never its value.
 //!
+//! | code | raised by | meaning |
+//! |---|---|---|
+//! | `empty_body` | [`Body`](crate::Body) | no variable at all |
+//! | `body_too_large`, `too_many_fields`, `key_too_long` | [`Body`](crate::Body) | a [`Limits`](crate::Limits) bound was passed |
+//! | `empty_key`, `missing_separator`, `malformed_escape` | [`Body::decode`](crate::Body::decode) | the form encoding is broken |
+//! | `invalid_encoding`, `unknown_charset`, `unsupported_charset` | [`Body::decode`](crate::Body::decode) | the charset is unknown or the bytes are not in it |
+//! | `duplicate_key` | [`Body::decode`](crate::Body::decode) | the same variable twice |
+//! | `invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_number`, `invalid_flag`, `invalid_period` | [`Message`](crate::Message) | a known variable's value is not of its type |
+//! | `unknown_environment` | [`Environment`](crate::Environment) | not `live` or `sandbox` |
+//!
 //! IPN values are buyers' personal data (names, addresses, e-mails), so no error ever carries a
 //! value. Field *names* are carried, escaped for a single log line. Sizes and positions are carried
 //! because they help an operator and reveal nothing about the buyer.
@@ -143,6 +153,49 @@ pub enum Error {
         second: usize,
     },
 
+    /// An amount that is not a plain decimal (`19.95`, `-4.00`, `140`), or an Adaptive Payments
+    /// amount that is not `CUR 0.00`.
+    #[error("invalid_amount: variable {field} is not a decimal amount")]
+    InvalidAmount {
+        /// The variable's name.
+        field: FieldName,
+    },
+
+    /// A currency that is not three upper-case letters (ISO 4217 form).
+    #[error("invalid_currency: variable {field} is not a currency code")]
+    InvalidCurrency {
+        /// The variable's name.
+        field: FieldName,
+    },
+
+    /// A date in none of PayPal's formats, or naming an unknown time zone.
+    #[error("invalid_date: variable {field} is not a date PayPal writes")]
+    InvalidDate {
+        /// The variable's name.
+        field: FieldName,
+    },
+
+    /// A count (quantity, number of items…) that is not a non-negative integer.
+    #[error("invalid_number: variable {field} is not a whole number")]
+    InvalidNumber {
+        /// The variable's name.
+        field: FieldName,
+    },
+
+    /// A flag that is none of `1`, `0`, `true`, `false`.
+    #[error("invalid_flag: variable {field} is not a flag")]
+    InvalidFlag {
+        /// The variable's name.
+        field: FieldName,
+    },
+
+    /// A subscription period that is not `N U` with `U` one of `D`, `W`, `M`, `Y`.
+    #[error("invalid_period: variable {field} is not a subscription period")]
+    InvalidPeriod {
+        /// The variable's name.
+        field: FieldName,
+    },
+
     /// An environment name other than `live` or `sandbox`.
     #[error("unknown_environment: the environment must be 'live' or 'sandbox'")]
     UnknownEnvironment,
@@ -161,6 +214,12 @@ pub const ERROR_CODES: &[&str] = &[
     "unknown_charset",
     "unsupported_charset",
     "duplicate_key",
+    "invalid_amount",
+    "invalid_currency",
+    "invalid_date",
+    "invalid_number",
+    "invalid_flag",
+    "invalid_period",
     "unknown_environment",
 ];
 
@@ -184,6 +243,12 @@ impl Error {
             Error::UnknownCharset => "unknown_charset",
             Error::UnsupportedCharset { .. } => "unsupported_charset",
             Error::DuplicateKey { .. } => "duplicate_key",
+            Error::InvalidAmount { .. } => "invalid_amount",
+            Error::InvalidCurrency { .. } => "invalid_currency",
+            Error::InvalidDate { .. } => "invalid_date",
+            Error::InvalidNumber { .. } => "invalid_number",
+            Error::InvalidFlag { .. } => "invalid_flag",
+            Error::InvalidPeriod { .. } => "invalid_period",
             Error::UnknownEnvironment => "unknown_environment",
         }
     }
@@ -195,7 +260,13 @@ impl Error {
         match self {
             Error::MalformedEscape { field, .. }
             | Error::InvalidEncoding { field, .. }
-            | Error::DuplicateKey { field, .. } => Some(field.as_str()),
+            | Error::DuplicateKey { field, .. }
+            | Error::InvalidAmount { field }
+            | Error::InvalidCurrency { field }
+            | Error::InvalidDate { field }
+            | Error::InvalidNumber { field }
+            | Error::InvalidFlag { field }
+            | Error::InvalidPeriod { field } => Some(field.as_str()),
             Error::UnknownCharset | Error::UnsupportedCharset { .. } => Some("charset"),
             _ => None,
         }
@@ -252,6 +323,12 @@ mod tests {
                 first: 0,
                 second: 1,
             },
+            Error::InvalidAmount { field: f() },
+            Error::InvalidCurrency { field: f() },
+            Error::InvalidDate { field: f() },
+            Error::InvalidNumber { field: f() },
+            Error::InvalidFlag { field: f() },
+            Error::InvalidPeriod { field: f() },
             Error::UnknownEnvironment,
         ]
     }

@@ -33,6 +33,9 @@
 //! | [`decode`] | [`Fields`]: percent-decoding and the charset, strictly; duplicate keys refused |
 //! | [`charset`] | [`Charset`]: PayPal's charset names mapped onto encoding_rs |
 //! | [`key`] | [`Key`]: the grammar of variable names (`item_name1`, `mc_gross_1`, `transaction[0].id`) |
+//! | [`message`] | [`Message`]: every variable of the IPN guide typed, numbered ones grouped, nothing lost; canonical JSON |
+//! | [`money`], [`date`], [`vocab`] | [`Money`] (exact decimals), [`PayPalDate`] (UTC + original text), PayPal's enums with `Other` |
+//! | [`event`] | [`Event`] and [`Family`]: what happened, in one value |
 //! | [`verify`] | [`Environment`], [`VerificationRequest`], [`Verdict`]: the protocol, without I/O |
 //! | [`error`] | [`Error`]: one enum, a stable code per kind, field names but never values |
 //!
@@ -50,16 +53,28 @@
 
 pub mod body;
 pub mod charset;
+pub mod date;
 pub mod decode;
 pub mod error;
+pub mod event;
 pub mod key;
+pub mod message;
+pub mod money;
 pub mod verify;
+pub mod vocab;
 
 pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair, postback};
 pub use charset::Charset;
+pub use date::PayPalDate;
 pub use decode::{Field, Fields, unescape};
 pub use error::{ERROR_CODES, Error, FieldName, error_codes};
+pub use event::{EVENT_CODES, Event, Family};
 pub use key::{Key, Separator};
+pub use message::{
+    AdaptiveTransaction, CartItem, ItemOption, MODELLED_VARIABLES, MasspayItem, Message,
+    NOTICE_CODES, Notice, Period, PeriodUnit,
+};
+pub use money::{Currency, Money};
 pub use verify::{CONTENT_TYPE, Environment, USER_AGENT, Unexpected, Verdict, VerificationRequest};
 
 /// The README's examples, run as doctests so that the quickstart cannot rot.

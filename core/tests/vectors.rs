@@ -1,7 +1,8 @@
 //! The cross-language vectors in `tests/vectors/` (hand-written, shared by every binding):
 //! each `NAME.body` decodes to the pairs in `NAME.fields.json` (written by Python's standard
-//! library, an independent decoder), and each `malformed/CODE--detail.body` is refused with the
-//! error code its name starts with, while its postback stays byte-exact.
+//! library, an independent decoder), and each `malformed/CODE--detail.body` is refused — by the
+//! decoder or by the typed model — with the error code its name starts with, while its postback
+//! stays byte-exact. `NAME.json`, the golden canonical JSON, is checked by `golden.rs`.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,7 +14,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ipnkit::{Body, ERROR_CODES, Error};
+use ipnkit::{Body, ERROR_CODES, Error, Message};
 
 mod support;
 
@@ -65,7 +66,8 @@ fn each_malformed_vector_is_refused_with_its_code() {
                 body.postback(),
                 [&b"cmd=_notify-validate&"[..], &raw].concat()
             );
-            body.decode().map(|_| ())
+            let fields = body.decode()?;
+            Message::from_fields(&fields).map(|_| ())
         });
         let err = result.expect_err(&name);
         assert_eq!(err.code(), code, "{name}: {err}");

@@ -1,0 +1,408 @@
+//! PayPal's dates, to UTC instants, with the original text kept.
+//!
+//! | writer | example |
+//! |---|---|
+//! | live IPN | `20:12:59 Jan 13, 2009 PST` |
+//! | Adaptive Payments (Java `Date.toString`) | `Thu Jan 05 06:43:04 PST 2012` |
+//! | IPN simulator, 2015 | `23:38:36 30 Oct 2015 PDT` |
+//! | IPN simulator, JavaScript `Date.toString` | `Sun May 24 2015 14:32:31 GMT-0700 (PDT)` |
+//! | ISO 8601 / RFC 3339 | `2012-01-05T06:43:04-08:00`, `2012-01-05T14:43:04Z` |
+//!
+//! `N/A` (PayPal's "no next payment") is no date. PayPal's clocks keep US Pacific time, and the
+//! `PST`/`PDT` label says which side of a daylight-saving change the time is on. PST is UTC−8 and
+//! PDT UTC−7; the label decides within the hour that happens twice each November (and within the
+//! hour that never happens each March). A label the calendar contradicts — the IPN simulator once
+//! wrote `PDT` on February dates — is corrected to the offset in force that day, and the
+//! correction is reported ([`PayPalDate::zone_corrected`]), as django-paypal's tests expect
+//! (`23:04:06 Feb 02, 2009 PDT` is 2009-02-03T07:04:06Z). US rules: from 2007, the second Sunday
+//! of March to the first Sunday of November; 1987–2006, the first Sunday of April to the last
+//! Sunday of October (earlier years, before PayPal existed, use the latter).
+
+use std::fmt;
+
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc, Weekday,
+};
+use serde::{Serialize, Serializer};
+
+use crate::error::{Error, FieldName};
+
+/// A date PayPal wrote: the instant in UTC and the text as received.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PayPalDate {
+    /// The instant, in UTC.
+    pub utc: DateTime<Utc>,
+    /// The text as PayPal wrote it.
+    pub text: String,
+    /// Whether the `PST`/`PDT` label contradicted the calendar and was corrected.
+    pub zone_corrected: bool,
+}
+
+impl PayPalDate {
+    /// Parses any of PayPal's formats. `Ok(None)` for `N/A` (and an empty value); an error naming
+    /// `field` for anything else that is not a date.
+    ///
+    /// ```
+    /// let d = ipnkit::PayPalDate::parse("payment_date", "20:12:59 Jan 13, 2009 PST")?.unwrap();
+    /// assert_eq!(d.to_rfc3339(), "2009-01-14T04:12:59Z");
+    /// assert!(ipnkit::PayPalDate::parse("next_payment_date", "N/A")?.is_none());
+    /// # Ok::<(), ipnkit::Error>(())
+    /// ```
+    pub fn parse(field: &str, text: &str) -> Result<Option<PayPalDate>, Error> {
+        if text.is_empty() || text == "N/A" {
+            return Ok(None);
+        }
+        let (utc, zone_corrected) = parse_instant(text).ok_or_else(|| Error::InvalidDate {
+            field: FieldName::new(field),
+        })?;
+        Ok(Some(PayPalDate {
+            utc,
+            text: text.to_owned(),
+            zone_corrected,
+        }))
+    }
+
+    /// The instant as RFC 3339 in UTC, ending in `Z` (`2009-01-14T04:12:59Z`).
+    pub fn to_rfc3339(&self) -> String {
+        self.utc.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+}
+
+impl fmt::Display for PayPalDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for PayPalDate {
+    /// `{"utc": "2009-01-14T04:12:59Z", "text": "20:12:59 Jan 13, 2009 PST"}`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PayPalDate", 2)?;
+        st.serialize_field("utc", &self.to_rfc3339())?;
+        st.serialize_field("text", &self.text)?;
+        st.end()
+    }
+}
+
+/// The zone a date's text names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Zone {
+    /// US Pacific, labelled standard (`PST`) or daylight (`PDT`).
+    Pacific { daylight: bool },
+    /// A fixed offset from UTC, in seconds (`GMT-0700`, `Z`, `UTC`).
+    Fixed(i32),
+}
+
+fn parse_instant(text: &str) -> Option<(DateTime<Utc>, bool)> {
+    if text.contains('T') && text.contains('-') && !text.contains(' ') {
+        return DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|d| (d.with_timezone(&Utc), false));
+    }
+    let tokens: Vec<&str> = text.split(' ').collect();
+    let (local, zone) = match tokens.as_slice() {
+        // 20:12:59 Jan 13, 2009 PST
+        [time, month, day, year, zone] if day.ends_with(',') => (
+            local(year, month, day.strip_suffix(',')?, time)?,
+            zone_label(zone)?,
+        ),
+        // 23:38:36 30 Oct 2015 PDT
+        [time, day, month, year, zone] => (local(year, month, day, time)?, zone_label(zone)?),
+        // Thu Jan 05 06:43:04 PST 2012
+        [dow, month, day, time, zone, year] => {
+            weekday(dow)?;
+            (local(year, month, day, time)?, zone_label(zone)?)
+        }
+        // Sun May 24 2015 14:32:31 GMT-0700 (PDT)
+        [dow, month, day, year, time, gmt, label] => {
+            weekday(dow)?;
+            let name = label.strip_prefix('(')?.strip_suffix(')')?;
+            if !name.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return None;
+            }
+            (
+                local(year, month, day, time)?,
+                Zone::Fixed(gmt_offset(gmt)?),
+            )
+        }
+        _ => return None,
+    };
+    let (offset, corrected) = match zone {
+        Zone::Fixed(seconds) => (seconds, false),
+        Zone::Pacific { daylight } => pacific_offset(local, daylight),
+    };
+    let utc = local.checked_sub_signed(Duration::seconds(i64::from(offset)))?;
+    Some((utc.and_utc(), corrected))
+}
+
+fn local(year: &str, month: &str, day: &str, time: &str) -> Option<NaiveDateTime> {
+    let year: i32 = digits(year, 4, 4)?.try_into().ok()?;
+    let day = digits(day, 1, 2)?;
+    let date = NaiveDate::from_ymd_opt(year, month_number(month)?, day)?;
+    let mut hms = time.split(':');
+    let h = digits(hms.next()?, 2, 2)?;
+    let m = digits(hms.next()?, 2, 2)?;
+    let s = digits(hms.next()?, 2, 2)?;
+    if hms.next().is_some() {
+        return None;
+    }
+    Some(date.and_time(NaiveTime::from_hms_opt(h, m, s)?))
+}
+
+/// A run of `min..=max` ASCII digits.
+fn digits(s: &str, min: usize, max: usize) -> Option<u32> {
+    if s.len() < min || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn month_number(name: &str) -> Option<u32> {
+    let i = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name))?;
+    u32::try_from(i + 1).ok()
+}
+
+fn weekday(name: &str) -> Option<Weekday> {
+    const DAYS: [(&str, Weekday); 7] = [
+        ("Mon", Weekday::Mon),
+        ("Tue", Weekday::Tue),
+        ("Wed", Weekday::Wed),
+        ("Thu", Weekday::Thu),
+        ("Fri", Weekday::Fri),
+        ("Sat", Weekday::Sat),
+        ("Sun", Weekday::Sun),
+    ];
+    DAYS.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, d)| d)
+}
+
+fn zone_label(label: &str) -> Option<Zone> {
+    match label {
+        "PST" => Some(Zone::Pacific { daylight: false }),
+        "PDT" => Some(Zone::Pacific { daylight: true }),
+        "GMT" | "UTC" | "Z" => Some(Zone::Fixed(0)),
+        _ => None,
+    }
+}
+
+/// `GMT-0700` → −25200 seconds.
+fn gmt_offset(text: &str) -> Option<i32> {
+    let rest = text.strip_prefix("GMT")?;
+    let (sign, hhmm) = match rest.as_bytes().first()? {
+        b'+' => (1, rest.get(1..)?),
+        b'-' => (-1, rest.get(1..)?),
+        _ => return None,
+    };
+    let value = digits(hhmm, 4, 4)?;
+    let (h, m) = (value / 100, value % 100);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    i32::try_from(h * 3600 + m * 60).ok().map(|s| sign * s)
+}
+
+const PST: i32 = -8 * 3600;
+const PDT: i32 = -7 * 3600;
+
+/// The offset of a Pacific wall-clock time labelled `daylight` (PDT) or not (PST), and whether
+/// the label had to be corrected.
+fn pacific_offset(local: NaiveDateTime, daylight: bool) -> (i32, bool) {
+    let labelled = if daylight { PDT } else { PST };
+    match pacific_state(local) {
+        // The label picks the side: November's repeated hour, March's missing one.
+        DstState::Ambiguous | DstState::Gap => (labelled, false),
+        DstState::Daylight => (PDT, !daylight),
+        DstState::Standard => (PST, daylight),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DstState {
+    Standard,
+    Daylight,
+    /// 01:00–01:59 on the day daylight time ends: it happens twice.
+    Ambiguous,
+    /// 02:00–02:59 on the day daylight time starts: it never happens.
+    Gap,
+}
+
+fn pacific_state(local: NaiveDateTime) -> DstState {
+    let year = local.year();
+    let (start, end) = if year >= 2007 {
+        (
+            nth_weekday(year, 3, Weekday::Sun, 2),
+            nth_weekday(year, 11, Weekday::Sun, 1),
+        )
+    } else {
+        (
+            nth_weekday(year, 4, Weekday::Sun, 1),
+            last_weekday(year, 10, Weekday::Sun),
+        )
+    };
+    let (Some(start), Some(end)) = (start, end) else {
+        return DstState::Standard;
+    };
+    let date = local.date();
+    let hour = local
+        .time()
+        .signed_duration_since(NaiveTime::MIN)
+        .num_hours();
+    if date == start {
+        return match hour {
+            0..=1 => DstState::Standard,
+            2 => DstState::Gap,
+            _ => DstState::Daylight,
+        };
+    }
+    if date == end {
+        return match hour {
+            0 => DstState::Daylight,
+            1 => DstState::Ambiguous,
+            _ => DstState::Standard,
+        };
+    }
+    if date > start && date < end {
+        DstState::Daylight
+    } else {
+        DstState::Standard
+    }
+}
+
+fn nth_weekday(year: i32, month: u32, day: Weekday, n: u8) -> Option<NaiveDate> {
+    NaiveDate::from_weekday_of_month_opt(year, month, day, n)
+}
+
+fn last_weekday(year: i32, month: u32, day: Weekday) -> Option<NaiveDate> {
+    nth_weekday(year, month, day, 5).or_else(|| nth_weekday(year, month, day, 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> String {
+        PayPalDate::parse("payment_date", text)
+            .ok()
+            .flatten()
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_else(|| "invalid".into())
+    }
+
+    fn corrected(text: &str) -> bool {
+        PayPalDate::parse("d", text)
+            .ok()
+            .flatten()
+            .is_some_and(|d| d.zone_corrected)
+    }
+
+    #[test]
+    fn live_format() {
+        assert_eq!(utc("20:12:59 Jan 13, 2009 PST"), "2009-01-14T04:12:59Z");
+        // offsite_payments' assertions
+        assert_eq!(utc("15:23:54 Apr 15, 2005 PDT"), "2005-04-15T22:23:54Z");
+        assert_eq!(utc("14:07:35 Apr 09, 2014 PDT"), "2014-04-09T21:07:35Z");
+        assert_eq!(utc("16:30:42 Feb 28, 2014 PST"), "2014-03-01T00:30:42Z");
+        assert!(!corrected("16:30:42 Feb 28, 2014 PST"));
+    }
+
+    #[test]
+    fn adaptive_payments_java_format() {
+        assert_eq!(utc("Thu Jan 05 06:43:04 PST 2012"), "2012-01-05T14:43:04Z");
+        assert_eq!(utc("Thu Dec 06 22:50:00 PST 2012"), "2012-12-07T06:50:00Z");
+        assert_eq!(utc("Fri Jan 18 20:01:29 PST 2013"), "2013-01-19T04:01:29Z");
+        assert_eq!(utc("Xyz Jan 05 06:43:04 PST 2012"), "invalid");
+    }
+
+    #[test]
+    fn simulator_formats() {
+        assert_eq!(utc("23:38:36 30 Oct 2015 PDT"), "2015-10-31T06:38:36Z");
+        assert_eq!(
+            utc("Sun May 24 2015 14:32:31 GMT-0700 (PDT)"),
+            "2015-05-24T21:32:31Z"
+        );
+        assert_eq!(
+            utc("Sun May 24 2015 14:32:31 GMT+0530 (IST)"),
+            "2015-05-24T09:02:31Z"
+        );
+    }
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(utc("2012-01-05T06:43:04-08:00"), "2012-01-05T14:43:04Z");
+        assert_eq!(utc("2012-01-05T14:43:04.250Z"), "2012-01-05T14:43:04.250Z");
+    }
+
+    #[test]
+    fn a_label_the_calendar_contradicts_is_corrected_and_reported() {
+        // django-paypal: the simulator's "PDT" on a February date is Pacific standard time.
+        assert_eq!(utc("23:04:06 Feb 02, 2009 PDT"), "2009-02-03T07:04:06Z");
+        assert!(corrected("23:04:06 Feb 02, 2009 PDT"));
+        assert_eq!(utc("12:00:00 Jul 04, 2020 PST"), "2020-07-04T19:00:00Z");
+        assert!(corrected("12:00:00 Jul 04, 2020 PST"));
+    }
+
+    #[test]
+    fn the_label_decides_the_repeated_november_hour() {
+        // django-paypal: both accepted on the day daylight time ended in 2015.
+        assert_eq!(utc("01:13:05 Nov 01, 2015 PDT"), "2015-11-01T08:13:05Z");
+        assert_eq!(utc("01:13:05 Nov 01, 2015 PST"), "2015-11-01T09:13:05Z");
+        assert!(!corrected("01:13:05 Nov 01, 2015 PDT") && !corrected("01:13:05 Nov 01, 2015 PST"));
+        // Just before and after.
+        assert_eq!(utc("00:59:59 Nov 01, 2015 PDT"), "2015-11-01T07:59:59Z");
+        assert_eq!(utc("02:00:00 Nov 01, 2015 PST"), "2015-11-01T10:00:00Z");
+        // Spring forward: 02:30 does not exist; the label decides.
+        assert_eq!(utc("02:30:00 Mar 08, 2015 PST"), "2015-03-08T10:30:00Z");
+        assert_eq!(utc("03:00:00 Mar 08, 2015 PDT"), "2015-03-08T10:00:00Z");
+    }
+
+    #[test]
+    fn rules_before_2007() {
+        // 2006: daylight time from April 2 to October 29.
+        assert!(!corrected("12:00:00 Apr 02, 2006 PDT"));
+        assert!(corrected("12:00:00 Mar 20, 2006 PDT"));
+        assert!(!corrected("12:00:00 Oct 30, 2006 PST"));
+        assert!(corrected("12:00:00 Nov 01, 2006 PDT"));
+    }
+
+    #[test]
+    fn no_date_and_bad_dates() {
+        assert_eq!(PayPalDate::parse("next_payment_date", "N/A"), Ok(None));
+        assert_eq!(PayPalDate::parse("next_payment_date", ""), Ok(None));
+        for bad in [
+            "01:21:32 Jan 25th 2015 PDT",
+            "25:00:00 Jan 13, 2009 PST",
+            "20:12:59 Feb 30, 2009 PST",
+            "20:12:59 Jan 13, 2009 CET",
+            "20:12:59 Jan 13 2009 PST",
+            "20:12:59  Jan 13, 2009 PST",
+            "yesterday",
+            "2009-13-01T00:00:00Z",
+            "Sun May 24 2015 14:32:31 GMT-2500 (PDT)",
+        ] {
+            assert_eq!(
+                PayPalDate::parse("payment_date", bad),
+                Err(Error::InvalidDate {
+                    field: FieldName::new("payment_date")
+                }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn serializes_beside_its_text() {
+        let d = PayPalDate::parse("payment_date", "20:12:59 Jan 13, 2009 PST")
+            .ok()
+            .flatten();
+        assert_eq!(
+            serde_json::to_string(&d).ok().as_deref(),
+            Some(r#"{"utc":"2009-01-14T04:12:59Z","text":"20:12:59 Jan 13, 2009 PST"}"#)
+        );
+    }
+}

@@ -1,0 +1,386 @@
+//! What happened, in one value a back office can dispatch on, and the family of the notification.
+//!
+//! The mapping, applied in this order (the first row that matches wins):
+//!
+//! | the message has | family | event |
+//! |---|---|---|
+//! | `transaction_type=Adaptive Payment PAY` | `adaptive_pay` | `adaptive_payment` |
+//! | `transaction_type=Adaptive Payment PREAPPROVAL` | `adaptive_preapproval` | `adaptive_preapproval` |
+//! | another `transaction_type` | `adaptive_pay` | `unknown` |
+//! | `account_key`, and no `txn_type` | `adaptive_account` | `account_created` |
+//! | `txn_type=masspay` | `masspay` | `masspay` |
+//! | `txn_type=new_case`, or no `txn_type` and a `case_type` | `dispute` | `dispute_opened` |
+//! | `txn_type=adjustment` | `dispute` | `dispute_resolved` |
+//! | `txn_type=subscr_signup` / `subscr_payment` / `subscr_failed` / `subscr_cancel` / `subscr_eot` / `subscr_modify` | `subscription` | `subscription_signup` / `subscription_payment` / `subscription_failed` / `subscription_cancel` / `subscription_end_of_term` / `subscription_modify` |
+//! | `txn_type=recurring_payment` (and `_outstanding_payment`) | `recurring_payment` | `recurring_payment` |
+//! | `txn_type=recurring_payment_profile_created` / `_profile_cancel` / `_expired` / `_suspended` / `_suspended_due_to_max_failed_payment` | `recurring_payment` | `recurring_profile_created` / `recurring_profile_cancel` / `recurring_profile_expired` / `recurring_profile_suspended` / `recurring_profile_suspended` |
+//! | `txn_type=recurring_payment_failed` (and `_outstanding_payment_failed`) / `recurring_payment_skipped` | `recurring_payment` | `recurring_payment_failed` / `recurring_payment_skipped` |
+//! | `txn_type=mp_signup` / `mp_cancel` | `billing_agreement` | `billing_agreement_created` / `billing_agreement_cancel` |
+//! | otherwise, by `payment_status` (family `cart` for `txn_type=cart`, `auction` with `for_auction`, else `payment`): | | |
+//! | `Completed` with an `auth_id` | | `capture_completed` (the capture of an authorization: the notification may be the only confirmation when the checkout page died before DoCapture returned) |
+//! | `Completed` | | `payment_completed` |
+//! | `Pending` with `pending_reason` `authorization` or `order` | | `authorization_created` |
+//! | `Pending` | | `payment_pending` (with the reason) |
+//! | `Voided` / `Expired` | | `authorization_voided` / `authorization_expired` |
+//! | `Denied` / `Failed` / `Refunded` / `Reversed` / `Canceled_Reversal` | | `payment_denied` / `payment_failed` / `payment_refunded` / `payment_reversed` (with the reason) / `reversal_canceled` |
+//! | `Processed` / `Created` | | `payment_processed` / `payment_created` |
+//! | anything else, or no status | `unknown` when there is no `txn_type` either | `unknown` |
+//!
+//! Refunds and reversals carry no `txn_type`; they are payments by status, with `parent_txn_id`
+//! naming the original transaction.
+
+use serde::{Serialize, Serializer};
+
+use crate::message::Message;
+use crate::vocab::{AdaptiveType, PaymentStatus, PendingReason, ReasonCode, TxnType};
+
+/// The family of a notification, following the sections of PayPal's IPN guide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Family {
+    /// A single payment (Buy Now, Express Checkout, Send Money, Virtual Terminal…), or a refund
+    /// or reversal of one.
+    Payment,
+    /// A cart of several items.
+    Cart,
+    /// An auction payment.
+    Auction,
+    /// A Mass Pay notification.
+    Masspay,
+    /// A subscription (`subscr_*`).
+    Subscription,
+    /// A recurring payments profile (`recurring_payment*`).
+    RecurringPayment,
+    /// A billing agreement (`mp_*`).
+    BillingAgreement,
+    /// A dispute (`new_case`, `adjustment`, chargebacks).
+    Dispute,
+    /// An Adaptive Payments Pay request.
+    AdaptivePay,
+    /// An Adaptive Payments preapproval.
+    AdaptivePreapproval,
+    /// An Adaptive Accounts notification.
+    AdaptiveAccount,
+    /// Nothing this version recognises.
+    Unknown,
+}
+
+impl Family {
+    /// A stable snake_case code (`payment`, `cart`, `masspay`…).
+    pub fn code(self) -> &'static str {
+        match self {
+            Family::Payment => "payment",
+            Family::Cart => "cart",
+            Family::Auction => "auction",
+            Family::Masspay => "masspay",
+            Family::Subscription => "subscription",
+            Family::RecurringPayment => "recurring_payment",
+            Family::BillingAgreement => "billing_agreement",
+            Family::Dispute => "dispute",
+            Family::AdaptivePay => "adaptive_pay",
+            Family::AdaptivePreapproval => "adaptive_preapproval",
+            Family::AdaptiveAccount => "adaptive_account",
+            Family::Unknown => "unknown",
+        }
+    }
+
+    pub(crate) fn of(m: &Message) -> Family {
+        match (&m.transaction_type, &m.txn_type) {
+            (Some(AdaptiveType::Preapproval), _) => return Family::AdaptivePreapproval,
+            (Some(_), _) => return Family::AdaptivePay,
+            (None, None) if m.account_key.is_some() => return Family::AdaptiveAccount,
+            _ => {}
+        }
+        let Some(txn_type) = &m.txn_type else {
+            return if m.case_type.is_some() {
+                Family::Dispute
+            } else if m.payment_status.is_some() {
+                Family::Payment
+            } else {
+                Family::Unknown
+            };
+        };
+        match txn_type {
+            TxnType::Masspay => Family::Masspay,
+            TxnType::NewCase | TxnType::Adjustment => Family::Dispute,
+            TxnType::SubscrSignup
+            | TxnType::SubscrPayment
+            | TxnType::SubscrFailed
+            | TxnType::SubscrCancel
+            | TxnType::SubscrEot
+            | TxnType::SubscrModify => Family::Subscription,
+            TxnType::RecurringPayment
+            | TxnType::RecurringPaymentExpired
+            | TxnType::RecurringPaymentFailed
+            | TxnType::RecurringPaymentOutstandingPayment
+            | TxnType::RecurringPaymentOutstandingPaymentFailed
+            | TxnType::RecurringPaymentProfileCancel
+            | TxnType::RecurringPaymentProfileCreated
+            | TxnType::RecurringPaymentSkipped
+            | TxnType::RecurringPaymentSuspended
+            | TxnType::RecurringPaymentSuspendedDueToMaxFailedPayment => Family::RecurringPayment,
+            TxnType::MpSignup | TxnType::MpCancel => Family::BillingAgreement,
+            TxnType::Cart => Family::Cart,
+            _ if m.for_auction == Some(true) => Family::Auction,
+            _ => Family::Payment,
+        }
+    }
+}
+
+impl Serialize for Family {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// What happened. See the [module docs](crate::event) for the mapping from the message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Event {
+    /// A payment completed: the money is in the merchant's balance.
+    PaymentCompleted,
+    /// A payment is pending; act when it completes.
+    PaymentPending {
+        /// Why it is pending, when PayPal says.
+        reason: Option<PendingReason>,
+    },
+    /// The merchant denied a pending payment.
+    PaymentDenied,
+    /// A bank-funded payment failed.
+    PaymentFailed,
+    /// The merchant refunded a payment (`parent_txn_id` names it).
+    PaymentRefunded,
+    /// A payment was reversed (chargeback, buyer complaint, PayPal's fraud protection…).
+    PaymentReversed {
+        /// Why, when PayPal says.
+        reason: Option<ReasonCode>,
+    },
+    /// A reversal was cancelled: the money came back.
+    ReversalCanceled,
+    /// A Mass Pay payment was accepted (`Processed`).
+    PaymentProcessed,
+    /// A German ELV payment was created.
+    PaymentCreated,
+    /// An authorization (or order) was created; the money is not captured yet.
+    AuthorizationCreated,
+    /// An authorization was voided.
+    AuthorizationVoided,
+    /// An authorization expired.
+    AuthorizationExpired,
+    /// An authorization was captured (`auth_id` names it, `txn_id` is the capture).
+    CaptureCompleted,
+    /// A subscription started.
+    SubscriptionSignup,
+    /// A subscription payment was made (see `payment_status`).
+    SubscriptionPayment,
+    /// A subscription payment failed.
+    SubscriptionFailed,
+    /// A subscription was cancelled.
+    SubscriptionCancel,
+    /// A subscription reached the end of its term.
+    SubscriptionEndOfTerm,
+    /// A subscription was modified.
+    SubscriptionModify,
+    /// A recurring payment was received (see `payment_status`).
+    RecurringPayment,
+    /// A recurring payment failed.
+    RecurringPaymentFailed,
+    /// A recurring payment was skipped; PayPal retries it.
+    RecurringPaymentSkipped,
+    /// A recurring payments profile was created.
+    RecurringProfileCreated,
+    /// A recurring payments profile was cancelled.
+    RecurringProfileCancel,
+    /// A recurring payments profile expired.
+    RecurringProfileExpired,
+    /// A recurring payments profile was suspended (after too many failed payments included).
+    RecurringProfileSuspended,
+    /// A billing agreement was created.
+    BillingAgreementCreated,
+    /// A billing agreement was cancelled.
+    BillingAgreementCancel,
+    /// A Mass Pay notification (see each item's status).
+    Masspay,
+    /// A dispute was opened (a chargeback included).
+    DisputeOpened,
+    /// A dispute was resolved and closed.
+    DisputeResolved,
+    /// An Adaptive Payments Pay request changed (see `status` and the transactions).
+    AdaptivePayment,
+    /// An Adaptive Payments preapproval changed (see `status`, `approved`).
+    AdaptivePreapproval,
+    /// An account was created through Adaptive Accounts.
+    AccountCreated,
+    /// Nothing this version recognises: keep the message and look at it.
+    Unknown,
+}
+
+/// Every event code, for bindings to test against.
+pub const EVENT_CODES: &[&str] = &[
+    "payment_completed",
+    "payment_pending",
+    "payment_denied",
+    "payment_failed",
+    "payment_refunded",
+    "payment_reversed",
+    "reversal_canceled",
+    "payment_processed",
+    "payment_created",
+    "authorization_created",
+    "authorization_voided",
+    "authorization_expired",
+    "capture_completed",
+    "subscription_signup",
+    "subscription_payment",
+    "subscription_failed",
+    "subscription_cancel",
+    "subscription_end_of_term",
+    "subscription_modify",
+    "recurring_payment",
+    "recurring_payment_failed",
+    "recurring_payment_skipped",
+    "recurring_profile_created",
+    "recurring_profile_cancel",
+    "recurring_profile_expired",
+    "recurring_profile_suspended",
+    "billing_agreement_created",
+    "billing_agreement_cancel",
+    "masspay",
+    "dispute_opened",
+    "dispute_resolved",
+    "adaptive_payment",
+    "adaptive_preapproval",
+    "account_created",
+    "unknown",
+];
+
+impl Event {
+    /// A stable snake_case code (one of [`EVENT_CODES`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Event::PaymentCompleted => "payment_completed",
+            Event::PaymentPending { .. } => "payment_pending",
+            Event::PaymentDenied => "payment_denied",
+            Event::PaymentFailed => "payment_failed",
+            Event::PaymentRefunded => "payment_refunded",
+            Event::PaymentReversed { .. } => "payment_reversed",
+            Event::ReversalCanceled => "reversal_canceled",
+            Event::PaymentProcessed => "payment_processed",
+            Event::PaymentCreated => "payment_created",
+            Event::AuthorizationCreated => "authorization_created",
+            Event::AuthorizationVoided => "authorization_voided",
+            Event::AuthorizationExpired => "authorization_expired",
+            Event::CaptureCompleted => "capture_completed",
+            Event::SubscriptionSignup => "subscription_signup",
+            Event::SubscriptionPayment => "subscription_payment",
+            Event::SubscriptionFailed => "subscription_failed",
+            Event::SubscriptionCancel => "subscription_cancel",
+            Event::SubscriptionEndOfTerm => "subscription_end_of_term",
+            Event::SubscriptionModify => "subscription_modify",
+            Event::RecurringPayment => "recurring_payment",
+            Event::RecurringPaymentFailed => "recurring_payment_failed",
+            Event::RecurringPaymentSkipped => "recurring_payment_skipped",
+            Event::RecurringProfileCreated => "recurring_profile_created",
+            Event::RecurringProfileCancel => "recurring_profile_cancel",
+            Event::RecurringProfileExpired => "recurring_profile_expired",
+            Event::RecurringProfileSuspended => "recurring_profile_suspended",
+            Event::BillingAgreementCreated => "billing_agreement_created",
+            Event::BillingAgreementCancel => "billing_agreement_cancel",
+            Event::Masspay => "masspay",
+            Event::DisputeOpened => "dispute_opened",
+            Event::DisputeResolved => "dispute_resolved",
+            Event::AdaptivePayment => "adaptive_payment",
+            Event::AdaptivePreapproval => "adaptive_preapproval",
+            Event::AccountCreated => "account_created",
+            Event::Unknown => "unknown",
+        }
+    }
+
+    pub(crate) fn of(m: &Message) -> Event {
+        match &m.transaction_type {
+            Some(AdaptiveType::Pay) => return Event::AdaptivePayment,
+            Some(AdaptiveType::Preapproval) => return Event::AdaptivePreapproval,
+            Some(AdaptiveType::Other(_)) => return Event::Unknown,
+            None => {}
+        }
+        match &m.txn_type {
+            None if m.account_key.is_some() => return Event::AccountCreated,
+            None if m.case_type.is_some() => return Event::DisputeOpened,
+            Some(t) => {
+                if let Some(e) = Self::of_txn_type(t) {
+                    return e;
+                }
+            }
+            None => {}
+        }
+        Self::of_payment(m)
+    }
+
+    fn of_txn_type(t: &TxnType) -> Option<Event> {
+        Some(match t {
+            TxnType::Masspay => Event::Masspay,
+            TxnType::NewCase => Event::DisputeOpened,
+            TxnType::Adjustment => Event::DisputeResolved,
+            TxnType::SubscrSignup => Event::SubscriptionSignup,
+            TxnType::SubscrPayment => Event::SubscriptionPayment,
+            TxnType::SubscrFailed => Event::SubscriptionFailed,
+            TxnType::SubscrCancel => Event::SubscriptionCancel,
+            TxnType::SubscrEot => Event::SubscriptionEndOfTerm,
+            TxnType::SubscrModify => Event::SubscriptionModify,
+            TxnType::RecurringPayment | TxnType::RecurringPaymentOutstandingPayment => {
+                Event::RecurringPayment
+            }
+            TxnType::RecurringPaymentFailed | TxnType::RecurringPaymentOutstandingPaymentFailed => {
+                Event::RecurringPaymentFailed
+            }
+            TxnType::RecurringPaymentSkipped => Event::RecurringPaymentSkipped,
+            TxnType::RecurringPaymentProfileCreated => Event::RecurringProfileCreated,
+            TxnType::RecurringPaymentProfileCancel => Event::RecurringProfileCancel,
+            TxnType::RecurringPaymentExpired => Event::RecurringProfileExpired,
+            TxnType::RecurringPaymentSuspended
+            | TxnType::RecurringPaymentSuspendedDueToMaxFailedPayment => {
+                Event::RecurringProfileSuspended
+            }
+            TxnType::MpSignup => Event::BillingAgreementCreated,
+            TxnType::MpCancel => Event::BillingAgreementCancel,
+            _ => return None,
+        })
+    }
+
+    fn of_payment(m: &Message) -> Event {
+        let Some(status) = &m.payment_status else {
+            return Event::Unknown;
+        };
+        match status {
+            PaymentStatus::Completed if m.auth_id.is_some() => Event::CaptureCompleted,
+            PaymentStatus::Completed => Event::PaymentCompleted,
+            PaymentStatus::Pending => match &m.pending_reason {
+                Some(PendingReason::Authorization | PendingReason::Order) => {
+                    Event::AuthorizationCreated
+                }
+                reason => Event::PaymentPending {
+                    reason: reason.clone(),
+                },
+            },
+            PaymentStatus::Voided => Event::AuthorizationVoided,
+            PaymentStatus::Expired => Event::AuthorizationExpired,
+            PaymentStatus::Denied => Event::PaymentDenied,
+            PaymentStatus::Failed => Event::PaymentFailed,
+            PaymentStatus::Refunded => Event::PaymentRefunded,
+            PaymentStatus::Reversed => Event::PaymentReversed {
+                reason: m.reason_code.clone(),
+            },
+            PaymentStatus::CanceledReversal => Event::ReversalCanceled,
+            PaymentStatus::Processed => Event::PaymentProcessed,
+            PaymentStatus::Created => Event::PaymentCreated,
+            PaymentStatus::Other(_) => Event::Unknown,
+        }
+    }
+}
+
+impl Serialize for Event {
+    /// The event's code.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
