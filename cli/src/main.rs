@@ -156,7 +156,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let body = Body::parse_with(&raw, input.limits())?;
             let fields = body.decode()?;
             if !variables {
-                let message = Message::from_fields(&fields)?;
+                let message = Message::from_fields(fields)?;
                 let mut out = message.to_canonical_json_pretty().into_bytes();
                 out.push(b'\n');
                 write_stdout(&out)?;
@@ -168,8 +168,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 variables: fields
                     .iter()
                     .map(|f| Variable {
-                        key: &f.key,
-                        value: &f.value,
+                        key: f.key,
+                        value: f.value,
                     })
                     .collect(),
             };

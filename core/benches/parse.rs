@@ -3,6 +3,8 @@
 //!
 //! - `tokenize_postback`: `Body::parse` + `Body::postback` (what verification needs).
 //! - `decode`: `Body::parse` + `Body::decode` (every variable to UTF-8, strictly).
+//! - `message`: `Message::parse`: the above, then the typed message (money, dates, enums, groups,
+//!   event) with every original variable kept.
 //! - `baseline_form_urlencoded`: `form_urlencoded::parse` collected into owned `(String, String)`
 //!   pairs, the usual way a listener reads a body (lenient, UTF-8 only).
 //!
@@ -14,7 +16,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ipnkit::Body;
+use ipnkit::{Body, Message};
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -67,6 +69,13 @@ fn bench_set(c: &mut Criterion, group_name: &str, messages: &[Vec<u8>]) {
             }
         })
     });
+    group.bench_function("message", |b| {
+        b.iter(|| {
+            for raw in messages {
+                black_box(Message::parse(black_box(raw)).unwrap());
+            }
+        })
+    });
     group.bench_function("baseline_form_urlencoded", |b| {
         b.iter(|| {
             for raw in messages {
@@ -84,7 +93,7 @@ fn benches(c: &mut Criterion) {
     let messages = corpus();
     // Every message must decode, or the decode benchmark would measure error paths.
     for m in &messages {
-        Body::parse(m).unwrap().decode().unwrap();
+        Message::parse(m).unwrap();
     }
     bench_set(c, "corpus", &messages);
     bench_set(c, "cart500", &[cart(500)]);

@@ -100,8 +100,17 @@ fn parse_instant(text: &str) -> Option<(DateTime<Utc>, bool)> {
             .ok()
             .map(|d| (d.with_timezone(&Utc), false));
     }
-    let tokens: Vec<&str> = text.split(' ').collect();
-    let (local, zone) = match tokens.as_slice() {
+    // At most 7 tokens in any format: collect them without allocating.
+    let mut tokens = [""; 8];
+    let mut count = 0;
+    for (slot, token) in tokens.iter_mut().zip(text.split(' ')) {
+        *slot = token;
+        count += 1;
+    }
+    if count > 7 {
+        return None;
+    }
+    let (local, zone) = match tokens.get(..count)? {
         // 20:12:59 Jan 13, 2009 PST
         [time, month, day, year, zone] if day.ends_with(',') => (
             local(year, month, day.strip_suffix(',')?, time)?,

@@ -85,16 +85,16 @@ impl Family {
     }
 
     pub(crate) fn of(m: &Message) -> Family {
-        match (&m.transaction_type, &m.txn_type) {
+        match (m.transaction_type(), m.txn_type()) {
             (Some(AdaptiveType::Preapproval), _) => return Family::AdaptivePreapproval,
             (Some(_), _) => return Family::AdaptivePay,
-            (None, None) if m.account_key.is_some() => return Family::AdaptiveAccount,
+            (None, None) if m.account_key().is_some() => return Family::AdaptiveAccount,
             _ => {}
         }
-        let Some(txn_type) = &m.txn_type else {
-            return if m.case_type.is_some() {
+        let Some(txn_type) = m.txn_type() else {
+            return if m.case_type().is_some() {
                 Family::Dispute
-            } else if m.payment_status.is_some() {
+            } else if m.payment_status().is_some() {
                 Family::Payment
             } else {
                 Family::Unknown
@@ -121,7 +121,7 @@ impl Family {
             | TxnType::RecurringPaymentSuspendedDueToMaxFailedPayment => Family::RecurringPayment,
             TxnType::MpSignup | TxnType::MpCancel => Family::BillingAgreement,
             TxnType::Cart => Family::Cart,
-            _ if m.for_auction == Some(true) => Family::Auction,
+            _ if m.for_auction() == Some(true) => Family::Auction,
             _ => Family::Payment,
         }
     }
@@ -297,15 +297,15 @@ impl Event {
     }
 
     pub(crate) fn of(m: &Message) -> Event {
-        match &m.transaction_type {
+        match m.transaction_type() {
             Some(AdaptiveType::Pay) => return Event::AdaptivePayment,
             Some(AdaptiveType::Preapproval) => return Event::AdaptivePreapproval,
             Some(AdaptiveType::Other(_)) => return Event::Unknown,
             None => {}
         }
-        match &m.txn_type {
-            None if m.account_key.is_some() => return Event::AccountCreated,
-            None if m.case_type.is_some() => return Event::DisputeOpened,
+        match m.txn_type() {
+            None if m.account_key().is_some() => return Event::AccountCreated,
+            None if m.case_type().is_some() => return Event::DisputeOpened,
             Some(t) => {
                 if let Some(e) = Self::of_txn_type(t) {
                     return e;
@@ -348,18 +348,18 @@ impl Event {
     }
 
     fn of_payment(m: &Message) -> Event {
-        let Some(status) = &m.payment_status else {
+        let Some(status) = m.payment_status() else {
             return Event::Unknown;
         };
         match status {
-            PaymentStatus::Completed if m.auth_id.is_some() => Event::CaptureCompleted,
+            PaymentStatus::Completed if m.auth_id().is_some() => Event::CaptureCompleted,
             PaymentStatus::Completed => Event::PaymentCompleted,
-            PaymentStatus::Pending => match &m.pending_reason {
+            PaymentStatus::Pending => match m.pending_reason() {
                 Some(PendingReason::Authorization | PendingReason::Order) => {
                     Event::AuthorizationCreated
                 }
                 reason => Event::PaymentPending {
-                    reason: reason.clone(),
+                    reason: reason.cloned(),
                 },
             },
             PaymentStatus::Voided => Event::AuthorizationVoided,
@@ -368,7 +368,7 @@ impl Event {
             PaymentStatus::Failed => Event::PaymentFailed,
             PaymentStatus::Refunded => Event::PaymentRefunded,
             PaymentStatus::Reversed => Event::PaymentReversed {
-                reason: m.reason_code.clone(),
+                reason: m.reason_code().cloned(),
             },
             PaymentStatus::CanceledReversal => Event::ReversalCanceled,
             PaymentStatus::Processed => Event::PaymentProcessed,
@@ -382,5 +382,291 @@ impl Serialize for Event {
     /// The event's code.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (body, event code, family code): every event, from the smallest message that means it.
+    const CASES: &[(&str, &str, &str)] = &[
+        (
+            "txn_type=web_accept&payment_status=Completed",
+            "payment_completed",
+            "payment",
+        ),
+        (
+            "txn_type=cart&payment_status=Completed",
+            "payment_completed",
+            "cart",
+        ),
+        (
+            "txn_type=web_accept&for_auction=true&payment_status=Completed",
+            "payment_completed",
+            "auction",
+        ),
+        (
+            "txn_type=web_accept&payment_status=Pending&pending_reason=echeck",
+            "payment_pending",
+            "payment",
+        ),
+        (
+            "txn_type=web_accept&payment_status=Pending",
+            "payment_pending",
+            "payment",
+        ),
+        (
+            "txn_type=web_accept&payment_status=Denied",
+            "payment_denied",
+            "payment",
+        ),
+        (
+            "txn_type=web_accept&payment_status=Failed",
+            "payment_failed",
+            "payment",
+        ),
+        (
+            "payment_status=Refunded&parent_txn_id=1",
+            "payment_refunded",
+            "payment",
+        ),
+        (
+            "payment_status=Reversed&reason_code=chargeback",
+            "payment_reversed",
+            "payment",
+        ),
+        (
+            "payment_status=Canceled_Reversal",
+            "reversal_canceled",
+            "payment",
+        ),
+        (
+            "txn_type=web_accept&payment_status=Processed",
+            "payment_processed",
+            "payment",
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Created",
+            "payment_created",
+            "payment",
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Pending&pending_reason=authorization",
+            "authorization_created",
+            "payment",
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Pending&pending_reason=order",
+            "authorization_created",
+            "payment",
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Voided&auth_id=A",
+            "authorization_voided",
+            "payment",
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Expired&auth_id=A",
+            "authorization_expired",
+            "payment",
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Completed&auth_id=A",
+            "capture_completed",
+            "payment",
+        ),
+        (
+            "txn_type=subscr_signup",
+            "subscription_signup",
+            "subscription",
+        ),
+        (
+            "txn_type=subscr_payment&payment_status=Completed",
+            "subscription_payment",
+            "subscription",
+        ),
+        (
+            "txn_type=subscr_failed",
+            "subscription_failed",
+            "subscription",
+        ),
+        (
+            "txn_type=subscr_cancel",
+            "subscription_cancel",
+            "subscription",
+        ),
+        (
+            "txn_type=subscr_eot",
+            "subscription_end_of_term",
+            "subscription",
+        ),
+        (
+            "txn_type=subscr_modify",
+            "subscription_modify",
+            "subscription",
+        ),
+        (
+            "txn_type=recurring_payment&payment_status=Completed",
+            "recurring_payment",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_outstanding_payment",
+            "recurring_payment",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_failed",
+            "recurring_payment_failed",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_outstanding_payment_failed",
+            "recurring_payment_failed",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_skipped",
+            "recurring_payment_skipped",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_profile_created",
+            "recurring_profile_created",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_profile_cancel",
+            "recurring_profile_cancel",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_expired",
+            "recurring_profile_expired",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_suspended",
+            "recurring_profile_suspended",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=recurring_payment_suspended_due_to_max_failed_payment",
+            "recurring_profile_suspended",
+            "recurring_payment",
+        ),
+        (
+            "txn_type=mp_signup",
+            "billing_agreement_created",
+            "billing_agreement",
+        ),
+        (
+            "txn_type=mp_cancel",
+            "billing_agreement_cancel",
+            "billing_agreement",
+        ),
+        (
+            "txn_type=masspay&payment_status=Processed",
+            "masspay",
+            "masspay",
+        ),
+        (
+            "txn_type=new_case&case_type=complaint",
+            "dispute_opened",
+            "dispute",
+        ),
+        ("case_type=chargeback&txn_id=1", "dispute_opened", "dispute"),
+        (
+            "txn_type=adjustment&payment_status=Completed",
+            "dispute_resolved",
+            "dispute",
+        ),
+        (
+            "transaction_type=Adaptive+Payment+PAY&status=COMPLETED",
+            "adaptive_payment",
+            "adaptive_pay",
+        ),
+        (
+            "transaction_type=Adaptive+Payment+PREAPPROVAL&status=ACTIVE",
+            "adaptive_preapproval",
+            "adaptive_preapproval",
+        ),
+        (
+            "transaction_type=Adaptive+Payment+REFUND",
+            "unknown",
+            "adaptive_pay",
+        ),
+        ("account_key=AK-1", "account_created", "adaptive_account"),
+        (
+            "txn_type=web_accept&payment_status=Completed_Funds_Held",
+            "unknown",
+            "payment",
+        ),
+        ("txn_type=web_accept", "unknown", "payment"),
+        (
+            "txn_type=brand_new_type&payment_status=Completed",
+            "payment_completed",
+            "payment",
+        ),
+        ("custom=1", "unknown", "unknown"),
+    ];
+
+    #[test]
+    fn every_event_and_family_has_a_message_that_means_it() {
+        let mut seen_events = Vec::new();
+        for (body, event, family) in CASES {
+            let m = Message::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(
+                (m.event().code(), m.family().code()),
+                (*event, *family),
+                "{body}"
+            );
+            seen_events.push(m.event().code());
+        }
+        for code in EVENT_CODES {
+            assert!(seen_events.contains(code), "no case for {code}");
+        }
+    }
+
+    #[test]
+    fn events_carry_their_reason() {
+        let m = Message::parse(b"payment_status=Pending&pending_reason=multi_currency").ok();
+        assert_eq!(
+            m.map(|m| m.event().clone()),
+            Some(Event::PaymentPending {
+                reason: Some(PendingReason::MultiCurrency)
+            })
+        );
+        let m = Message::parse(b"payment_status=Reversed&reason_code=buyer_complaint").ok();
+        assert_eq!(
+            m.map(|m| m.event().clone()),
+            Some(Event::PaymentReversed {
+                reason: Some(ReasonCode::BuyerComplaint)
+            })
+        );
+    }
+
+    #[test]
+    fn event_codes_are_unique_snake_case() {
+        let mut codes = EVENT_CODES.to_vec();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), EVENT_CODES.len());
+        assert!(
+            EVENT_CODES
+                .iter()
+                .all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
+        assert_eq!(
+            serde_json::to_string(&Event::AccountCreated)
+                .ok()
+                .as_deref(),
+            Some("\"account_created\"")
+        );
+        assert_eq!(
+            serde_json::to_string(&Family::AdaptivePay).ok().as_deref(),
+            Some("\"adaptive_pay\"")
+        );
     }
 }

@@ -66,7 +66,7 @@ pub mod vocab;
 pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair, postback};
 pub use charset::Charset;
 pub use date::PayPalDate;
-pub use decode::{Field, Fields, unescape};
+pub use decode::{Field, Fields, Iter, unescape};
 pub use error::{ERROR_CODES, Error, FieldName, error_codes};
 pub use event::{EVENT_CODES, Event, Family};
 pub use key::{Key, Separator};
@@ -75,6 +75,9 @@ pub use message::{
     NOTICE_CODES, Notice, Period, PeriodUnit,
 };
 pub use money::{Currency, Money};
+/// The exact decimal type of every amount, re-exported so that callers need not depend on the same
+/// `rust_decimal` version.
+pub use rust_decimal::Decimal;
 pub use verify::{CONTENT_TYPE, Environment, USER_AGENT, Unexpected, Verdict, VerificationRequest};
 
 /// The README's examples, run as doctests so that the quickstart cannot rot.

@@ -1,11 +1,11 @@
 //! The typed message: every variable of PayPal's IPN variable reference, with exact money, real
 //! dates and enums, numbered variables grouped into lists, and nothing lost.
 //!
-//! [`Message::from_fields`] reads decoded [`Fields`]. Known variables land in typed fields named as
-//! PayPal names them; numbered ones are grouped (`items`, `options`, `masspay_items`,
-//! `transactions`, `fraud_filters`); the rest go to [`Message::extra`] in their original order, and
-//! [`Message::variables`] lists every original pair. A known variable whose value is not of its
-//! type is an [`Error`] naming it (an empty value is treated as absent).
+//! [`Message::from_fields`] reads decoded [`Fields`] and keeps them. Known variables get a typed
+//! getter named as PayPal names them; numbered ones are grouped (`items`, `options`,
+//! `masspay_items`, `transactions`, `fraud_filters`); the rest are listed by [`Message::extra`] in
+//! their original order, and [`Message::variables`] holds every original pair. A known variable
+//! whose value is not of its type is an [`Error`] naming it (an empty value is treated as absent).
 //!
 //! Money pairs with the currency PayPal documents for it: `mc_*`, `tax`, `shipping`… with
 //! `mc_currency`; `payment_gross`/`payment_fee` are US dollars; `settle_amount` with
@@ -15,10 +15,10 @@
 //! ```
 //! let m = ipnkit::Message::parse(b"txn_type=web_accept&payment_status=Completed&mc_gross=19.95\
 //!     &mc_currency=EUR&payment_date=20%3A12%3A59+Jan+13%2C+2009+PST&custom=order-42")?;
-//! assert_eq!(m.event, ipnkit::Event::PaymentCompleted);
-//! assert_eq!(m.mc_gross.map(|g| g.to_string()).as_deref(), Some("19.95 EUR"));
-//! assert_eq!(m.payment_date.map(|d| d.to_rfc3339()).as_deref(), Some("2009-01-14T04:12:59Z"));
-//! assert_eq!(m.custom.as_deref(), Some("order-42"));
+//! assert_eq!(*m.event(), ipnkit::Event::PaymentCompleted);
+//! assert_eq!(m.mc_gross().map(|g| g.to_string()).as_deref(), Some("19.95 EUR"));
+//! assert_eq!(m.payment_date().map(|d| d.to_rfc3339()).as_deref(), Some("2009-01-14T04:12:59Z"));
+//! assert_eq!(m.custom(), Some("order-42"));
 //! # Ok::<(), ipnkit::Error>(())
 //! ```
 
@@ -26,11 +26,12 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use crate::body::Body;
 use crate::date::PayPalDate;
-use crate::decode::Fields;
+use crate::decode::{Fields, hash};
 use crate::error::{Error, FieldName};
 use crate::event::{Event, Family};
 use crate::key::Key;
@@ -117,6 +118,9 @@ pub struct CartItem {
     /// `taxN`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<Money>,
+    /// `btn_idN`: the id of the button the item was bought with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub btn_id: Option<String>,
     /// `option_nameM_N` / `option_selectionM_N`, by option number.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<ItemOption>,
@@ -221,10 +225,11 @@ pub struct Notice {
 /// Every notice code, for bindings to test against.
 pub const NOTICE_CODES: &[&str] = &["cart_count_mismatch", "date_zone_corrected"];
 
-/// How a variable's text becomes its typed value. The type of the field is `Option<kind's type>`.
-macro_rules! field_type {
+/// How each kind of variable is stored: text as the variable's position in [`Fields`] (no copy),
+/// everything else as its typed value.
+macro_rules! stored_type {
     (text []) => {
-        String
+        u32
     };
     (flag []) => {
         bool
@@ -261,161 +266,193 @@ macro_rules! field_type {
     };
 }
 
+/// Reads one variable's text (`$v`, at position `$i`, named `$k`) as its kind.
 macro_rules! parse_value {
-    (text [], $k:expr, $v:expr) => {{
-        let _ = $k;
-        Some($v.to_owned())
+    (text [], $i:expr, $k:expr, $v:expr) => {{
+        let _ = ($k, $v);
+        Some($i)
     }};
-    (flag [], $k:expr, $v:expr) => {
+    (flag [], $i:expr, $k:expr, $v:expr) => {
         non_empty($v).map(|v| flag_of($k, v)).transpose()?
     };
-    (count [], $k:expr, $v:expr) => {
+    (count [], $i:expr, $k:expr, $v:expr) => {
         non_empty($v).map(|v| count_of($k, v)).transpose()?
     };
-    (decimal [], $k:expr, $v:expr) => {
+    (decimal [], $i:expr, $k:expr, $v:expr) => {
         non_empty($v).map(|v| amount_of($k, v)).transpose()?
     };
-    (currency [], $k:expr, $v:expr) => {
+    (currency [], $i:expr, $k:expr, $v:expr) => {
         non_empty($v).map(|v| currency_of($k, v)).transpose()?
     };
-    (date [], $k:expr, $v:expr) => {
+    (date [], $i:expr, $k:expr, $v:expr) => {
         PayPalDate::parse($k, $v)?
     };
-    (money [$($src:tt)*], $k:expr, $v:expr) => {
+    (money [$($src:tt)*], $i:expr, $k:expr, $v:expr) => {
         money_of($k, $v)?
     };
-    (usd [], $k:expr, $v:expr) => {
+    (usd [], $i:expr, $k:expr, $v:expr) => {
         money_of($k, $v)?.map(|m| Money {
             currency: Some(Currency::USD),
             ..m
         })
     };
-    (money_cur [], $k:expr, $v:expr) => {
+    (money_cur [], $i:expr, $k:expr, $v:expr) => {
         non_empty($v)
             .map(|v| money_with_currency_of($k, v))
             .transpose()?
     };
-    (period [], $k:expr, $v:expr) => {
+    (period [], $i:expr, $k:expr, $v:expr) => {
         non_empty($v).map(|v| period_of($k, v)).transpose()?
     };
-    (vocab [$t:ident], $k:expr, $v:expr) => {{
+    (vocab [$t:ident], $i:expr, $k:expr, $v:expr) => {{
         let _ = $k;
         non_empty($v).map($t::parse)
     }};
     // PayPal writes `period_type` with a leading space (`+Regular`).
-    (vocab_ws [$t:ident], $k:expr, $v:expr) => {{
+    (vocab_ws [$t:ident], $i:expr, $k:expr, $v:expr) => {{
         let _ = $k;
         non_empty($v).map(|v| $t::parse(v.trim_start()))
     }};
 }
 
-/// Gives money its currency once every variable is read (the currency may come later).
-macro_rules! settle_currency {
-    ($m:ident, $name:ident, money [$($src:ident)|+]) => {
-        if let Some(money) = &mut $m.$name {
-            money.currency = None $(.or($m.$src))+;
+/// The getter of one variable: text borrowed from the message, small values copied, the rest
+/// borrowed.
+macro_rules! getter {
+    ($(#[doc = $doc:literal])*, $name:ident, text []) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<&str> {
+            self.vars.$name.map(|i| self.fields.value_at(i as usize))
         }
     };
-    ($m:ident, $name:ident, $($other:tt)*) => {};
+    ($(#[doc = $doc:literal])*, $name:ident, date []) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<&PayPalDate> {
+            self.vars.$name.as_ref()
+        }
+    };
+    ($(#[doc = $doc:literal])*, $name:ident, vocab [$t:ident]) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<&$t> {
+            self.vars.$name.as_ref()
+        }
+    };
+    ($(#[doc = $doc:literal])*, $name:ident, vocab_ws [$t:ident]) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<&$t> {
+            self.vars.$name.as_ref()
+        }
+    };
+    ($(#[doc = $doc:literal])*, $name:ident, $kind:ident [$($arg:tt)*]) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<stored_type!($kind [$($arg)*])> {
+            self.vars.$name
+        }
+    };
+}
+
+/// Gives money its currency once every variable is read (the currency may come later).
+macro_rules! settle_currency {
+    ($v:ident, $name:ident, money [$($src:ident)|+]) => {
+        if let Some(money) = &mut $v.$name {
+            money.currency = None $(.or($v.$src))+;
+        }
+    };
+    ($v:ident, $name:ident, $($other:tt)*) => {};
 }
 
 macro_rules! check_date {
-    ($m:ident, $notices:ident, $name:ident, date) => {
-        if $m.$name.as_ref().is_some_and(|d| d.zone_corrected) {
+    ($v:ident, $notices:ident, $name:ident, date) => {
+        if $v.$name.as_ref().is_some_and(|d| d.zone_corrected) {
             $notices.push(Notice {
                 code: "date_zone_corrected",
                 field: stringify!($name).to_owned(),
             });
         }
     };
-    ($m:ident, $notices:ident, $name:ident, $($other:tt)*) => {};
+    ($v:ident, $notices:ident, $name:ident, $($other:tt)*) => {};
 }
 
-type Setter = fn(&mut Message, &str, &str) -> Result<(), Error>;
+type Setter = fn(&mut Vars, u32, &str, &str) -> Result<(), Error>;
 
 macro_rules! message {
     ( $( $(#[doc = $doc:literal])* $name:ident : $kind:ident $([$($arg:tt)*])? ; )* ) => {
-        /// A typed IPN message. See the [module docs](crate::message).
-        ///
-        /// Fields are named as PayPal names its variables; each is `None` when the message does
-        /// not carry it (or carries it empty, for typed fields: text fields keep `""`).
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-        #[non_exhaustive]
-        pub struct Message {
-            /// What happened, for a back office to dispatch on.
-            pub event: Event,
-            /// The family of notification (payment, cart, subscription…).
-            pub family: Family,
-            $(
-                $(#[doc = $doc])*
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub $name: Option<field_type!($kind [$($($arg)*)?])>,
-            )*
-            /// Options of the single item of a Buy Now payment (`option_name1`, `option_selection1`…).
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            pub options: Vec<ItemOption>,
-            /// Cart items, by item number.
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            pub items: Vec<CartItem>,
-            /// Mass Pay payments, by item number.
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            pub masspay_items: Vec<MasspayItem>,
-            /// Adaptive Payments transactions, by index.
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            pub transactions: Vec<AdaptiveTransaction>,
-            /// `fraud_management_pending_filters_N`, by number.
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            pub fraud_filters: Vec<String>,
-            /// Things worth knowing that are not errors.
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            pub notices: Vec<Notice>,
-            /// Variables this version does not model, in their original order.
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            pub extra: Vec<(String, String)>,
-            /// Every original variable, in order.
-            #[serde(skip)]
-            variables: Vec<(String, String)>,
+        /// The modelled variables, as stored.
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        struct Vars {
+            $( $name: Option<stored_type!($kind [$($($arg)*)?])>, )*
         }
 
         /// Every variable name with a typed field, in declaration order.
         pub const MODELLED_VARIABLES: &[&str] = &[$(stringify!($name)),*];
 
-        static SETTERS: LazyLock<Vec<(&'static str, Setter)>> = LazyLock::new(|| {
-            let mut v: Vec<(&'static str, Setter)> = vec![
-                $( (stringify!($name), |m: &mut Message, k: &str, v: &str| -> Result<(), Error> {
-                    m.$name = parse_value!($kind [$($($arg)*)?], k, v);
+        /// The setters of the modelled variables, in an open-addressing table keyed by name.
+        static SETTERS: LazyLock<SetterTable> = LazyLock::new(|| {
+            SetterTable::new(&[
+                $( (stringify!($name), |m: &mut Vars, i: u32, k: &str, v: &str| -> Result<(), Error> {
+                    let _ = i; // only text kinds keep the position
+                    m.$name = parse_value!($kind [$($($arg)*)?], i, k, v);
                     Ok(())
                 }), )*
-            ];
-            v.sort_unstable_by_key(|&(name, _)| name);
-            v
+            ])
         });
 
-        impl Message {
-            fn empty() -> Message {
-                Message {
-                    event: Event::Unknown,
-                    family: Family::Unknown,
-                    $( $name: None, )*
-                    options: Vec::new(),
-                    items: Vec::new(),
-                    masspay_items: Vec::new(),
-                    transactions: Vec::new(),
-                    fraud_filters: Vec::new(),
-                    notices: Vec::new(),
-                    extra: Vec::new(),
-                    variables: Vec::new(),
-                }
-            }
-
-            fn settle(&mut self) {
+        impl Vars {
+            fn settle(&mut self, notices: &mut Vec<Notice>) {
                 $( settle_currency!(self, $name, $kind $([$($arg)*])?); )*
-                let mut notices = Vec::new();
                 $( check_date!(self, notices, $name, $kind); )*
-                self.notices.extend(notices);
+            }
+        }
+
+        /// The typed fields, one getter per variable of PayPal's IPN guide.
+        impl Message {
+            $( getter!($(#[doc = $doc])*, $name, $kind [$($($arg)*)?]); )*
+        }
+
+        impl Serialize for Message {
+            /// The canonical JSON of DESIGN.md: `event`, `family`, the typed variables present
+            /// (PayPal's names, declaration order), the grouped lists, `notices`, then `extra`.
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("event", &self.event)?;
+                map.serialize_entry("family", &self.family)?;
+                $( if let Some(value) = self.$name() {
+                    map.serialize_entry(stringify!($name), &value)?;
+                } )*
+                if !self.options.is_empty() { map.serialize_entry("options", &self.options)?; }
+                if !self.items.is_empty() { map.serialize_entry("items", &self.items)?; }
+                if !self.masspay_items.is_empty() { map.serialize_entry("masspay_items", &self.masspay_items)?; }
+                if !self.transactions.is_empty() { map.serialize_entry("transactions", &self.transactions)?; }
+                if !self.fraud_filters.is_empty() { map.serialize_entry("fraud_filters", &self.fraud_filters)?; }
+                if !self.notices.is_empty() { map.serialize_entry("notices", &self.notices)?; }
+                if !self.extra.is_empty() {
+                    let extra: Vec<(&str, &str)> = self.extra().collect();
+                    map.serialize_entry("extra", &extra)?;
+                }
+                map.end()
             }
         }
     };
+}
+
+/// A typed IPN message. See the [module docs](crate::message).
+///
+/// One getter per variable of PayPal's IPN guide, named as PayPal names it; each is `None` when
+/// the message does not carry the variable (or carries it empty, for typed variables: text keeps
+/// `""`). Text is borrowed from the decoded variables the message owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    event: Event,
+    family: Family,
+    fields: Fields,
+    vars: Vars,
+    options: Vec<ItemOption>,
+    items: Vec<CartItem>,
+    masspay_items: Vec<MasspayItem>,
+    transactions: Vec<AdaptiveTransaction>,
+    fraud_filters: Vec<String>,
+    notices: Vec<Notice>,
+    /// Positions of the variables not modelled.
+    extra: Vec<u32>,
 }
 
 message! {
@@ -520,6 +557,8 @@ message! {
     handling_amount: money[mc_currency];
     /// Discount applied.
     discount: money[mc_currency];
+    /// Discount applied to shipping.
+    shipping_discount: money[mc_currency];
     /// Insurance charged.
     insurance_amount: money[mc_currency];
     /// The gross in US dollars (empty for other currencies; legacy).
@@ -728,21 +767,66 @@ message! {
     confirmation_code: text;
 }
 
-/// Aliases PayPal (or its simulator) has used for a modelled variable.
-fn canonical_name(key: &str) -> &str {
+/// The documented name of a variable PayPal (or its simulator) has spelled otherwise.
+fn alias_of(key: &str) -> Option<&'static str> {
     match key {
-        "receipt_ID" => "receipt_id",
-        other => other,
+        "receipt_ID" => Some("receipt_id"),
+        _ => None,
     }
 }
 
-fn setter(key: &str) -> Option<Setter> {
-    let setters = &*SETTERS;
-    setters
-        .binary_search_by(|&(name, _)| name.cmp(key))
-        .ok()
-        .and_then(|i| setters.get(i))
-        .map(|&(_, f)| f)
+/// Name → setter, by open addressing on the name's [`hash`]: one or two probes and one string
+/// comparison a variable (a sorted table's binary search cost several times that).
+struct SetterTable {
+    slots: Vec<Option<(u64, &'static str, Setter)>>,
+    shift: u32,
+}
+
+impl SetterTable {
+    /// 512 slots: under a third full, so probes are short.
+    const BITS: u32 = 9;
+
+    fn new(entries: &[(&'static str, Setter)]) -> SetterTable {
+        let mut table = SetterTable {
+            slots: vec![None; 1 << Self::BITS],
+            shift: 64 - Self::BITS,
+        };
+        for &(name, set) in entries {
+            let h = hash(name);
+            let mut i = table.slot(h);
+            while table.slots.get(i).is_some_and(Option::is_some) {
+                i = (i + 1) & table.mask();
+            }
+            if let Some(slot) = table.slots.get_mut(i) {
+                *slot = Some((h, name, set));
+            }
+        }
+        table
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The multiply in [`hash`] mixes best into the high bits.
+    fn slot(&self, h: u64) -> usize {
+        usize::try_from(h >> self.shift).unwrap_or_default()
+    }
+
+    fn get(&self, key: &str, h: u64) -> Option<Setter> {
+        let mut i = self.slot(h);
+        loop {
+            match self.slots.get(i)? {
+                None => return None,
+                Some((sh, name, set)) if *sh == h && *name == key => return Some(*set),
+                Some(_) => i = (i + 1) & self.mask(),
+            }
+        }
+    }
+}
+
+fn setter(key: &str, h: u64) -> Option<Setter> {
+    SETTERS.get(key, h)
 }
 
 fn non_empty(v: &str) -> Option<&str> {
@@ -782,6 +866,7 @@ fn period_of(field: &str, text: &str) -> Result<Period, Error> {
 
 /// Per-item variables of a cart, by base name.
 const CART_ITEM_BASES: &[&str] = &[
+    "btn_id",
     "item_name",
     "item_number",
     "quantity",
@@ -886,22 +971,25 @@ impl Groups {
                     "id" => t.id = text(),
                     "id_for_sender_txn" => t.id_for_sender_txn = text(),
                     "receiver" => t.receiver = text(),
-                    "amount" => t.amount = parse_value!(money_cur [], key, value),
+                    "amount" => t.amount = parse_value!(money_cur [], 0u32, key, value),
                     "is_primary_receiver" => {
-                        t.is_primary_receiver = parse_value!(flag [], key, value)
+                        t.is_primary_receiver = parse_value!(flag [], 0u32, key, value)
                     }
-                    "status" => t.status = parse_value!(vocab[TransactionStatus], key, value),
+                    "status" => t.status = parse_value!(vocab[TransactionStatus], 0u32, key, value),
                     "status_for_sender_txn" => {
                         t.status_for_sender_txn =
-                            parse_value!(vocab[SenderTransactionStatus], key, value)
+                            parse_value!(vocab[SenderTransactionStatus], 0u32, key, value)
                     }
                     "pending_reason" => {
-                        t.pending_reason = parse_value!(vocab[AdaptivePendingReason], key, value)
+                        t.pending_reason =
+                            parse_value!(vocab[AdaptivePendingReason], 0u32, key, value)
                     }
                     "paymentType" => t.payment_type = text(),
                     "invoiceId" => t.invoice_id = text(),
                     "refund_id" => t.refund_id = text(),
-                    "refund_amount" => t.refund_amount = parse_value!(money_cur [], key, value),
+                    "refund_amount" => {
+                        t.refund_amount = parse_value!(money_cur [], 0u32, key, value)
+                    }
                     "refund_account_charged" => t.refund_account_charged = text(),
                     other => t.extra.push((other.to_owned(), value.to_owned())),
                 }
@@ -944,13 +1032,13 @@ impl Groups {
                 "masspay_txn_id" => item.masspay_txn_id = text(),
                 "receiver_email" => item.receiver_email = text(),
                 "unique_id" => item.unique_id = text(),
-                "status" => item.status = parse_value!(vocab[MasspayStatus], key, value),
-                "mc_currency" => item.mc_currency = parse_value!(currency [], key, value),
+                "status" => item.status = parse_value!(vocab[MasspayStatus], 0u32, key, value),
+                "mc_currency" => item.mc_currency = parse_value!(currency [], 0u32, key, value),
                 "mc_gross" => item.mc_gross = money_of(key, value)?,
                 "mc_fee" => item.mc_fee = money_of(key, value)?,
                 "mc_handling" => item.mc_handling = money_of(key, value)?,
-                "payment_gross" => item.payment_gross = parse_value!(usd [], key, value),
-                _ => item.payment_fee = parse_value!(usd [], key, value),
+                "payment_gross" => item.payment_gross = parse_value!(usd [], 0u32, key, value),
+                _ => item.payment_fee = parse_value!(usd [], 0u32, key, value),
             }
             return Ok(true);
         }
@@ -960,9 +1048,10 @@ impl Groups {
                 ..CartItem::default()
             });
             match base {
+                "btn_id" => item.btn_id = Some(value.to_owned()),
                 "item_name" => item.item_name = Some(value.to_owned()),
                 "item_number" => item.item_number = Some(value.to_owned()),
-                "quantity" => item.quantity = parse_value!(count [], key, value),
+                "quantity" => item.quantity = parse_value!(count [], 0u32, key, value),
                 "mc_gross" => item.mc_gross = money_of(key, value)?,
                 "mc_shipping" => item.mc_shipping = money_of(key, value)?,
                 "mc_handling" => item.mc_handling = money_of(key, value)?,
@@ -979,44 +1068,57 @@ impl Message {
     /// [`Message::from_fields`].
     pub fn parse(raw: &[u8]) -> Result<Message, Error> {
         let body = Body::parse(raw)?;
-        let fields = body.decode()?;
-        Message::from_fields(&fields)
+        Message::from_fields(body.decode()?)
     }
 
-    /// Builds the typed message from decoded variables.
-    pub fn from_fields(fields: &Fields<'_>) -> Result<Message, Error> {
-        let mut m = Message::empty();
+    /// Builds the typed message from decoded variables, which it keeps (see
+    /// [`variables`](Message::variables)).
+    pub fn from_fields(fields: Fields) -> Result<Message, Error> {
+        let mut vars = Vars::default();
         let masspay = fields.get("txn_type") == Some("masspay");
         let mut groups = Groups::default();
-        m.variables.reserve(fields.len());
-        for f in fields {
-            let (key, value) = (&*f.key, &*f.value);
-            m.variables.push((key.to_owned(), value.to_owned()));
-            if let Some(set) = setter(canonical_name(key)) {
-                // Aliases land in the modelled field unless the canonical spelling is there too.
-                if key == canonical_name(key) || fields.get(canonical_name(key)).is_none() {
-                    set(&mut m, key, value)?;
-                    continue;
-                }
+        let mut extra = Vec::new();
+        for f in &fields {
+            let (key, value) = (f.key, f.value);
+            let position = u32::try_from(f.index).unwrap_or(u32::MAX);
+            let found = match alias_of(key) {
+                // An alias lands in the modelled field unless the documented spelling is there too.
+                Some(name) if fields.get(name).is_none() => setter(name, hash(name)),
+                Some(_) => None,
+                None => setter(key, fields.hash_at(f.index)),
+            };
+            if let Some(set) = found {
+                set(&mut vars, position, key, value)?;
+                continue;
             }
             if !groups.file(key, value, masspay)? {
-                m.extra.push((key.to_owned(), value.to_owned()));
+                extra.push(position);
             }
         }
-        m.options = groups.options.into_values().collect();
-        m.items = groups.items.into_values().collect();
-        m.masspay_items = groups.masspay.into_values().collect();
-        m.transactions = groups.transactions.into_values().collect();
-        m.fraud_filters = groups.fraud_filters.into_values().collect();
-        m.settle_groups();
-        m.settle();
+        let mut notices = Vec::new();
+        let mut m = Message {
+            event: Event::Unknown,
+            family: Family::Unknown,
+            fields,
+            vars,
+            options: groups.options.into_values().collect(),
+            items: groups.items.into_values().collect(),
+            masspay_items: groups.masspay.into_values().collect(),
+            transactions: groups.transactions.into_values().collect(),
+            fraud_filters: groups.fraud_filters.into_values().collect(),
+            notices: Vec::new(),
+            extra,
+        };
+        m.settle_groups(&mut notices);
+        m.vars.settle(&mut notices);
+        m.notices = notices;
         m.family = Family::of(&m);
         m.event = Event::of(&m);
         Ok(m)
     }
 
-    fn settle_groups(&mut self) {
-        let currency = self.mc_currency;
+    fn settle_groups(&mut self, notices: &mut Vec<Notice>) {
+        let currency = self.vars.mc_currency;
         for item in &mut self.items {
             for money in [
                 &mut item.mc_gross,
@@ -1039,19 +1141,67 @@ impl Message {
                 money.currency = currency;
             }
         }
-        if let Some(declared) = self.num_cart_items
+        if let Some(declared) = self.vars.num_cart_items
             && usize::try_from(declared).ok() != Some(self.items.len())
         {
-            self.notices.push(Notice {
+            notices.push(Notice {
                 code: "cart_count_mismatch",
                 field: "num_cart_items".to_owned(),
             });
         }
     }
 
-    /// Every original variable, in order, decoded.
-    pub fn variables(&self) -> &[(String, String)] {
-        &self.variables
+    /// What happened, for a back office to dispatch on.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The family of notification (payment, cart, subscription…).
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// Options of the single item of a Buy Now payment (`option_name1`, `option_selection1`…).
+    pub fn options(&self) -> &[ItemOption] {
+        &self.options
+    }
+
+    /// Cart items, by item number.
+    pub fn items(&self) -> &[CartItem] {
+        &self.items
+    }
+
+    /// Mass Pay payments, by item number.
+    pub fn masspay_items(&self) -> &[MasspayItem] {
+        &self.masspay_items
+    }
+
+    /// Adaptive Payments transactions, by index.
+    pub fn transactions(&self) -> &[AdaptiveTransaction] {
+        &self.transactions
+    }
+
+    /// `fraud_management_pending_filters_N`, by number.
+    pub fn fraud_filters(&self) -> &[String] {
+        &self.fraud_filters
+    }
+
+    /// Things worth knowing that are not errors.
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    /// Variables this version does not model, in their original order.
+    pub fn extra(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.extra.iter().map(|&i| {
+            let i = i as usize;
+            (self.fields.key_at(i), self.fields.value_at(i))
+        })
+    }
+
+    /// Every original variable, in order, decoded: nothing is lost.
+    pub fn variables(&self) -> &Fields {
+        &self.fields
     }
 
     /// The canonical JSON of DESIGN.md, compact. Every binding and the CLI print this.
@@ -1062,5 +1212,328 @@ impl Message {
     /// The canonical JSON, indented for people (and the golden files).
     pub fn to_canonical_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<Message, Error> {
+        Message::parse(body.as_bytes())
+    }
+
+    fn field_error(body: &str) -> (String, Option<String>) {
+        match parse(body) {
+            Ok(_) => panic!("{body} parsed"),
+            Err(e) => (e.code().to_owned(), e.field().map(str::to_owned)),
+        }
+    }
+
+    fn money(amount: &str, currency: Option<&str>) -> Option<Money> {
+        Some(Money {
+            amount: amount.parse().ok()?,
+            currency: currency.and_then(Currency::parse),
+        })
+    }
+
+    #[test]
+    fn typed_errors_name_the_variable() {
+        let cases = [
+            ("mc_gross=abc", "invalid_amount", "mc_gross"),
+            ("mc_currency=eur", "invalid_currency", "mc_currency"),
+            (
+                "payment_date=13%3A00%3A00+Feb+30%2C+2024+PST",
+                "invalid_date",
+                "payment_date",
+            ),
+            ("quantity=-1", "invalid_number", "quantity"),
+            ("resend=maybe", "invalid_flag", "resend"),
+            ("period1=7+days", "invalid_period", "period1"),
+            ("quantity2=x", "invalid_number", "quantity2"),
+            ("mc_gross_3=1%2C00", "invalid_amount", "mc_gross_3"),
+            ("txn_type=masspay&mc_fee_2=x", "invalid_amount", "mc_fee_2"),
+            (
+                "txn_type=masspay&mc_currency_1=US",
+                "invalid_currency",
+                "mc_currency_1",
+            ),
+            (
+                "transaction%5B1%5D.amount=110.00",
+                "invalid_amount",
+                "transaction[1].amount",
+            ),
+            (
+                "transaction[0].is_primary_receiver=yes",
+                "invalid_flag",
+                "transaction[0].is_primary_receiver",
+            ),
+            ("receipt_ID=1&test_ipn=2", "invalid_flag", "test_ipn"),
+        ];
+        for (body, code, field) in cases {
+            assert_eq!(
+                field_error(body),
+                (code.to_owned(), Some(field.to_owned())),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_values_are_absent_for_typed_fields_and_kept_for_text() -> Result<(), Error> {
+        let m = parse(
+            "mc_gross=&payment_date=&quantity=&test_ipn=&payment_status=&custom=&mc_currency=",
+        )?;
+        assert_eq!(
+            (
+                m.mc_gross(),
+                m.payment_date(),
+                m.quantity(),
+                m.test_ipn(),
+                m.payment_status(),
+                m.mc_currency()
+            ),
+            (None, None, None, None, None, None)
+        );
+        assert_eq!(m.custom(), Some(""));
+        assert_eq!(m.extra().count(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn money_takes_the_currency_paypal_documents_for_it() -> Result<(), Error> {
+        let m = parse(
+            "settle_amount=10.40&mc_gross=10.00&payment_gross=&payment_fee=0.30&settle_currency=USD\
+             &mc_currency=EUR&tax=0.80&exchange_rate=1.0400&shipping=1.00",
+        )?;
+        assert_eq!(
+            m.mc_gross(),
+            money("10.00", Some("EUR")),
+            "currency given later"
+        );
+        assert_eq!(m.tax(), money("0.80", Some("EUR")));
+        assert_eq!(m.shipping(), money("1.00", Some("EUR")));
+        assert_eq!(m.settle_amount(), money("10.40", Some("USD")));
+        assert_eq!(
+            m.payment_fee(),
+            money("0.30", Some("USD")),
+            "legacy USD field"
+        );
+        assert_eq!(m.payment_gross(), None);
+        assert_eq!(
+            m.exchange_rate().map(|r| r.to_string()).as_deref(),
+            Some("1.0400")
+        );
+
+        let m = parse("amount_per_cycle=5.00&mc_currency=EUR&currency_code=USD&mc_gross=5.00")?;
+        assert_eq!(
+            m.amount_per_cycle(),
+            money("5.00", Some("USD")),
+            "currency_code first"
+        );
+        let m = parse("amount_per_cycle=5.00&mc_currency=EUR")?;
+        assert_eq!(
+            m.amount_per_cycle(),
+            money("5.00", Some("EUR")),
+            "else mc_currency"
+        );
+        let m = parse("shipping=1.00")?;
+        assert_eq!(m.shipping(), money("1.00", None), "no currency named");
+        Ok(())
+    }
+
+    #[test]
+    fn cart_items_group_from_either_spelling_and_in_number_order() -> Result<(), Error> {
+        let m = parse(
+            "txn_type=cart&num_cart_items=2&item_name2=B&mc_gross_2=2.00&item_name1=A&mc_gross1=1.00\
+             &mc_shipping_1=0.50&mc_handling2=0.25&option_selection1_2=Red&option_name1_2=Colour\
+             &mc_currency=USD",
+        )?;
+        assert_eq!(m.items().len(), 2);
+        let (a, b) = (&m.items()[0], &m.items()[1]);
+        assert_eq!((a.number, a.item_name.as_deref()), (1, Some("A")));
+        assert_eq!(a.mc_gross, money("1.00", Some("USD")));
+        assert_eq!(a.mc_shipping, money("0.50", Some("USD")));
+        assert_eq!((b.number, b.item_name.as_deref()), (2, Some("B")));
+        assert_eq!(b.mc_handling, money("0.25", Some("USD")));
+        assert_eq!(
+            b.options,
+            [ItemOption {
+                number: 1,
+                name: Some("Colour".into()),
+                selection: Some("Red".into())
+            }]
+        );
+        assert!(m.notices().is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn counts_that_disagree_are_reported() -> Result<(), Error> {
+        let m = parse("txn_type=cart&num_cart_items=2&item_name1=A")?;
+        assert_eq!(
+            m.notices(),
+            [Notice {
+                code: "cart_count_mismatch",
+                field: "num_cart_items".into()
+            }]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn masspay_suffixes_are_items_only_in_masspay_messages() -> Result<(), Error> {
+        let m = parse("txn_type=masspay&mc_gross_1=1.00&mc_currency_1=GBP&status_1=Unclaimed")?;
+        assert!(m.items().is_empty());
+        assert_eq!(m.masspay_items()[0].mc_gross, money("1.00", Some("GBP")));
+        assert_eq!(m.masspay_items()[0].status, Some(MasspayStatus::Unclaimed));
+        let m = parse("txn_type=cart&mc_gross_1=1.00&status_1=x")?;
+        assert!(m.masspay_items().is_empty());
+        assert_eq!(m.items().len(), 1);
+        assert_eq!(
+            m.extra()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect::<Vec<_>>(),
+            [("status_1".to_owned(), "x".to_owned())]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn fraud_filters_are_ordered_by_number() -> Result<(), Error> {
+        let m = parse(
+            "fraud_management_pending_filters_2=Second&fraud_management_pending_filters_1=First",
+        )?;
+        assert_eq!(m.fraud_filters(), ["First", "Second"]);
+        Ok(())
+    }
+
+    #[test]
+    fn adaptive_transactions_keep_unknown_fields() -> Result<(), Error> {
+        let m = parse(
+            "transaction%5B1%5D.id=B&transaction%5B0%5D.id=A&transaction%5B0%5D.new_field=x\
+             &transaction%5B0%5D.refund_amount=USD+1.00&transaction%5B0%5D.status_for_sender_txn=PENDING",
+        )?;
+        assert_eq!(m.transactions().len(), 2);
+        assert_eq!(m.transactions()[0].id.as_deref(), Some("A"));
+        assert_eq!(
+            m.transactions()[0].extra,
+            [("new_field".to_owned(), "x".to_owned())]
+        );
+        assert_eq!(
+            m.transactions()[0].refund_amount,
+            money("1.00", Some("USD"))
+        );
+        assert_eq!(
+            m.transactions()[0].status_for_sender_txn,
+            Some(SenderTransactionStatus::Pending)
+        );
+        assert_eq!(m.transactions()[1].index, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn nothing_is_lost() -> Result<(), Error> {
+        let body = "zeta=1&txn_id=T&alpha=2&btn_id1=9&item_name1=A&receipt_ID=R&brand_new=&transaction[0].x=y";
+        let m = parse(body)?;
+        assert_eq!(
+            m.extra()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect::<Vec<_>>(),
+            [
+                ("zeta".to_owned(), "1".to_owned()),
+                ("alpha".to_owned(), "2".to_owned()),
+                ("brand_new".to_owned(), String::new()),
+            ]
+        );
+        assert_eq!(m.receipt_id(), Some("R"), "the simulator's spelling");
+        let keys: Vec<&str> = m.variables().iter().map(|f| f.key).collect();
+        assert_eq!(
+            keys,
+            body.split('&')
+                .map(|p| p.split('=').next().unwrap_or_default())
+                .collect::<Vec<_>>()
+        );
+        // Both spellings: the documented one is modelled, the other kept.
+        let m = parse("receipt_ID=R1&receipt_id=R2")?;
+        assert_eq!(m.receipt_id(), Some("R2"));
+        assert_eq!(
+            m.extra()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect::<Vec<_>>(),
+            [("receipt_ID".to_owned(), "R1".to_owned())]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn canonical_json_shape() -> Result<(), Error> {
+        let m = parse(
+            "txn_type=web_accept&payment_status=Completed&mc_gross=-19.95&mc_currency=USD\
+             &payment_date=20%3A12%3A59+Jan+13%2C+2009+PST&test_ipn=1&quantity=2&period3=1+M&zz=1",
+        )?;
+        let json = m.to_canonical_json();
+        assert!(
+            json.starts_with(
+                r#"{"event":"payment_completed","family":"payment","txn_type":"web_accept""#
+            ),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""mc_gross":{"amount":"-19.95","currency":"USD"}"#),
+            "{json}"
+        );
+        assert!(json.contains(r#""payment_date":{"utc":"2009-01-14T04:12:59Z","text":"20:12:59 Jan 13, 2009 PST"}"#), "{json}");
+        assert!(
+            json.contains(r#""test_ipn":true"#) && json.contains(r#""quantity":2"#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""period3":{"count":1,"unit":"M"}"#),
+            "{json}"
+        );
+        assert!(json.ends_with(r#""extra":[["zz","1"]]}"#), "{json}");
+        assert!(
+            !json.contains("null") && !json.contains("txn_id"),
+            "absent fields are omitted: {json}"
+        );
+        assert!(
+            m.to_canonical_json_pretty()
+                .contains("\n  \"event\": \"payment_completed\"")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn modelled_names_are_unique_and_lookup_finds_each() {
+        let mut names = MODELLED_VARIABLES.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MODELLED_VARIABLES.len());
+        for name in MODELLED_VARIABLES {
+            assert!(setter(name, hash(name)).is_some(), "{name}");
+        }
+        assert!(setter("not_a_variable", hash("not_a_variable")).is_none());
+    }
+
+    #[test]
+    fn periods() {
+        assert_eq!(
+            Period::parse("3 M"),
+            Some(Period {
+                count: 3,
+                unit: PeriodUnit::M
+            })
+        );
+        assert_eq!(
+            Period::parse("1 Y"),
+            Some(Period {
+                count: 1,
+                unit: PeriodUnit::Y
+            })
+        );
+        for bad in ["", "M", "3M", "3 m", "-1 D", "1 D ", "x W"] {
+            assert_eq!(Period::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -552,6 +552,47 @@ mod tests {
     }
 
     #[test]
+    fn every_vocabulary_round_trips_its_known_values() {
+        macro_rules! check {
+            ($($t:ident),*) => {$(
+                assert!(!$t::KNOWN.is_empty());
+                for text in $t::KNOWN {
+                    let v = $t::parse(text);
+                    assert!(!matches!(v, $t::Other(_)), "{} {text}", stringify!($t));
+                    assert_eq!(v.as_str(), *text);
+                    assert_eq!(serde_json::to_string(&v).ok(), serde_json::to_string(text).ok());
+                }
+                assert_eq!($t::parse("tomorrow's value"), $t::Other("tomorrow's value".into()));
+            )*};
+        }
+        check!(
+            TxnType,
+            PaymentStatus,
+            PendingReason,
+            ReasonCode,
+            PaymentType,
+            PayerStatus,
+            AddressStatus,
+            ProtectionEligibility,
+            AuthStatus,
+            TransactionEntity,
+            CaseType,
+            ProfileStatus,
+            PeriodType,
+            MasspayStatus,
+            AdaptiveType,
+            AdaptiveStatus,
+            TransactionStatus,
+            SenderTransactionStatus,
+            AdaptivePendingReason,
+            ActionType,
+            FeesPayer,
+            PaymentPeriod,
+            PinType
+        );
+    }
+
+    #[test]
     fn aliases_read_as_the_documented_value() {
         assert_eq!(
             PaymentStatus::parse("Canceled-Reversal"),

@@ -67,7 +67,7 @@ fn each_malformed_vector_is_refused_with_its_code() {
                 [&b"cmd=_notify-validate&"[..], &raw].concat()
             );
             let fields = body.decode()?;
-            Message::from_fields(&fields).map(|_| ())
+            Message::from_fields(fields).map(|_| ())
         });
         let err = result.expect_err(&name);
         assert_eq!(err.code(), code, "{name}: {err}");
