@@ -17,7 +17,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ipnkit::Message;
+use ipnkit::{EVENT_CODES, Family, Message};
 
 mod support;
 
@@ -105,4 +105,34 @@ fn corpus_messages_match_their_golden_json() {
         golden_dir.display()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn vectors_cover_every_event_and_family() {
+    let dir = vectors_dir();
+    let mut events = Vec::new();
+    let mut families = Vec::new();
+    for body in support::files_in(&dir, ".body") {
+        let m = Message::parse(&fs::read(&body).unwrap()).unwrap();
+        events.push(m.event().code());
+        families.push(m.family());
+    }
+    for code in EVENT_CODES.iter().filter(|&&c| c != "unknown") {
+        assert!(events.contains(code), "no vector for the event {code}");
+    }
+    for family in [
+        Family::Payment,
+        Family::Cart,
+        Family::Auction,
+        Family::Masspay,
+        Family::Subscription,
+        Family::RecurringPayment,
+        Family::BillingAgreement,
+        Family::Dispute,
+        Family::AdaptivePay,
+        Family::AdaptivePreapproval,
+        Family::AdaptiveAccount,
+    ] {
+        assert!(families.contains(&family), "no vector for the family {}", family.code());
+    }
 }

@@ -118,6 +118,10 @@ VECTORS = {
          ("payment_gross", ""), ("payment_fee", ""), ("payment_date", "13:14:15 Feb 29, 2024 PST"),
          ("protection_eligibility", "Partially Eligible - INR Only"), ("memo", "Thanks & see you")],
         BUYER, MERCHANT, TAIL),
+    "web_accept--processed": msg(
+        [("txn_type", "web_accept"), ("txn_id", "2PR21098YZ7654321"), ("payment_status", "Processed"),
+         ("mc_gross", "60.00"), ("mc_currency", "USD"), ("payment_date", "10:00:00 Jul 01, 2024 PDT")],
+        BUYER, MERCHANT, TAIL),
     "web_accept--auction": msg(
         [("txn_type", "web_accept"), ("txn_id", "1AC10987WX6543210"), ("payment_status", "Completed"),
          ("for_auction", "true"), ("auction_buyer_id", "bidder_42"),
@@ -187,6 +191,17 @@ VECTORS = {
          ("amount3", "99.00"), ("mc_currency", "USD"), ("recurring", "1"), ("reattempt", "1"),
          ("recur_times", "5"), ("item_name", "Pro plan"), ("username", "alex42")],
         BUYER, MERCHANT, TAIL),
+    "subscr_payment--completed": msg(
+        [("txn_type", "subscr_payment"), ("subscr_id", "I-SUBSCR000001"), ("txn_id", "1SP10987HI6543210"),
+         ("payment_status", "Completed"), ("payment_type", "instant"), ("mc_gross", "4.99"),
+         ("mc_fee", "0.44"), ("mc_currency", "USD"), ("payment_gross", "4.99"), ("payment_fee", "0.44"),
+         ("payment_date", "10:00:05 Jan 09, 2024 PST"), ("item_name", "Pro plan")],
+        BUYER, MERCHANT, TAIL),
+    "subscr_cancel--by_buyer": msg(
+        [("txn_type", "subscr_cancel"), ("subscr_id", "I-SUBSCR000001"),
+         ("subscr_date", "12:00:00 Jun 15, 2024 PDT"), ("period3", "1 Y"), ("mc_amount3", "99.00"),
+         ("mc_currency", "USD"), ("recurring", "1")],
+        BUYER, MERCHANT, TAIL),
     "subscr_failed--retry": msg(
         [("txn_type", "subscr_failed"), ("subscr_id", "I-SUBSCR000001"),
          ("retry_at", "10:00:00 Feb 05, 2024 PST"), ("mc_gross", "99.00"), ("mc_currency", "USD"),
@@ -210,6 +225,19 @@ VECTORS = {
          ("initial_payment_status", "Completed"), ("initial_payment_txn_id", "6IP65432GH1098765"),
          ("outstanding_balance", "0.00"), ("next_payment_date", "02:00:00 Jan 09, 2024 PST"),
          ("time_created", "11:11:11 Jan 02, 2024 PST"), ("rp_invoice_id", "RP-1")],
+        BUYER, MERCHANT, TAIL),
+    "recurring_payment--received": msg(
+        [("txn_type", "recurring_payment"), ("recurring_payment_id", "I-RP0000000001"),
+         ("txn_id", "3RP32109JK8765432"), ("payment_status", "Completed"), ("mc_gross", "30.00"),
+         ("mc_fee", "1.12"), ("mc_currency", "AUD"), ("currency_code", "AUD"),
+         ("amount_per_cycle", "30.00"), ("profile_status", "Active"), ("period_type", " Regular"),
+         ("payment_cycle", "Weekly"), ("next_payment_date", "02:00:00 Jan 16, 2024 PST"),
+         ("payment_date", "02:10:00 Jan 09, 2024 PST"), ("time_created", "11:11:11 Jan 02, 2024 PST")],
+        BUYER, MERCHANT, TAIL),
+    "recurring_payment_profile_cancel": msg(
+        [("txn_type", "recurring_payment_profile_cancel"), ("recurring_payment_id", "I-RP0000000001"),
+         ("profile_status", "Cancelled"), ("currency_code", "AUD"), ("amount_per_cycle", "30.00"),
+         ("next_payment_date", "N/A"), ("time_created", "11:11:11 Jan 02, 2024 PST")],
         BUYER, MERCHANT, TAIL),
     "recurring_payment_skipped": msg(
         [("txn_type", "recurring_payment_skipped"), ("recurring_payment_id", "I-RP0000000001"),
