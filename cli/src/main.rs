@@ -4,18 +4,25 @@
 //! ipnkit postback [FILE|-]               the exact verification postback, to stdout
 //! ipnkit parse [--variables] [FILE|-]    the typed message as canonical JSON (or the variables)
 //! ipnkit verdict --status N [FILE|-]     classify PayPal's answer to a postback
+//! ipnkit check FILE --env E --receiver-email X (--verified | --status N --response F)
+//!              [--amount A --currency C]  why was this IPN refused? (violations as JSON)
 //! ```
 //!
-//! Exit codes: 0 success (for `verdict`: verified); 1 the message was refused (the one-line error
-//! on stderr starts with its code) or, for `verdict`, INVALID; 2 usage; 3 `verdict` unexpected
-//! (retry later); 4 the input could not be read.
+//! Exit codes: 0 success (for `verdict`: verified; for `check`: accept); 1 the message was refused
+//! (the one-line error on stderr starts with its code; for `check`, the violations are printed)
+//! or, for `verdict`, INVALID; 2 usage; 3 `verdict` unexpected (retry later); 4 the input could
+//! not be read.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use ipnkit::{Body, Limits, Message, Verdict};
+use ipnkit::vocab::PaymentStatus;
+use ipnkit::{
+    Body, Currency, Decimal, DeliveryKey, Environment, Expected, Limits, Message, Policy, Verdict,
+    Violation,
+};
 use serde::Serialize;
 
 #[derive(Parser)]
@@ -42,6 +49,9 @@ enum Command {
         #[arg(long)]
         variables: bool,
     },
+    /// Apply the business rules to a message, as a listener would before acting: prints every
+    /// violation as JSON and exits 1 when there is any.
+    Check(Box<CheckArgs>),
     /// Classify PayPal's response to a postback: verified, invalid or unexpected.
     Verdict {
         /// The HTTP status PayPal answered with.
@@ -51,6 +61,61 @@ enum Command {
         #[arg(default_value = "-")]
         file: PathBuf,
     },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("answer").required(true).args(["verified", "status"])))]
+struct CheckArgs {
+    #[command(flatten)]
+    input: Input,
+    /// The message was verified (PayPal answered 200 VERIFIED).
+    #[arg(long)]
+    verified: bool,
+    /// The HTTP status PayPal answered the postback with (give the body with --response).
+    #[arg(long, requires = "response")]
+    status: Option<u16>,
+    /// A file holding PayPal's answer to the postback.
+    #[arg(long)]
+    response: Option<PathBuf>,
+    /// This merchant's e-mail address (repeatable; compared case-insensitively).
+    #[arg(long = "receiver-email")]
+    receiver_emails: Vec<String>,
+    /// This merchant's PayPal account id (repeatable).
+    #[arg(long = "receiver-id")]
+    receiver_ids: Vec<String>,
+    /// The environment the listener runs in.
+    #[arg(long, value_parser = parse_environment)]
+    env: Environment,
+    /// The amount the order expects.
+    #[arg(long, value_parser = parse_amount)]
+    amount: Option<Decimal>,
+    /// The currency the order expects.
+    #[arg(long, value_parser = parse_currency)]
+    currency: Option<Currency>,
+    /// A payment status treated as final (repeatable; default: Completed).
+    #[arg(long = "final-status")]
+    final_statuses: Vec<String>,
+}
+
+fn parse_environment(s: &str) -> Result<Environment, String> {
+    s.parse::<Environment>().map_err(|e| e.to_string())
+}
+
+fn parse_amount(s: &str) -> Result<Decimal, String> {
+    ipnkit::money::parse_amount(s).ok_or_else(|| "not a decimal amount (e.g. 19.95)".to_owned())
+}
+
+fn parse_currency(s: &str) -> Result<Currency, String> {
+    Currency::parse(s).ok_or_else(|| "not a currency code (three upper-case letters)".to_owned())
+}
+
+/// What `check` prints.
+#[derive(Serialize)]
+struct CheckOut<'a> {
+    accept: bool,
+    event: &'static str,
+    delivery_key: String,
+    violations: &'a [Violation],
 }
 
 #[derive(Args)]
@@ -176,6 +241,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             write_stdout(&json_line(&parsed)?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Check(args) => check(*args),
         Command::Verdict { status, file } => {
             // PayPal's answer is a word; 64 KiB is plenty to tell it from an error page.
             let response = read_input(&file, 64 * 1024)?;
@@ -192,6 +258,47 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::from(code))
         }
     }
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
+    let raw = read_input(&args.input.file, args.input.max_body_bytes)?;
+    let body = Body::parse_with(&raw, args.input.limits())?;
+    let message = Message::from_fields(body.decode()?)?;
+    let verdict = match (args.verified, args.status, &args.response) {
+        (true, _, _) => Verdict::Verified,
+        (false, Some(status), Some(file)) => {
+            Verdict::from_response(status, &read_input(file, 64 * 1024)?)
+        }
+        _ => Verdict::Unexpected(ipnkit::Unexpected::EmptyBody),
+    };
+    let mut policy = Policy::new(args.env);
+    for email in &args.receiver_emails {
+        policy = policy.receiver_email(email);
+    }
+    for id in &args.receiver_ids {
+        policy = policy.receiver_id(id);
+    }
+    if !args.final_statuses.is_empty() {
+        policy = policy.final_statuses(args.final_statuses.iter().map(|s| PaymentStatus::parse(s)));
+    }
+    let expected = Expected {
+        amount: args.amount,
+        currency: args.currency,
+    };
+    let event = message.event().code();
+    let delivery_key = DeliveryKey::of(&message).as_str().to_owned();
+    let (report, _) = policy.evaluate(message, verdict, &expected);
+    write_stdout(&json_line(&CheckOut {
+        accept: report.is_accept(),
+        event,
+        delivery_key,
+        violations: &report.violations,
+    })?)?;
+    Ok(if report.is_accept() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn main() -> ExitCode {

@@ -212,3 +212,138 @@ proptest! {
         }
     }
 }
+
+fn vector(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/vectors")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs `ipnkit check` on a vector; returns (exit code, violation codes).
+fn check(name: &str, extra: &[&str]) -> (Option<i32>, Vec<String>) {
+    let file = vector(name);
+    let mut args = vec!["check", file.as_str()];
+    args.extend_from_slice(extra);
+    let out = ipnkit(&args, b"");
+    let json: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let codes = json["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(json["accept"], out.status.success());
+    (out.status.code(), codes)
+}
+
+#[test]
+fn check_explains_why_an_ipn_was_refused() {
+    let good = "web_accept--multi_currency_settled.body";
+    let base = ["--env", "sandbox", "--receiver-email", "SHOP@example.net"];
+    fn with<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+        base.iter().chain(more).copied().collect()
+    }
+
+    let (code, violations) = check(
+        good,
+        &with(
+            &base,
+            &["--verified", "--amount", "100.00", "--currency", "EUR"],
+        ),
+    );
+    assert_eq!((code, violations.len()), (Some(0), 0));
+
+    let (code, violations) = check(
+        good,
+        &with(
+            &base,
+            &["--verified", "--amount", "99.99", "--currency", "USD"],
+        ),
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(violations, ["amount_mismatch", "currency_mismatch"]);
+
+    let (_, violations) = check(
+        good,
+        &["--env", "live", "--receiver-id", "NOTUS", "--verified"],
+    );
+    assert_eq!(violations, ["environment_mismatch", "receiver_mismatch"]);
+
+    let (_, violations) = check(
+        "web_accept--pending_echeck.body",
+        &with(&base, &["--verified"]),
+    );
+    assert_eq!(violations, ["status_not_final"]);
+
+    let response = std::env::temp_dir().join(format!("ipnkit-response-{}", std::process::id()));
+    std::fs::write(&response, "<html><body>VERIFIED</body></html>").unwrap();
+    let response = response.to_string_lossy().into_owned();
+    let (code, violations) = check(
+        good,
+        &with(&base, &["--status", "200", "--response", &response]),
+    );
+    assert_eq!(
+        (code, violations),
+        (Some(1), vec!["not_verified".to_owned()])
+    );
+    std::fs::write(&response, "VERIFIED\r\n").unwrap();
+    let (code, _) = check(
+        good,
+        &with(&base, &["--status", "200", "--response", &response]),
+    );
+    assert_eq!(code, Some(0));
+    let _ = std::fs::remove_file(&response);
+}
+
+#[test]
+fn check_prints_event_and_delivery_key_and_refuses_bad_usage() {
+    let file = vector("masspay--unclaimed.body");
+    let out = ipnkit(
+        &[
+            "check",
+            &file,
+            "--verified",
+            "--env",
+            "sandbox",
+            "--receiver-email",
+            "payouts@example.net",
+            "--final-status",
+            "Processed",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["event"], "masspay");
+    assert_eq!(json["delivery_key"], "ipn:c3d4e5f6a7b82");
+    // No verdict given, an unknown environment, a malformed amount: usage errors.
+    for args in [
+        vec!["check", file.as_str(), "--env", "sandbox"],
+        vec!["check", file.as_str(), "--verified", "--env", "prod"],
+        vec![
+            "check",
+            file.as_str(),
+            "--verified",
+            "--env",
+            "live",
+            "--amount",
+            "1,00",
+        ],
+    ] {
+        assert_eq!(ipnkit(&args, b"").status.code(), Some(2), "{args:?}");
+    }
+    // A message that cannot be read is refused with its code.
+    let out = ipnkit(
+        &["check", "-", "--verified", "--env", "live"],
+        b"mc_gross=1&mc_gross=2",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("ipnkit: duplicate_key"));
+}

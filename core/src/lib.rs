@@ -36,6 +36,9 @@
 //! | [`message`] | [`Message`]: every variable of the IPN guide typed, numbered ones grouped, nothing lost; canonical JSON |
 //! | [`money`], [`date`], [`vocab`] | [`Money`] (exact decimals), [`PayPalDate`] (UTC + original text), PayPal's enums with `Other` |
 //! | [`event`] | [`Event`] and [`Family`]: what happened, in one value |
+//! | [`policy`] | [`Policy`], [`Expected`], [`Verified`], [`Report`]: the business rules before acting |
+//! | [`delivery`] | [`DeliveryKey`], [`classify`]: duplicates and status transitions, sans-IO |
+//! | [`listener`] | the whole listener flow, in order, with an example |
 //! | [`verify`] | [`Environment`], [`VerificationRequest`], [`Verdict`]: the protocol, without I/O |
 //! | [`error`] | [`Error`]: one enum, a stable code per kind, field names but never values |
 //!
@@ -55,11 +58,14 @@ pub mod body;
 pub mod charset;
 pub mod date;
 pub mod decode;
+pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod key;
+pub mod listener;
 pub mod message;
 pub mod money;
+pub mod policy;
 pub mod verify;
 pub mod vocab;
 
@@ -67,6 +73,7 @@ pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair, postback}
 pub use charset::Charset;
 pub use date::PayPalDate;
 pub use decode::{Field, Fields, Iter, unescape};
+pub use delivery::{Delivery, DeliveryKey, classify};
 pub use error::{ERROR_CODES, Error, FieldName, error_codes};
 pub use event::{EVENT_CODES, Event, Family};
 pub use key::{Key, Separator};
@@ -75,6 +82,9 @@ pub use message::{
     NOTICE_CODES, Notice, Period, PeriodUnit,
 };
 pub use money::{Currency, Money};
+pub use policy::{
+    Expected, NotVerified, Policy, Report, VIOLATION_CODES, Verified, Violation, ViolationCode,
+};
 /// The exact decimal type of every amount, re-exported so that callers need not depend on the same
 /// `rust_decimal` version.
 pub use rust_decimal::Decimal;

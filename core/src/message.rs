@@ -444,7 +444,8 @@ pub struct Message {
     event: Event,
     family: Family,
     fields: Fields,
-    vars: Vars,
+    /// Boxed: some 170 typed variables would make every move of a message kilobytes long.
+    vars: Box<Vars>,
     options: Vec<ItemOption>,
     items: Vec<CartItem>,
     masspay_items: Vec<MasspayItem>,
@@ -1074,7 +1075,7 @@ impl Message {
     /// Builds the typed message from decoded variables, which it keeps (see
     /// [`variables`](Message::variables)).
     pub fn from_fields(fields: Fields) -> Result<Message, Error> {
-        let mut vars = Vars::default();
+        let mut vars = Box::<Vars>::default();
         let masspay = fields.get("txn_type") == Some("masspay");
         let mut groups = Groups::default();
         let mut extra = Vec::new();

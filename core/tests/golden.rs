@@ -133,6 +133,10 @@ fn vectors_cover_every_event_and_family() {
         Family::AdaptivePreapproval,
         Family::AdaptiveAccount,
     ] {
-        assert!(families.contains(&family), "no vector for the family {}", family.code());
+        assert!(
+            families.contains(&family),
+            "no vector for the family {}",
+            family.code()
+        );
     }
 }
