@@ -18,6 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+mod serve;
 use ipnkit::vocab::PaymentStatus;
 use ipnkit::{
     Body, Currency, Decimal, DeliveryKey, Environment, Expected, Limits, Message, Policy, Verdict,
@@ -52,6 +54,15 @@ enum Command {
     /// Apply the business rules to a message, as a listener would before acting: prints every
     /// violation as JSON and exits 1 when there is any.
     Check(Box<CheckArgs>),
+    /// Play PayPal locally: answer verification postbacks, and deliver messages to a listener
+    /// with retries and injected faults; prints a JSON report at the end.
+    Sandbox(serve::SandboxArgs),
+    /// Run the reference listener: store each message in SQLite before answering 200, post it
+    /// back, apply the policy and the duplicate rules, emit accepted events as JSON lines.
+    Listen(serve::ListenArgs),
+    /// The end-to-end demo: the sandbox and the listener on loopback, the project's vectors (and
+    /// the shared corpus when present) delivered with faults on, and what became of each.
+    Demo(serve::DemoArgs),
     /// Classify PayPal's response to a postback: verified, invalid or unexpected.
     Verdict {
         /// The HTTP status PayPal answered with.
@@ -97,7 +108,7 @@ struct CheckArgs {
     final_statuses: Vec<String>,
 }
 
-fn parse_environment(s: &str) -> Result<Environment, String> {
+pub(crate) fn parse_environment(s: &str) -> Result<Environment, String> {
     s.parse::<Environment>().map_err(|e| e.to_string())
 }
 
@@ -242,6 +253,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(args) => check(*args),
+        Command::Sandbox(args) => serve::sandbox(args).map_err(Failure::Io),
+        Command::Listen(args) => serve::listen(args).map_err(Failure::Io),
+        Command::Demo(args) => serve::demo(args).map_err(Failure::Io),
         Command::Verdict { status, file } => {
             // PayPal's answer is a word; 64 KiB is plenty to tell it from an error page.
             let response = read_input(&file, 64 * 1024)?;

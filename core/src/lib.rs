@@ -88,7 +88,9 @@ pub use policy::{
 /// The exact decimal type of every amount, re-exported so that callers need not depend on the same
 /// `rust_decimal` version.
 pub use rust_decimal::Decimal;
-pub use verify::{CONTENT_TYPE, Environment, USER_AGENT, Unexpected, Verdict, VerificationRequest};
+pub use verify::{
+    CONTENT_TYPE, Environment, USER_AGENT, Unexpected, Verdict, VerificationRequest, Verifier,
+};
 
 /// The README's examples, run as doctests so that the quickstart cannot rot.
 #[cfg(doctest)]

@@ -53,7 +53,7 @@
 //! // 3–4: post back and read the verdict.
 //! let body = Body::parse(raw)?;
 //! let request = policy.environment().verification_request(&body);
-//! let (status, response) = post(request.url, &request.headers, &request.body);
+//! let (status, response) = post(&request.url, &request.headers, &request.body);
 //! let verdict = Verdict::from_response(status, &response);
 //! if verdict.is_unexpected() {
 //!     return Ok(()); // keep the body; post back again later

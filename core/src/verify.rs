@@ -53,12 +53,7 @@ impl Environment {
 
     /// The request that verifies `body` in this environment.
     pub fn verification_request(self, body: &Body<'_>) -> VerificationRequest {
-        VerificationRequest {
-            method: "POST",
-            url: self.endpoint(),
-            headers: vec![("Content-Type", CONTENT_TYPE), ("User-Agent", USER_AGENT)],
-            body: body.postback(),
-        }
+        Verifier::new(self).request(body)
     }
 }
 
@@ -94,6 +89,65 @@ pub const USER_AGENT: &str = concat!(
     " (PayPal IPN listener)"
 );
 
+/// Where postbacks go: the configured environment's endpoint, or — only when the host asks, for
+/// tests against a local stand-in such as `ipnkit sandbox` — another base URL.
+///
+/// ```
+/// use ipnkit::{Body, Environment, Verifier};
+/// let body = Body::parse(b"txn_id=1&test_ipn=1")?;
+/// let live = Verifier::new(Environment::Live);
+/// assert_eq!(live.request(&body).url, "https://ipnpb.paypal.com/cgi-bin/webscr");
+/// let local = Verifier::new(Environment::Sandbox).with_base_url_for_testing("http://127.0.0.1:8081/");
+/// assert_eq!(local.request(&body).url, "http://127.0.0.1:8081/cgi-bin/webscr");
+/// # Ok::<(), ipnkit::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verifier {
+    environment: Environment,
+    base_url: Option<String>,
+}
+
+impl Verifier {
+    /// Postbacks to `environment`'s endpoint.
+    pub fn new(environment: Environment) -> Verifier {
+        Verifier {
+            environment,
+            base_url: None,
+        }
+    }
+
+    /// Sends postbacks to `base_url` + `/cgi-bin/webscr` instead of PayPal: for tests only. The
+    /// environment still decides the policy (a stand-in plays the sandbox).
+    pub fn with_base_url_for_testing(mut self, base_url: impl Into<String>) -> Verifier {
+        self.base_url = Some(base_url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The configured environment.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// Whether postbacks go somewhere other than PayPal.
+    pub fn is_overridden(&self) -> bool {
+        self.base_url.is_some()
+    }
+
+    /// The request that verifies `body`.
+    pub fn request(&self, body: &Body<'_>) -> VerificationRequest {
+        let url = match &self.base_url {
+            Some(base) => format!("{base}/cgi-bin/webscr"),
+            None => self.environment.endpoint().to_owned(),
+        };
+        VerificationRequest {
+            method: "POST",
+            url,
+            headers: vec![("Content-Type", CONTENT_TYPE), ("User-Agent", USER_AGENT)],
+            body: body.postback(),
+        }
+    }
+}
+
 /// An HTTP request any client can execute: the verification postback.
 ///
 /// The client adds `Content-Length` itself; the body must be sent exactly as it is.
@@ -101,8 +155,8 @@ pub const USER_AGENT: &str = concat!(
 pub struct VerificationRequest {
     /// Always `POST`.
     pub method: &'static str,
-    /// The environment's endpoint.
-    pub url: &'static str,
+    /// The endpoint: the environment's, unless a test overrode it ([`Verifier`]).
+    pub url: String,
     /// `Content-Type` and `User-Agent`, in that order.
     pub headers: Vec<(&'static str, &'static str)>,
     /// `cmd=_notify-validate&` followed by the original body, byte for byte.

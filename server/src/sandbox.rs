@@ -1,0 +1,479 @@
+//! A local stand-in for PayPal's side of IPN: it delivers messages to a listener as PayPal does,
+//! answers their verification postbacks, and injects the faults a listener must survive.
+//!
+//! - Delivery: `POST` with `Content-Type: application/x-www-form-urlencoded` and a PayPal-like
+//!   `User-Agent`, to the listener's URL. A delivery not answered with a 2xx in time is retried
+//!   with backoff: a compressed schedule by default (0.2 s doubling, 8 tries), PayPal's when
+//!   asked (1 minute doubling to a day, 15 tries over about four days). Each message is sent with
+//!   `test_ipn=1` (appended when absent): the sandbox plays PayPal's sandbox.
+//! - Verification: `POST /cgi-bin/webscr` answers `VERIFIED` only when the body is
+//!   `cmd=_notify-validate&` followed by the exact bytes of a message it delivered, else
+//!   `INVALID`.
+//! - Faults, chosen per run, each on every `every`-th occasion: slow postback answers, 503
+//!   answers, an HTML page with `VERIFIED` in it, a dropped connection; duplicate deliveries and
+//!   out-of-order deliveries.
+//! - `resend`: delivers a message again with `resend=true`, as PayPal's IPN history does.
+
+use std::collections::HashSet;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The `User-Agent` of deliveries: PayPal's, as listeners see it.
+pub const PAYPAL_USER_AGENT: &str = "PayPal IPN ( https://www.paypal.com/ipn )";
+
+/// Which faults to inject, each on every `every`-th occasion (postbacks for the first four,
+/// deliveries for the last two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Faults {
+    /// Answer a postback only after [`Faults::SLOW`].
+    pub slow: bool,
+    /// Answer a postback `503 Service Unavailable`.
+    pub server_error: bool,
+    /// Answer a postback 200 with an HTML page that contains `VERIFIED`.
+    pub html: bool,
+    /// Close a postback's connection without answering.
+    pub drop: bool,
+    /// Deliver a message twice.
+    pub duplicate: bool,
+    /// Deliver messages out of order.
+    pub reorder: bool,
+    /// How often a fault strikes (every n-th occasion); 0 means 4.
+    pub every: u32,
+}
+
+impl Faults {
+    /// How long a slow answer waits.
+    pub const SLOW: Duration = Duration::from_millis(300);
+
+    /// Every fault on.
+    pub fn all() -> Faults {
+        Faults {
+            slow: true,
+            server_error: true,
+            html: true,
+            drop: true,
+            duplicate: true,
+            reorder: true,
+            every: 4,
+        }
+    }
+
+    /// Parses a comma-separated list: `slow,5xx,html,drop,duplicate,reorder`, or `all`, `none`.
+    pub fn parse(list: &str) -> Result<Faults, String> {
+        let mut f = Faults::default();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item {
+                "all" => f = Faults::all(),
+                "none" => f = Faults::default(),
+                "slow" => f.slow = true,
+                "5xx" => f.server_error = true,
+                "html" => f.html = true,
+                "drop" => f.drop = true,
+                "duplicate" => f.duplicate = true,
+                "reorder" => f.reorder = true,
+                other => return Err(format!("unknown fault {other:?}")),
+            }
+        }
+        Ok(f)
+    }
+
+    fn every(self) -> u64 {
+        if self.every == 0 {
+            4
+        } else {
+            u64::from(self.every)
+        }
+    }
+}
+
+/// The retry schedule of deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// 0.2 s, doubling, 8 tries: for tests and demos.
+    Compressed,
+    /// 1 minute, doubling up to a day, 15 tries: about four days, as PayPal does.
+    PayPal,
+}
+
+impl Schedule {
+    fn delays(self) -> Vec<Duration> {
+        let (first, cap, tries) = match self {
+            Schedule::Compressed => (Duration::from_millis(200), Duration::from_secs(10), 8),
+            Schedule::PayPal => (Duration::from_secs(60), Duration::from_secs(86_400), 15),
+        };
+        let mut d = first;
+        (0..tries)
+            .map(|_| {
+                let now = d;
+                d = (d * 2).min(cap);
+                now
+            })
+            .collect()
+    }
+}
+
+/// What the sandbox did, for the report at the end of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Report {
+    /// Delivery attempts made (first tries, retries and duplicates).
+    pub delivered: u64,
+    /// Deliveries answered with a 2xx.
+    pub acknowledged: u64,
+    /// Retries after a delivery was not acknowledged.
+    pub retried: u64,
+    /// Messages given up on after the last retry.
+    pub abandoned: u64,
+    /// Postbacks answered `VERIFIED`.
+    pub verified: u64,
+    /// Postbacks answered `INVALID`.
+    pub invalid: u64,
+    /// Postbacks answered with an injected fault instead.
+    pub faulted: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    last_postback_ms: AtomicU64,
+    delivered: AtomicU64,
+    acknowledged: AtomicU64,
+    retried: AtomicU64,
+    abandoned: AtomicU64,
+    verified: AtomicU64,
+    invalid: AtomicU64,
+    faulted: AtomicU64,
+    postbacks: AtomicU64,
+    deliveries: AtomicU64,
+}
+
+struct Shared {
+    faults: Faults,
+    delivered_bodies: Mutex<HashSet<Vec<u8>>>,
+    counters: Counters,
+}
+
+/// A running stand-in for PayPal. Dropping it stops its HTTP server.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    server: Arc<tiny_http::Server>,
+    url: String,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts the verification endpoint on `listen` (`127.0.0.1:0` picks a free port).
+    pub fn start(listen: &str, faults: Faults) -> io::Result<Sandbox> {
+        let server = tiny_http::Server::http(listen).map_err(io::Error::other)?;
+        let url = match server.server_addr().to_ip() {
+            Some(addr) => format!("http://{addr}"),
+            None => return Err(io::Error::other("the sandbox must listen on an IP address")),
+        };
+        let server = Arc::new(server);
+        let shared = Arc::new(Shared {
+            faults,
+            delivered_bodies: Mutex::new(HashSet::new()),
+            counters: Counters::default(),
+        });
+        let threads = (0..4)
+            .map(|_| {
+                let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
+                thread::spawn(move || {
+                    for request in server.incoming_requests() {
+                        answer(&shared, request);
+                    }
+                })
+            })
+            .collect();
+        Ok(Sandbox {
+            shared,
+            server,
+            url,
+            threads,
+        })
+    }
+
+    /// The base URL of the verification endpoint (give it to the listener's
+    /// `Verifier::with_base_url_for_testing`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Delivers every message to `listener_url` with `concurrency` senders, retrying on
+    /// `schedule`; returns once each is acknowledged or abandoned. `progress` is called after
+    /// each delivery is settled, with the number settled so far and the number planned
+    /// (duplicate deliveries included).
+    pub fn deliver(
+        &self,
+        listener_url: &str,
+        messages: &[Vec<u8>],
+        schedule: Schedule,
+        concurrency: usize,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) {
+        let faults = self.shared.faults;
+        let mut order: Vec<Vec<u8>> = messages.iter().map(|m| as_sandbox_message(m)).collect();
+        if faults.reorder {
+            // Swap neighbours: the second of each pair arrives first.
+            for pair in order.chunks_mut(2) {
+                pair.reverse();
+            }
+        }
+        if faults.duplicate {
+            let every = usize::try_from(faults.every()).unwrap_or(4);
+            let copies: Vec<Vec<u8>> = order.iter().step_by(every).cloned().collect();
+            order.extend(copies);
+        }
+        {
+            let mut delivered = lock(&self.shared.delivered_bodies);
+            delivered.extend(order.iter().cloned());
+        }
+        let planned = order.len();
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let rx = Mutex::new(rx);
+        let settled = AtomicU64::new(0);
+        let agent = client(Duration::from_secs(5));
+        thread::scope(|scope| {
+            for _ in 0..concurrency.max(1) {
+                scope.spawn(|| {
+                    loop {
+                        let Ok(body) = lock(&rx).recv() else { break };
+                        self.deliver_one(&agent, listener_url, &body, schedule);
+                        let n = settled.fetch_add(1, Ordering::SeqCst) + 1;
+                        progress(usize::try_from(n).unwrap_or(usize::MAX), planned);
+                    }
+                });
+            }
+            for body in order {
+                if tx.send(body).is_err() {
+                    break;
+                }
+            }
+            drop(tx);
+        });
+    }
+
+    /// Delivers a message again, with `resend=true`, as PayPal's IPN history does.
+    pub fn resend(&self, listener_url: &str, message: &[u8], schedule: Schedule) {
+        let mut body = as_sandbox_message(message);
+        body.extend_from_slice(b"&resend=true");
+        lock(&self.shared.delivered_bodies).insert(body.clone());
+        self.deliver_one(
+            &client(Duration::from_secs(5)),
+            listener_url,
+            &body,
+            schedule,
+        );
+    }
+
+    fn deliver_one(&self, agent: &ureq::Agent, url: &str, body: &[u8], schedule: Schedule) {
+        let c = &self.shared.counters;
+        for (attempt, delay) in std::iter::once(Duration::ZERO)
+            .chain(schedule.delays())
+            .enumerate()
+        {
+            if attempt > 0 {
+                c.retried.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(delay);
+            }
+            c.delivered.fetch_add(1, Ordering::SeqCst);
+            c.deliveries.fetch_add(1, Ordering::SeqCst);
+            let sent = agent
+                .post(url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("User-Agent", PAYPAL_USER_AGENT)
+                .send(body);
+            if let Ok(mut response) = sent {
+                let _ = response.body_mut().read_to_vec();
+                if response.status().is_success() {
+                    c.acknowledged.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+            }
+        }
+        c.abandoned.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Waits until `quiet` passes without a postback (the listener has verified what it got).
+    pub fn wait_quiet(&self, quiet: Duration) {
+        let quiet_ms = u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX);
+        loop {
+            let last = self.shared.counters.last_postback_ms.load(Ordering::SeqCst);
+            let idle = now_ms().saturating_sub(last);
+            if idle >= quiet_ms {
+                return;
+            }
+            thread::sleep(Duration::from_millis(quiet_ms - idle));
+        }
+    }
+
+    /// What the sandbox has done so far.
+    pub fn report(&self) -> Report {
+        let c = &self.shared.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::SeqCst);
+        Report {
+            delivered: get(&c.delivered),
+            acknowledged: get(&c.acknowledged),
+            retried: get(&c.retried),
+            abandoned: get(&c.abandoned),
+            verified: get(&c.verified),
+            invalid: get(&c.invalid),
+            faulted: get(&c.faulted),
+        }
+    }
+
+    /// Stops the HTTP server and waits for its threads.
+    pub fn stop(mut self) {
+        self.server.unblock();
+        for _ in 1..self.threads.len() {
+            self.server.unblock();
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        for _ in 0..self.threads.len() {
+            self.server.unblock();
+        }
+    }
+}
+
+/// The bytes the sandbox sends for a message: trailing CR/LF (a file artefact) removed, and
+/// `test_ipn=1` appended when the message has no `test_ipn`.
+pub fn as_sandbox_message(raw: &[u8]) -> Vec<u8> {
+    let end = raw
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(0, |i| i + 1);
+    let mut body = raw.get(..end).unwrap_or_default().to_vec();
+    let has_test_ipn = body
+        .split(|&b| b == b'&')
+        .any(|pair| pair.starts_with(b"test_ipn="));
+    if !has_test_ipn {
+        body.extend_from_slice(b"&test_ipn=1");
+    }
+    body
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Reads raw IPN bodies: each path a file, or a directory whose `*.body` files are read in name
+/// order.
+pub fn load_messages(paths: &[PathBuf]) -> io::Result<Vec<Vec<u8>>> {
+    let mut messages = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "body"))
+                .collect();
+            files.sort();
+            for file in files {
+                messages.push(std::fs::read(file)?);
+            }
+        } else {
+            messages.push(std::fs::read(path)?);
+        }
+    }
+    Ok(messages)
+}
+
+/// An HTTP client with a global timeout that reports every status as a response.
+pub fn client(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn respond(request: tiny_http::Request, status: u16, body: &str, content_type: &str) {
+    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], content_type.as_bytes());
+    let mut response = tiny_http::Response::from_string(body).with_status_code(status);
+    if let Ok(h) = header {
+        response = response.with_header(h);
+    }
+    let _ = request.respond(response);
+}
+
+fn answer(shared: &Shared, mut request: tiny_http::Request) {
+    if request.url() != "/cgi-bin/webscr" || *request.method() != tiny_http::Method::Post {
+        respond(request, 404, "not found", "text/plain");
+        return;
+    }
+    let mut body = Vec::new();
+    if io::Read::read_to_end(request.as_reader(), &mut body).is_err() {
+        respond(request, 400, "unreadable body", "text/plain");
+        return;
+    }
+    let c = &shared.counters;
+    c.last_postback_ms.store(now_ms(), Ordering::SeqCst);
+    let n = c.postbacks.fetch_add(1, Ordering::SeqCst) + 1;
+    let f = shared.faults;
+    let every = f.every();
+    // Faults take turns, so that each kind strikes during a run.
+    let turn = (n / every) % 4;
+    if n.is_multiple_of(every) {
+        let fault = match turn {
+            0 if f.server_error => Some("5xx"),
+            1 if f.html => Some("html"),
+            2 if f.drop => Some("drop"),
+            3 if f.slow => Some("slow"),
+            _ => [
+                (f.server_error, "5xx"),
+                (f.html, "html"),
+                (f.drop, "drop"),
+                (f.slow, "slow"),
+            ]
+            .iter()
+            .find(|(on, _)| *on)
+            .map(|(_, name)| *name),
+        };
+        match fault {
+            Some("5xx") => {
+                c.faulted.fetch_add(1, Ordering::SeqCst);
+                return respond(request, 503, "Service Unavailable", "text/plain");
+            }
+            Some("html") => {
+                c.faulted.fetch_add(1, Ordering::SeqCst);
+                let page = "<html><body><h1>Maintenance</h1><p>VERIFIED</p></body></html>";
+                return respond(request, 200, page, "text/html");
+            }
+            Some("drop") => {
+                c.faulted.fetch_add(1, Ordering::SeqCst);
+                // Take the raw connection and close it without a word.
+                drop(request.into_writer());
+                return;
+            }
+            Some(_) => thread::sleep(Faults::SLOW),
+            None => {}
+        }
+    }
+    let known = body
+        .strip_prefix(ipnkit::POSTBACK_PREFIX)
+        .is_some_and(|original| lock(&shared.delivered_bodies).contains(original));
+    if known {
+        c.verified.fetch_add(1, Ordering::SeqCst);
+        respond(request, 200, "VERIFIED", "text/plain");
+    } else {
+        c.invalid.fetch_add(1, Ordering::SeqCst);
+        respond(request, 200, "INVALID", "text/plain");
+    }
+}
