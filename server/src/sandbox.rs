@@ -477,3 +477,102 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         respond(request, 200, "INVALID", "text/plain");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(url: &str, body: &[u8]) -> (u16, String) {
+        match client(Duration::from_secs(2)).post(url).send(body) {
+            Ok(mut r) => (
+                r.status().as_u16(),
+                r.body_mut().read_to_string().unwrap_or_default(),
+            ),
+            Err(_) => (0, String::new()),
+        }
+    }
+
+    #[test]
+    fn verifies_only_the_exact_bytes_it_delivered() {
+        let sandbox =
+            Sandbox::start("127.0.0.1:0", Faults::default()).unwrap_or_else(|e| panic!("{e}"));
+        let message = b"txn_id=1&mc_gross=1.00".to_vec();
+        // Deliver to the sandbox itself (it answers 200 INVALID to anything but a postback).
+        let url = format!("{}/cgi-bin/webscr", sandbox.url());
+        sandbox.deliver(
+            &url,
+            &[message.clone()],
+            Schedule::Compressed,
+            1,
+            &|_, _| {},
+        );
+        assert_eq!(sandbox.report().acknowledged, 1);
+        let sent = as_sandbox_message(&message);
+        assert_eq!(sent, b"txn_id=1&mc_gross=1.00&test_ipn=1");
+        let postback = [ipnkit::POSTBACK_PREFIX, &sent].concat();
+        assert_eq!(post(&url, &postback), (200, "VERIFIED".into()));
+        let mut tampered = postback.clone();
+        if let Some(b) = tampered.last_mut() {
+            *b = b'2';
+        }
+        assert_eq!(post(&url, &tampered), (200, "INVALID".into()));
+        assert_eq!(post(&url, &sent), (200, "INVALID".into()), "no prefix");
+        assert_eq!(post(&format!("{}/other", sandbox.url()), &postback).0, 404);
+        let report = sandbox.report();
+        assert_eq!(
+            (report.verified, report.invalid, report.abandoned),
+            (1, 3, 0)
+        );
+        sandbox.stop();
+    }
+
+    #[test]
+    fn faults_take_turns() {
+        let faults = Faults {
+            every: 1,
+            ..Faults::all()
+        };
+        let sandbox = Sandbox::start("127.0.0.1:0", faults).unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("{}/cgi-bin/webscr", sandbox.url());
+        let answers: Vec<(u16, String)> = (0..4)
+            .map(|_| post(&url, b"cmd=_notify-validate&x=1"))
+            .collect();
+        assert!(
+            answers.contains(&(503, "Service Unavailable".into())),
+            "{answers:?}"
+        );
+        assert!(
+            answers
+                .iter()
+                .any(|(s, b)| *s == 200 && b.contains("<html>")),
+            "{answers:?}"
+        );
+        assert!(
+            answers.iter().any(|(s, _)| *s == 0),
+            "a dropped connection: {answers:?}"
+        );
+        assert!(
+            answers.contains(&(200, "INVALID".into())),
+            "the slow one still answers: {answers:?}"
+        );
+        assert_eq!(sandbox.report().faulted, 3);
+        sandbox.stop();
+    }
+
+    #[test]
+    fn messages_get_test_ipn_and_lose_trailing_newlines() {
+        assert_eq!(as_sandbox_message(b"a=1\n\n"), b"a=1&test_ipn=1");
+        assert_eq!(as_sandbox_message(b"test_ipn=1&a=1"), b"test_ipn=1&a=1");
+        assert_eq!(
+            Faults::parse("5xx,drop"),
+            Ok(Faults {
+                server_error: true,
+                drop: true,
+                ..Faults::default()
+            })
+        );
+        assert!(Faults::parse("fire").is_err());
+        assert_eq!(Schedule::Compressed.delays().len(), 8);
+        assert_eq!(Schedule::PayPal.delays().len(), 15);
+    }
+}

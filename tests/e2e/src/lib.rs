@@ -1,0 +1,100 @@
+//! The end-to-end harness: runs a listener *process* against the in-process PayPal stand-in, so
+//! that it can be killed and restarted mid-run. The reference listener is `ipnkit listen`; the
+//! bindings' example listeners will plug in through [`ListenerProcess::spawn`]'s command.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `ipnkit` binary: `$IPNKIT_BIN`, or the workspace's debug build (which `cargo test
+/// --workspace` builds). Fails with a message saying what is missing.
+pub fn ipnkit_bin() -> PathBuf {
+    let path = std::env::var_os("IPNKIT_BIN").map_or_else(
+        || {
+            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+                || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+                PathBuf::from,
+            );
+            target.join("debug/ipnkit")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        path.is_file(),
+        "the ipnkit binary is missing at {} (build it with `cargo build -p ipnkit-cli`, or set IPNKIT_BIN)",
+        path.display()
+    );
+    path
+}
+
+/// A listener running as a child process.
+pub struct ListenerProcess {
+    child: Child,
+    /// The URL it receives IPN messages at.
+    pub url: String,
+}
+
+impl ListenerProcess {
+    /// Starts `ipnkit listen` with `args`, and waits for the URL it prints on stderr.
+    pub fn spawn(args: &[String]) -> ListenerProcess {
+        let mut child = Command::new(ipnkit_bin())
+            .arg("listen")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the listener");
+        let stderr = child.stderr.take().expect("listener stderr");
+        let mut line = String::new();
+        BufReader::new(stderr)
+            .read_line(&mut line)
+            .expect("listener's first line");
+        let url = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|u| u.starts_with("http://"))
+            .unwrap_or_else(|| panic!("the listener said {line:?}"))
+            .to_owned();
+        ListenerProcess { child, url }
+    }
+
+    /// The `host:port` it listens on.
+    pub fn address(&self) -> String {
+        self.url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Kills it at once (SIGKILL: no chance to clean up), as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ListenerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or fails after `timeout` saying `what`.
+pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,173 @@
+//! The reference listener against the PayPal stand-in, with every fault on and a crash in the
+//! middle of the run: every delivered message ends up verified and processed exactly once, none
+//! is lost, and a message tampered with after delivery ends INVALID.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use ipnkit_e2e::{ListenerProcess, wait_for};
+use ipnkit_server::sandbox::{as_sandbox_message, client, load_messages};
+use ipnkit_server::{Faults, Sandbox, Schedule, Store};
+
+fn vectors() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
+    let mut messages = load_messages(&[dir]).unwrap();
+    // And enough distinct payments that the crash lands mid-run.
+    for i in 0..60 {
+        messages.push(
+            format!(
+                "txn_type=web_accept&txn_id=E2E{i:014}&payment_status=Completed&mc_gross={i}.00\
+                 &mc_currency=USD&receiver_email=shop%40example.net&custom=order-{i}&test_ipn=1"
+            )
+            .into_bytes(),
+        );
+    }
+    messages
+}
+
+fn listener_args(db: &Path, events: &Path, sandbox: &str, listen: &str) -> Vec<String> {
+    [
+        "--listen",
+        listen,
+        "--env",
+        "sandbox",
+        "--verify-url",
+        sandbox,
+        "--receiver-email",
+        "shop@example.net",
+        "--fast-retry",
+        "--postback-timeout",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        "--db".to_owned(),
+        db.display().to_string(),
+        "--events-file".to_owned(),
+        events.display().to_string(),
+    ])
+    .collect()
+}
+
+#[test]
+fn every_message_is_processed_exactly_once_across_a_crash() {
+    let dir = std::env::temp_dir().join(format!("ipnkit-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (db, events) = (dir.join("listener.sqlite"), dir.join("events.jsonl"));
+
+    let sandbox = Sandbox::start("127.0.0.1:0", Faults::all()).unwrap();
+    let listener =
+        ListenerProcess::spawn(&listener_args(&db, &events, sandbox.url(), "127.0.0.1:0"));
+    let (url, address) = (listener.url.clone(), listener.address());
+    let messages = vectors();
+    let distinct: HashSet<Vec<u8>> = messages.iter().map(|m| as_sandbox_message(m)).collect();
+
+    let delivered = AtomicBool::new(false);
+    let restarted = thread::scope(|scope| {
+        scope.spawn(|| {
+            sandbox.deliver(&url, &messages, Schedule::Compressed, 4, &|_, _| {});
+            delivered.store(true, Ordering::SeqCst);
+        });
+        // Crash the listener once a third of the messages are in, then start it again on the
+        // same address and store.
+        wait_for(Duration::from_secs(30), "a third of the deliveries", || {
+            (sandbox.report().acknowledged >= messages.len() as u64 / 3).then_some(())
+        });
+        listener.kill();
+        thread::sleep(Duration::from_millis(300));
+        let restarted =
+            ListenerProcess::spawn(&listener_args(&db, &events, sandbox.url(), &address));
+        wait_for(Duration::from_secs(120), "every delivery", || {
+            delivered.load(Ordering::SeqCst).then_some(())
+        });
+        restarted
+    });
+    let report = sandbox.report();
+    assert_eq!(report.abandoned, 0, "{report:?}");
+    assert!(
+        report.retried > 0,
+        "the crash made no delivery fail: {report:?}"
+    );
+
+    // A message changed after delivery (one byte of its amount): PayPal never sent it.
+    let mut tampered = as_sandbox_message(&messages[messages.len() - 1]);
+    let at = tampered.windows(9).position(|w| w == b"mc_gross=").unwrap() + 9;
+    tampered[at] = if tampered[at] == b'9' { b'1' } else { b'9' };
+    let answer = client(Duration::from_secs(5))
+        .post(&restarted.url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(&tampered[..])
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+
+    let store = Store::open(&db).unwrap();
+    let counts = wait_for(Duration::from_secs(120), "every message to settle", || {
+        let c = store.counts().unwrap();
+        (c.received == 0).then_some(c)
+    });
+    assert_eq!(counts.unreadable, 0, "{counts:?}");
+
+    // Every distinct message: stored and settled; acted on (accepted) at most once, every other
+    // copy of an accepted message a duplicate. (Refusals are not actions: each copy is refused.)
+    let mut by_body: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
+    for (id, state, _) in store.outcomes().unwrap() {
+        by_body
+            .entry(store.body(id).unwrap().unwrap())
+            .or_default()
+            .push(state);
+    }
+    for body in &distinct {
+        let states = by_body
+            .get(body)
+            .unwrap_or_else(|| panic!("lost: {}", String::from_utf8_lossy(body)));
+        let text = String::from_utf8_lossy(body);
+        let accepted = states.iter().filter(|s| *s == "accepted").count();
+        assert!(accepted <= 1, "{states:?} for {text}");
+        if accepted == 1 {
+            assert!(
+                states.iter().all(|s| s == "accepted" || s == "duplicate"),
+                "{states:?} for {text}"
+            );
+        } else {
+            assert!(
+                states.iter().all(|s| s == "refused" || s == "duplicate"),
+                "{states:?} for {text}"
+            );
+        }
+    }
+    assert_eq!(
+        by_body.get(&tampered).map(Vec::as_slice),
+        Some(&["invalid".to_owned()][..])
+    );
+    assert!(sandbox.report().invalid >= 1);
+
+    // Each accepted message reached the sink, under its own delivery key.
+    let lines = std::fs::read_to_string(&events).unwrap();
+    let keys: HashSet<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(keys.len() as i64, counts.accepted, "{counts:?}");
+    assert!(counts.accepted >= 60, "{counts:?}");
+
+    drop(restarted);
+    sandbox.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
