@@ -501,7 +501,7 @@ mod tests {
         let url = format!("{}/cgi-bin/webscr", sandbox.url());
         sandbox.deliver(
             &url,
-            &[message.clone()],
+            std::slice::from_ref(&message),
             Schedule::Compressed,
             1,
             &|_, _| {},
