@@ -153,6 +153,8 @@ struct Counters {
 
 struct Shared {
     faults: Faults,
+    /// Round trips of acknowledged deliveries, in microseconds.
+    latencies: Mutex<Vec<u64>>,
     delivered_bodies: Mutex<HashSet<Vec<u8>>>,
     counters: Counters,
 }
@@ -177,6 +179,7 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             faults,
             delivered_bodies: Mutex::new(HashSet::new()),
+            latencies: Mutex::new(Vec::new()),
             counters: Counters::default(),
         });
         let threads = (0..4)
@@ -282,6 +285,7 @@ impl Sandbox {
             }
             c.delivered.fetch_add(1, Ordering::SeqCst);
             c.deliveries.fetch_add(1, Ordering::SeqCst);
+            let started = std::time::Instant::now();
             let sent = agent
                 .post(url)
                 .header("Content-Type", "application/x-www-form-urlencoded")
@@ -290,6 +294,8 @@ impl Sandbox {
             if let Ok(mut response) = sent {
                 let _ = response.body_mut().read_to_vec();
                 if response.status().is_success() {
+                    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    lock(&self.shared.latencies).push(micros);
                     c.acknowledged.fetch_add(1, Ordering::SeqCst);
                     return;
                 }
@@ -309,6 +315,15 @@ impl Sandbox {
             }
             thread::sleep(Duration::from_millis(quiet_ms - idle));
         }
+    }
+
+    /// The round trip of every acknowledged delivery so far: how long the listener took to
+    /// answer 2xx.
+    pub fn latencies(&self) -> Vec<Duration> {
+        lock(&self.shared.latencies)
+            .iter()
+            .map(|&us| Duration::from_micros(us))
+            .collect()
     }
 
     /// What the sandbox has done so far.

@@ -1,0 +1,83 @@
+//! Load: the stand-in delivers a few thousand distinct messages with concurrency to the
+//! reference listener (SQLite with a synced commit per message, postbacks to the stand-in).
+//! Reports the rate at which messages are stored and answered 200, the latency of that answer
+//! (p50, p99), and the rate at which they are then verified and settled.
+//!
+//! `cargo bench -p ipnkit-server --bench listener_load` runs 3,000 messages with 16 senders;
+//! `cargo test` runs it as a smoke test with 100.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use ipnkit::{Environment, Policy, Verifier};
+use ipnkit_server::{Backoff, Config, Faults, Listener, Sandbox, Schedule, Sink, Store};
+
+fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
+    let (count, senders) = if bench { (3000, 16) } else { (100, 4) };
+    let dir = std::env::temp_dir().join(format!("ipnkit-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("load.sqlite");
+
+    let sandbox = Sandbox::start("127.0.0.1:0", Faults::default()).unwrap();
+    let listener = Listener::start(Config {
+        listen: "127.0.0.1:0".into(),
+        db: db.clone(),
+        verifier: Verifier::new(Environment::Sandbox).with_base_url_for_testing(sandbox.url()),
+        policy: Policy::new(Environment::Sandbox).receiver_email("shop@example.net"),
+        sink: Sink::None,
+        postback_timeout: Duration::from_secs(5),
+        backoff: Backoff::COMPRESSED,
+        threads: 8,
+    })
+    .unwrap();
+    let messages: Vec<Vec<u8>> = (0..count)
+        .map(|i| {
+            format!(
+                "txn_type=web_accept&txn_id=LOAD{i:013}&payment_status=Completed&mc_gross=19.95\
+                 &mc_currency=USD&receiver_email=shop%40example.net&first_name=J%F6rg\
+                 &payment_date=20%3A12%3A59+Jan+13%2C+2009+PST&charset=windows-1252&test_ipn=1"
+            )
+            .into_bytes()
+        })
+        .collect();
+
+    let started = Instant::now();
+    sandbox.deliver(listener.url(), &messages, Schedule::Compressed, senders, &|_, _| {});
+    let answered = started.elapsed();
+    let store = Store::open(&db).unwrap();
+    let settled = loop {
+        let c = store.counts().unwrap();
+        if c.received == 0 {
+            break started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "not settled: {c:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let counts = store.counts().unwrap();
+    assert_eq!(counts.accepted, count as i64, "{counts:?}");
+    assert_eq!(sandbox.report().abandoned, 0);
+
+    let mut latencies = sandbox.latencies();
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies.get(i).copied().unwrap_or_default()
+    };
+    println!(
+        "listener_load: {count} messages, {senders} senders\n  \
+         stored and answered 200: {:.0} messages/s ({:.2} s); latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n  \
+         verified and settled:    {:.0} messages/s ({:.2} s from the first delivery)",
+        count as f64 / answered.as_secs_f64(),
+        answered.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+        pct(1.0).as_secs_f64() * 1000.0,
+        count as f64 / settled.as_secs_f64(),
+        settled.as_secs_f64(),
+    );
+    listener.stop();
+    sandbox.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
