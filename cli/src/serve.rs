@@ -33,7 +33,8 @@ pub(crate) struct SandboxArgs {
     /// After delivering, keep answering postbacks until this many seconds pass without one.
     #[arg(long, default_value_t = 3)]
     linger: u64,
-    /// Keep serving postbacks after the run (until killed).
+    /// Keep serving postbacks after the run (until killed); `POST /sandbox/resend?n=N` then
+    /// resends message N with `resend=true`, and `GET /sandbox/report` reports.
     #[arg(long)]
     serve: bool,
 }
@@ -231,9 +232,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     });
     eprintln!();
     // PayPal's IPN history: resend the first message; it must come out a duplicate.
-    if let Some(first) = messages.first() {
-        sandbox.resend(&url, first, Schedule::Compressed);
-    }
+    sandbox.resend(0);
     let store = Store::open(&db).map_err(|e| e.to_string())?;
     let counts = wait_settled(&store, Duration::from_secs(120), &|c| {
         eprint!(

@@ -6,7 +6,14 @@
 //! `cargo bench -p ipnkit-server --bench listener_load` runs 3,000 messages with 16 senders;
 //! `cargo test` runs it as a smoke test with 100.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A percentile index is a float rounded to a position: truncation is the intent.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use std::time::{Duration, Instant};
 
@@ -44,7 +51,13 @@ fn main() {
         .collect();
 
     let started = Instant::now();
-    sandbox.deliver(listener.url(), &messages, Schedule::Compressed, senders, &|_, _| {});
+    sandbox.deliver(
+        listener.url(),
+        &messages,
+        Schedule::Compressed,
+        senders,
+        &|_, _| {},
+    );
     let answered = started.elapsed();
     let store = Store::open(&db).unwrap();
     let settled = loop {
@@ -52,7 +65,10 @@ fn main() {
         if c.received == 0 {
             break started.elapsed();
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "not settled: {c:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "not settled: {c:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let counts = store.counts().unwrap();

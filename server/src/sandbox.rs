@@ -153,10 +153,81 @@ struct Counters {
 
 struct Shared {
     faults: Faults,
+    last_run: Mutex<Option<LastRun>>,
     /// Round trips of acknowledged deliveries, in microseconds.
     latencies: Mutex<Vec<u64>>,
     delivered_bodies: Mutex<HashSet<Vec<u8>>>,
     counters: Counters,
+}
+
+impl Shared {
+    fn deliver_one(&self, agent: &ureq::Agent, url: &str, body: &[u8], schedule: Schedule) {
+        let c = &self.counters;
+        for (attempt, delay) in std::iter::once(Duration::ZERO)
+            .chain(schedule.delays())
+            .enumerate()
+        {
+            if attempt > 0 {
+                c.retried.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(delay);
+            }
+            c.delivered.fetch_add(1, Ordering::SeqCst);
+            c.deliveries.fetch_add(1, Ordering::SeqCst);
+            let started = std::time::Instant::now();
+            let sent = agent
+                .post(url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("User-Agent", PAYPAL_USER_AGENT)
+                .send(body);
+            if let Ok(mut response) = sent {
+                let _ = response.body_mut().read_to_vec();
+                if response.status().is_success() {
+                    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    lock(&self.latencies).push(micros);
+                    c.acknowledged.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+            }
+        }
+        c.abandoned.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn report(&self) -> Report {
+        let c = &self.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::SeqCst);
+        Report {
+            delivered: get(&c.delivered),
+            acknowledged: get(&c.acknowledged),
+            retried: get(&c.retried),
+            abandoned: get(&c.abandoned),
+            verified: get(&c.verified),
+            invalid: get(&c.invalid),
+            faulted: get(&c.faulted),
+        }
+    }
+
+    /// Delivers message `n` of the last run again, with `resend=true`.
+    fn resend(&self, n: usize) -> bool {
+        let Some((url, message, schedule)) = lock(&self.last_run).as_ref().and_then(|run| {
+            run.messages
+                .get(n)
+                .map(|m| (run.url.clone(), m.clone(), run.schedule))
+        }) else {
+            return false;
+        };
+        let mut body = as_sandbox_message(&message);
+        body.extend_from_slice(b"&resend=true");
+        lock(&self.delivered_bodies).insert(body.clone());
+        self.deliver_one(&client(Duration::from_secs(5)), &url, &body, schedule);
+        true
+    }
+}
+
+/// What the last delivery run was, for resends on demand.
+struct LastRun {
+    url: String,
+    messages: Vec<Vec<u8>>,
+    schedule: Schedule,
 }
 
 /// A running stand-in for PayPal. Dropping it stops its HTTP server.
@@ -180,6 +251,7 @@ impl Sandbox {
             faults,
             delivered_bodies: Mutex::new(HashSet::new()),
             latencies: Mutex::new(Vec::new()),
+            last_run: Mutex::new(None),
             counters: Counters::default(),
         });
         let threads = (0..4)
@@ -218,6 +290,11 @@ impl Sandbox {
         concurrency: usize,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) {
+        *lock(&self.shared.last_run) = Some(LastRun {
+            url: listener_url.to_owned(),
+            messages: messages.to_vec(),
+            schedule,
+        });
         let faults = self.shared.faults;
         let mut order: Vec<Vec<u8>> = messages.iter().map(|m| as_sandbox_message(m)).collect();
         if faults.reorder {
@@ -245,7 +322,8 @@ impl Sandbox {
                 scope.spawn(|| {
                     loop {
                         let Ok(body) = lock(&rx).recv() else { break };
-                        self.deliver_one(&agent, listener_url, &body, schedule);
+                        self.shared
+                            .deliver_one(&agent, listener_url, &body, schedule);
                         let n = settled.fetch_add(1, Ordering::SeqCst) + 1;
                         progress(usize::try_from(n).unwrap_or(usize::MAX), planned);
                     }
@@ -260,48 +338,11 @@ impl Sandbox {
         });
     }
 
-    /// Delivers a message again, with `resend=true`, as PayPal's IPN history does.
-    pub fn resend(&self, listener_url: &str, message: &[u8], schedule: Schedule) {
-        let mut body = as_sandbox_message(message);
-        body.extend_from_slice(b"&resend=true");
-        lock(&self.shared.delivered_bodies).insert(body.clone());
-        self.deliver_one(
-            &client(Duration::from_secs(5)),
-            listener_url,
-            &body,
-            schedule,
-        );
-    }
-
-    fn deliver_one(&self, agent: &ureq::Agent, url: &str, body: &[u8], schedule: Schedule) {
-        let c = &self.shared.counters;
-        for (attempt, delay) in std::iter::once(Duration::ZERO)
-            .chain(schedule.delays())
-            .enumerate()
-        {
-            if attempt > 0 {
-                c.retried.fetch_add(1, Ordering::SeqCst);
-                thread::sleep(delay);
-            }
-            c.delivered.fetch_add(1, Ordering::SeqCst);
-            c.deliveries.fetch_add(1, Ordering::SeqCst);
-            let started = std::time::Instant::now();
-            let sent = agent
-                .post(url)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("User-Agent", PAYPAL_USER_AGENT)
-                .send(body);
-            if let Ok(mut response) = sent {
-                let _ = response.body_mut().read_to_vec();
-                if response.status().is_success() {
-                    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    lock(&self.shared.latencies).push(micros);
-                    c.acknowledged.fetch_add(1, Ordering::SeqCst);
-                    return;
-                }
-            }
-        }
-        c.abandoned.fetch_add(1, Ordering::SeqCst);
+    /// Delivers message `n` (0-based) of the last [`deliver`](Sandbox::deliver) run again, with
+    /// `resend=true`, as PayPal's IPN history does; `false` when there is no such message. Also
+    /// on demand over HTTP: `POST /sandbox/resend?n=N`.
+    pub fn resend(&self, n: usize) -> bool {
+        self.shared.resend(n)
     }
 
     /// Waits until `quiet` passes without a postback (the listener has verified what it got).
@@ -328,17 +369,7 @@ impl Sandbox {
 
     /// What the sandbox has done so far.
     pub fn report(&self) -> Report {
-        let c = &self.shared.counters;
-        let get = |a: &AtomicU64| a.load(Ordering::SeqCst);
-        Report {
-            delivered: get(&c.delivered),
-            acknowledged: get(&c.acknowledged),
-            retried: get(&c.retried),
-            abandoned: get(&c.abandoned),
-            verified: get(&c.verified),
-            invalid: get(&c.invalid),
-            faulted: get(&c.faulted),
-        }
+        self.shared.report()
     }
 
     /// Stops the HTTP server and waits for its threads.
@@ -428,7 +459,32 @@ fn respond(request: tiny_http::Request, status: u16, body: &str, content_type: &
     let _ = request.respond(response);
 }
 
+/// Control endpoints: `GET /sandbox/report`, `POST /sandbox/resend?n=N`.
+fn control(shared: &Shared, request: tiny_http::Request) {
+    let url = request.url().to_owned();
+    if url == "/sandbox/report" {
+        let json = serde_json::to_string(&shared.report()).unwrap_or_default();
+        return respond(request, 200, &json, "application/json");
+    }
+    let n = url
+        .strip_prefix("/sandbox/resend?n=")
+        .and_then(|n| n.parse::<usize>().ok());
+    match n {
+        Some(n) if *request.method() == tiny_http::Method::Post => {
+            if shared.resend(n) {
+                respond(request, 200, "resent", "text/plain");
+            } else {
+                respond(request, 404, "no such message", "text/plain");
+            }
+        }
+        _ => respond(request, 404, "not found", "text/plain"),
+    }
+}
+
 fn answer(shared: &Shared, mut request: tiny_http::Request) {
+    if request.url().starts_with("/sandbox/") {
+        return control(shared, request);
+    }
     if request.url() != "/cgi-bin/webscr" || *request.method() != tiny_http::Method::Post {
         respond(request, 404, "not found", "text/plain");
         return;
@@ -538,6 +594,38 @@ mod tests {
             (report.verified, report.invalid, report.abandoned),
             (1, 3, 0)
         );
+        sandbox.stop();
+    }
+
+    #[test]
+    fn resends_on_demand_with_resend_true() {
+        let sandbox =
+            Sandbox::start("127.0.0.1:0", Faults::default()).unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("{}/cgi-bin/webscr", sandbox.url());
+        assert!(!sandbox.resend(0), "nothing delivered yet");
+        sandbox.deliver(
+            &url,
+            &[b"txn_id=9".to_vec()],
+            Schedule::Compressed,
+            1,
+            &|_, _| {},
+        );
+        let (status, _) = post(&format!("{}/sandbox/resend?n=0", sandbox.url()), b"");
+        assert_eq!(status, 200);
+        assert_eq!(
+            post(&format!("{}/sandbox/resend?n=5", sandbox.url()), b"").0,
+            404
+        );
+        let postback = [ipnkit::POSTBACK_PREFIX, b"txn_id=9&test_ipn=1&resend=true"].concat();
+        assert_eq!(post(&url, &postback), (200, "VERIFIED".into()));
+        let report: serde_json::Value = client(Duration::from_secs(2))
+            .get(format!("{}/sandbox/report", sandbox.url()))
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        assert_eq!(report["acknowledged"], 2);
         sandbox.stop();
     }
 
