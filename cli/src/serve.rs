@@ -226,24 +226,23 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     let started = Instant::now();
     let total = messages.len();
     let url = listener.url().to_owned();
+    let progress = Progress::new();
     sandbox.deliver(&url, &messages, Schedule::Compressed, 4, &|n, planned| {
-        eprint!("\r  delivering: {n}/{planned} acknowledged   ");
-        let _ = std::io::stderr().flush();
+        progress.show(format!("  delivering: {n}/{planned} acknowledged"));
     });
-    eprintln!();
+    progress.done();
     // PayPal's IPN history: resend the first message; it must come out a duplicate.
     sandbox.resend(0);
     let store = Store::open(&db).map_err(|e| e.to_string())?;
     let counts = wait_settled(&store, Duration::from_secs(120), &|c| {
-        eprint!(
-            "\r  processing: {} verified-and-settled, {} waiting for a postback   ",
+        progress.show(format!(
+            "  processing: {} settled, {} waiting for a postback",
             c.accepted + c.refused + c.duplicate + c.invalid + c.unreadable,
             c.received
-        );
-        let _ = std::io::stderr().flush();
+        ));
     })
     .map_err(|e| e.to_string())?;
-    eprintln!();
+    progress.done();
     let report = sandbox.report();
     listener.stop();
     sandbox.stop();
@@ -298,6 +297,58 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A progress line on stderr: rewritten in place on a terminal; elsewhere (CI logs) a line per
+/// change, at most every half second.
+struct Progress {
+    tty: bool,
+    /// The latest line, when the last one was printed, and whether the latest was.
+    last: std::sync::Mutex<(String, Option<Instant>, bool)>,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            tty: std::io::stderr().is_terminal(),
+            last: std::sync::Mutex::new((String::new(), None, false)),
+        }
+    }
+
+    fn show(&self, line: String) {
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.0 == line {
+            return;
+        }
+        if self.tty {
+            eprint!("\r{line}   ");
+            let _ = std::io::stderr().flush();
+        } else if last
+            .1
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(500))
+        {
+            eprintln!("{line}");
+            last.1 = Some(Instant::now());
+        }
+        last.0 = line;
+    }
+
+    fn done(&self) {
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.tty {
+            eprintln!();
+        } else if !last.0.is_empty() && !last.2 {
+            eprintln!("{}", last.0);
+        }
+        *last = (String::new(), None, false);
+    }
 }
 
 fn describe(sources: &[PathBuf]) -> String {

@@ -15,15 +15,13 @@
 )]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ipnkit::{EVENT_CODES, Family, Message};
 
 mod support;
 
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
+use support::vectors_dir;
 
 fn bless() -> bool {
     std::env::var_os("IPNKIT_BLESS").is_some_and(|v| v == "1")

@@ -12,17 +12,14 @@
 )]
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use ipnkit::{Body, ERROR_CODES, Error, Message};
 
 mod support;
 
-use support::files_in;
+use support::vectors_dir;
 
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
+use support::files_in;
 
 #[test]
 fn each_vector_decodes_to_its_field_list() {

@@ -24,6 +24,11 @@ pub(crate) fn corpus_dir() -> PathBuf {
     dir
 }
 
+/// The cross-language vectors, `tests/vectors` at the repository root.
+pub(crate) fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
 /// The files of `dir` whose name ends with `suffix`, sorted; fails when there is none.
 pub(crate) fn files_in(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
