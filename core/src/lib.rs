@@ -79,7 +79,7 @@ pub use event::{EVENT_CODES, Event, Family};
 pub use key::{Key, Separator};
 pub use message::{
     AdaptiveTransaction, CartItem, ItemOption, MODELLED_VARIABLES, MasspayItem, Message,
-    NOTICE_CODES, Notice, Period, PeriodUnit,
+    NOTICE_CODES, Notice, Period, PeriodUnit, Value,
 };
 pub use money::{Currency, Money};
 pub use policy::{

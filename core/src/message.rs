@@ -350,6 +350,71 @@ macro_rules! getter {
     };
 }
 
+/// The value of a modelled variable, by kind: what [`Message::value`] returns, so that bindings
+/// can offer every variable by name without a getter each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Value<'m> {
+    /// Text, as decoded.
+    Text(&'m str),
+    /// A flag (`1`/`0`, `true`/`false`).
+    Flag(bool),
+    /// A whole number.
+    Count(u32),
+    /// An exact decimal without currency (`exchange_rate`).
+    Decimal(Decimal),
+    /// A currency code.
+    Currency(Currency),
+    /// An amount with its currency.
+    Money(Money),
+    /// A date: UTC instant and original text.
+    Date(&'m PayPalDate),
+    /// A subscription period.
+    Period(Period),
+    /// A word from one of PayPal's vocabularies, as PayPal wrote it.
+    Word(&'m str),
+}
+
+/// Wraps a getter's result in a [`Value`] of its kind.
+macro_rules! value_of {
+    (text, $v:expr) => {
+        $v.map(Value::Text)
+    };
+    (flag, $v:expr) => {
+        $v.map(Value::Flag)
+    };
+    (count, $v:expr) => {
+        $v.map(Value::Count)
+    };
+    (decimal, $v:expr) => {
+        $v.map(Value::Decimal)
+    };
+    (currency, $v:expr) => {
+        $v.map(Value::Currency)
+    };
+    (date, $v:expr) => {
+        $v.map(Value::Date)
+    };
+    (money, $v:expr) => {
+        $v.map(Value::Money)
+    };
+    (usd, $v:expr) => {
+        $v.map(Value::Money)
+    };
+    (money_cur, $v:expr) => {
+        $v.map(Value::Money)
+    };
+    (period, $v:expr) => {
+        $v.map(Value::Period)
+    };
+    (vocab, $v:expr) => {
+        $v.map(|w| Value::Word(w.as_str()))
+    };
+    (vocab_ws, $v:expr) => {
+        $v.map(|w| Value::Word(w.as_str()))
+    };
+}
+
 /// Gives money its currency once every variable is read (the currency may come later).
 macro_rules! settle_currency {
     ($v:ident, $name:ident, money [$($src:ident)|+]) => {
@@ -406,6 +471,24 @@ macro_rules! message {
         /// The typed fields, one getter per variable of PayPal's IPN guide.
         impl Message {
             $( getter!($(#[doc = $doc])*, $name, $kind [$($($arg)*)?]); )*
+
+            /// The value of the modelled variable `name` (one of [`MODELLED_VARIABLES`]), or
+            /// `None` when the message does not carry it or `name` is not modelled.
+            ///
+            /// ```
+            /// use ipnkit::{Message, Value};
+            /// let m = Message::parse(b"mc_gross=19.95&mc_currency=USD&test_ipn=1")?;
+            /// assert!(matches!(m.value("mc_gross"), Some(Value::Money(_))));
+            /// assert_eq!(m.value("test_ipn"), Some(Value::Flag(true)));
+            /// assert_eq!(m.value("txn_id"), None);
+            /// # Ok::<(), ipnkit::Error>(())
+            /// ```
+            pub fn value(&self, name: &str) -> Option<Value<'_>> {
+                match name {
+                    $( stringify!($name) => value_of!($kind, self.$name()), )*
+                    _ => None,
+                }
+            }
         }
 
         impl Serialize for Message {
@@ -1515,6 +1598,34 @@ mod tests {
             assert!(setter(name, hash(name)).is_some(), "{name}");
         }
         assert!(setter("not_a_variable", hash("not_a_variable")).is_none());
+    }
+
+    #[test]
+    fn every_modelled_variable_is_reachable_by_name() -> Result<(), Error> {
+        let m = parse(
+            "txn_type=subscr_signup&period3=1+M&mc_amount3=5.00&mc_currency=EUR&test_ipn=1\
+             &subscr_date=10%3A00%3A00+Jan+02%2C+2024+PST&exchange_rate=1.1&quantity=2&custom=x",
+        )?;
+        let json: serde_json::Value =
+            serde_json::from_str(&m.to_canonical_json()).map_err(|_| Error::EmptyBody)?;
+        for name in MODELLED_VARIABLES {
+            assert_eq!(m.value(name).is_some(), json.get(name).is_some(), "{name}");
+        }
+        assert_eq!(m.value("txn_type"), Some(Value::Word("subscr_signup")));
+        assert_eq!(m.value("quantity"), Some(Value::Count(2)));
+        assert_eq!(m.value("custom"), Some(Value::Text("x")));
+        assert!(matches!(
+            m.value("period3"),
+            Some(Value::Period(Period {
+                count: 1,
+                unit: PeriodUnit::M
+            }))
+        ));
+        assert!(matches!(m.value("subscr_date"), Some(Value::Date(_))));
+        assert!(matches!(m.value("exchange_rate"), Some(Value::Decimal(_))));
+        assert!(matches!(m.value("mc_currency"), Some(Value::Currency(_))));
+        assert_eq!(m.value("not_a_variable"), None);
+        Ok(())
     }
 
     #[test]
