@@ -1,0 +1,17 @@
+"""Shared paths: the cross-language vectors and the shared corpus (a test that needs the corpus
+fails with a message saying where it looked)."""
+
+import os
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "tests" / "vectors"
+
+
+def corpus_dir() -> pathlib.Path:
+    path = pathlib.Path(os.environ.get("IPNKIT_CORPUS", ROOT.parent / "shared" / "corpus"))
+    if not (path / "SOURCES.md").is_file():
+        pytest.fail(f"the IPN corpus is missing: expected {path} (set IPNKIT_CORPUS to its path)")
+    return path

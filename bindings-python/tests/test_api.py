@@ -1,0 +1,105 @@
+"""The API in Python idioms: types, immutability, postback, verdict, policy, deduplication."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+import ipnkit
+from conftest import VECTORS, corpus_dir
+
+
+def message(name):
+    return ipnkit.parse((VECTORS / f"{name}.body").read_bytes())
+
+
+def test_types_are_pythons_own():
+    m = message("web_accept--windows1252")
+    assert m.mc_gross == ipnkit.Money(Decimal("24.90"), "EUR")
+    assert isinstance(m.mc_gross.amount, Decimal)
+    assert m.payment_date.utc == datetime.datetime(2024, 3, 14, 16, 41, 7, tzinfo=datetime.timezone.utc)
+    assert m.payment_date.utc.tzinfo is not None
+    assert m.payment_date.text == "09:41:07 Mar 14, 2024 PDT"
+    assert m.test_ipn is True and m.quantity == 2
+    assert m.first_name == "Renée" and m.item_name == "Café crème – € 12 pack"
+    assert m.txn_type == "web_accept" and m.event == "payment_completed" and m.family == "payment"
+    assert m.parent_txn_id is None
+    assert m.event in ipnkit.EVENT_CODES
+
+
+def test_groups_are_lists_with_money():
+    cart = message("cart--count_mismatch")
+    assert [i["item_name"] for i in cart.items] == ["Tea", "Mug"]
+    assert cart.items[0]["mc_gross"] == ipnkit.Money(Decimal("8.00"), "GBP")
+    assert cart.to_dict()["notices"] == [{"code": "cart_count_mismatch", "field": "num_cart_items"}]
+    pay = message("adaptive_pay--utf8_two_receivers")
+    assert [t["amount"] for t in pay.transactions] == [
+        ipnkit.Money(Decimal("80.00"), "EUR"), ipnkit.Money(Decimal("20.00"), "EUR")]
+    assert message("subscr_signup--with_trial").period3 == ipnkit.Period(1, "Y")
+    assert len(message("masspay--unclaimed").masspay_items) == 2
+
+
+def test_messages_are_frozen_and_unknown_attributes_are_errors():
+    m = message("web_accept--windows1252")
+    with pytest.raises(AttributeError):
+        m.mc_gross = None
+    with pytest.raises(AttributeError):
+        m.no_such_variable
+    assert m.to_dict() is not m.to_dict()  # a copy each time: the message stays frozen
+
+
+def test_postback_is_byte_exact_on_every_corpus_body():
+    for path in corpus_dir().glob("*.body"):
+        raw = path.read_bytes()
+        assert ipnkit.postback(raw) == b"cmd=_notify-validate&" + raw
+
+
+def test_verdicts():
+    assert ipnkit.verdict(200, b"VERIFIED\r\n").is_verified
+    assert ipnkit.verdict(200, b"INVALID") == ipnkit.Verdict("invalid", None)
+    assert ipnkit.verdict(200, b"<html>VERIFIED</html>") == ipnkit.Verdict("unexpected", "unrecognized_body")
+    assert ipnkit.verdict(503, b"VERIFIED") == ipnkit.Verdict("unexpected", "http_status")
+
+
+def test_verification_request_uses_the_configured_environment():
+    request = ipnkit.verification_request(b"test_ipn=1&txn_id=1", "live")
+    assert request.url == "https://ipnpb.paypal.com/cgi-bin/webscr"
+    assert request.body == b"cmd=_notify-validate&test_ipn=1&txn_id=1"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    local = ipnkit.verification_request(b"a=1", "sandbox", base_url_for_testing="http://127.0.0.1:9")
+    assert local.url == "http://127.0.0.1:9/cgi-bin/webscr"
+
+
+def test_policy_check_reports_every_violation():
+    m = message("web_accept--multi_currency_settled")
+    verified = ipnkit.Verdict("verified", None)
+    ok = ipnkit.check(m, verified, environment="sandbox", receiver_emails=["SHOP@example.net"],
+                      amount=Decimal("100.00"), currency="EUR")
+    assert ok == []
+    bad = ipnkit.check(m, verified, environment="live", receiver_emails=["other@example.net"],
+                       amount=Decimal("99.99"), currency="USD")
+    assert [v.code for v in bad] == ["environment_mismatch", "receiver_mismatch", "amount_mismatch",
+                                     "currency_mismatch"]
+    assert all(v.code in ipnkit.VIOLATION_CODES for v in bad)
+    unverified = ipnkit.check(m, ipnkit.verdict(200, b"<html>VERIFIED</html>"), environment="sandbox",
+                              receiver_emails=["shop@example.net"])
+    assert unverified == [ipnkit.Violation("not_verified", None, None)]
+    pending = ipnkit.check(message("web_accept--pending_echeck"), verified, environment="sandbox",
+                           receiver_emails=["shop@example.net"])
+    assert pending == [ipnkit.Violation("status_not_final", "payment_status", "echeck")]
+
+
+def test_classify_duplicates_and_transitions():
+    pending = ipnkit.parse(b"txn_id=T1&payment_status=Pending&pending_reason=echeck")
+    completed = ipnkit.parse(b"txn_id=T1&payment_status=Completed")
+    assert pending.lookup_id == completed.lookup_id == "txn:T1"
+    assert ipnkit.classify(pending, []) == ipnkit.Delivery("new", None, None)
+    assert ipnkit.classify(pending, [pending.delivery_key]).kind == "duplicate"
+    assert ipnkit.classify(completed, [pending.delivery_key]) == ipnkit.Delivery("transition", "Pending", "Completed")
+
+
+def test_every_modelled_variable_is_an_attribute():
+    m = message("subscr_signup--with_trial")
+    d = m.to_dict()
+    for name in ipnkit.MODELLED_VARIABLES:
+        assert (getattr(m, name) is not None) == (name in d), name

@@ -1,0 +1,54 @@
+"""Every error class, from the shared malformed vectors; the codes cannot drift from the core's."""
+
+import pytest
+
+import ipnkit
+from conftest import VECTORS
+
+MALFORMED = sorted((VECTORS / "malformed").glob("*.body"))
+
+
+def test_every_core_code_has_an_exception_class_and_no_other():
+    assert set(ipnkit._ERROR_CLASSES) == set(ipnkit.ERROR_CODES)
+    assert all(issubclass(c, ipnkit.IpnError) for c in ipnkit._ERROR_CLASSES.values())
+    assert issubclass(ipnkit.IpnError, ValueError)
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=lambda p: p.stem)
+def test_malformed_vectors_raise_their_class_with_code_and_field(body):
+    code = body.name.split("--")[0]
+    with pytest.raises(ipnkit.IpnError) as caught:
+        ipnkit.parse(body.read_bytes())
+    error = caught.value
+    assert error.code == code
+    assert isinstance(error, ipnkit._ERROR_CLASSES[code])
+    if code != "empty_body":
+        assert error.field is not None or code in ("empty_key", "missing_separator")
+
+
+def test_errors_never_echo_values():
+    with pytest.raises(ipnkit.ValueFormatError) as caught:
+        ipnkit.parse(b"mc_gross=1%2C000.00&first_name=Secretname")
+    assert (caught.value.code, caught.value.field) == ("invalid_amount", "mc_gross")
+    assert "1,000" not in str(caught.value) and "Secretname" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["a=1", 1, None, ["a=1"]])
+def test_the_body_must_be_bytes(value):
+    with pytest.raises(TypeError, match="bytes"):
+        ipnkit.parse(value)
+
+
+def test_str_gets_a_helpful_message():
+    with pytest.raises(TypeError, match=r"request\.body in Django"):
+        ipnkit.postback("txn_id=1")
+
+
+def test_bytearray_is_accepted():
+    assert ipnkit.postback(bytearray(b"a=1")) == b"cmd=_notify-validate&a=1"
+
+
+def test_unknown_environment():
+    with pytest.raises(ipnkit.ConfigurationError) as caught:
+        ipnkit.verification_request(b"a=1", "production")
+    assert caught.value.code == "unknown_environment"
