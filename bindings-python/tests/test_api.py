@@ -29,11 +29,15 @@ def test_types_are_pythons_own():
 
 def test_groups_are_lists_with_money():
     cart = message("cart--count_mismatch")
-    assert [i["item_name"] for i in cart.items] == ["Tea", "Mug"]
-    assert cart.items[0]["mc_gross"] == ipnkit.Money(Decimal("8.00"), "GBP")
+    assert [i.item_name for i in cart.items] == ["Tea", "Mug"]
+    assert cart.items[0].mc_gross == ipnkit.Money(Decimal("8.00"), "GBP")
+    assert cart.items[0].options[1].selection == "250 g"
+    assert cart.items[1].tax is None
+    with pytest.raises(AttributeError):
+        cart.items[0].quantity = 3
     assert cart.to_dict()["notices"] == [{"code": "cart_count_mismatch", "field": "num_cart_items"}]
     pay = message("adaptive_pay--utf8_two_receivers")
-    assert [t["amount"] for t in pay.transactions] == [
+    assert [t.amount for t in pay.transactions] == [
         ipnkit.Money(Decimal("80.00"), "EUR"), ipnkit.Money(Decimal("20.00"), "EUR")]
     assert message("subscr_signup--with_trial").period3 == ipnkit.Period(1, "Y")
     assert len(message("masspay--unclaimed").masspay_items) == 2

@@ -22,7 +22,7 @@ __all__ = [
     "ERROR_CODES", "EVENT_CODES", "VIOLATION_CODES", "MODELLED_VARIABLES",
     "IpnError", "BodyError", "LimitError", "FormatError", "CharsetError", "DuplicateKeyError",
     "ValueFormatError", "ConfigurationError",
-    "Money", "Period", "PayPalDate", "Message", "VerificationRequest", "Verdict", "Violation",
+    "Money", "Period", "PayPalDate", "Message", "Record", "VerificationRequest", "Verdict", "Violation",
     "Delivery", "parse", "postback", "verification_request", "verdict", "check", "classify",
 ]
 
@@ -173,28 +173,28 @@ class Message:
             object.__setattr__(self, "_dict", _json.loads(self._native.to_json()))
         return cast(Dict[str, Any], _json.loads(_json.dumps(self._dict)))
 
-    def _group(self, name: str) -> List[Dict[str, Any]]:
+    def _group(self, name: str) -> List[Record]:
         if self._dict is None:
             object.__setattr__(self, "_dict", _json.loads(self._native.to_json()))
         return [_typed(item) for item in self._dict.get(name, [])]
 
     @property
-    def items(self) -> List[Dict[str, Any]]:
+    def items(self) -> List[Record]:
         """Cart items, by number (amounts as :class:`Money`)."""
         return self._group("items")
 
     @property
-    def masspay_items(self) -> List[Dict[str, Any]]:
+    def masspay_items(self) -> List[Record]:
         """Mass Pay payments, by number."""
         return self._group("masspay_items")
 
     @property
-    def transactions(self) -> List[Dict[str, Any]]:
+    def transactions(self) -> List[Record]:
         """Adaptive Payments transactions, by index."""
         return self._group("transactions")
 
     @property
-    def options(self) -> List[Dict[str, Any]]:
+    def options(self) -> List[Record]:
         """Options of a single item."""
         return self._group("options")
 
@@ -224,16 +224,49 @@ class Message:
         return str(self._native.delivery_key()[1])
 
 
-def _typed(item: Dict[str, Any]) -> Dict[str, Any]:
+class Record:
+    """A frozen group member (cart item, Mass Pay item, Adaptive transaction, option): PayPal's
+    variable names as attributes (``item.mc_gross``), ``None`` when absent."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._values.get(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("ipnkit records are immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, repr(v)) for k, v in self._values.items())))
+
+    def __repr__(self) -> str:
+        return f"Record({self._values!r})"
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The fields present, typed (amounts as :class:`Money`)."""
+        return dict(self._values)
+
+
+def _typed(item: Dict[str, Any]) -> Record:
     out: Dict[str, Any] = {}
     for key, value in item.items():
         if isinstance(value, dict) and set(value) == {"amount", "currency"}:
             out[key] = Money(Decimal(value["amount"]), value["currency"])
         elif key == "extra" and isinstance(value, list):
             out[key] = [tuple(pair) for pair in value]
+        elif key == "options" and isinstance(value, list):
+            out[key] = [_typed(option) for option in value]
         else:
             out[key] = value
-    return out
+    return Record(out)
 
 
 def parse(body: bytes) -> Message:
