@@ -251,6 +251,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("EVENT_CODES", ipnkit::EVENT_CODES.to_vec())?;
     m.add("VIOLATION_CODES", ipnkit::VIOLATION_CODES.to_vec())?;
     m.add("MODELLED_VARIABLES", ipnkit::MODELLED_VARIABLES.to_vec())?;
+    m.add("MODELLED_KINDS", ipnkit::MODELLED_KINDS.to_vec())?;
+    m.add(
+        "VOCABULARIES",
+        ipnkit::vocab::VOCABULARIES
+            .iter()
+            .map(|(name, known)| (*name, known.to_vec()))
+            .collect::<Vec<_>>(),
+    )?;
     m.add_class::<NativeMessage>()?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;
     m.add_function(wrap_pyfunction!(postback, m)?)?;

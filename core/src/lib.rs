@@ -78,8 +78,8 @@ pub use error::{ERROR_CODES, Error, FieldName, error_codes};
 pub use event::{EVENT_CODES, Event, Family};
 pub use key::{Key, Separator};
 pub use message::{
-    AdaptiveTransaction, CartItem, ItemOption, MODELLED_VARIABLES, MasspayItem, Message,
-    NOTICE_CODES, Notice, Period, PeriodUnit, Value,
+    AdaptiveTransaction, CartItem, ItemOption, MODELLED_KINDS, MODELLED_VARIABLES, MasspayItem,
+    Message, NOTICE_CODES, Notice, Period, PeriodUnit, Value,
 };
 pub use money::{Currency, Money};
 pub use policy::{

@@ -415,6 +415,28 @@ macro_rules! value_of {
     };
 }
 
+/// The kind of a variable as bindings see it.
+macro_rules! kind_name {
+    (vocab [$t:ident]) => {
+        concat!("vocab:", stringify!($t))
+    };
+    (vocab_ws [$t:ident]) => {
+        concat!("vocab:", stringify!($t))
+    };
+    (usd) => {
+        "money"
+    };
+    (money_cur) => {
+        "money"
+    };
+    (money [$($src:tt)*]) => {
+        "money"
+    };
+    ($kind:ident) => {
+        stringify!($kind)
+    };
+}
+
 /// Gives money its currency once every variable is read (the currency may come later).
 macro_rules! settle_currency {
     ($v:ident, $name:ident, money [$($src:ident)|+]) => {
@@ -449,6 +471,11 @@ macro_rules! message {
 
         /// Every variable name with a typed field, in declaration order.
         pub const MODELLED_VARIABLES: &[&str] = &[$(stringify!($name)),*];
+
+        /// Every modelled variable with its kind (`text`, `flag`, `count`, `decimal`,
+        /// `currency`, `date`, `money`, `period`, or `vocab:<Enum>` naming one of
+        /// [`VOCABULARIES`](crate::vocab::VOCABULARIES)): what bindings generate their types from.
+        pub const MODELLED_KINDS: &[(&str, &str)] = &[$((stringify!($name), kind_name!($kind $([$($arg)*])?))),*];
 
         /// The setters of the modelled variables, in an open-addressing table keyed by name.
         static SETTERS: LazyLock<SetterTable> = LazyLock::new(|| {
@@ -1626,6 +1653,30 @@ mod tests {
         assert!(matches!(m.value("mc_currency"), Some(Value::Currency(_))));
         assert_eq!(m.value("not_a_variable"), None);
         Ok(())
+    }
+
+    #[test]
+    fn kinds_cover_every_variable_and_name_known_vocabularies() {
+        let names: Vec<&str> = MODELLED_KINDS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, MODELLED_VARIABLES);
+        for (name, kind) in MODELLED_KINDS {
+            match kind.strip_prefix("vocab:") {
+                Some(vocab) => assert!(
+                    crate::vocab::VOCABULARIES.iter().any(|(v, _)| *v == vocab),
+                    "{name}: {vocab}"
+                ),
+                None => assert!(
+                    [
+                        "text", "flag", "count", "decimal", "currency", "date", "money", "period"
+                    ]
+                    .contains(kind),
+                    "{name}: {kind}"
+                ),
+            }
+        }
+        assert!(MODELLED_KINDS.contains(&("mc_gross", "money")));
+        assert!(MODELLED_KINDS.contains(&("txn_type", "vocab:TxnType")));
+        assert!(MODELLED_KINDS.contains(&("period_type", "vocab:PeriodType")));
     }
 
     #[test]

@@ -524,6 +524,34 @@ vocabulary! {
     }
 }
 
+/// Every vocabulary by name, with its known values: what bindings generate `Literal` types and
+/// enums from.
+pub const VOCABULARIES: &[(&str, &[&str])] = &[
+    ("TxnType", TxnType::KNOWN),
+    ("PaymentStatus", PaymentStatus::KNOWN),
+    ("PendingReason", PendingReason::KNOWN),
+    ("ReasonCode", ReasonCode::KNOWN),
+    ("PaymentType", PaymentType::KNOWN),
+    ("PayerStatus", PayerStatus::KNOWN),
+    ("AddressStatus", AddressStatus::KNOWN),
+    ("ProtectionEligibility", ProtectionEligibility::KNOWN),
+    ("AuthStatus", AuthStatus::KNOWN),
+    ("TransactionEntity", TransactionEntity::KNOWN),
+    ("CaseType", CaseType::KNOWN),
+    ("ProfileStatus", ProfileStatus::KNOWN),
+    ("PeriodType", PeriodType::KNOWN),
+    ("MasspayStatus", MasspayStatus::KNOWN),
+    ("AdaptiveType", AdaptiveType::KNOWN),
+    ("AdaptiveStatus", AdaptiveStatus::KNOWN),
+    ("TransactionStatus", TransactionStatus::KNOWN),
+    ("SenderTransactionStatus", SenderTransactionStatus::KNOWN),
+    ("AdaptivePendingReason", AdaptivePendingReason::KNOWN),
+    ("ActionType", ActionType::KNOWN),
+    ("FeesPayer", FeesPayer::KNOWN),
+    ("PaymentPeriod", PaymentPeriod::KNOWN),
+    ("PinType", PinType::KNOWN),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ import datetime as _dt
 import json as _json
 from decimal import Decimal
 from dataclasses import dataclass
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, cast
+from typing import Any, Dict, List, Literal, NamedTuple, Optional, Sequence, Tuple, Type, Union, cast
 
 from . import _native
 
@@ -30,6 +30,56 @@ ERROR_CODES: Tuple[str, ...] = tuple(_native.ERROR_CODES)
 EVENT_CODES: Tuple[str, ...] = tuple(_native.EVENT_CODES)
 VIOLATION_CODES: Tuple[str, ...] = tuple(_native.VIOLATION_CODES)
 MODELLED_VARIABLES: Tuple[str, ...] = tuple(_native.MODELLED_VARIABLES)
+
+
+# --- GENERATED: vocabularies ---
+TxnType = Literal['adjustment', 'cart', 'express_checkout', 'invoice_payment', 'masspay', 'mp_cancel', 'mp_signup', 'merch_pmt', 'new_case', 'payout', 'pro_hosted', 'recurring_payment', 'recurring_payment_expired', 'recurring_payment_failed', 'recurring_payment_outstanding_payment', 'recurring_payment_outstanding_payment_failed', 'recurring_payment_profile_cancel', 'recurring_payment_profile_created', 'recurring_payment_skipped', 'recurring_payment_suspended', 'recurring_payment_suspended_due_to_max_failed_payment', 'send_money', 'subscr_cancel', 'subscr_eot', 'subscr_failed', 'subscr_modify', 'subscr_payment', 'subscr_signup', 'virtual_terminal', 'web_accept']
+"""`TxnType`: PayPal's documented values (others arrive as plain `str`)."""
+PaymentStatus = Literal['Canceled_Reversal', 'Completed', 'Created', 'Denied', 'Expired', 'Failed', 'Pending', 'Refunded', 'Reversed', 'Processed', 'Voided']
+"""`PaymentStatus`: PayPal's documented values (others arrive as plain `str`)."""
+PendingReason = Literal['address', 'authorization', 'delayed_disbursement', 'echeck', 'intl', 'multi_currency', 'order', 'paymentreview', 'regulatory_review', 'unilateral', 'upgrade', 'verify', 'other']
+"""`PendingReason`: PayPal's documented values (others arrive as plain `str`)."""
+ReasonCode = Literal['adjustment_reversal', 'admin_fraud_reversal', 'admin_reversal', 'buyer_complaint', 'chargeback', 'chargeback_reimbursement', 'chargeback_settlement', 'guarantee', 'non_receipt', 'not_as_described', 'refund', 'regulatory_block', 'regulatory_reject', 'regulatory_review_exceeding_sla', 'unauthorized', 'unauthorized_claim', 'unauthorized_spoof', 'other']
+"""`ReasonCode`: PayPal's documented values (others arrive as plain `str`)."""
+PaymentType = Literal['echeck', 'instant']
+"""`PaymentType`: PayPal's documented values (others arrive as plain `str`)."""
+PayerStatus = Literal['verified', 'unverified']
+"""`PayerStatus`: PayPal's documented values (others arrive as plain `str`)."""
+AddressStatus = Literal['confirmed', 'unconfirmed']
+"""`AddressStatus`: PayPal's documented values (others arrive as plain `str`)."""
+ProtectionEligibility = Literal['Eligible', 'Partially Eligible - INR Only', 'Partially Eligible - Unauth Only', 'Ineligible', 'ExpandedSellerProtection', 'SellerProtection', 'None']
+"""`ProtectionEligibility`: PayPal's documented values (others arrive as plain `str`)."""
+AuthStatus = Literal['Completed', 'Pending', 'Voided', 'Expired']
+"""`AuthStatus`: PayPal's documented values (others arrive as plain `str`)."""
+TransactionEntity = Literal['auth', 'reauth', 'order', 'payment']
+"""`TransactionEntity`: PayPal's documented values (others arrive as plain `str`)."""
+CaseType = Literal['chargeback', 'complaint', 'dispute']
+"""`CaseType`: PayPal's documented values (others arrive as plain `str`)."""
+ProfileStatus = Literal['Active', 'Cancelled', 'Suspended', 'Expired', 'Pending']
+"""`ProfileStatus`: PayPal's documented values (others arrive as plain `str`)."""
+PeriodType = Literal['Trial', 'Regular']
+"""`PeriodType`: PayPal's documented values (others arrive as plain `str`)."""
+MasspayStatus = Literal['Completed', 'Failed', 'Reversed', 'Unclaimed', 'Processed', 'Pending']
+"""`MasspayStatus`: PayPal's documented values (others arrive as plain `str`)."""
+AdaptiveType = Literal['Adaptive Payment PAY', 'Adaptive Payment PREAPPROVAL']
+"""`AdaptiveType`: PayPal's documented values (others arrive as plain `str`)."""
+AdaptiveStatus = Literal['CREATED', 'COMPLETED', 'INCOMPLETE', 'ERROR', 'REVERSALERROR', 'PROCESSING', 'PENDING', 'ACTIVE', 'CANCELED', 'DEACTIVED']
+"""`AdaptiveStatus`: PayPal's documented values (others arrive as plain `str`)."""
+TransactionStatus = Literal['Completed', 'Pending', 'Refunded', 'Partially_Refunded', 'Denied', 'Failed', 'Reversed']
+"""`TransactionStatus`: PayPal's documented values (others arrive as plain `str`)."""
+SenderTransactionStatus = Literal['COMPLETED', 'PENDING', 'CREATED', 'PARTIALLY_REFUNDED', 'DENIED', 'PROCESSING', 'REVERSED', 'REFUNDED', 'FAILED']
+"""`SenderTransactionStatus`: PayPal's documented values (others arrive as plain `str`)."""
+AdaptivePendingReason = Literal['ADDRESS_CONFIRMATION', 'ECHECK', 'INTERNATIONAL', 'MULTI_CURRENCY', 'UPGRADE', 'VERIFY', 'RISK', 'UNILATERAL', 'NONE', 'OTHER']
+"""`AdaptivePendingReason`: PayPal's documented values (others arrive as plain `str`)."""
+ActionType = Literal['PAY', 'CREATE', 'PAY_PRIMARY']
+"""`ActionType`: PayPal's documented values (others arrive as plain `str`)."""
+FeesPayer = Literal['SENDER', 'PRIMARYRECEIVER', 'EACHRECEIVER', 'SECONDARYONLY']
+"""`FeesPayer`: PayPal's documented values (others arrive as plain `str`)."""
+PaymentPeriod = Literal['NO_PERIOD_SPECIFIED', 'DAILY', 'WEEKLY', 'BIWEEKLY', 'SEMIMONTHLY', 'MONTHLY', 'ANNUALLY']
+"""`PaymentPeriod`: PayPal's documented values (others arrive as plain `str`)."""
+PinType = Literal['NOT_REQUIRED', 'REQUIRED']
+"""`PinType`: PayPal's documented values (others arrive as plain `str`)."""
+# --- END GENERATED: vocabularies ---
 
 
 class IpnError(ValueError):
@@ -140,6 +190,156 @@ class Message:
     as PayPal names it (``m.mc_gross``, ``m.payment_date``), ``None`` when absent."""
 
     __slots__ = ("_native", "_dict")
+
+    # Every variable of PayPal's guide, as `__getattr__` serves it (annotations only: the values
+    # live in the core).
+    # --- GENERATED: attributes ---
+    txn_type: Optional[Union[TxnType, str]]
+    txn_id: Optional[str]
+    parent_txn_id: Optional[str]
+    receipt_id: Optional[str]
+    ipn_track_id: Optional[str]
+    notify_version: Optional[str]
+    verify_sign: Optional[str]
+    charset: Optional[str]
+    test_ipn: Optional[bool]
+    resend: Optional[bool]
+    business: Optional[str]
+    receiver_email: Optional[str]
+    receiver_id: Optional[str]
+    residence_country: Optional[str]
+    custom: Optional[str]
+    invoice: Optional[str]
+    memo: Optional[str]
+    transaction_subject: Optional[str]
+    first_name: Optional[str]
+    last_name: Optional[str]
+    payer_email: Optional[str]
+    payer_id: Optional[str]
+    payer_status: Optional[Union[PayerStatus, str]]
+    payer_business_name: Optional[str]
+    contact_phone: Optional[str]
+    address_name: Optional[str]
+    address_street: Optional[str]
+    address_city: Optional[str]
+    address_state: Optional[str]
+    address_zip: Optional[str]
+    address_country: Optional[str]
+    address_country_code: Optional[str]
+    address_status: Optional[Union[AddressStatus, str]]
+    payment_status: Optional[Union[PaymentStatus, str]]
+    pending_reason: Optional[Union[PendingReason, str]]
+    reason_code: Optional[Union[ReasonCode, str]]
+    payment_type: Optional[Union[PaymentType, str]]
+    protection_eligibility: Optional[Union[ProtectionEligibility, str]]
+    payment_date: Optional[PayPalDate]
+    mc_currency: Optional[str]
+    mc_gross: Optional[Money]
+    mc_fee: Optional[Money]
+    mc_handling: Optional[Money]
+    mc_shipping: Optional[Money]
+    tax: Optional[Money]
+    shipping: Optional[Money]
+    handling_amount: Optional[Money]
+    discount: Optional[Money]
+    shipping_discount: Optional[Money]
+    insurance_amount: Optional[Money]
+    payment_gross: Optional[Money]
+    payment_fee: Optional[Money]
+    settle_amount: Optional[Money]
+    settle_currency: Optional[str]
+    exchange_rate: Optional[Decimal]
+    echeck_time_processed: Optional[PayPalDate]
+    item_name: Optional[str]
+    item_number: Optional[str]
+    quantity: Optional[int]
+    shipping_method: Optional[str]
+    num_cart_items: Optional[int]
+    auth_id: Optional[str]
+    auth_status: Optional[Union[AuthStatus, str]]
+    auth_amount: Optional[Money]
+    auth_exp: Optional[PayPalDate]
+    remaining_settle: Optional[Money]
+    transaction_entity: Optional[Union[TransactionEntity, str]]
+    for_auction: Optional[bool]
+    auction_buyer_id: Optional[str]
+    auction_closing_date: Optional[PayPalDate]
+    auction_multi_item: Optional[int]
+    recurring_payment_id: Optional[str]
+    rp_invoice_id: Optional[str]
+    profile_status: Optional[Union[ProfileStatus, str]]
+    product_name: Optional[str]
+    product_type: Optional[str]
+    period_type: Optional[Union[PeriodType, str]]
+    payment_cycle: Optional[str]
+    currency_code: Optional[str]
+    amount: Optional[Money]
+    amount_per_cycle: Optional[Money]
+    initial_payment_amount: Optional[Money]
+    initial_payment_status: Optional[str]
+    initial_payment_txn_id: Optional[str]
+    outstanding_balance: Optional[Money]
+    next_payment_date: Optional[PayPalDate]
+    time_created: Optional[PayPalDate]
+    subscr_id: Optional[str]
+    old_subscr_id: Optional[str]
+    subscr_date: Optional[PayPalDate]
+    subscr_effective: Optional[PayPalDate]
+    period1: Optional[Period]
+    period2: Optional[Period]
+    period3: Optional[Period]
+    amount1: Optional[Money]
+    amount2: Optional[Money]
+    amount3: Optional[Money]
+    mc_amount1: Optional[Money]
+    mc_amount2: Optional[Money]
+    mc_amount3: Optional[Money]
+    recurring: Optional[bool]
+    reattempt: Optional[bool]
+    retry_at: Optional[PayPalDate]
+    recur_times: Optional[int]
+    username: Optional[str]
+    password: Optional[str]
+    mp_id: Optional[str]
+    mp_status: Optional[str]
+    mp_desc: Optional[str]
+    mp_custom: Optional[str]
+    mp_currency: Optional[str]
+    mp_cycle_start: Optional[int]
+    case_id: Optional[str]
+    case_type: Optional[Union[CaseType, str]]
+    case_creation_date: Optional[PayPalDate]
+    transaction_type: Optional[Union[AdaptiveType, str]]
+    status: Optional[Union[AdaptiveStatus, str]]
+    sender_email: Optional[str]
+    action_type: Optional[Union[ActionType, str]]
+    payment_request_date: Optional[PayPalDate]
+    reverse_all_parallel_payments_on_error: Optional[bool]
+    pay_key: Optional[str]
+    fees_payer: Optional[Union[FeesPayer, str]]
+    tracking_id: Optional[str]
+    preapproval_key: Optional[str]
+    return_url: Optional[str]
+    cancel_url: Optional[str]
+    ipn_notification_url: Optional[str]
+    log_default_shipping_address_in_transaction: Optional[bool]
+    approved: Optional[bool]
+    current_number_of_payments: Optional[int]
+    current_total_amount_of_all_payments: Optional[Money]
+    current_period_attempts: Optional[int]
+    date_of_month: Optional[int]
+    day_of_week: Optional[str]
+    starting_date: Optional[PayPalDate]
+    ending_date: Optional[PayPalDate]
+    max_total_amount_of_all_payments: Optional[Money]
+    max_amount_per_payment: Optional[Money]
+    max_number_of_payments: Optional[int]
+    max_number_of_payments_per_period: Optional[int]
+    payment_period: Optional[Union[PaymentPeriod, str]]
+    pin_type: Optional[Union[PinType, str]]
+    account_key: Optional[str]
+    confirmation_code: Optional[str]
+    # --- END GENERATED: attributes ---
 
     def __init__(self, native: Any) -> None:
         object.__setattr__(self, "_native", native)

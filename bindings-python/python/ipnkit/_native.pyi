@@ -14,6 +14,8 @@ __all__ = [
     "EVENT_CODES",
     "VIOLATION_CODES",
     "MODELLED_VARIABLES",
+    "MODELLED_KINDS",
+    "VOCABULARIES",
     "NativeMessage",
     "parse",
     "postback",
@@ -25,6 +27,8 @@ ERROR_CODES: List[str]
 EVENT_CODES: List[str]
 VIOLATION_CODES: List[str]
 MODELLED_VARIABLES: List[str]
+MODELLED_KINDS: List[Tuple[str, str]]
+VOCABULARIES: List[Tuple[str, List[str]]]
 
 class NativeError(Exception):
     """An ipnkit error: args are (code, field, message)."""
