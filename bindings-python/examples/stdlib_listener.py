@@ -67,16 +67,16 @@ def make_server(address: Tuple[str, int], db_path: str) -> http.server.Threading
     return http.server.ThreadingHTTPServer(address, Handler)
 
 
-def post(request: ipnkit.VerificationRequest, timeout: float = 10.0) -> Tuple[int, bytes]:
-    """The postback, with urllib. No answer at all is status 0 (an `unexpected` verdict)."""
+def post(request: ipnkit.VerificationRequest, timeout: float = 10.0) -> ipnkit.Verdict:
+    """The postback, with urllib, and PayPal's verdict."""
     http_request = urllib.request.Request(request.url, data=request.body, headers=request.headers)
     try:
         with urllib.request.urlopen(http_request, timeout=timeout) as response:
-            return response.status, response.read(65536)
+            return ipnkit.verdict(response.status, response.read(65536))
     except urllib.error.HTTPError as error:
-        return error.code, error.read(65536)
+        return ipnkit.verdict(error.code, error.read(65536))
     except (urllib.error.URLError, OSError):
-        return 0, b""
+        return ipnkit.Verdict.no_answer()  # not an answer: retry later
 
 
 def process_once(
@@ -99,7 +99,7 @@ def process_once(
         except ipnkit.IpnError as error:
             db.execute("UPDATE messages SET state='unreadable', detail=? WHERE id=?", (error.code, id_))
             continue
-        answer = ipnkit.verdict(*post(request))
+        answer = post(request)
         if answer.kind == "unexpected":  # not an answer: try again later, never drop
             delay = min(0.1 * 2 ** attempts, 30.0)
             db.execute(

@@ -63,6 +63,8 @@ def test_verdicts():
     assert ipnkit.verdict(200, b"INVALID") == ipnkit.Verdict("invalid", None)
     assert ipnkit.verdict(200, b"<html>VERIFIED</html>") == ipnkit.Verdict("unexpected", "unrecognized_body")
     assert ipnkit.verdict(503, b"VERIFIED") == ipnkit.Verdict("unexpected", "http_status")
+    assert not ipnkit.Verdict.no_answer().is_verified
+    assert ipnkit.Verdict.no_answer().reason == "no_answer"
 
 
 def test_verification_request_uses_the_configured_environment():

@@ -186,15 +186,20 @@ pub enum Unexpected {
     /// Status 200 with a body that is neither `VERIFIED` nor `INVALID` (an HTML error page,
     /// `VERIFIED` inside other text, another case…). The body is not kept: log its length only.
     UnrecognizedBody,
+    /// No answer at all: a timeout, a refused or dropped connection, a TLS failure. The host's
+    /// HTTP client knows; it says so with [`Verdict::no_answer`].
+    NoAnswer,
 }
 
 impl Unexpected {
-    /// A stable snake_case code: `http_status`, `empty_body` or `unrecognized_body`.
+    /// A stable snake_case code: `http_status`, `empty_body`, `unrecognized_body` or
+    /// `no_answer`.
     pub fn code(self) -> &'static str {
         match self {
             Unexpected::HttpStatus(_) => "http_status",
             Unexpected::EmptyBody => "empty_body",
             Unexpected::UnrecognizedBody => "unrecognized_body",
+            Unexpected::NoAnswer => "no_answer",
         }
     }
 }
@@ -214,6 +219,12 @@ impl Verdict {
             b"" => Verdict::Unexpected(Unexpected::EmptyBody),
             _ => Verdict::Unexpected(Unexpected::UnrecognizedBody),
         }
+    }
+
+    /// The verdict when the postback got no HTTP answer at all (timeout, connection refused or
+    /// dropped): unexpected, to retry later.
+    pub fn no_answer() -> Verdict {
+        Verdict::Unexpected(Unexpected::NoAnswer)
     }
 
     /// `verified`, `invalid` or `unexpected`.
@@ -343,6 +354,8 @@ mod tests {
             Verdict::from_response(404, b"").to_string(),
             "unexpected (http_status)"
         );
+        assert_eq!(Verdict::no_answer().to_string(), "unexpected (no_answer)");
+        assert!(Verdict::no_answer().is_unexpected());
         assert_eq!(Verdict::Verified.to_string(), "verified");
         assert_eq!(Verdict::Invalid.as_str(), "invalid");
     }

@@ -277,7 +277,7 @@ fn post_back(agent: &ureq::Agent, config: &Config, body: &Body<'_>) -> Verdict {
             }
         }
         // Timeouts, refused or dropped connections: no answer at all.
-        Err(_) => Verdict::Unexpected(Unexpected::HttpStatus(0)),
+        Err(_) => Verdict::no_answer(),
     }
 }
 

@@ -516,6 +516,12 @@ class Verdict(NamedTuple):
         """Only HTTP 200 with a body that is exactly ``VERIFIED``."""
         return self.kind == "verified"
 
+    @classmethod
+    def no_answer(cls) -> "Verdict":
+        """The postback got no HTTP answer at all (timeout, refused or dropped connection):
+        unexpected, to retry later."""
+        return cls("unexpected", "no_answer")
+
 
 def verdict(status: int, body: bytes) -> Verdict:
     """Classifies PayPal's answer to a postback."""
