@@ -40,11 +40,16 @@ pub struct ListenerProcess {
 impl ListenerProcess {
     /// Starts `ipnkit listen` with `args`, and waits for the URL it prints on stderr.
     pub fn spawn(args: &[String]) -> ListenerProcess {
+        Self::spawn_with_stdout(args, Stdio::null())
+    }
+
+    /// The same, with the listener's standard output (its default event sink) going to `stdout`.
+    pub fn spawn_with_stdout(args: &[String], stdout: Stdio) -> ListenerProcess {
         let mut child = Command::new(ipnkit_bin())
             .arg("listen")
             .args(args)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the listener");

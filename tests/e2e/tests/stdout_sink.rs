@@ -1,0 +1,80 @@
+//! `ipnkit listen` without an events option writes one JSON line per accepted event to its
+//! standard output.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use ipnkit_e2e::{ListenerProcess, wait_for};
+use ipnkit_server::{Faults, Sandbox, Schedule};
+
+#[test]
+fn accepted_events_go_to_standard_output_by_default() {
+    let dir = std::env::temp_dir().join(format!("ipnkit-e2e-stdout-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("stdout.jsonl");
+    let sandbox = Sandbox::start("127.0.0.1:0", Faults::default()).unwrap();
+    let args: Vec<String> = [
+        "--listen",
+        "127.0.0.1:0",
+        "--env",
+        "sandbox",
+        "--verify-url",
+        sandbox.url(),
+        "--receiver-email",
+        "shop@example.net",
+        "--fast-retry",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        "--db".to_owned(),
+        dir.join("db.sqlite").display().to_string(),
+    ])
+    .collect();
+    let listener = ListenerProcess::spawn_with_stdout(
+        &args,
+        Stdio::from(std::fs::File::create(&out).unwrap()),
+    );
+    let messages: Vec<Vec<u8>> = ["A", "B"]
+        .iter()
+        .map(|t| {
+            format!(
+                "txn_type=web_accept&txn_id=STDOUT{t}&payment_status=Completed&mc_gross=1.00\
+                 &mc_currency=USD&receiver_email=shop%40example.net&test_ipn=1"
+            )
+            .into_bytes()
+        })
+        .collect();
+    sandbox.deliver(
+        &listener.url,
+        &messages,
+        Schedule::Compressed,
+        1,
+        &|_, _| {},
+    );
+    let text = wait_for(Duration::from_secs(30), "two events on stdout", || {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        (text.lines().count() >= 2).then_some(text)
+    });
+    let mut keys: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["txn:STDOUTA:Completed", "txn:STDOUTB:Completed"]);
+    drop(listener);
+    sandbox.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
