@@ -367,16 +367,18 @@ class Message:
         """The family of notification (``payment``, ``cart``, ``subscription``…)."""
         return str(self._native.family)
 
+    def _canonical(self) -> Dict[str, Any]:
+        """The canonical JSON, decoded once and kept (never handed out: callers get copies)."""
+        if self._dict is None:
+            object.__setattr__(self, "_dict", _json.loads(self._native.to_json()))
+        return cast(Dict[str, Any], self._dict)
+
     def to_dict(self) -> Dict[str, Any]:
         """The canonical JSON shape (amounts as strings, dates as RFC 3339 ``utc`` + ``text``)."""
-        if self._dict is None:
-            object.__setattr__(self, "_dict", _json.loads(self._native.to_json()))
-        return cast(Dict[str, Any], _json.loads(_json.dumps(self._dict)))
+        return cast(Dict[str, Any], _json.loads(_json.dumps(self._canonical())))
 
     def _group(self, name: str) -> List[Record]:
-        if self._dict is None:
-            object.__setattr__(self, "_dict", _json.loads(self._native.to_json()))
-        return [_typed(item) for item in self._dict.get(name, [])]
+        return [_typed(item) for item in self._canonical().get(name, [])]
 
     @property
     def items(self) -> List[Record]:
@@ -401,7 +403,7 @@ class Message:
     @property
     def fraud_filters(self) -> List[str]:
         """``fraud_management_pending_filters_N``, by number."""
-        return list(self.to_dict().get("fraud_filters", []))
+        return list(self._canonical().get("fraud_filters", []))
 
     @property
     def extra(self) -> List[Tuple[str, str]]:

@@ -92,6 +92,22 @@ impl Drop for ListenerProcess {
     }
 }
 
+/// The delivery keys of the event lines a listener's sink received (one JSON object a line).
+pub fn event_keys(lines: &str) -> Vec<String> {
+    lines
+        .lines()
+        .map(|line| {
+            let event: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            event
+                .get("key")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_else(|| panic!("no key: {line}"))
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, or fails after `timeout` saying `what`.
 pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use ipnkit_e2e::{ListenerProcess, wait_for};
+use ipnkit_e2e::{ListenerProcess, event_keys, wait_for};
 use ipnkit_server::sandbox::{as_sandbox_message, client, load_messages};
 use ipnkit_server::{Faults, Sandbox, Schedule, Store};
 
@@ -155,15 +155,7 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
 
     // Each accepted message reached the sink, under its own delivery key.
     let lines = std::fs::read_to_string(&events).unwrap();
-    let keys: HashSet<String> = lines
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let keys: HashSet<String> = event_keys(&lines).into_iter().collect();
     assert_eq!(keys.len() as i64, counts.accepted, "{counts:?}");
     assert!(counts.accepted >= 60, "{counts:?}");
 

@@ -11,7 +11,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use ipnkit_e2e::{ListenerProcess, wait_for};
+use ipnkit_e2e::{ListenerProcess, event_keys, wait_for};
 use ipnkit_server::{Faults, Sandbox, Schedule};
 
 #[test]
@@ -63,15 +63,7 @@ fn accepted_events_go_to_standard_output_by_default() {
         let text = std::fs::read_to_string(&out).unwrap_or_default();
         (text.lines().count() >= 2).then_some(text)
     });
-    let mut keys: Vec<String> = text
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let mut keys = event_keys(&text);
     keys.sort();
     assert_eq!(keys, ["txn:STDOUTA:Completed", "txn:STDOUTB:Completed"]);
     drop(listener);
