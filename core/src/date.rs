@@ -3,10 +3,17 @@
 //! | writer | example |
 //! |---|---|
 //! | live IPN | `20:12:59 Jan 13, 2009 PST` |
+//! | live IPN, abbreviated month with a period (seen in the wild, django-paypal) | `20:18:05 Jan. 30, 2009 PST` |
 //! | Adaptive Payments (Java `Date.toString`) | `Thu Jan 05 06:43:04 PST 2012` |
 //! | IPN simulator, 2015 | `23:38:36 30 Oct 2015 PDT` |
-//! | IPN simulator, JavaScript `Date.toString` | `Sun May 24 2015 14:32:31 GMT-0700 (PDT)` |
+//! | IPN simulator, JavaScript `Date.toString`, older engines | `Sun May 24 2015 14:32:31 GMT-0700 (PDT)` |
+//! | IPN simulator, JavaScript `Date.toString`, today's engines | `Sun May 24 2015 14:32:31 GMT-0700 (Pacific Daylight Time)` |
+//! | JavaScript `Date.toString` without the zone's name | `Sun May 24 2015 14:32:31 GMT-0700` |
 //! | ISO 8601 / RFC 3339 | `2012-01-05T06:43:04-08:00`, `2012-01-05T14:43:04Z` |
+//!
+//! In JavaScript's form the `GMT±hhmm` offset decides; the name in parentheses is free text
+//! (localised, with spaces: `(Mitteleuropäische Sommerzeit)`) and only has to be well formed: at
+//! most 64 bytes, no parentheses, no control characters.
 //!
 //! `N/A` (PayPal's "no next payment") is no date. PayPal's clocks keep US Pacific time, and the
 //! `PST`/`PDT` label says which side of a daylight-saving change the time is on. PST is UTC−8 and
@@ -100,40 +107,43 @@ fn parse_instant(text: &str) -> Option<(DateTime<Utc>, bool)> {
             .ok()
             .map(|d| (d.with_timezone(&Utc), false));
     }
-    // At most 7 tokens in any format: collect them without allocating.
-    let mut tokens = [""; 8];
+    // JavaScript's `Date.toString()` may end with the zone's name in parentheses, spaces and all.
+    let (head, zone_name) = match text.split_once(" (") {
+        Some((head, tail)) => (head, Some(zone_name(tail)?)),
+        None => (text, None),
+    };
+    // At most 6 tokens in any format: collect them without allocating.
+    let mut tokens = [""; 7];
     let mut count = 0;
-    for (slot, token) in tokens.iter_mut().zip(text.split(' ')) {
+    for (slot, token) in tokens.iter_mut().zip(head.split(' ')) {
         *slot = token;
         count += 1;
     }
-    if count > 7 {
+    if count > 6 {
         return None;
     }
     let (local, zone) = match tokens.get(..count)? {
-        // 20:12:59 Jan 13, 2009 PST
-        [time, month, day, year, zone] if day.ends_with(',') => (
+        // 20:12:59 Jan 13, 2009 PST (and `Jan.`)
+        [time, month, day, year, zone] if day.ends_with(',') && zone_name.is_none() => (
             local(year, month, day.strip_suffix(',')?, time)?,
             zone_label(zone)?,
         ),
         // 23:38:36 30 Oct 2015 PDT
-        [time, day, month, year, zone] => (local(year, month, day, time)?, zone_label(zone)?),
-        // Thu Jan 05 06:43:04 PST 2012
-        [dow, month, day, time, zone, year] => {
-            weekday(dow)?;
+        [time, day, month, year, zone] if zone_name.is_none() => {
             (local(year, month, day, time)?, zone_label(zone)?)
         }
-        // Sun May 24 2015 14:32:31 GMT-0700 (PDT)
-        [dow, month, day, year, time, gmt, label] => {
+        // Sun May 24 2015 14:32:31 GMT-0700, with or without ` (Pacific Daylight Time)`
+        [dow, month, day, year, time, gmt] if gmt.starts_with("GMT") => {
             weekday(dow)?;
-            let name = label.strip_prefix('(')?.strip_suffix(')')?;
-            if !name.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return None;
-            }
             (
                 local(year, month, day, time)?,
                 Zone::Fixed(gmt_offset(gmt)?),
             )
+        }
+        // Thu Jan 05 06:43:04 PST 2012
+        [dow, month, day, time, zone, year] if zone_name.is_none() => {
+            weekday(dow)?;
+            (local(year, month, day, time)?, zone_label(zone)?)
         }
         _ => return None,
     };
@@ -172,6 +182,8 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn month_number(name: &str) -> Option<u32> {
+    // `Jan.`: an abbreviation with its period, as PayPal has written it.
+    let name = name.strip_suffix('.').unwrap_or(name);
     let i = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name))?;
     u32::try_from(i + 1).ok()
 }
@@ -189,6 +201,18 @@ fn weekday(name: &str) -> Option<Weekday> {
     DAYS.iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|&(_, d)| d)
+}
+
+/// The name inside JavaScript's `(…)` tail, which must close the text: free text (any language),
+/// at most 64 bytes, without parentheses or control characters.
+fn zone_name(tail: &str) -> Option<&str> {
+    let name = tail.strip_suffix(')')?;
+    let well_formed = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with(' ')
+        && !name.ends_with(' ')
+        && !name.chars().any(|c| c == '(' || c == ')' || c.is_control());
+    well_formed.then_some(name)
 }
 
 fn zone_label(label: &str) -> Option<Zone> {
@@ -339,6 +363,56 @@ mod tests {
             utc("Sun May 24 2015 14:32:31 GMT+0530 (IST)"),
             "2015-05-24T09:02:31Z"
         );
+    }
+
+    #[test]
+    fn javascript_date_to_string_with_the_zone_spelled_out() {
+        // Today's engines spell the zone's name out; the offset decides, whatever the name says.
+        assert_eq!(
+            utc("Sun May 24 2015 14:32:31 GMT-0700 (Pacific Daylight Time)"),
+            "2015-05-24T21:32:31Z"
+        );
+        assert_eq!(
+            utc("Tue Jan 13 2009 20:12:59 GMT-0800 (Pacific Standard Time)"),
+            "2009-01-14T04:12:59Z"
+        );
+        assert_eq!(
+            utc("Wed Jun 12 2024 09:00:00 GMT+0200 (Mitteleuropäische Sommerzeit)"),
+            "2024-06-12T07:00:00Z"
+        );
+        assert_eq!(
+            utc("Sun May 24 2015 14:32:31 GMT+0530 (India Standard Time)"),
+            "2015-05-24T09:02:31Z"
+        );
+        assert_eq!(
+            utc("Sun May 24 2015 14:32:31 GMT-0700"),
+            "2015-05-24T21:32:31Z"
+        );
+        // A JavaScript date is a fixed offset: nothing to correct.
+        assert!(!corrected(
+            "Sun May 24 2015 14:32:31 GMT-0700 (Pacific Standard Time)"
+        ));
+        for bad in [
+            "Sun May 24 2015 14:32:31 GMT-0700 ()",
+            "Sun May 24 2015 14:32:31 GMT-0700 (Pacific (Daylight) Time)",
+            "Sun May 24 2015 14:32:31 GMT-0700 (Pacific Daylight Time",
+            "Sun May 24 2015 14:32:31 GMT-0700 (Pacific\nTime)",
+            "Sun May 24 2015 14:32:31 GMT-0700 (Pacific Daylight Time) extra",
+            "Sun May 24 2015 14:32:31 PDT (Pacific Daylight Time)",
+            "20:12:59 Jan 13, 2009 PST (Pacific Standard Time)",
+            "Thu Jan 05 06:43:04 PST 2012 (PST)",
+        ] {
+            assert_eq!(utc(bad), "invalid", "{bad}");
+        }
+        let long = format!("Sun May 24 2015 14:32:31 GMT-0700 ({})", "A".repeat(65));
+        assert_eq!(utc(&long), "invalid");
+    }
+
+    #[test]
+    fn abbreviated_month_with_a_period() {
+        assert_eq!(utc("20:18:05 Jan. 30, 2009 PST"), "2009-01-31T04:18:05Z");
+        assert_eq!(utc("20:18:05 Jun. 30, 2009 PDT"), "2009-07-01T03:18:05Z");
+        assert_eq!(utc("20:18:05 Jan.. 30, 2009 PST"), "invalid");
     }
 
     #[test]
