@@ -6,8 +6,8 @@
 //! | `body_too_large`, `too_many_fields`, `key_too_long` | [`Body`](crate::Body) | a [`Limits`](crate::Limits) bound was passed |
 //! | `empty_key`, `missing_separator`, `malformed_escape` | [`Body::decode`](crate::Body::decode) | the form encoding is broken |
 //! | `invalid_encoding`, `unknown_charset`, `unsupported_charset` | [`Body::decode`](crate::Body::decode) | the charset is unknown or the bytes are not in it |
-//! | `duplicate_key` | [`Body::decode`](crate::Body::decode) | the same variable twice |
-//! | `invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_number`, `invalid_flag`, `invalid_period` | [`Message`](crate::Message) | a known variable's value is not of its type |
+//! | `duplicate_key` | [`Body::decode`](crate::Body::decode), [`Message`](crate::Message) | the same variable twice, or two spellings of one (`mc_gross_1` and `mc_gross1`) |
+//! | `invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_number`, `invalid_flag`, `invalid_period` | the value parsers ([`PayPalDate::parse`](crate::PayPalDate::parse), [`money`](crate::money)…); [`Message`](crate::Message) reports them as [notices](crate::Notice) | a known variable's value is not of its type |
 //! | `unknown_environment` | [`Environment`](crate::Environment) | not `live` or `sandbox` |
 //!
 //! IPN values are buyers' personal data (names, addresses, e-mails), so no error ever carries a
@@ -142,8 +142,12 @@ pub enum Error {
         charset: &'static str,
     },
 
-    /// The same variable twice (HTTP parameter pollution; two `charset` fields included).
-    #[error("duplicate_key: variable {field} appears twice (#{first} and #{second})")]
+    /// The same variable twice (HTTP parameter pollution; two `charset` fields included), or in
+    /// two spellings that name one slot (`mc_gross_1` and `mc_gross1`, `receipt_id` and
+    /// `receipt_ID`): PHP would keep one copy, another stack the other, and PayPal verified both.
+    #[error(
+        "duplicate_key: variable {field} appears twice, or in two spellings (#{first} and #{second})"
+    )]
     DuplicateKey {
         /// The variable's name.
         field: FieldName,
@@ -251,6 +255,22 @@ impl Error {
             Error::InvalidPeriod { .. } => "invalid_period",
             Error::UnknownEnvironment => "unknown_environment",
         }
+    }
+
+    /// Whether the error is about one value that is not of its variable's type
+    /// (`invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_number`, `invalid_flag`,
+    /// `invalid_period`). [`Message`](crate::Message) turns these into notices rather than
+    /// failing: the value is kept as text, and the rules refuse when they need it.
+    pub fn is_value_error(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidAmount { .. }
+                | Error::InvalidCurrency { .. }
+                | Error::InvalidDate { .. }
+                | Error::InvalidNumber { .. }
+                | Error::InvalidFlag { .. }
+                | Error::InvalidPeriod { .. }
+        )
     }
 
     /// The name of the variable concerned, where the error concerns one.

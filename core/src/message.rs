@@ -212,18 +212,43 @@ pub struct AdaptiveTransaction {
     pub extra: Vec<(String, String)>,
 }
 
-/// Something worth knowing about a message that is not an error: counts that disagree, a date
-/// label that had to be corrected.
+/// Something worth knowing about a message that does not stop it: counts that disagree, a date
+/// label that had to be corrected, a value that is not of its variable's type.
+///
+/// | code | meaning |
+/// |---|---|
+/// | `cart_count_mismatch` | `num_cart_items` differs from the number of items |
+/// | `date_zone_corrected` | a `PST`/`PDT` label the calendar contradicts was corrected |
+/// | `invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_number`, `invalid_flag`, `invalid_period` | the variable's value is not of its type: its typed getter is `None`, the text stays in [`Message::variables`] and [`Message::extra`], and the rules refuse when they need it |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notice {
-    /// A stable code: `cart_count_mismatch` or `date_zone_corrected`.
+    /// A stable code (one of [`NOTICE_CODES`]).
     pub code: &'static str,
     /// The variable concerned.
     pub field: String,
 }
 
 /// Every notice code, for bindings to test against.
-pub const NOTICE_CODES: &[&str] = &["cart_count_mismatch", "date_zone_corrected"];
+pub const NOTICE_CODES: &[&str] = &[
+    "cart_count_mismatch",
+    "date_zone_corrected",
+    "invalid_amount",
+    "invalid_currency",
+    "invalid_date",
+    "invalid_number",
+    "invalid_flag",
+    "invalid_period",
+];
+
+/// The notice codes of values that are not of their variable's type.
+const VALUE_NOTICE_CODES: &[&str] = &[
+    "invalid_amount",
+    "invalid_currency",
+    "invalid_date",
+    "invalid_number",
+    "invalid_flag",
+    "invalid_period",
+];
 
 /// How each kind of variable is stored: text as the variable's position in [`Fields`] (no copy),
 /// everything else as its typed value.
@@ -1005,7 +1030,9 @@ const MASSPAY_BASES: &[&str] = &[
 #[derive(Default)]
 struct Groups {
     options: BTreeMap<u32, ItemOption>,
-    items: BTreeMap<u32, CartItem>,
+    /// Each item with the bits of [`CART_ITEM_BASES`] already filled, whatever their spelling
+    /// (`mc_gross_1` and `mc_gross1` fill one slot: both is a duplicate).
+    items: BTreeMap<u32, (CartItem, u8)>,
     masspay: BTreeMap<u32, MasspayItem>,
     transactions: BTreeMap<u32, AdaptiveTransaction>,
     fraud_filters: BTreeMap<u32, String>,
@@ -1028,6 +1055,29 @@ fn option_entry(options: &mut BTreeMap<u32, ItemOption>, number: u32) -> &mut It
     })
 }
 
+/// The position of the first variable that fills the same group slot as the one at `second`
+/// (another spelling of it): the cold path of a duplicate.
+#[cold]
+fn first_of_slot(fields: &Fields, second: usize, masspay: bool) -> usize {
+    /// The (base, number) a key fills in a group, if it fills one.
+    fn slot(key: &str, masspay: bool) -> Option<(&str, u32)> {
+        match Key::parse(key) {
+            Key::Numbered { base, index, .. } => Groups::default()
+                .file(key, "", masspay)
+                .ok()
+                .filter(|filed| *filed)
+                .map(|_| (base, index)),
+            _ => None,
+        }
+    }
+    let target = fields.at(second).and_then(|f| slot(f.key, masspay));
+    fields
+        .iter()
+        .take(second)
+        .find(|f| target.is_some() && slot(f.key, masspay) == target)
+        .map_or(second, |f| f.index)
+}
+
 impl Groups {
     /// Files a numbered or array variable into its group; `false` when it belongs to none.
     fn file(&mut self, key: &str, value: &str, masspay: bool) -> Result<bool, Error> {
@@ -1042,9 +1092,14 @@ impl Groups {
                 first,
                 second,
             } if base == "option_name" || base == "option_selection" => {
-                let item = self.items.entry(second).or_insert_with(|| CartItem {
-                    number: second,
-                    ..CartItem::default()
+                let (item, _) = self.items.entry(second).or_insert_with(|| {
+                    (
+                        CartItem {
+                            number: second,
+                            ..CartItem::default()
+                        },
+                        0,
+                    )
                 });
                 let option = match item.options.iter().position(|o| o.number == first) {
                     Some(i) => item.options.get_mut(i),
@@ -1121,7 +1176,13 @@ impl Groups {
     ) -> Result<bool, Error> {
         use crate::key::Separator;
         if base == "fraud_management_pending_filters" {
-            self.fraud_filters.insert(index, value.to_owned());
+            if self.fraud_filters.insert(index, value.to_owned()).is_some() {
+                return Err(Error::DuplicateKey {
+                    field: FieldName::new(key),
+                    first: 0, // filled in by the caller, which knows the positions
+                    second: 0,
+                });
+            }
             return Ok(true);
         }
         if (base == "option_name" || base == "option_selection") && separator == Separator::None {
@@ -1153,11 +1214,29 @@ impl Groups {
             }
             return Ok(true);
         }
-        if !masspay && CART_ITEM_BASES.contains(&base) {
-            let item = self.items.entry(index).or_insert_with(|| CartItem {
-                number: index,
-                ..CartItem::default()
+        if let Some(bit) = CART_ITEM_BASES
+            .iter()
+            .position(|b| *b == base)
+            .filter(|_| !masspay)
+        {
+            let (item, filled) = self.items.entry(index).or_insert_with(|| {
+                (
+                    CartItem {
+                        number: index,
+                        ..CartItem::default()
+                    },
+                    0,
+                )
             });
+            let bit = 1u8 << bit;
+            if *filled & bit != 0 {
+                return Err(Error::DuplicateKey {
+                    field: FieldName::new(key),
+                    first: 0, // filled in by the caller, which knows the positions
+                    second: 0,
+                });
+            }
+            *filled |= bit;
             match base {
                 "btn_id" => item.btn_id = Some(value.to_owned()),
                 "item_name" => item.item_name = Some(value.to_owned()),
@@ -1189,31 +1268,58 @@ impl Message {
         let masspay = fields.get("txn_type") == Some("masspay");
         let mut groups = Groups::default();
         let mut extra = Vec::new();
+        let mut notices = Vec::new();
         for f in &fields {
             let (key, value) = (f.key, f.value);
             let position = u32::try_from(f.index).unwrap_or(u32::MAX);
             let found = match alias_of(key) {
-                // An alias lands in the modelled field unless the documented spelling is there too.
-                Some(name) if fields.get(name).is_none() => setter(name, hash(name)),
-                Some(_) => None,
+                // Two spellings of one variable are the same variable twice.
+                Some(name) => match fields.field(name) {
+                    Some(documented) => {
+                        return Err(Error::DuplicateKey {
+                            field: FieldName::new(key),
+                            first: documented.index.min(f.index),
+                            second: documented.index.max(f.index),
+                        });
+                    }
+                    None => setter(name, hash(name)),
+                },
                 None => setter(key, fields.hash_at(f.index)),
             };
-            if let Some(set) = found {
-                set(&mut vars, position, key, value)?;
-                continue;
-            }
-            if !groups.file(key, value, masspay)? {
-                extra.push(position);
+            let filed = match found {
+                Some(set) => set(&mut vars, position, key, value).map(|()| true),
+                None => groups.file(key, value, masspay),
+            };
+            match filed {
+                Ok(true) => {}
+                Ok(false) => extra.push(position),
+                // A value that is not of its type loses nothing: it stays as text among the
+                // variables and in `extra`, and a notice names it. The rules refuse when they
+                // need it (see `Message::is_unreadable`).
+                Err(e) if e.is_value_error() => {
+                    notices.push(Notice {
+                        code: e.code(),
+                        field: key.to_owned(),
+                    });
+                    extra.push(position);
+                }
+                Err(Error::DuplicateKey { field, .. }) => {
+                    return Err(Error::DuplicateKey {
+                        field,
+                        first: first_of_slot(&fields, f.index, masspay),
+                        second: f.index,
+                    });
+                }
+                Err(e) => return Err(e),
             }
         }
-        let mut notices = Vec::new();
         let mut m = Message {
             event: Event::Unknown,
             family: Family::Unknown,
             fields,
             vars,
             options: groups.options.into_values().collect(),
-            items: groups.items.into_values().collect(),
+            items: groups.items.into_values().map(|(item, _)| item).collect(),
             masspay_items: groups.masspay.into_values().collect(),
             transactions: groups.transactions.into_values().collect(),
             fraud_filters: groups.fraud_filters.into_values().collect(),
@@ -1302,7 +1408,24 @@ impl Message {
         &self.notices
     }
 
-    /// Variables this version does not model, in their original order.
+    /// Whether the variable `name` is present but its value is not of its type (a notice names
+    /// it): a rule that needs it must refuse rather than act on nothing.
+    ///
+    /// ```
+    /// let m = ipnkit::Message::parse(b"txn_type=web_accept&payment_status=Completed&mc_gross=1%2C00")?;
+    /// assert_eq!(m.mc_gross(), None);
+    /// assert!(m.is_unreadable("mc_gross"));
+    /// assert_eq!(m.variables().get("mc_gross"), Some("1,00")); // nothing is lost
+    /// # Ok::<(), ipnkit::Error>(())
+    /// ```
+    pub fn is_unreadable(&self, name: &str) -> bool {
+        self.notices
+            .iter()
+            .any(|n| n.field == name && VALUE_NOTICE_CODES.contains(&n.code))
+    }
+
+    /// Variables this version does not model, and modelled ones whose value is not of their type
+    /// (each with a [`Notice`]), in their original order.
     pub fn extra(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.extra.iter().map(|&i| {
             let i = i as usize;
@@ -1334,11 +1457,12 @@ mod tests {
         Message::parse(body.as_bytes())
     }
 
-    fn field_error(body: &str) -> (String, Option<String>) {
-        match parse(body) {
-            Ok(_) => panic!("{body} parsed"),
-            Err(e) => (e.code().to_owned(), e.field().map(str::to_owned)),
-        }
+    fn value_notices(m: &Message) -> Vec<(&'static str, String)> {
+        m.notices()
+            .iter()
+            .filter(|n| VALUE_NOTICE_CODES.contains(&n.code))
+            .map(|n| (n.code, n.field.clone()))
+            .collect()
     }
 
     fn money(amount: &str, currency: Option<&str>) -> Option<Money> {
@@ -1349,7 +1473,7 @@ mod tests {
     }
 
     #[test]
-    fn typed_errors_name_the_variable() {
+    fn values_not_of_their_type_are_notices_and_nothing_is_lost() {
         let cases = [
             ("mc_gross=abc", "invalid_amount", "mc_gross"),
             ("mc_currency=eur", "invalid_currency", "mc_currency"),
@@ -1382,11 +1506,87 @@ mod tests {
             ("receipt_ID=1&test_ipn=2", "invalid_flag", "test_ipn"),
         ];
         for (body, code, field) in cases {
-            assert_eq!(
-                field_error(body),
-                (code.to_owned(), Some(field.to_owned())),
+            let m = parse(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(value_notices(&m), [(code, field.to_owned())], "{body}");
+            assert!(m.is_unreadable(field), "{body}");
+            // The value is kept as text, in the variables and in `extra`.
+            let raw = m.variables().get(field);
+            assert!(raw.is_some(), "{body}");
+            assert!(
+                m.extra().any(|(k, v)| k == field && Some(v) == raw),
                 "{body}"
             );
+            assert!(
+                m.to_canonical_json()
+                    .contains(&format!(r#""code":"{code}","field":"{field}""#))
+            );
+        }
+        // The typed getter is empty, and the event is still what the message says.
+        let m =
+            parse("txn_type=web_accept&payment_status=Refunded&mc_gross=-1%2C00&payment_date=soon")
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((m.mc_gross(), m.payment_date()), (None, None));
+        assert_eq!(*m.event(), Event::PaymentRefunded);
+        assert!(!m.is_unreadable("mc_currency"));
+    }
+
+    #[test]
+    fn spelling_collision_is_duplicate_key() {
+        // The cart's two spellings of one slot: PHP keeps one, another stack the other.
+        for (body, field, first, second) in [
+            (
+                "txn_type=cart&mc_gross_1=100.00&mc_gross1=0.01",
+                "mc_gross1",
+                1,
+                2,
+            ),
+            (
+                "txn_type=cart&mc_gross1=0.01&x=1&mc_gross_1=100.00",
+                "mc_gross_1",
+                1,
+                3,
+            ),
+            ("txn_type=cart&tax_1=1.00&tax1=0.00", "tax1", 1, 2),
+            (
+                "txn_type=cart&quantity_2=1&item_name1=A&quantity2=9",
+                "quantity2",
+                1,
+                3,
+            ),
+            ("item_name_1=A&item_name1=B", "item_name1", 0, 1),
+            ("mc_shipping1=1&mc_shipping_1=", "mc_shipping_1", 0, 1),
+            ("mc_handling_3=&mc_handling3=", "mc_handling3", 0, 1),
+            ("btn_id1=1&btn_id_1=2", "btn_id_1", 0, 1),
+            ("item_number_1=1&item_number1=2", "item_number1", 0, 1),
+            // A value of the wrong type in one spelling does not hide the other.
+            ("mc_gross_1=abc&mc_gross1=0.01", "mc_gross1", 0, 1),
+            (
+                "fraud_management_pending_filters_1=A&fraud_management_pending_filters1=B",
+                "fraud_management_pending_filters1",
+                0,
+                1,
+            ),
+            ("receipt_ID=R1&receipt_id=R2", "receipt_ID", 0, 1),
+            ("receipt_id=R2&receipt_ID=R1", "receipt_ID", 0, 1),
+        ] {
+            match parse(body) {
+                Err(Error::DuplicateKey {
+                    field: f,
+                    first: a,
+                    second: b,
+                }) => assert_eq!((f.as_str(), a, b), (field, first, second), "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        // Slots that differ are not a collision: another item, Mass Pay's own `_N` items, the
+        // single item's options and the simulator's spelling alone.
+        for body in [
+            "txn_type=cart&mc_gross_1=1.00&mc_gross_2=2.00&mc_gross=3.00",
+            "txn_type=masspay&mc_gross_1=1.00&mc_gross1=2.00",
+            "option_name1=Size&option_name1_1=Colour",
+            "txn_type=cart&mc_gross1=1.00&item_name1=A",
+        ] {
+            assert!(parse(body).is_ok(), "{body}");
         }
     }
 
@@ -1558,21 +1758,13 @@ mod tests {
             ]
         );
         assert_eq!(m.receipt_id(), Some("R"), "the simulator's spelling");
+        assert!(m.notices().is_empty());
         let keys: Vec<&str> = m.variables().iter().map(|f| f.key).collect();
         assert_eq!(
             keys,
             body.split('&')
                 .map(|p| p.split('=').next().unwrap_or_default())
                 .collect::<Vec<_>>()
-        );
-        // Both spellings: the documented one is modelled, the other kept.
-        let m = parse("receipt_ID=R1&receipt_id=R2")?;
-        assert_eq!(m.receipt_id(), Some("R2"));
-        assert_eq!(
-            m.extra()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect::<Vec<_>>(),
-            [("receipt_ID".to_owned(), "R1".to_owned())]
         );
         Ok(())
     }

@@ -2,7 +2,8 @@
 //! each `NAME.body` decodes to the pairs in `NAME.fields.json` (written by Python's standard
 //! library, an independent decoder), and each `malformed/CODE--detail.body` is refused — by the
 //! decoder or by the typed model — with the error code its name starts with, while its postback
-//! stays byte-exact. `NAME.json`, the golden canonical JSON, is checked by `golden.rs`.
+//! stays byte-exact; each `unreadable/CODE--detail.body` parses, with a notice of that code on one
+//! variable whose text is kept. `NAME.json`, the golden canonical JSON, is checked by `golden.rs`.
 
 #![allow(
     clippy::unwrap_used,
@@ -70,6 +71,9 @@ fn each_malformed_vector_is_refused_with_its_code() {
         assert_eq!(err.code(), code, "{name}: {err}");
         seen.push(code.to_owned());
     }
+    for path in files_in(&vectors_dir().join("unreadable"), ".body") {
+        seen.push(unreadable_vector(&path));
+    }
     // Every error a message can cause has a vector (limits are configuration, tested elsewhere).
     for code in ERROR_CODES {
         let limit_or_config = matches!(
@@ -81,4 +85,25 @@ fn each_malformed_vector_is_refused_with_its_code() {
             "no vector for {code}"
         );
     }
+}
+
+/// Checks one `unreadable/CODE--detail.body`: it parses, one notice of CODE names a variable whose
+/// text is kept among the variables and in `extra`. Returns CODE.
+fn unreadable_vector(path: &std::path::Path) -> String {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let code = name.split("--").next().unwrap().to_owned();
+    let raw = fs::read(path).unwrap();
+    let m = Message::parse(&raw).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let notices: Vec<_> = m
+        .notices()
+        .iter()
+        .filter(|n| ERROR_CODES.contains(&n.code))
+        .collect();
+    assert_eq!(notices.len(), 1, "{name}: {notices:?}");
+    let (notice_code, field) = (notices[0].code, notices[0].field.as_str());
+    assert_eq!(notice_code, code, "{name}");
+    assert!(m.is_unreadable(field), "{name}");
+    let text = m.variables().get(field).unwrap();
+    assert!(m.extra().any(|(k, v)| k == field && v == text), "{name}");
+    code
 }

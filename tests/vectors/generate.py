@@ -133,6 +133,20 @@ VECTORS = {
          ("mc_gross", "15.00"), ("mc_fee", "0.74"), ("mc_currency", "CAD"),
          ("payment_date", "10:00:00 Jul 01, 2024 PDT"), ("memo", "Lunch, split two ways")],
         BUYER, MERCHANT, TAIL),
+    # The IPN simulator's JavaScript Date.toString(), as today's engines write it: no charset.
+    "web_accept--simulator_js_date": msg(
+        [("txn_type", "web_accept"), ("txn_id", "5SI12345AB6789012"), ("payment_status", "Completed"),
+         ("mc_gross", "12.34"), ("mc_currency", "USD"),
+         ("payment_date", "Sun May 24 2015 14:32:31 GMT-0700 (Pacific Daylight Time)"),
+         ("receipt_ID", "3012-1234-5678-9012")],
+        BUYER, MERCHANT,
+        [("notify_version", "2.1"), ("test_ipn", "1"),
+         ("verify_sign", "AsyntheticSignatureForTests-0123456789abcdefABCDEF.xyz")]),
+    # A month abbreviation with its period, as seen in the wild.
+    "web_accept--date_month_period": msg(
+        [("txn_type", "web_accept"), ("txn_id", "5MP12345AB6789012"), ("payment_status", "Completed"),
+         ("mc_gross", "8.00"), ("mc_currency", "USD"), ("payment_date", "20:18:05 Jan. 30, 2009 PST")],
+        BUYER, MERCHANT, TAIL),
     "virtual_terminal--completed": msg(
         [("txn_type", "virtual_terminal"), ("txn_id", "9VT98765AB4321098"),
          ("payment_status", "Completed"), ("mc_gross", "42.00"), ("mc_currency", "USD"),
@@ -288,7 +302,16 @@ VECTORS = {
         TAIL),
 }
 
+# Refused with the error code their name starts with.
 MALFORMED = {
+    "duplicate_key--cart_gross_two_spellings": [("txn_type", "cart"), ("mc_gross_1", "100.00"), ("mc_gross1", "0.01"), ("mc_currency", "USD")],
+    "duplicate_key--receipt_id_two_spellings": [("txn_type", "web_accept"), ("receipt_id", "1"), ("receipt_ID", "2")],
+    "unsupported_charset--ucs2_alias": [("charset", "ucs-2"), ("txn_type", "web_accept")],
+    "unsupported_charset--x_user_defined": [("charset", "x-user-defined"), ("txn_type", "web_accept")],
+}
+
+# Parsed, with a notice of the code their name starts with: the value is not of its variable's type.
+UNREADABLE = {
     "invalid_amount--thousands_separator": [("txn_type", "web_accept"), ("mc_gross", "1,000.00"), ("mc_currency", "USD")],
     "invalid_amount--adaptive_without_currency": [("transaction_type", "Adaptive Payment PAY"), ("transaction[0].amount", "110.00")],
     "invalid_currency--lower_case": [("txn_type", "web_accept"), ("mc_gross", "1.00"), ("mc_currency", "usd")],
@@ -322,6 +345,8 @@ def main():
         (HERE / f"{name}.fields.json").write_text("[\n" + lines + "\n]\n", encoding="utf-8")
     for name, pairs in MALFORMED.items():
         write(HERE / "malformed", name, pairs, "windows-1252")
+    for name, pairs in UNREADABLE.items():
+        write(HERE / "unreadable", name, pairs, "windows-1252")
 
 
 if __name__ == "__main__":
