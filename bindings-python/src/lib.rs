@@ -1,7 +1,7 @@
 //! `ipnkit._native`: the core, seen from Python. Conversions only; the Python package `ipnkit`
 //! wraps these in Python idioms (exceptions, named tuples, frozen objects).
 
-use ipnkit::{Body, Environment, Value, Verdict, Verifier};
+use ipnkit::{Body, Environment, Report, Value, Verdict, Verifier};
 use pyo3::exceptions::{PyAttributeError, PyException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
@@ -42,6 +42,33 @@ fn raw_body(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         "the raw IPN body must be bytes, not {}",
         body.get_type().name()?
     )))
+}
+
+/// PayPal's answer to a postback, as it came (status and bytes), or none at all. Python cannot
+/// build one from a kind it writes: only `verdict(status, body)` and `no_answer()` make one.
+#[pyclass(frozen, name = "NativeVerdict", module = "ipnkit._native")]
+struct NativeVerdict {
+    /// `None`: the postback got no HTTP answer.
+    answer: Option<(u16, Vec<u8>)>,
+    verdict: Verdict,
+}
+
+#[pymethods]
+impl NativeVerdict {
+    /// `verified`, `invalid` or `unexpected`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.verdict.as_str()
+    }
+
+    /// Why an answer was unexpected, else None.
+    #[getter]
+    fn reason(&self) -> Option<&'static str> {
+        match self.verdict {
+            Verdict::Unexpected(why) => Some(why.code()),
+            _ => None,
+        }
+    }
 }
 
 /// A parsed message.
@@ -125,12 +152,12 @@ impl NativeMessage {
         (key.as_str().to_owned(), key.lookup_id().to_owned())
     }
 
-    /// The policy check: (accepted, [(code, field, detail)]). `verified` must be the verdict.
+    /// The policy check: [(code, field, detail)], from PayPal's answer as it came.
     #[pyo3(signature = (verdict, environment, receiver_emails, receiver_ids, amount=None, currency=None, final_statuses=None))]
     #[allow(clippy::too_many_arguments)]
     fn check(
         &self,
-        verdict: &str,
+        verdict: &NativeVerdict,
         environment: &str,
         receiver_emails: Vec<String>,
         receiver_ids: Vec<String>,
@@ -157,13 +184,15 @@ impl NativeMessage {
             Some(c) => Some(c.parse::<ipnkit::Currency>().map_err(error)?),
             None => None,
         };
-        let verdict = match verdict {
-            "verified" => Verdict::Verified,
-            "invalid" => Verdict::Invalid,
-            _ => Verdict::Unexpected(ipnkit::Unexpected::UnrecognizedBody),
-        };
         let expected = ipnkit::Expected { amount, currency };
-        let (report, _) = policy.evaluate(self.inner.clone(), verdict, &expected);
+        let report = match &verdict.answer {
+            Some((status, response)) => {
+                policy
+                    .evaluate(self.inner.clone(), *status, response, &expected)
+                    .0
+            }
+            None => Report::not_verified(),
+        };
         Ok(report
             .violations
             .iter()
@@ -232,16 +261,23 @@ fn verification_request<'py>(
     Ok((request.url, headers, PyBytes::new(py, &request.body)))
 }
 
-/// (verdict, reason) of PayPal's answer.
+/// PayPal's answer to a postback, kept as it came.
 #[pyfunction]
-fn verdict(status: u16, body: &Bound<'_, PyAny>) -> PyResult<(&'static str, Option<&'static str>)> {
+fn verdict(status: u16, body: &Bound<'_, PyAny>) -> PyResult<NativeVerdict> {
     let raw = raw_body(body)?;
-    let v = Verdict::from_response(status, &raw);
-    let reason = match v {
-        Verdict::Unexpected(why) => Some(why.code()),
-        _ => None,
-    };
-    Ok((v.as_str(), reason))
+    Ok(NativeVerdict {
+        verdict: Verdict::from_response(status, &raw),
+        answer: Some((status, raw)),
+    })
+}
+
+/// The postback got no HTTP answer at all.
+#[pyfunction]
+fn no_answer() -> NativeVerdict {
+    NativeVerdict {
+        answer: None,
+        verdict: Verdict::no_answer(),
+    }
 }
 
 #[pymodule]
@@ -260,9 +296,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             .collect::<Vec<_>>(),
     )?;
     m.add_class::<NativeMessage>()?;
+    m.add_class::<NativeVerdict>()?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;
     m.add_function(wrap_pyfunction!(postback, m)?)?;
     m.add_function(wrap_pyfunction!(verification_request, m)?)?;
     m.add_function(wrap_pyfunction!(verdict, m)?)?;
+    m.add_function(wrap_pyfunction!(no_answer, m)?)?;
     Ok(())
 }

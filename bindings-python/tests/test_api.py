@@ -60,11 +60,30 @@ def test_postback_is_byte_exact_on_every_corpus_body():
 
 def test_verdicts():
     assert ipnkit.verdict(200, b"VERIFIED\r\n").is_verified
-    assert ipnkit.verdict(200, b"INVALID") == ipnkit.Verdict("invalid", None)
-    assert ipnkit.verdict(200, b"<html>VERIFIED</html>") == ipnkit.Verdict("unexpected", "unrecognized_body")
-    assert ipnkit.verdict(503, b"VERIFIED") == ipnkit.Verdict("unexpected", "http_status")
+    assert (ipnkit.verdict(200, b"INVALID").kind, ipnkit.verdict(200, b"INVALID").reason) == ("invalid", None)
+    html = ipnkit.verdict(200, b"<html>VERIFIED</html>")
+    assert (html.kind, html.reason) == ("unexpected", "unrecognized_body")
+    assert ipnkit.verdict(503, b"VERIFIED").reason == "http_status"
+    assert ipnkit.verdict(503, b"VERIFIED") == ipnkit.verdict(500, b"")
     assert not ipnkit.Verdict.no_answer().is_verified
     assert ipnkit.Verdict.no_answer().reason == "no_answer"
+
+
+def test_a_verdict_cannot_be_written_only_received():
+    # The attack: tell check() a message is verified without PayPal's answer.
+    with pytest.raises(TypeError, match="PayPal's answer"):
+        ipnkit.Verdict("verified", None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        ipnkit.check(message("web_accept--multi_currency_settled"), ("verified", None),  # type: ignore[arg-type]
+                     environment="sandbox", receiver_emails=["shop@example.net"])
+    with pytest.raises(TypeError):
+        ipnkit._native.NativeVerdict()  # no constructor from Python
+    v = ipnkit.verdict(200, b"INVALID")
+    with pytest.raises(AttributeError):
+        v.kind = "verified"  # type: ignore[misc]
+    no_answer = ipnkit.check(message("web_accept--multi_currency_settled"), ipnkit.Verdict.no_answer(),
+                             environment="sandbox", receiver_emails=["shop@example.net"])
+    assert no_answer == [ipnkit.Violation("not_verified", None, None)]
 
 
 def test_verification_request_uses_the_configured_environment():
@@ -78,7 +97,7 @@ def test_verification_request_uses_the_configured_environment():
 
 def test_policy_check_reports_every_violation():
     m = message("web_accept--multi_currency_settled")
-    verified = ipnkit.Verdict("verified", None)
+    verified = ipnkit.verdict(200, b"VERIFIED")
     ok = ipnkit.check(m, verified, environment="sandbox", receiver_emails=["SHOP@example.net"],
                       amount=Decimal("100.00"), currency="EUR")
     assert ok == []

@@ -6,6 +6,7 @@ import ipnkit
 from conftest import VECTORS
 
 MALFORMED = sorted((VECTORS / "malformed").glob("*.body"))
+UNREADABLE = sorted((VECTORS / "unreadable").glob("*.body"))
 
 
 def test_every_core_code_has_an_exception_class_and_no_other():
@@ -26,11 +27,22 @@ def test_malformed_vectors_raise_their_class_with_code_and_field(body):
         assert error.field is not None or code in ("empty_key", "missing_separator")
 
 
+@pytest.mark.parametrize("body", UNREADABLE, ids=lambda p: p.stem)
+def test_values_not_of_their_type_are_notices_and_kept(body):
+    code = body.name.split("--")[0]
+    m = ipnkit.parse(body.read_bytes())
+    notices = [n for n in m.to_dict()["notices"] if n["code"] == code]
+    assert len(notices) == 1
+    field = notices[0]["field"]
+    assert getattr(m, field, None) is None if field in ipnkit.MODELLED_VARIABLES else True
+    assert field in dict(m.variables) and field in dict(m.extra)
+
+
 def test_errors_never_echo_values():
-    with pytest.raises(ipnkit.ValueFormatError) as caught:
-        ipnkit.parse(b"mc_gross=1%2C000.00&first_name=Secretname")
-    assert (caught.value.code, caught.value.field) == ("invalid_amount", "mc_gross")
-    assert "1,000" not in str(caught.value) and "Secretname" not in str(caught.value)
+    with pytest.raises(ipnkit.DuplicateKeyError) as caught:
+        ipnkit.parse(b"mc_gross_1=1000.00&first_name=Secretname&mc_gross1=0.01")
+    assert (caught.value.code, caught.value.field) == ("duplicate_key", "mc_gross1")
+    assert "1000" not in str(caught.value) and "Secretname" not in str(caught.value)
 
 
 @pytest.mark.parametrize("value", ["a=1", 1, None, ["a=1"]])

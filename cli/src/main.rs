@@ -79,7 +79,8 @@ enum Command {
 struct CheckArgs {
     #[command(flatten)]
     input: Input,
-    /// The message was verified (PayPal answered 200 VERIFIED).
+    /// PayPal answered the postback with 200 and `VERIFIED` (shorthand for `--status 200
+    /// --response` a file holding `VERIFIED`).
     #[arg(long)]
     verified: bool,
     /// The HTTP status PayPal answered the postback with (give the body with --response).
@@ -179,6 +180,7 @@ struct VerdictOut {
 
 enum Failure {
     Refused(ipnkit::Error),
+    Usage(String),
     Io(String),
 }
 
@@ -278,12 +280,16 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
     let raw = read_input(&args.input.file, args.input.max_body_bytes)?;
     let body = Body::parse_with(&raw, args.input.limits())?;
     let message = Message::from_fields(body.decode()?)?;
-    let verdict = match (args.verified, args.status, &args.response) {
-        (true, _, _) => Verdict::Verified,
-        (false, Some(status), Some(file)) => {
-            Verdict::from_response(status, &read_input(file, 64 * 1024)?)
+    // PayPal's answer as it came: `--verified` is shorthand for 200 and `VERIFIED`.
+    let (status, response) = match (args.verified, args.status, &args.response) {
+        (true, _, _) => (200, b"VERIFIED".to_vec()),
+        (false, Some(status), Some(file)) => (status, read_input(file, 64 * 1024)?),
+        // clap requires one of the two; a status without a response is a usage error there.
+        _ => {
+            return Err(Failure::Usage(
+                "give --verified, or --status with --response".into(),
+            ));
         }
-        _ => Verdict::Unexpected(ipnkit::Unexpected::EmptyBody),
     };
     let mut policy = Policy::new(args.env);
     for email in &args.receiver_emails {
@@ -301,7 +307,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
     };
     let event = message.event().code();
     let delivery_key = DeliveryKey::of(&message).as_str().to_owned();
-    let (report, _) = policy.evaluate(message, verdict, &expected);
+    let (report, _) = policy.evaluate(message, status, &response, &expected);
     write_stdout(&json_line(&CheckOut {
         accept: report.is_accept(),
         event,
@@ -321,6 +327,10 @@ fn main() -> ExitCode {
         Err(Failure::Refused(e)) => {
             eprintln!("ipnkit: {e}");
             ExitCode::from(1)
+        }
+        Err(Failure::Usage(msg)) => {
+            eprintln!("ipnkit: {msg}");
+            ExitCode::from(2)
         }
         Err(Failure::Io(msg)) => {
             eprintln!("ipnkit: {msg}");

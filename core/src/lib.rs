@@ -84,6 +84,7 @@ pub use message::{
 pub use money::{Currency, Money};
 pub use policy::{
     Expected, NotVerified, Policy, Report, VIOLATION_CODES, Verified, Violation, ViolationCode,
+    rules_for,
 };
 /// The exact decimal type of every amount, re-exported so that callers need not depend on the same
 /// `rust_decimal` version.

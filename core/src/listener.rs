@@ -18,7 +18,8 @@
 //!      (minutes, then hours); PayPal's own resends give you days. Never treat it as verified,
 //!      never drop the message.
 //! 5. **Check**: [`Message::from_fields`](crate::Message::from_fields), then
-//!    [`Policy::check`](crate::Policy::check) on the [`Verified`](crate::Verified) message with
+//!    [`Verified::from_response`](crate::Verified::from_response) with PayPal's status and
+//!    answer, then [`Policy::check`](crate::Policy::check) on the verified message with
 //!    what you expect from your order ([`Expected`](crate::Expected)). Any violation: refuse,
 //!    and log the [`Report`](crate::Report) — it holds codes and variable names, no personal
 //!    data.
@@ -61,7 +62,8 @@
 //!
 //! // 5: check against the order the message names (here: invoice 1042, EUR 24.90).
 //! let message = Message::from_fields(body.decode()?)?;
-//! let Ok(verified) = Verified::new(message, verdict) else {
+//! // Only PayPal's answer, as it came, makes a message verified.
+//! let Ok(verified) = Verified::from_response(message, status, &response) else {
 //!     return Ok(()); // INVALID: log it, act on nothing
 //! };
 //! let expected = Expected::money("24.90".parse().unwrap(), Currency::parse("EUR").unwrap());

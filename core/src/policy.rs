@@ -1,13 +1,15 @@
 //! The business rules a listener must apply before it acts on a verified message.
 //!
-//! A `VERIFIED` answer only says PayPal sent the message. Before shipping anything, the listener
-//! must also know that the money went to *this* merchant, in the amount and currency of the
-//! order, in the environment the listener runs in, and that the payment is final. [`Policy`]
-//! holds what the host configures once; [`Expected`] what it looks up from its own order;
+//! A `VERIFIED` answer only says PayPal sent the message. Before acting, the listener must also
+//! know that the notification concerns *this* merchant, in the amount and currency of the order,
+//! in the environment the listener runs in, and that what it reports is final. [`Policy`] holds
+//! what the host configures once; [`Expected`] what it looks up from its own order;
 //! [`Policy::check`] returns every [`Violation`] at once, each with a stable code and the
 //! variable concerned, never a value, so that a refusal can be logged as it is.
 //!
-//! The checks run only on a [`Verified`] message, which only a `Verified` verdict makes:
+//! The checks run only on a [`Verified`] message, which only PayPal's answer makes: the HTTP
+//! status and the response bytes, as they came ([`Verified::from_response`]). No public path
+//! turns a [`Verdict`] value, or anything else, into a verified message:
 //!
 //! ```compile_fail
 //! # let message = ipnkit::Message::parse(b"txn_id=1").unwrap();
@@ -15,54 +17,110 @@
 //! let verified = ipnkit::Verified { message };
 //! ```
 //!
+//! ```compile_fail
+//! # let message = ipnkit::Message::parse(b"txn_id=1").unwrap();
+//! // Not from a verdict either: `Verdict::Verified` is a value anyone can write.
+//! let verified = ipnkit::Verified::new(message, ipnkit::Verdict::Verified);
+//! ```
+//!
+//! ## Which rules apply, by event
+//!
+//! What "final" means depends on what the notification *is*, never on which variable happens to
+//! be present. "Accept" means: the host may act on the event as named. Refunds, reversals and
+//! denials are final for what they are — the host acts on them (it cancels, refunds, revokes) —
+//! but they are never "ship the goods".
+//!
+//! | event | receiver | amount and currency | final when |
+//! |---|---|---|---|
+//! | `payment_completed`, `capture_completed` | `receiver_id` / `receiver_email` / `business` | `mc_gross`, `mc_currency` | `payment_status` is one of the policy's final statuses (default: `Completed`) |
+//! | `payment_pending`, `authorization_created` | as above | as above | never by default: `status_not_final` with the pending reason |
+//! | `payment_processed`, `payment_created` | as above | as above | only when the policy lists `Processed` / `Created` |
+//! | `subscription_payment`, `recurring_payment` | as above | as above | `payment_status` is a final status; a payment without a status is not final (`missing_field`) |
+//! | `payment_denied`, `payment_failed`, `authorization_voided`, `authorization_expired` | as above | — | always: cancel or release the order |
+//! | `payment_refunded`, `payment_reversed`, `reversal_canceled` | as above | — (partial refunds: `mc_gross` is what moved, negative) | always: adjust the order |
+//! | `subscription_signup`, `subscription_modify` | as above | `mc_amount3` (the regular amount: a buyer who edited the button pays less), `mc_currency` | always |
+//! | `subscription_cancel`, `subscription_end_of_term`, `subscription_failed` | as above | — | always |
+//! | `recurring_profile_*`, `recurring_payment_failed`, `recurring_payment_skipped` | as above | — | always |
+//! | `billing_agreement_created`, `billing_agreement_cancel` | as above | — | always |
+//! | `dispute_opened`, `dispute_resolved` | as above | — | always |
+//! | `masspay` | the payer (`payer_id` / `payer_email`): Mass Pay is money this merchant *sent* | — | always: act on each item's `status_N` |
+//! | `adaptive_payment` | a `transaction[n].receiver` (an e-mail, or an account id) | that transaction's `amount` | `status` is `COMPLETED` and this merchant's `transaction[n].status` is `Completed` |
+//! | `adaptive_preapproval`, `account_created` | — (the message names no receiver: look `preapproval_key` / `account_key` up among the ones you created) | — | always |
+//! | `unknown` | as for payments | — | never: `missing_field` (`payment_status`) for a payment without a status, `status_not_final` (`other`) for a status PayPal never documented, else `unknown_event` |
+//!
+//! The environment rule applies to every event: `test_ipn` must agree with the configured
+//! environment. Where a rule needs a value, it refuses when the value is absent (`missing_field`)
+//! or present but not of its type (`unreadable_field`: the message's notice says why); it never
+//! acts on a value it could not read.
+//!
+//! Receivers: when the policy has account ids and the message carries one (`receiver_id`,
+//! `payer_id` for Mass Pay, an Adaptive receiver that is not an e-mail), the id decides, whatever
+//! the e-mail fields say; otherwise the e-mails do (`receiver_email` or `business`, compared
+//! ASCII case-insensitively).
+//!
 //! | code | when |
 //! |---|---|
-//! | `not_verified` | the verdict was not `Verified` ([`Policy::evaluate`] only) |
+//! | `not_verified` | PayPal's answer was not `VERIFIED` ([`Policy::evaluate`] only) |
 //! | `receiver_not_configured` | the policy names no receiver: nothing can be accepted |
-//! | `receiver_mismatch` | neither `receiver_id`, `receiver_email` nor `business` is this merchant's (for Adaptive Payments: no `transaction[n].receiver` is; for Mass Pay, sent *by* the merchant: the payer is not) |
-//! | `amount_mismatch` | the gross differs from the expected amount (exact decimal comparison) |
+//! | `receiver_mismatch` | the notification is not this merchant's (see above) |
+//! | `amount_mismatch` | the amount differs from the expected one (exact decimal comparison) |
 //! | `currency_mismatch` | the currency differs from the expected one |
 //! | `environment_mismatch` | `test_ipn` disagrees with the configured environment (a sandbox message verifies as genuine at the sandbox, so it must never reach a live listener's books) |
-//! | `status_not_final` | `payment_status` is not one the policy treats as final (`Pending`, with its reason as detail) |
-//! | `missing_field` | a rule needs a variable the message lacks (no receiver, no gross, no currency) |
+//! | `status_not_final` | the status is not final for this event (detail: the status or pending reason, PayPal's documented words only, else `other`) |
+//! | `missing_field` | a rule needs a variable the message lacks |
+//! | `unreadable_field` | a rule needs a variable whose value is not of its type |
+//! | `unknown_event` | ipnkit cannot tell what the notification is: keep it and look |
 
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::Decimal;
-use crate::event::Family;
+use crate::event::{Event, Family};
 use crate::message::Message;
 use crate::money::Currency;
 use crate::verify::{Environment, Verdict};
-use crate::vocab::{PaymentStatus, PendingReason};
+use crate::vocab::{AdaptiveStatus, PaymentStatus, PendingReason, TransactionStatus};
 
-/// A message PayPal vouched for. Only [`Verified::new`] with a [`Verdict::Verified`] builds one,
-/// so the business rules cannot run on anything else.
+/// A message PayPal vouched for. Only [`Verified::from_response`], given PayPal's HTTP status and
+/// response bytes, builds one, so the business rules cannot run on anything else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     message: Message,
 }
 
-/// The verdict was not `Verified`: the message is handed back, with the verdict.
+/// PayPal's answer was not `VERIFIED`: the message is handed back, with the verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotVerified {
     /// The message, unchanged (boxed: an error stays small).
     pub message: Box<Message>,
-    /// What PayPal answered.
+    /// What PayPal's answer means ([`Verdict::from_response`]).
     pub verdict: Verdict,
 }
 
 impl Verified {
-    /// Marks `message` verified when `verdict` is [`Verdict::Verified`], and only then.
-    pub fn new(message: Message, verdict: Verdict) -> Result<Verified, NotVerified> {
-        if verdict.is_verified() {
-            Ok(Verified { message })
-        } else {
-            Err(NotVerified {
+    /// Marks `message` verified when PayPal answered its postback with HTTP `status` 200 and a
+    /// `response` that is exactly `VERIFIED` ([`Verdict::from_response`]), and only then.
+    ///
+    /// ```
+    /// use ipnkit::{Message, Verified};
+    /// let m = Message::parse(b"txn_id=1&payment_status=Completed")?;
+    /// assert!(Verified::from_response(m.clone(), 200, b"VERIFIED\r\n").is_ok());
+    /// assert!(Verified::from_response(m.clone(), 200, b"<html>VERIFIED</html>").is_err());
+    /// assert!(Verified::from_response(m, 503, b"VERIFIED").is_err());
+    /// # Ok::<(), ipnkit::Error>(())
+    /// ```
+    pub fn from_response(
+        message: Message,
+        status: u16,
+        response: &[u8],
+    ) -> Result<Verified, NotVerified> {
+        match Verdict::from_response(status, response) {
+            Verdict::Verified => Ok(Verified { message }),
+            verdict => Err(NotVerified {
                 message: Box::new(message),
                 verdict,
-            })
+            }),
         }
     }
 
@@ -94,9 +152,121 @@ pub struct Policy {
     final_statuses: Vec<PaymentStatus>,
 }
 
+/// How an event is judged final (see the table in the [module docs](crate::policy)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finality {
+    /// Money received: final when `payment_status` is one of the policy's final statuses.
+    Payment,
+    /// Final for what it is.
+    AsItIs,
+    /// Adaptive Payments: `status` and this merchant's transaction.
+    Adaptive,
+    /// Never final: ipnkit cannot tell what happened.
+    Never,
+}
+
+/// Where the amount the order is compared with comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AmountRule {
+    /// `mc_gross` and `mc_currency`.
+    Gross,
+    /// `mc_amount3` (the regular subscription amount) and `mc_currency`.
+    Regular,
+    /// This merchant's Adaptive transaction.
+    Transaction,
+    /// Not applicable.
+    None,
+}
+
+/// Who the merchant is in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReceiverRule {
+    /// `receiver_id`, `receiver_email`, `business`.
+    Receiver,
+    /// `payer_id`, `payer_email`: Mass Pay is money the merchant sent.
+    Payer,
+    /// `transaction[n].receiver`.
+    Transactions,
+    /// The message names no receiver.
+    None,
+}
+
+/// The rules of one event: the table in the module docs, as data.
+fn rules_of(event: &Event) -> (ReceiverRule, AmountRule, Finality) {
+    use AmountRule as A;
+    use Finality as F;
+    use ReceiverRule as R;
+    match event {
+        Event::PaymentCompleted
+        | Event::CaptureCompleted
+        | Event::PaymentPending { .. }
+        | Event::AuthorizationCreated
+        | Event::PaymentProcessed
+        | Event::PaymentCreated
+        | Event::SubscriptionPayment
+        | Event::RecurringPayment => (R::Receiver, A::Gross, F::Payment),
+        Event::PaymentDenied
+        | Event::PaymentFailed
+        | Event::AuthorizationVoided
+        | Event::AuthorizationExpired
+        | Event::PaymentRefunded
+        | Event::PaymentReversed { .. }
+        | Event::ReversalCanceled
+        | Event::SubscriptionCancel
+        | Event::SubscriptionEndOfTerm
+        | Event::SubscriptionFailed
+        | Event::RecurringPaymentFailed
+        | Event::RecurringPaymentSkipped
+        | Event::RecurringProfileCreated
+        | Event::RecurringProfileCancel
+        | Event::RecurringProfileExpired
+        | Event::RecurringProfileSuspended
+        | Event::BillingAgreementCreated
+        | Event::BillingAgreementCancel
+        | Event::DisputeOpened
+        | Event::DisputeResolved => (R::Receiver, A::None, F::AsItIs),
+        Event::SubscriptionSignup | Event::SubscriptionModify => {
+            (R::Receiver, A::Regular, F::AsItIs)
+        }
+        Event::Masspay => (R::Payer, A::None, F::AsItIs),
+        Event::AdaptivePayment => (R::Transactions, A::Transaction, F::Adaptive),
+        Event::AdaptivePreapproval | Event::AccountCreated => (R::None, A::None, F::AsItIs),
+        Event::Unknown => (R::Receiver, A::None, F::Never),
+    }
+}
+
+/// The event's rules, for a table or a binding: (receiver, amount, final) as short words.
+///
+/// `receiver` is `receiver`, `payer`, `transaction` or `none`; `amount` is `mc_gross`,
+/// `mc_amount3`, `transaction` or `none`; `final` is `payment_status`, `always`, `adaptive` or
+/// `never`.
+pub fn rules_for(event: &Event) -> (&'static str, &'static str, &'static str) {
+    let (receiver, amount, finality) = rules_of(event);
+    (
+        match receiver {
+            ReceiverRule::Receiver => "receiver",
+            ReceiverRule::Payer => "payer",
+            ReceiverRule::Transactions => "transaction",
+            ReceiverRule::None => "none",
+        },
+        match amount {
+            AmountRule::Gross => "mc_gross",
+            AmountRule::Regular => "mc_amount3",
+            AmountRule::Transaction => "transaction",
+            AmountRule::None => "none",
+        },
+        match finality {
+            Finality::Payment => "payment_status",
+            Finality::AsItIs => "always",
+            Finality::Adaptive => "adaptive",
+            Finality::Never => "never",
+        },
+    )
+}
+
 impl Policy {
-    /// A policy for `environment`, with `Completed` as the only final status and no receiver
-    /// yet (add at least one: a policy without receivers accepts nothing).
+    /// A policy for `environment`, with `Completed` as the only final payment status and no
+    /// receiver yet (add at least one: a policy without receivers accepts nothing).
     pub fn new(environment: Environment) -> Policy {
         Policy {
             environment,
@@ -114,14 +284,16 @@ impl Policy {
         self
     }
 
-    /// Adds this merchant's PayPal account id (`receiver_id`), compared exactly.
+    /// Adds this merchant's PayPal account id (`receiver_id`), compared exactly. With at least
+    /// one id configured, a message that carries an account id is judged by it alone.
     pub fn receiver_id(mut self, id: impl AsRef<str>) -> Policy {
         self.receiver_ids.push(id.as_ref().trim().to_owned());
         self
     }
 
-    /// Replaces the statuses treated as final (default: `Completed` only). A merchant that ships
-    /// on `Processed` Mass Pay or on `Canceled_Reversal` says so here.
+    /// Replaces the payment statuses treated as "money received" (default: `Completed` only),
+    /// for the events whose finality is their `payment_status` (see the module docs). A merchant
+    /// that ships on `Created` (German ELV) or `Processed` says so here.
     pub fn final_statuses(mut self, statuses: impl IntoIterator<Item = PaymentStatus>) -> Policy {
         self.final_statuses = statuses.into_iter().collect();
         self
@@ -132,40 +304,43 @@ impl Policy {
         self.environment
     }
 
-    /// Runs every rule on a verified message; an empty report means accept.
+    /// Runs every rule that applies to the message's event; an empty report means accept.
     pub fn check(&self, verified: &Verified, expected: &Expected) -> Report {
         let m = verified.message();
+        let (receiver, amount, finality) = rules_of(m.event());
         let mut report = Report::default();
         self.check_environment(m, &mut report);
-        let matched = self.check_receiver(m, &mut report);
-        check_money(m, expected, matched, &mut report);
-        self.check_status(m, &mut report);
+        let ours = self.check_receiver(m, receiver, &mut report);
+        check_money(m, expected, amount, ours, &mut report);
+        self.check_final(m, finality, ours, &mut report);
         report
     }
 
-    /// The whole decision in one call: `not_verified` when the verdict is not `Verified`, else
-    /// [`check`](Policy::check). Returns the report and, when it is empty, the verified message.
+    /// The whole decision in one call, from PayPal's answer as it came: `not_verified` when it
+    /// is not `VERIFIED`, else [`check`](Policy::check). Returns the report and, when it is
+    /// empty, the verified message.
     pub fn evaluate(
         &self,
         message: Message,
-        verdict: Verdict,
+        status: u16,
+        response: &[u8],
         expected: &Expected,
     ) -> (Report, Option<Verified>) {
-        match Verified::new(message, verdict) {
+        match Verified::from_response(message, status, response) {
             Ok(verified) => {
                 let report = self.check(&verified, expected);
                 let accepted = report.is_accept().then_some(verified);
                 (report, accepted)
             }
-            Err(_) => {
-                let mut report = Report::default();
-                report.push(ViolationCode::NotVerified, None);
-                (report, None)
-            }
+            Err(_) => (Report::not_verified(), None),
         }
     }
 
     fn check_environment(&self, m: &Message, report: &mut Report) {
+        if m.is_unreadable("test_ipn") {
+            report.push(ViolationCode::UnreadableField, Some("test_ipn"));
+            return;
+        }
         let sandbox_message = m.test_ipn().unwrap_or(false);
         if sandbox_message != (self.environment == Environment::Sandbox) {
             report.push(ViolationCode::EnvironmentMismatch, Some("test_ipn"));
@@ -183,72 +358,189 @@ impl Policy {
         self.receiver_ids.iter().any(|ours| ours == id.trim())
     }
 
-    /// Checks who was paid; returns the Adaptive transaction index that paid this merchant.
-    fn check_receiver(&self, m: &Message, report: &mut Report) -> Option<usize> {
+    /// Judges one party of the message: its account id decides when the policy has ids and the
+    /// message carries one; else its e-mails.
+    fn check_party(
+        &self,
+        id: Option<&str>,
+        emails: [Option<&str>; 2],
+        (id_field, email_field): (&'static str, &'static str),
+        report: &mut Report,
+    ) {
+        let id = id.filter(|i| !i.trim().is_empty());
+        let mut emails = emails
+            .into_iter()
+            .flatten()
+            .filter(|e| !e.trim().is_empty());
+        if let Some(id) = id.filter(|_| !self.receiver_ids.is_empty()) {
+            if !self.is_our_id(id) {
+                report.push(ViolationCode::ReceiverMismatch, Some(id_field));
+            }
+            return;
+        }
+        if !self.receiver_emails.is_empty() {
+            let mut any = false;
+            let mut matched = false;
+            for email in emails.by_ref() {
+                any = true;
+                matched |= self.is_our_email(email);
+            }
+            if matched {
+                return;
+            }
+            if any {
+                report.push(ViolationCode::ReceiverMismatch, Some(email_field));
+                return;
+            }
+        }
+        let missing = if self.receiver_emails.is_empty() {
+            id_field
+        } else {
+            email_field
+        };
+        report.push(ViolationCode::MissingField, Some(missing));
+    }
+
+    /// Checks who the notification is for; returns the Adaptive transaction that paid this
+    /// merchant, when there is one.
+    fn check_receiver(
+        &self,
+        m: &Message,
+        rule: ReceiverRule,
+        report: &mut Report,
+    ) -> Option<usize> {
+        if rule == ReceiverRule::None {
+            return None;
+        }
         if self.receiver_emails.is_empty() && self.receiver_ids.is_empty() {
             report.push(ViolationCode::ReceiverNotConfigured, None);
             return None;
         }
-        match m.family() {
-            Family::AdaptivePay | Family::AdaptivePreapproval if !m.transactions().is_empty() => {
-                let ours = m
+        match rule {
+            ReceiverRule::Receiver => {
+                self.check_party(
+                    m.receiver_id(),
+                    [m.receiver_email(), m.business()],
+                    ("receiver_id", "receiver_email"),
+                    report,
+                );
+                None
+            }
+            ReceiverRule::Payer => {
+                self.check_party(
+                    m.payer_id(),
+                    [m.payer_email(), None],
+                    ("payer_id", "payer_email"),
+                    report,
+                );
+                None
+            }
+            ReceiverRule::Transactions => {
+                let receivers = m
                     .transactions()
                     .iter()
-                    .position(|t| t.receiver.as_deref().is_some_and(|r| self.is_our_email(r)));
+                    .map(|t| t.receiver.as_deref().map(str::trim).unwrap_or_default());
+                let mut any = false;
+                let mut ours = None;
+                for (i, receiver) in receivers.enumerate() {
+                    if receiver.is_empty() {
+                        continue;
+                    }
+                    any = true;
+                    // An e-mail is compared with the e-mails, anything else is an account id.
+                    let matched = if receiver.contains('@') {
+                        self.is_our_email(receiver)
+                    } else {
+                        self.is_our_id(receiver)
+                    };
+                    if matched {
+                        ours = Some(i);
+                        break;
+                    }
+                }
+                let code = if any {
+                    ViolationCode::ReceiverMismatch
+                } else {
+                    ViolationCode::MissingField
+                };
                 if ours.is_none() {
-                    report.push(
-                        ViolationCode::ReceiverMismatch,
-                        Some("transaction[n].receiver"),
-                    );
+                    report.push(code, Some("transaction[n].receiver"));
                 }
                 ours
             }
-            // Mass Pay notifications are about money this merchant sent.
-            Family::Masspay => {
-                let (id, email) = (m.payer_id(), m.payer_email());
-                if id.is_none() && email.is_none() {
-                    report.push(ViolationCode::MissingField, Some("payer_email"));
-                } else if !(id.is_some_and(|i| self.is_our_id(i))
-                    || email.is_some_and(|e| self.is_our_email(e)))
-                {
-                    report.push(ViolationCode::ReceiverMismatch, Some("payer_email"));
-                }
-                None
-            }
-            _ => {
-                let (id, email, business) = (m.receiver_id(), m.receiver_email(), m.business());
-                if id.is_none() && email.is_none() && business.is_none() {
-                    report.push(ViolationCode::MissingField, Some("receiver_email"));
-                } else if !(id.is_some_and(|i| self.is_our_id(i))
-                    || email.is_some_and(|e| self.is_our_email(e))
-                    || business.is_some_and(|b| self.is_our_email(b)))
-                {
-                    report.push(ViolationCode::ReceiverMismatch, Some("receiver_email"));
-                }
-                None
-            }
+            ReceiverRule::None => None,
         }
     }
 
-    fn check_status(&self, m: &Message, report: &mut Report) {
-        // Notifications without a payment (sign-ups, profiles, disputes) have no status to judge:
-        // the host acts on their event.
-        let Some(status) = m.payment_status() else {
-            return;
-        };
-        if !self.final_statuses.contains(status) {
-            let detail = match (status, m.pending_reason()) {
-                (PaymentStatus::Pending, Some(reason)) => {
-                    Some(known_text(reason.as_str(), PendingReason::KNOWN))
+    fn check_final(
+        &self,
+        m: &Message,
+        finality: Finality,
+        ours: Option<usize>,
+        report: &mut Report,
+    ) {
+        match finality {
+            Finality::AsItIs => {}
+            Finality::Payment => match m.payment_status() {
+                Some(status) if self.final_statuses.contains(status) => {}
+                Some(status) => {
+                    report.status_not_final("payment_status", payment_detail(m, status))
                 }
-                _ => Some(known_text(status.as_str(), PaymentStatus::KNOWN)),
-            };
-            report.violations.push(Violation {
-                code: ViolationCode::StatusNotFinal,
-                field: Some("payment_status"),
-                detail,
-            });
+                None => report.push(ViolationCode::MissingField, Some("payment_status")),
+            },
+            Finality::Adaptive => {
+                match m.status() {
+                    Some(AdaptiveStatus::Completed) => {}
+                    Some(status) => report.status_not_final(
+                        "status",
+                        known_text(status.as_str(), AdaptiveStatus::KNOWN),
+                    ),
+                    None => report.push(ViolationCode::MissingField, Some("status")),
+                }
+                // The merchant's own transaction; when none is ours, the receiver rule refused.
+                if let Some(t) = ours.and_then(|i| m.transactions().get(i)) {
+                    match &t.status {
+                        Some(TransactionStatus::Completed) => {}
+                        Some(status) => report.status_not_final(
+                            "transaction[n].status",
+                            known_text(status.as_str(), TransactionStatus::KNOWN),
+                        ),
+                        None => {
+                            report.push(ViolationCode::MissingField, Some("transaction[n].status"))
+                        }
+                    }
+                }
+            }
+            Finality::Never => match m.payment_status() {
+                Some(status) => {
+                    report.status_not_final("payment_status", payment_detail(m, status))
+                }
+                // A payment (or a message that names an empty status) without a status.
+                None if matches!(m.family(), Family::Payment | Family::Cart | Family::Auction)
+                    || m.variables().get("payment_status").is_some() =>
+                {
+                    report.push(ViolationCode::MissingField, Some("payment_status"));
+                }
+                None => {
+                    let field = if m.transaction_type().is_some() {
+                        Some("transaction_type")
+                    } else if m.txn_type().is_some() {
+                        Some("txn_type")
+                    } else {
+                        None
+                    };
+                    report.push(ViolationCode::UnknownEvent, field);
+                }
+            },
         }
+    }
+}
+
+/// The detail of a payment status that is not final: the pending reason, else the status.
+fn payment_detail(m: &Message, status: &PaymentStatus) -> &'static str {
+    match (status, m.pending_reason()) {
+        (PaymentStatus::Pending, Some(reason)) => known_text(reason.as_str(), PendingReason::KNOWN),
+        _ => known_text(status.as_str(), PaymentStatus::KNOWN),
     }
 }
 
@@ -261,33 +553,65 @@ fn known_text(text: &str, known: &'static [&'static str]) -> &'static str {
         .unwrap_or("other")
 }
 
-fn check_money(m: &Message, expected: &Expected, receiver_tx: Option<usize>, report: &mut Report) {
+/// Compares the money this merchant received with the order.
+fn check_money(
+    m: &Message,
+    expected: &Expected,
+    rule: AmountRule,
+    ours: Option<usize>,
+    report: &mut Report,
+) {
     if expected.amount.is_none() && expected.currency.is_none() {
         return;
     }
-    // The money that reached this merchant: its Adaptive transaction, else the gross.
-    let (gross, currency, amount_field, currency_field) =
-        match receiver_tx.and_then(|i| m.transactions().get(i)) {
-            Some(t) => (
+    // (amount, currency, the fields named in a violation, the variable read for each).
+    let (money, currency, (amount_field, currency_field), (amount_var, currency_var)) = match rule {
+        AmountRule::None => return,
+        AmountRule::Gross => (
+            m.mc_gross(),
+            m.mc_currency(),
+            ("mc_gross", "mc_currency"),
+            ("mc_gross".to_owned(), "mc_currency".to_owned()),
+        ),
+        AmountRule::Regular => (
+            m.mc_amount3(),
+            m.mc_currency(),
+            ("mc_amount3", "mc_currency"),
+            ("mc_amount3".to_owned(), "mc_currency".to_owned()),
+        ),
+        AmountRule::Transaction => {
+            // When no transaction is this merchant's, the receiver rule refused already.
+            let Some(t) = ours.and_then(|i| m.transactions().get(i)) else {
+                return;
+            };
+            let var = format!("transaction[{}].amount", t.index);
+            (
                 t.amount,
                 t.amount.and_then(|a| a.currency),
-                "transaction[n].amount",
-                "transaction[n].amount",
-            ),
-            None => (m.mc_gross(), m.mc_currency(), "mc_gross", "mc_currency"),
-        };
+                ("transaction[n].amount", "transaction[n].amount"),
+                (var.clone(), var),
+            )
+        }
+    };
+    let absent = |var: &str| {
+        if m.is_unreadable(var) {
+            ViolationCode::UnreadableField
+        } else {
+            ViolationCode::MissingField
+        }
+    };
     if let Some(amount) = expected.amount {
-        match gross {
+        match money {
             Some(g) if g.amount == amount => {}
             Some(_) => report.push(ViolationCode::AmountMismatch, Some(amount_field)),
-            None => report.push(ViolationCode::MissingField, Some(amount_field)),
+            None => report.push(absent(&amount_var), Some(amount_field)),
         }
     }
     if let Some(expected_currency) = expected.currency {
         match currency {
             Some(c) if c == expected_currency => {}
             Some(_) => report.push(ViolationCode::CurrencyMismatch, Some(currency_field)),
-            None => report.push(ViolationCode::MissingField, Some(currency_field)),
+            None => report.push(absent(&currency_var), Some(currency_field)),
         }
     }
 }
@@ -337,6 +661,10 @@ pub enum ViolationCode {
     StatusNotFinal,
     /// A rule needs a variable the message lacks.
     MissingField,
+    /// A rule needs a variable whose value is not of its type.
+    UnreadableField,
+    /// ipnkit cannot tell what the notification is.
+    UnknownEvent,
 }
 
 /// Every violation code, for bindings to test against.
@@ -349,6 +677,8 @@ pub const VIOLATION_CODES: &[&str] = &[
     "environment_mismatch",
     "status_not_final",
     "missing_field",
+    "unreadable_field",
+    "unknown_event",
 ];
 
 impl ViolationCode {
@@ -363,6 +693,8 @@ impl ViolationCode {
             ViolationCode::EnvironmentMismatch => "environment_mismatch",
             ViolationCode::StatusNotFinal => "status_not_final",
             ViolationCode::MissingField => "missing_field",
+            ViolationCode::UnreadableField => "unreadable_field",
+            ViolationCode::UnknownEvent => "unknown_event",
         }
     }
 }
@@ -416,6 +748,22 @@ impl Report {
         });
     }
 
+    fn status_not_final(&mut self, field: &'static str, detail: &'static str) {
+        self.violations.push(Violation {
+            code: ViolationCode::StatusNotFinal,
+            field: Some(field),
+            detail: Some(detail),
+        });
+    }
+
+    /// The report of a message PayPal did not vouch for (its answer was not `VERIFIED`, or there
+    /// was none): `not_verified`, alone.
+    pub fn not_verified() -> Report {
+        let mut report = Report::default();
+        report.push(ViolationCode::NotVerified, None);
+        report
+    }
+
     /// Whether no rule was broken: the host may act.
     pub fn is_accept(&self) -> bool {
         self.violations.is_empty()
@@ -446,7 +794,6 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::Unexpected;
 
     const GOOD: &str = "txn_type=web_accept&txn_id=4RT58091KX0312345&payment_status=Completed\
         &mc_gross=24.90&mc_currency=EUR&receiver_email=shop%40example.net&receiver_id=SHOPID0000001\
@@ -483,8 +830,12 @@ mod tests {
         Message::parse(raw.join("&").as_bytes()).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    fn verified(m: Message) -> Verified {
+        Verified::from_response(m, 200, b"VERIFIED").unwrap_or_else(|_| panic!("verified"))
+    }
+
     fn check(p: &Policy, m: Message, e: &Expected) -> Vec<(&'static str, Option<&'static str>)> {
-        let verified = Verified::new(m, Verdict::Verified).unwrap_or_else(|_| panic!("verified"));
+        let verified = verified(m);
         p.check(&verified, e)
             .violations
             .iter()
@@ -499,19 +850,25 @@ mod tests {
     }
 
     #[test]
-    fn only_a_verified_verdict_lets_checks_run() {
-        for verdict in [
-            Verdict::Invalid,
-            Verdict::from_response(200, b"<html>VERIFIED</html>"),
-            Verdict::Unexpected(Unexpected::HttpStatus(503)),
+    fn only_paypals_verified_answer_lets_checks_run() {
+        for (status, answer) in [
+            (200, &b"INVALID"[..]),
+            (200, b"<html>VERIFIED</html>"),
+            (200, b""),
+            (503, b"VERIFIED"),
+            (302, b"VERIFIED"),
         ] {
-            let (report, accepted) = policy().evaluate(message(&[]), verdict, &expected());
-            assert!(accepted.is_none(), "{verdict}");
+            let (report, accepted) = policy().evaluate(message(&[]), status, answer, &expected());
+            assert!(accepted.is_none(), "{status} {answer:?}");
             assert_eq!(report.violations.len(), 1);
             assert!(report.has(ViolationCode::NotVerified));
-            assert!(Verified::new(message(&[]), verdict).is_err());
+            let refused = Verified::from_response(message(&[]), status, answer);
+            assert_eq!(
+                refused.map_err(|n| n.verdict),
+                Err(Verdict::from_response(status, answer))
+            );
         }
-        let (report, accepted) = policy().evaluate(message(&[]), Verdict::Verified, &expected());
+        let (report, accepted) = policy().evaluate(message(&[]), 200, b"VERIFIED\n", &expected());
         assert!(report.is_accept() && accepted.is_some());
     }
 
@@ -522,9 +879,10 @@ mod tests {
             ("receiver_id", Some("ATTACKER0001")),
             ("business", Some("attacker%40example.com")),
         ]);
+        // The policy has an account id and the message carries one: the id decides.
         assert_eq!(
             check(&policy(), m, &expected()),
-            [("receiver_mismatch", Some("receiver_email"))]
+            [("receiver_mismatch", Some("receiver_id"))]
         );
     }
 
@@ -600,8 +958,7 @@ mod tests {
             ("payment_status", Some("Pending")),
             ("pending_reason", Some("echeck")),
         ]);
-        let verified = Verified::new(m, Verdict::Verified).unwrap_or_else(|_| panic!());
-        let report = policy().check(&verified, &expected());
+        let report = policy().check(&verified(m), &expected());
         assert_eq!(
             report.violations,
             [Violation {
@@ -614,23 +971,21 @@ mod tests {
             report.to_string(),
             "status_not_final (payment_status): echeck"
         );
-        let m = message(&[("payment_status", Some("Refunded"))]);
-        assert_eq!(
-            check(&policy(), m, &Expected::none()),
-            [("status_not_final", Some("payment_status"))]
-        );
+        // A refund is final for what it is (the event says what to do: not "ship").
+        let m = message(&[("payment_status", Some("Refunded")), ("txn_type", None)]);
+        assert_eq!(check(&policy(), m, &expected()), []);
         // A status PayPal never documented is reported as `other`, not echoed.
         let m = message(&[("payment_status", Some("Weird_New_Status"))]);
-        let verified = Verified::new(m, Verdict::Verified).unwrap_or_else(|_| panic!());
+        assert_eq!(*m.event(), Event::Unknown);
         assert_eq!(
-            policy().check(&verified, &Expected::none()).violations[0].detail,
+            policy().check(&verified(m), &Expected::none()).violations[0].detail,
             Some("other")
         );
         // The host may widen the final statuses.
         let lenient = policy().final_statuses([PaymentStatus::Completed, PaymentStatus::Processed]);
         let m = message(&[("payment_status", Some("Processed"))]);
         assert_eq!(check(&lenient, m, &expected()), []);
-        // Notifications without a payment have no status to judge.
+        // Notifications without a payment are final for what they are.
         let m = message(&[
             ("payment_status", None),
             ("txn_type", Some("subscr_signup")),
@@ -659,6 +1014,12 @@ mod tests {
             check(&policy(), m, &expected()),
             [("missing_field", Some("receiver_email"))]
         );
+        let by_id = Policy::new(Environment::Sandbox).receiver_id("SHOPID0000001");
+        let m = message(&[("receiver_id", None)]);
+        assert_eq!(
+            check(&by_id, m, &expected()),
+            [("missing_field", Some("receiver_id"))]
+        );
     }
 
     #[test]
@@ -682,8 +1043,7 @@ mod tests {
             ("payment_status", Some("Pending")),
             ("pending_reason", Some("unilateral")),
         ]);
-        let verified = Verified::new(m, Verdict::Verified).unwrap_or_else(|_| panic!());
-        let report = live.check(&verified, &expected());
+        let report = live.check(&verified(m), &expected());
         let codes: Vec<_> = report.violations.iter().map(|v| v.code.as_str()).collect();
         assert_eq!(
             codes,
@@ -708,6 +1068,7 @@ mod tests {
     fn adaptive_payments_pay_this_merchant_among_the_receivers() {
         let pay = "transaction_type=Adaptive+Payment+PAY&status=COMPLETED&test_ipn=1\
             &transaction%5B0%5D.receiver=partner%40example.com&transaction%5B0%5D.amount=EUR+20.00\
+            &transaction%5B0%5D.status=Completed&transaction%5B1%5D.status=Completed\
             &transaction%5B1%5D.receiver=shop%40example.net&transaction%5B1%5D.amount=EUR+24.90";
         let m = Message::parse(pay.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(check(&policy(), m, &expected()), []);
@@ -715,11 +1076,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             check(&policy(), m, &expected()),
-            [
-                ("receiver_mismatch", Some("transaction[n].receiver")),
-                ("missing_field", Some("mc_gross")),
-                ("missing_field", Some("mc_currency"))
-            ]
+            [("receiver_mismatch", Some("transaction[n].receiver"))]
         );
         let m = Message::parse(pay.replace("EUR+24.90", "EUR+2.49").as_bytes())
             .unwrap_or_else(|e| panic!("{e}"));
@@ -733,7 +1090,8 @@ mod tests {
     fn masspay_is_money_this_merchant_sent() {
         let mp = "txn_type=masspay&payment_status=Processed&test_ipn=1&payer_email=shop%40example.net\
             &masspay_txn_id_1=1MP&mc_gross_1=10.00&mc_currency_1=USD";
-        let p = policy().final_statuses([PaymentStatus::Processed]);
+        // Final for what it is: the host acts on each item's status.
+        let p = policy();
         let m = Message::parse(mp.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(check(&p, m, &Expected::none()), []);
         let m = Message::parse(mp.replace("shop%40", "thief%40").as_bytes())
@@ -767,8 +1125,359 @@ mod tests {
             ViolationCode::EnvironmentMismatch,
             ViolationCode::StatusNotFinal,
             ViolationCode::MissingField,
+            ViolationCode::UnreadableField,
+            ViolationCode::UnknownEvent,
         ];
         let codes: Vec<_> = all.iter().map(|c| c.as_str()).collect();
         assert_eq!(codes, VIOLATION_CODES);
+    }
+
+    /// The smallest message of each event, paid to this merchant, in the sandbox.
+    fn of_event(body: &str) -> Message {
+        let full = format!(
+            "{body}&receiver_email=shop%40example.net&receiver_id=SHOPID0000001&test_ipn=1"
+        );
+        Message::parse(full.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"))
+    }
+
+    /// One row of the module docs' table per event: the message, the rules (receiver, amount,
+    /// final), and the report against `expected()` (EUR 24.90).
+    const ROWS: &[(&str, (&str, &str, &str), &[(&str, Option<&str>)])] = &[
+        (
+            "txn_type=web_accept&payment_status=Completed&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "mc_gross", "payment_status"),
+            &[],
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Completed&auth_id=A&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "mc_gross", "payment_status"),
+            &[],
+        ),
+        (
+            "txn_type=web_accept&payment_status=Pending&pending_reason=echeck&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "mc_gross", "payment_status"),
+            &[("status_not_final", Some("payment_status"))],
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Pending&pending_reason=authorization&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "mc_gross", "payment_status"),
+            &[("status_not_final", Some("payment_status"))],
+        ),
+        (
+            "txn_type=web_accept&payment_status=Processed&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "mc_gross", "payment_status"),
+            &[("status_not_final", Some("payment_status"))],
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Created&mc_gross=1.00&mc_currency=EUR",
+            ("receiver", "mc_gross", "payment_status"),
+            &[
+                ("amount_mismatch", Some("mc_gross")),
+                ("status_not_final", Some("payment_status")),
+            ],
+        ),
+        (
+            "txn_type=subscr_payment&payment_status=Completed&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "mc_gross", "payment_status"),
+            &[],
+        ),
+        (
+            "txn_type=recurring_payment&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "mc_gross", "payment_status"),
+            &[("missing_field", Some("payment_status"))],
+        ),
+        (
+            "txn_type=web_accept&payment_status=Denied&mc_gross=1.00&mc_currency=JPY",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=web_accept&payment_status=Failed",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Voided&auth_id=A",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=express_checkout&payment_status=Expired&auth_id=A",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "payment_status=Refunded&mc_gross=-5.00&mc_currency=EUR",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "payment_status=Reversed&reason_code=chargeback&mc_gross=-24.90&mc_currency=EUR",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "payment_status=Canceled_Reversal&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=subscr_signup&mc_amount3=24.90&mc_currency=EUR&period3=1+M",
+            ("receiver", "mc_amount3", "always"),
+            &[],
+        ),
+        (
+            "txn_type=subscr_modify&mc_amount3=0.01&mc_currency=EUR&period3=1+M",
+            ("receiver", "mc_amount3", "always"),
+            &[("amount_mismatch", Some("mc_amount3"))],
+        ),
+        (
+            "txn_type=subscr_cancel",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        ("txn_type=subscr_eot", ("receiver", "none", "always"), &[]),
+        (
+            "txn_type=subscr_failed",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=recurring_payment_profile_created",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=recurring_payment_profile_cancel",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=recurring_payment_expired",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=recurring_payment_suspended",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=recurring_payment_failed",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=recurring_payment_skipped",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        ("txn_type=mp_signup", ("receiver", "none", "always"), &[]),
+        ("txn_type=mp_cancel", ("receiver", "none", "always"), &[]),
+        (
+            "txn_type=new_case&case_type=complaint&case_id=C1",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=adjustment&payment_status=Completed&case_id=C1&mc_gross=-24.90&mc_currency=EUR",
+            ("receiver", "none", "always"),
+            &[],
+        ),
+        (
+            "txn_type=masspay&payment_status=Processed&payer_email=shop%40example.net&payer_id=SHOPID0000001",
+            ("payer", "none", "always"),
+            &[],
+        ),
+        (
+            "transaction_type=Adaptive+Payment+PAY&status=COMPLETED&transaction%5B0%5D.receiver=shop%40example.net\
+             &transaction%5B0%5D.amount=EUR+24.90&transaction%5B0%5D.status=Completed",
+            ("transaction", "transaction", "adaptive"),
+            &[],
+        ),
+        (
+            "transaction_type=Adaptive+Payment+PREAPPROVAL&status=ACTIVE&approved=true&preapproval_key=PA-1",
+            ("none", "none", "always"),
+            &[],
+        ),
+        ("account_key=AK-1", ("none", "none", "always"), &[]),
+        (
+            "txn_type=web_accept&payment_status=Completed_Funds_Held&mc_gross=24.90&mc_currency=EUR",
+            ("receiver", "none", "never"),
+            &[("status_not_final", Some("payment_status"))],
+        ),
+        (
+            "transaction_type=Adaptive+Payment+REFUND&status=COMPLETED",
+            ("receiver", "none", "never"),
+            &[("unknown_event", Some("transaction_type"))],
+        ),
+    ];
+
+    #[test]
+    fn every_event_has_its_row_of_rules() {
+        let mut seen = Vec::new();
+        for (body, rules, violations) in ROWS {
+            let m = of_event(body);
+            seen.push(m.event().code());
+            assert_eq!(rules_for(m.event()), *rules, "{body}");
+            assert_eq!(check(&policy(), m, &expected()), *violations, "{body}");
+        }
+        for code in crate::EVENT_CODES {
+            assert!(seen.contains(code), "no row for {code}");
+        }
+    }
+
+    #[test]
+    fn adaptive_error_status_refused() {
+        // The request failed while this merchant's transaction was still pending.
+        let m = of_event(
+            "transaction_type=Adaptive+Payment+PAY&status=ERROR&transaction%5B0%5D.receiver=shop%40example.net\
+             &transaction%5B0%5D.amount=EUR+24.90&transaction%5B0%5D.status=Pending",
+        );
+        assert_eq!(*m.event(), Event::AdaptivePayment);
+        let report = policy().check(&verified(m), &expected());
+        let found: Vec<_> = report
+            .violations
+            .iter()
+            .map(|v| (v.code.as_str(), v.field, v.detail))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("status_not_final", Some("status"), Some("ERROR")),
+                (
+                    "status_not_final",
+                    Some("transaction[n].status"),
+                    Some("Pending")
+                ),
+            ]
+        );
+        // COMPLETED overall, but this merchant's own transaction is not.
+        let m = of_event(
+            "transaction_type=Adaptive+Payment+PAY&status=COMPLETED\
+             &transaction%5B0%5D.receiver=partner%40example.com&transaction%5B0%5D.status=Completed\
+             &transaction%5B1%5D.receiver=shop%40example.net&transaction%5B1%5D.amount=EUR+24.90\
+             &transaction%5B1%5D.status=Refunded",
+        );
+        assert_eq!(
+            check(&policy(), m, &expected()),
+            [("status_not_final", Some("transaction[n].status"))]
+        );
+        // No status at all.
+        let m = of_event(
+            "transaction_type=Adaptive+Payment+PAY&transaction%5B0%5D.receiver=shop%40example.net\
+             &transaction%5B0%5D.amount=EUR+24.90",
+        );
+        assert_eq!(
+            check(&policy(), m, &expected()),
+            [
+                ("missing_field", Some("status")),
+                ("missing_field", Some("transaction[n].status"))
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_payment_status_refused() {
+        for body in [
+            "txn_type=web_accept&payment_status=&mc_gross=24.90&mc_currency=EUR",
+            "txn_type=web_accept&mc_gross=24.90&mc_currency=EUR",
+            "txn_type=cart&payment_status=&mc_gross=24.90&mc_currency=EUR",
+            "mc_gross=24.90&mc_currency=EUR&payment_status=",
+        ] {
+            let m = of_event(body);
+            assert_eq!(
+                check(&policy(), m, &expected()),
+                [("missing_field", Some("payment_status"))],
+                "{body}"
+            );
+        }
+        // Nothing says what the notification is.
+        let m = of_event("custom=1");
+        assert_eq!(
+            check(&policy(), m, &Expected::none()),
+            [("unknown_event", None)]
+        );
+    }
+
+    #[test]
+    fn configured_receiver_id_decides_whatever_the_emails_say() {
+        // The attacker's own account paid, with `business` set to the shop's address.
+        let m = message(&[("receiver_id", Some("ATTACKER0001"))]);
+        assert_eq!(
+            check(&policy(), m, &expected()),
+            [("receiver_mismatch", Some("receiver_id"))]
+        );
+        // Without ids configured, e-mails decide as before.
+        let by_email = Policy::new(Environment::Sandbox).receiver_email("shop@example.net");
+        let m = message(&[("receiver_id", Some("ATTACKER0001"))]);
+        assert_eq!(check(&by_email, m, &expected()), []);
+        // Mass Pay: the payer's id.
+        let mp = "txn_type=masspay&payment_status=Processed&test_ipn=1&payer_email=shop%40example.net\
+            &payer_id=THIEF0000001&masspay_txn_id_1=1MP";
+        let m = Message::parse(mp.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            check(&policy(), m, &Expected::none()),
+            [("receiver_mismatch", Some("payer_id"))]
+        );
+    }
+
+    #[test]
+    fn adaptive_receivers_by_account_id() {
+        let pay = |receiver: &str| {
+            of_event(&format!(
+                "transaction_type=Adaptive+Payment+PAY&status=COMPLETED&transaction%5B0%5D.receiver={receiver}\
+                 &transaction%5B0%5D.amount=EUR+24.90&transaction%5B0%5D.status=Completed"
+            ))
+        };
+        assert_eq!(check(&policy(), pay("SHOPID0000001"), &expected()), []);
+        assert_eq!(
+            check(&policy(), pay("OTHERID00001"), &expected()),
+            [("receiver_mismatch", Some("transaction[n].receiver"))]
+        );
+        let by_email = Policy::new(Environment::Sandbox).receiver_email("shop@example.net");
+        assert_eq!(
+            check(&by_email, pay("SHOPID0000001"), &expected()),
+            [("receiver_mismatch", Some("transaction[n].receiver"))]
+        );
+        assert_eq!(check(&by_email, pay("shop%40example.net"), &expected()), []);
+    }
+
+    #[test]
+    fn values_a_rule_needs_that_cannot_be_read_are_refused_by_name() {
+        let m = message(&[("mc_gross", Some("24%2C90"))]);
+        assert_eq!(
+            check(&policy(), m, &expected()),
+            [("unreadable_field", Some("mc_gross"))]
+        );
+        let m = message(&[("mc_currency", Some("eur"))]);
+        assert_eq!(
+            check(&policy(), m, &expected()),
+            [("unreadable_field", Some("mc_currency"))]
+        );
+        // A sandbox flag that cannot be read is not "live".
+        let live = Policy::new(Environment::Live).receiver_email("shop@example.net");
+        let m = message(&[("test_ipn", Some("yes"))]);
+        assert_eq!(
+            check(&live, m, &Expected::none()),
+            [("unreadable_field", Some("test_ipn"))]
+        );
+        let m = of_event(
+            "transaction_type=Adaptive+Payment+PAY&status=COMPLETED&transaction%5B0%5D.receiver=shop%40example.net\
+             &transaction%5B0%5D.amount=24.90&transaction%5B0%5D.status=Completed",
+        );
+        assert_eq!(
+            check(&policy(), m, &expected()),
+            [
+                ("unreadable_field", Some("transaction[n].amount")),
+                ("unreadable_field", Some("transaction[n].amount"))
+            ]
+        );
+        // A value no rule needs does not stop the message: a refund whose date PayPal writes in
+        // a new way still reaches the host.
+        let m =
+            of_event("payment_status=Refunded&mc_gross=-24.90&mc_currency=EUR&payment_date=soon");
+        assert!(m.is_unreadable("payment_date"));
+        assert_eq!(check(&policy(), m, &expected()), []);
     }
 }

@@ -257,7 +257,12 @@ fn work(mut stores: Vec<Store>, config: &Config, stop: &AtomicBool, woken: &mpsc
     }
 }
 
-fn post_back(agent: &ureq::Agent, config: &Config, body: &Body<'_>) -> Verdict {
+/// PayPal's answer as it came (status, body), or why there is none to read.
+fn post_back(
+    agent: &ureq::Agent,
+    config: &Config,
+    body: &Body<'_>,
+) -> Result<(u16, Vec<u8>), Unexpected> {
     let request = config.verifier.request(body);
     let mut call = agent.post(&request.url);
     for (name, value) in &request.headers {
@@ -266,18 +271,16 @@ fn post_back(agent: &ureq::Agent, config: &Config, body: &Body<'_>) -> Verdict {
     match call.send(&request.body[..]) {
         Ok(mut response) => {
             let status = response.status().as_u16();
-            match response
+            response
                 .body_mut()
                 .with_config()
                 .limit(64 * 1024)
                 .read_to_vec()
-            {
-                Ok(answer) => Verdict::from_response(status, &answer),
-                Err(_) => Verdict::Unexpected(Unexpected::UnrecognizedBody),
-            }
+                .map(|answer| (status, answer))
+                .map_err(|_| Unexpected::UnrecognizedBody)
         }
         // Timeouts, refused or dropped connections: no answer at all.
-        Err(_) => Verdict::no_answer(),
+        Err(_) => Err(Unexpected::NoAnswer),
     }
 }
 
@@ -291,7 +294,11 @@ fn process(
         Ok(body) => body,
         Err(e) => return store.settle(pending.id, "unreadable", e.code()),
     };
-    let verdict = post_back(agent, config, &body);
+    let answer = post_back(agent, config, &body);
+    let verdict = match &answer {
+        Ok((status, response)) => Verdict::from_response(*status, response),
+        Err(why) => Verdict::Unexpected(*why),
+    };
     match verdict {
         Verdict::Unexpected(why) => {
             let at = now_ms()
@@ -302,11 +309,14 @@ fn process(
         Verdict::Invalid => return store.settle(pending.id, "invalid", "invalid"),
         Verdict::Verified => {}
     }
+    let Ok((status, response)) = answer else {
+        return store.settle(pending.id, "invalid", "not_verified");
+    };
     let message = match body.decode().and_then(Message::from_fields) {
         Ok(m) => m,
         Err(e) => return store.settle(pending.id, "unreadable", e.code()),
     };
-    let Ok(verified) = Verified::new(message, verdict) else {
+    let Ok(verified) = Verified::from_response(message, status, &response) else {
         return store.settle(pending.id, "invalid", "not_verified");
     };
     let report = config.policy.check(&verified, &Expected::none());

@@ -507,11 +507,44 @@ def verification_request(
     return VerificationRequest(url, dict(headers), bytes(data))
 
 
-class Verdict(NamedTuple):
-    """PayPal's answer: ``kind`` is ``verified``, ``invalid`` or ``unexpected`` (retry later)."""
+class Verdict:
+    """PayPal's answer to a postback: ``kind`` is ``verified``, ``invalid`` or ``unexpected``
+    (retry later), with the ``reason`` of an unexpected one.
 
-    kind: str
-    reason: Optional[str]
+    A verdict is made only from PayPal's answer as it came — :func:`verdict` with the HTTP status
+    and body — or by :meth:`no_answer`; never from a kind you write, so that :func:`check` cannot
+    be told a message is verified when PayPal did not say so.
+    """
+
+    __slots__ = ("_native",)
+    _native: _native.NativeVerdict
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            "a Verdict comes from PayPal's answer: use ipnkit.verdict(status, body), "
+            "or ipnkit.Verdict.no_answer() when there was none"
+        )
+
+    @classmethod
+    def _of(cls, native: _native.NativeVerdict) -> "Verdict":
+        made = object.__new__(cls)
+        object.__setattr__(made, "_native", native)
+        return made
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Verdict is immutable")
+
+    @property
+    def kind(self) -> str:
+        """``verified``, ``invalid`` or ``unexpected``."""
+        return str(self._native.kind)
+
+    @property
+    def reason(self) -> Optional[str]:
+        """Why an answer was ``unexpected`` (``http_status``, ``empty_body``,
+        ``unrecognized_body``, ``no_answer``), else None."""
+        reason = self._native.reason
+        return None if reason is None else str(reason)
 
     @property
     def is_verified(self) -> bool:
@@ -522,13 +555,23 @@ class Verdict(NamedTuple):
     def no_answer(cls) -> "Verdict":
         """The postback got no HTTP answer at all (timeout, refused or dropped connection):
         unexpected, to retry later."""
-        return cls("unexpected", "no_answer")
+        return cls._of(_native.no_answer())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return (self.kind, self.reason) == (other.kind, other.reason)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.reason))
+
+    def __repr__(self) -> str:
+        return f"Verdict(kind={self.kind!r}, reason={self.reason!r})"
 
 
 def verdict(status: int, body: bytes) -> Verdict:
-    """Classifies PayPal's answer to a postback."""
-    kind, reason = _native.verdict(status, body)
-    return Verdict(kind, reason)
+    """PayPal's answer to a postback, from the HTTP status and the response body as they came."""
+    return Verdict._of(_native.verdict(status, body))
 
 
 class Violation(NamedTuple):
@@ -551,10 +594,12 @@ def check(
     final_statuses: Optional[Sequence[str]] = None,
 ) -> List[Violation]:
     """Every broken business rule; an empty list means accept. A verdict other than verified is
-    the single violation ``not_verified``."""
+    the single violation ``not_verified``. ``verdict`` must come from :func:`verdict`."""
+    if not isinstance(verdict, Verdict):
+        raise TypeError("verdict must come from ipnkit.verdict(status, body)")
     try:
         found = message._native.check(
-            verdict.kind, environment, list(receiver_emails), list(receiver_ids), amount,
+            verdict._native, environment, list(receiver_emails), list(receiver_ids), amount,
             currency, None if final_statuses is None else list(final_statuses),
         )
     except _native.NativeError as error:

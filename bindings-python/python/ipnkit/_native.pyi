@@ -17,10 +17,12 @@ __all__ = [
     "MODELLED_KINDS",
     "VOCABULARIES",
     "NativeMessage",
+    "NativeVerdict",
     "parse",
     "postback",
     "verification_request",
     "verdict",
+    "no_answer",
 ]
 
 ERROR_CODES: List[str]
@@ -32,6 +34,17 @@ VOCABULARIES: List[Tuple[str, List[str]]]
 
 class NativeError(Exception):
     """An ipnkit error: args are (code, field, message)."""
+
+@final
+class NativeVerdict:
+    """PayPal's answer to a postback, as it came, or none at all."""
+
+    @property
+    def kind(self) -> str:
+        """``verified``, ``invalid`` or ``unexpected``."""
+    @property
+    def reason(self) -> Optional[str]:
+        """Why an answer was unexpected, else None."""
 
 @final
 class NativeMessage:
@@ -59,7 +72,7 @@ class NativeMessage:
         """(delivery key, lookup id)."""
     def check(
         self,
-        verdict: str,
+        verdict: NativeVerdict,
         environment: str,
         receiver_emails: List[str],
         receiver_ids: List[str],
@@ -67,7 +80,7 @@ class NativeMessage:
         currency: Optional[str] = None,
         final_statuses: Optional[List[str]] = None,
     ) -> List[Tuple[str, Optional[str], Optional[str]]]:
-        """The policy check: [(code, field, detail)]."""
+        """The policy check: [(code, field, detail)], from PayPal's answer as it came."""
     def classify(self, stored: List[str]) -> Tuple[str, Optional[str], Optional[str]]:
         """The delivery's classification against stored keys: (kind, from, to)."""
 
@@ -82,5 +95,8 @@ def verification_request(
 ) -> Tuple[str, List[Tuple[str, str]], bytes]:
     """(url, [(header, value)], body) of the verification request."""
 
-def verdict(status: int, body: _Body) -> Tuple[str, Optional[str]]:
-    """(verdict, reason) of PayPal's answer."""
+def verdict(status: int, body: _Body) -> NativeVerdict:
+    """PayPal's answer to a postback, kept as it came."""
+
+def no_answer() -> NativeVerdict:
+    """The postback got no HTTP answer at all."""
