@@ -1142,7 +1142,14 @@ mod tests {
 
     /// One row of the module docs' table per event: the message, the rules (receiver, amount,
     /// final), and the report against `expected()` (EUR 24.90).
-    const ROWS: &[(&str, (&str, &str, &str), &[(&str, Option<&str>)])] = &[
+    /// (body, (receiver, amount, final), violations).
+    type Row = (
+        &'static str,
+        (&'static str, &'static str, &'static str),
+        &'static [(&'static str, Option<&'static str>)],
+    );
+
+    const ROWS: &[Row] = &[
         (
             "txn_type=web_accept&payment_status=Completed&mc_gross=24.90&mc_currency=EUR",
             ("receiver", "mc_gross", "payment_status"),
