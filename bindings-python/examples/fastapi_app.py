@@ -55,8 +55,9 @@ def process(post: Callable[[ipnkit.VerificationRequest], Tuple[int, bytes]]) -> 
             continue
         stored = [k for (k,) in conn.execute(
             "SELECT key FROM deliveries WHERE lookup_id=?", (message.lookup_id,))]
-        if ipnkit.classify(message, stored).kind == "duplicate":
-            conn.execute("UPDATE ipn SET state='duplicate' WHERE id=?", (id_,))
+        delivery = ipnkit.classify(message, stored)
+        if delivery.kind in ("duplicate", "stale"):  # seen, or out of date: do not act
+            conn.execute("UPDATE ipn SET state=? WHERE id=?", (delivery.kind, id_))
             continue
         conn.execute("INSERT INTO deliveries VALUES (?, ?)", (message.delivery_key, message.lookup_id))
         conn.execute("UPDATE ipn SET state='accepted' WHERE id=?", (id_,))

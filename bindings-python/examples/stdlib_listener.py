@@ -122,8 +122,9 @@ def process_once(
             continue
         stored = [k for (k,) in db.execute(
             "SELECT key FROM deliveries WHERE lookup_id=? ORDER BY rowid", (message.lookup_id,))]
-        if ipnkit.classify(message, stored).kind == "duplicate":
-            db.execute("UPDATE messages SET state='duplicate' WHERE id=?", (id_,))
+        delivery = ipnkit.classify(message, stored)
+        if delivery.kind in ("duplicate", "stale"):  # seen, or out of date: do not act
+            db.execute("UPDATE messages SET state=? WHERE id=?", (delivery.kind, id_))
             continue
         db.execute("BEGIN IMMEDIATE")
         inserted = db.execute(

@@ -206,18 +206,19 @@ impl NativeMessage {
             .collect())
     }
 
-    /// The delivery's classification against stored keys: (kind, from, to).
-    fn classify(&self, stored: Vec<String>) -> (String, Option<String>, Option<String>) {
-        let stored: Vec<ipnkit::DeliveryKey> = stored
+    /// The delivery's classification against stored keys: (kind, from, to); for `stale`, from is
+    /// the latest state stored and to this delivery's.
+    fn classify(&self, stored: Vec<String>) -> PyResult<(String, Option<String>, Option<String>)> {
+        let stored = stored
             .iter()
             .map(|k| ipnkit::DeliveryKey::from_stored(k))
-            .collect();
-        match ipnkit::classify(&self.inner, &stored) {
-            ipnkit::Delivery::Transition { from, to } => {
-                ("transition".into(), Some(from), Some(to))
-            }
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(error)?;
+        Ok(match ipnkit::classify(&self.inner, &stored) {
+            ipnkit::Delivery::Transition { from, to } => ("transition".into(), Some(from), Some(to)),
+            ipnkit::Delivery::Stale { latest, this } => ("stale".into(), Some(latest), Some(this)),
             other => (other.code().into(), None, None),
-        }
+        })
     }
 }
 

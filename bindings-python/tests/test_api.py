@@ -120,7 +120,13 @@ def test_classify_duplicates_and_transitions():
     assert pending.lookup_id == completed.lookup_id == "txn:T1"
     assert ipnkit.classify(pending, []) == ipnkit.Delivery("new", None, None)
     assert ipnkit.classify(pending, [pending.delivery_key]).kind == "duplicate"
-    assert ipnkit.classify(completed, [pending.delivery_key]) == ipnkit.Delivery("transition", "Pending", "Completed")
+    assert ipnkit.classify(completed, [pending.delivery_key]) == ipnkit.Delivery(
+        "transition", "Pending/echeck", "Completed")
+    assert ipnkit.classify(pending, [completed.delivery_key]) == ipnkit.Delivery(
+        "stale", "Completed", "Pending/echeck")
+    with pytest.raises(ipnkit.ConfigurationError) as caught:
+        ipnkit.classify(pending, ["txn:T1:event=whatever"])
+    assert caught.value.code == "invalid_delivery_key"
 
 
 def test_every_modelled_variable_is_an_attribute():

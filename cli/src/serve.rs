@@ -237,7 +237,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     let counts = wait_settled(&store, Duration::from_secs(120), &|c| {
         progress.show(format!(
             "  processing: {} settled, {} waiting for a postback",
-            c.accepted + c.refused + c.duplicate + c.invalid + c.unreadable,
+            c.accepted + c.refused + c.duplicate + c.stale + c.invalid + c.unreadable,
             c.received
         ));
     })
@@ -279,6 +279,10 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     println!(
         "    duplicate    {:>4}  (retries, duplicate deliveries and the resend)",
         counts.duplicate
+    );
+    println!(
+        "    stale        {:>4}  (a later state was acted on already)",
+        counts.stale
     );
     println!("    invalid      {:>4}", counts.invalid);
     println!("    unreadable   {:>4}", counts.unreadable);

@@ -9,6 +9,7 @@
 //! | `duplicate_key` | [`Body::decode`](crate::Body::decode), [`Message`](crate::Message) | the same variable twice, or two spellings of one (`mc_gross_1` and `mc_gross1`) |
 //! | `invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_number`, `invalid_flag`, `invalid_period` | the value parsers ([`PayPalDate::parse`](crate::PayPalDate::parse), [`money`](crate::money)…); [`Message`](crate::Message) reports them as [notices](crate::Notice) | a known variable's value is not of its type |
 //! | `unknown_environment` | [`Environment`](crate::Environment) | not `live` or `sandbox` |
+//! | `invalid_delivery_key` | [`DeliveryKey::from_stored`](crate::DeliveryKey::from_stored) | a stored text is not a key this version makes |
 //!
 //! IPN values are buyers' personal data (names, addresses, e-mails), so no error ever carries a
 //! value. Field *names* are carried, escaped for a single log line. Sizes and positions are carried
@@ -146,7 +147,7 @@ pub enum Error {
     /// two spellings that name one slot (`mc_gross_1` and `mc_gross1`, `receipt_id` and
     /// `receipt_ID`): PHP would keep one copy, another stack the other, and PayPal verified both.
     #[error(
-        "duplicate_key: variable {field} appears twice, or in two spellings (#{first} and #{second})"
+        "duplicate_key: variable {field} appears twice (#{first} and #{second}: the same name, or another spelling of it)"
     )]
     DuplicateKey {
         /// The variable's name.
@@ -203,6 +204,11 @@ pub enum Error {
     /// An environment name other than `live` or `sandbox`.
     #[error("unknown_environment: the environment must be 'live' or 'sandbox'")]
     UnknownEnvironment,
+
+    /// A stored delivery key that is not one [`DeliveryKey::of`](crate::DeliveryKey::of) makes
+    /// (altered, or written by something else). Its text is not echoed.
+    #[error("invalid_delivery_key: a stored delivery key is not one ipnkit makes")]
+    InvalidDeliveryKey,
 }
 
 /// Every stable error code, in declaration order. Bindings test their own lists against this one.
@@ -225,6 +231,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_flag",
     "invalid_period",
     "unknown_environment",
+    "invalid_delivery_key",
 ];
 
 /// Every stable error code (the same as [`ERROR_CODES`]), for bindings that prefer a function.
@@ -254,6 +261,7 @@ impl Error {
             Error::InvalidFlag { .. } => "invalid_flag",
             Error::InvalidPeriod { .. } => "invalid_period",
             Error::UnknownEnvironment => "unknown_environment",
+            Error::InvalidDeliveryKey => "invalid_delivery_key",
         }
     }
 
@@ -350,6 +358,7 @@ mod tests {
             Error::InvalidFlag { field: f() },
             Error::InvalidPeriod { field: f() },
             Error::UnknownEnvironment,
+            Error::InvalidDeliveryKey,
         ]
     }
 

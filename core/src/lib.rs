@@ -37,7 +37,7 @@
 //! | [`money`], [`date`], [`vocab`] | [`Money`] (exact decimals), [`PayPalDate`] (UTC + original text), PayPal's enums with `Other` |
 //! | [`event`] | [`Event`] and [`Family`]: what happened, in one value |
 //! | [`policy`] | [`Policy`], [`Expected`], [`Verified`], [`Report`]: the business rules before acting |
-//! | [`delivery`] | [`DeliveryKey`], [`classify`]: duplicates and status transitions, sans-IO |
+//! | [`delivery`] | [`DeliveryKey`], [`classify`]: duplicates, status transitions and stale deliveries, sans-IO |
 //! | [`listener`] | the whole listener flow, in order, with an example |
 //! | [`verify`] | [`Environment`], [`VerificationRequest`], [`Verdict`]: the protocol, without I/O |
 //! | [`error`] | [`Error`]: one enum, a stable code per kind, field names but never values |
@@ -73,7 +73,7 @@ pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair, postback}
 pub use charset::Charset;
 pub use date::PayPalDate;
 pub use decode::{Field, Fields, Iter, unescape};
-pub use delivery::{Delivery, DeliveryKey, classify};
+pub use delivery::{DELIVERY_CODES, Delivery, DeliveryKey, MAX_KEY_LEN, classify};
 pub use error::{ERROR_CODES, Error, FieldName, error_codes};
 pub use event::{EVENT_CODES, Event, Family};
 pub use key::{Key, Separator};

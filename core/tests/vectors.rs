@@ -78,7 +78,11 @@ fn each_malformed_vector_is_refused_with_its_code() {
     for code in ERROR_CODES {
         let limit_or_config = matches!(
             *code,
-            "body_too_large" | "too_many_fields" | "key_too_long" | "unknown_environment"
+            "body_too_large"
+                | "too_many_fields"
+                | "key_too_long"
+                | "unknown_environment"
+                | "invalid_delivery_key"
         );
         assert!(
             limit_or_config || seen.iter().any(|s| s == code),

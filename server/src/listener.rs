@@ -326,14 +326,22 @@ fn process(
     }
     let message = verified.message();
     let key = DeliveryKey::of(message);
-    let stored: Vec<DeliveryKey> = store
+    let stored: Result<Vec<DeliveryKey>, _> = store
         .keys(key.lookup_id())?
         .iter()
         .map(|k| DeliveryKey::from_stored(k))
         .collect();
+    let Ok(stored) = stored else {
+        // A stored key this version cannot read: never guess what was acted on. The message
+        // waits (and the reason is on its row) until an operator looks.
+        let at = now_ms() + 3_600_000;
+        return store.retry_later(pending.id, at, "invalid_delivery_key");
+    };
     let delivery = classify(message, &stored);
-    if delivery == Delivery::Duplicate {
-        return store.settle(pending.id, "duplicate", "duplicate");
+    match delivery {
+        Delivery::Duplicate => return store.settle(pending.id, "duplicate", "duplicate"),
+        Delivery::Stale { .. } => return store.settle(pending.id, "stale", "stale"),
+        _ => {}
     }
     let canonical: serde_json::Value =
         serde_json::from_str(&message.to_canonical_json()).unwrap_or(serde_json::Value::Null);

@@ -1,7 +1,8 @@
 //! The listener's durable store: SQLite (bundled, no server), one file.
 //!
 //! - `messages`: every raw body, stored (and synced) before the listener answers 200, with its
-//!   state: `received` (to verify), `invalid`, `refused`, `duplicate`, `accepted`, `unreadable`.
+//!   state: `received` (to verify), `invalid`, `refused`, `duplicate`, `stale`, `accepted`,
+//!   `unreadable`.
 //! - `deliveries`: the [`DeliveryKey`](ipnkit::DeliveryKey) of every message acted on, unique, by
 //!   lookup id: what duplicate detection reads.
 //! - `events`: the outbox of accepted events, written in the same transaction as the state and
@@ -45,6 +46,8 @@ pub struct Counts {
     pub refused: i64,
     /// Verified, seen already.
     pub duplicate: i64,
+    /// Verified, but a later state of the same thing was acted on already: not acted on.
+    pub stale: i64,
     /// Verified, checked, new: acted on.
     pub accepted: i64,
     /// Not a message ipnkit can read (its error code is kept).
@@ -228,6 +231,7 @@ impl Store {
                 "invalid" => c.invalid = n,
                 "refused" => c.refused = n,
                 "duplicate" => c.duplicate = n,
+                "stale" => c.stale = n,
                 "accepted" => c.accepted = n,
                 _ => c.unreadable += n,
             }

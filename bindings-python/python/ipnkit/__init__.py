@@ -121,7 +121,8 @@ class ValueFormatError(IpnError):
 
 
 class ConfigurationError(IpnError):
-    """A configuration value is wrong (``unknown_environment``)."""
+    """A configuration value, or a stored value, is wrong (``unknown_environment``,
+    ``invalid_delivery_key``)."""
 
 
 _ERROR_CLASSES: Dict[str, Type[IpnError]] = {
@@ -143,6 +144,7 @@ _ERROR_CLASSES: Dict[str, Type[IpnError]] = {
     "invalid_flag": ValueFormatError,
     "invalid_period": ValueFormatError,
     "unknown_environment": ConfigurationError,
+    "invalid_delivery_key": ConfigurationError,
 }
 
 
@@ -608,7 +610,9 @@ def check(
 
 
 class Delivery(NamedTuple):
-    """``new``, ``duplicate`` or ``transition`` (with the statuses ``from_status`` → ``to_status``)."""
+    """``new``, ``duplicate``, ``transition`` (from the state ``from_status`` to ``to_status``), or
+    ``stale`` (a later state ``from_status`` was stored already; this delivery is ``to_status``:
+    do not act)."""
 
     kind: str
     from_status: Optional[str]
@@ -616,5 +620,9 @@ class Delivery(NamedTuple):
 
 
 def classify(message: Message, stored_keys: Sequence[str]) -> Delivery:
-    """Classifies a delivery against the keys stored under its :attr:`Message.lookup_id`."""
-    return Delivery(*message._native.classify(list(stored_keys)))
+    """Classifies a delivery against the keys stored under its :attr:`Message.lookup_id`, oldest
+    first. A stored text that is not a key ipnkit makes raises ``invalid_delivery_key``."""
+    try:
+        return Delivery(*message._native.classify(list(stored_keys)))
+    except _native.NativeError as error:
+        raise _raise(error) from None
