@@ -24,7 +24,7 @@
 //!    and log the [`Report`](crate::Report) — it holds codes and variable names, no personal
 //!    data.
 //! 6. **Deduplicate**: [`classify`](crate::classify) the delivery against the keys you stored for
-//!    its [`lookup_id`](crate::DeliveryKey::lookup_id). `Duplicate`: stop. `New` or
+//!    its [`lookup_id`](crate::DeliveryKey::lookup_id). `Duplicate` or `Stale`: stop. `New` or
 //!    `Transition`: go on.
 //! 7. **Act** on the [`Event`](crate::Event) (ship, refund, suspend…) and store the
 //!    [`DeliveryKey`](crate::DeliveryKey) in the same database transaction as the action.
@@ -72,13 +72,12 @@
 //!
 //! // 6–7: deduplicate, act, store the key.
 //! let message = verified.message();
-//! match classify(message, &stored_keys) {
-//!     Delivery::Duplicate => {}
-//!     Delivery::New | Delivery::Transition { .. } => {
-//!         assert_eq!(*message.event(), Event::PaymentCompleted); // ship order 1042
-//!         stored_keys.push(DeliveryKey::of(message));
-//!     }
-//! }
+//! let delivery = classify(message, &stored_keys);
+//! if delivery.is_actionable() {
+//!     // New, or a transition to a later state: act.
+//!     assert_eq!(*message.event(), Event::PaymentCompleted); // ship order 1042
+//!     stored_keys.push(DeliveryKey::of(message));
+//! } // Duplicate, or Stale (a later state was acted on already): nothing to do.
 //! // PayPal's retry of the same message is a duplicate.
 //! assert_eq!(classify(message, &stored_keys), Delivery::Duplicate);
 //! # Ok::<(), ipnkit::Error>(())
