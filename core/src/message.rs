@@ -240,15 +240,9 @@ pub const NOTICE_CODES: &[&str] = &[
     "invalid_period",
 ];
 
-/// The notice codes of values that are not of their variable's type.
-const VALUE_NOTICE_CODES: &[&str] = &[
-    "invalid_amount",
-    "invalid_currency",
-    "invalid_date",
-    "invalid_number",
-    "invalid_flag",
-    "invalid_period",
-];
+/// The notice codes of values that are not of their variable's type: [`NOTICE_CODES`] after
+/// the first two.
+const VALUE_NOTICE_CODES: &[&str] = NOTICE_CODES.split_at(2).1;
 
 /// How each kind of variable is stored: text as the variable's position in [`Fields`] (no copy),
 /// everything else as its typed value.
@@ -1528,6 +1522,26 @@ mod tests {
         assert_eq!((m.mc_gross(), m.payment_date()), (None, None));
         assert_eq!(*m.event(), Event::PaymentRefunded);
         assert!(!m.is_unreadable("mc_currency"));
+    }
+
+    #[test]
+    fn value_notice_codes_are_the_value_errors() {
+        assert_eq!(
+            VALUE_NOTICE_CODES,
+            [
+                "invalid_amount",
+                "invalid_currency",
+                "invalid_date",
+                "invalid_number",
+                "invalid_flag",
+                "invalid_period"
+            ]
+        );
+        assert!(
+            VALUE_NOTICE_CODES
+                .iter()
+                .all(|c| crate::ERROR_CODES.contains(c))
+        );
     }
 
     #[test]

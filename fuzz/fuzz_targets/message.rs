@@ -1,8 +1,9 @@
-//! Any bytes: the typed model never panics; it either names the variable it refuses or keeps
-//! every variable and serializes to JSON.
+//! Any bytes: the typed model never panics; it either refuses a variable given twice (in one
+//! spelling or two), naming it, or keeps every variable, serializes to JSON, and has a delivery
+//! key that reads back and fits its column.
 #![no_main]
 
-use ipnkit::{Body, Message};
+use ipnkit::{Body, DeliveryKey, MAX_KEY_LEN, Message};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,8 +16,13 @@ fuzz_target!(|data: &[u8]| {
             assert!(ipnkit::EVENT_CODES.contains(&message.event().code()));
             let json = message.to_canonical_json();
             assert!(json.starts_with("{\"event\":"), "{json}");
+            let key = DeliveryKey::of(&message);
+            assert!(key.as_str().is_ascii() && key.as_str().len() <= MAX_KEY_LEN);
+            assert_eq!(DeliveryKey::from_stored(key.as_str()), Ok(key));
         }
         Err(e) => {
+            // Values not of their type are notices: only a duplicate stops the typed model.
+            assert_eq!(e.code(), "duplicate_key", "{e:?}");
             assert!(e.field().is_some(), "{e:?}");
             assert!(ipnkit::ERROR_CODES.contains(&e.code()));
         }

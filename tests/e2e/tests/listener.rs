@@ -128,6 +128,17 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
             .or_default()
             .push(state);
     }
+    // The lookup ids of the accepted messages: a message may be stale only when a later state of
+    // the same thing (a resolved dispute delivered before its opening) was acted on.
+    let lookup = |body: &[u8]| {
+        let m = ipnkit::Message::parse(body).unwrap();
+        ipnkit::DeliveryKey::of(&m).lookup_id().to_owned()
+    };
+    let accepted_lookups: HashSet<String> = by_body
+        .iter()
+        .filter(|(_, states)| states.iter().any(|s| s == "accepted"))
+        .map(|(body, _)| lookup(body))
+        .collect();
     for body in &distinct {
         let states = by_body
             .get(body)
@@ -135,6 +146,12 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
         let text = String::from_utf8_lossy(body);
         let accepted = states.iter().filter(|s| *s == "accepted").count();
         assert!(accepted <= 1, "{states:?} for {text}");
+        if states.iter().any(|s| s == "stale") {
+            assert!(
+                accepted_lookups.contains(&lookup(body)),
+                "stale without a later state acted on: {states:?} for {text}"
+            );
+        }
         if accepted == 1 {
             assert!(
                 states.iter().all(|s| s == "accepted" || s == "duplicate"),
@@ -142,7 +159,9 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
             );
         } else {
             assert!(
-                states.iter().all(|s| s == "refused" || s == "duplicate"),
+                states
+                    .iter()
+                    .all(|s| s == "refused" || s == "duplicate" || s == "stale"),
                 "{states:?} for {text}"
             );
         }
