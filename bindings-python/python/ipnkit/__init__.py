@@ -518,8 +518,8 @@ class Verdict:
     be told a message is verified when PayPal did not say so.
     """
 
-    __slots__ = ("_native",)
-    _native: _native.NativeVerdict
+    __slots__ = ("_answer",)
+    _answer: _native.NativeVerdict
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError(
@@ -530,7 +530,7 @@ class Verdict:
     @classmethod
     def _of(cls, native: _native.NativeVerdict) -> "Verdict":
         made = object.__new__(cls)
-        object.__setattr__(made, "_native", native)
+        object.__setattr__(made, "_answer", native)
         return made
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -539,13 +539,13 @@ class Verdict:
     @property
     def kind(self) -> str:
         """``verified``, ``invalid`` or ``unexpected``."""
-        return str(self._native.kind)
+        return str(self._answer.kind)
 
     @property
     def reason(self) -> Optional[str]:
         """Why an answer was ``unexpected`` (``http_status``, ``empty_body``,
         ``unrecognized_body``, ``no_answer``), else None."""
-        reason = self._native.reason
+        reason = self._answer.reason
         return None if reason is None else str(reason)
 
     @property
@@ -601,7 +601,7 @@ def check(
         raise TypeError("verdict must come from ipnkit.verdict(status, body)")
     try:
         found = message._native.check(
-            verdict._native, environment, list(receiver_emails), list(receiver_ids), amount,
+            verdict._answer, environment, list(receiver_emails), list(receiver_ids), amount,
             currency, None if final_statuses is None else list(final_statuses),
         )
     except _native.NativeError as error:
