@@ -215,7 +215,9 @@ impl NativeMessage {
             .collect::<Result<Vec<_>, _>>()
             .map_err(error)?;
         Ok(match ipnkit::classify(&self.inner, &stored) {
-            ipnkit::Delivery::Transition { from, to } => ("transition".into(), Some(from), Some(to)),
+            ipnkit::Delivery::Transition { from, to } => {
+                ("transition".into(), Some(from), Some(to))
+            }
             ipnkit::Delivery::Stale { latest, this } => ("stale".into(), Some(latest), Some(this)),
             other => (other.code().into(), None, None),
         })
