@@ -101,6 +101,10 @@ impl Kind {
         }
     }
 
+    fn of_prefix(prefix: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.prefix() == prefix)
+    }
+
     /// Whether keys of this kind carry a state.
     fn has_state(self) -> bool {
         matches!(self, Kind::Case | Kind::Pay | Kind::Preapproval | Kind::Txn)
@@ -130,11 +134,15 @@ impl Kind {
     }
 }
 
+/// The bytes a part of a key is kept with as it is.
+fn is_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b',')
+}
+
 /// A part of a key: kept when it is short and made of safe characters, else `~` + 32 hex digits
 /// of its SHA-256.
 fn part(text: &str) -> String {
-    let safe = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b',');
-    if !text.is_empty() && text.len() <= MAX_PART && text.bytes().all(safe) {
+    if !text.is_empty() && text.len() <= MAX_PART && text.bytes().all(is_safe) {
         return text.to_owned();
     }
     let digest = Sha256::digest(text.as_bytes());
@@ -256,14 +264,9 @@ impl DeliveryKey {
             return Err(invalid());
         }
         let (prefix, rest) = text.split_once(':').ok_or_else(invalid)?;
-        let kind = Kind::ALL
-            .into_iter()
-            .find(|k| k.prefix() == prefix)
-            .ok_or_else(invalid)?;
+        let kind = Kind::of_prefix(prefix).ok_or_else(invalid)?;
         let word = |w: &str| {
-            let plain = w
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b','));
+            let plain = w.bytes().all(is_safe);
             let hashed = w
                 .strip_prefix('~')
                 .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -315,7 +318,7 @@ impl DeliveryKey {
 
     fn kind(&self) -> Option<Kind> {
         let prefix = self.key.split(':').next()?;
-        Kind::ALL.into_iter().find(|k| k.prefix() == prefix)
+        Kind::of_prefix(prefix)
     }
 
     /// Where the state stands in its kind's order; `None` when it has no place there.

@@ -368,30 +368,22 @@ impl Policy {
         report: &mut Report,
     ) {
         let id = id.filter(|i| !i.trim().is_empty());
-        let mut emails = emails
-            .into_iter()
-            .flatten()
-            .filter(|e| !e.trim().is_empty());
         if let Some(id) = id.filter(|_| !self.receiver_ids.is_empty()) {
             if !self.is_our_id(id) {
                 report.push(ViolationCode::ReceiverMismatch, Some(id_field));
             }
             return;
         }
-        if !self.receiver_emails.is_empty() {
-            let mut any = false;
-            let mut matched = false;
-            for email in emails.by_ref() {
-                any = true;
-                matched |= self.is_our_email(email);
-            }
-            if matched {
-                return;
-            }
-            if any {
+        let mut emails = emails
+            .into_iter()
+            .flatten()
+            .filter(|e| !e.trim().is_empty())
+            .peekable();
+        if !self.receiver_emails.is_empty() && emails.peek().is_some() {
+            if !emails.any(|e| self.is_our_email(e)) {
                 report.push(ViolationCode::ReceiverMismatch, Some(email_field));
-                return;
             }
+            return;
         }
         let missing = if self.receiver_emails.is_empty() {
             id_field

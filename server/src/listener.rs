@@ -294,24 +294,22 @@ fn process(
         Ok(body) => body,
         Err(e) => return store.settle(pending.id, "unreadable", e.code()),
     };
-    let answer = post_back(agent, config, &body);
-    let verdict = match &answer {
-        Ok((status, response)) => Verdict::from_response(*status, response),
-        Err(why) => Verdict::Unexpected(*why),
+    // Not an answer (none at all, or not readable): keep the body, post back again later.
+    let retry_later = |store: &mut Store, why: Unexpected| {
+        let at = now_ms()
+            + i64::try_from(config.backoff.after(pending.attempts).as_millis())
+                .unwrap_or(i64::MAX / 2);
+        store.retry_later(pending.id, at, why.code())
     };
-    match verdict {
-        Verdict::Unexpected(why) => {
-            let at = now_ms()
-                + i64::try_from(config.backoff.after(pending.attempts).as_millis())
-                    .unwrap_or(i64::MAX / 2);
-            return store.retry_later(pending.id, at, why.code());
-        }
+    let (status, response) = match post_back(agent, config, &body) {
+        Ok(answer) => answer,
+        Err(why) => return retry_later(store, why),
+    };
+    match Verdict::from_response(status, &response) {
+        Verdict::Unexpected(why) => return retry_later(store, why),
         Verdict::Invalid => return store.settle(pending.id, "invalid", "invalid"),
         Verdict::Verified => {}
     }
-    let Ok((status, response)) = answer else {
-        return store.settle(pending.id, "invalid", "not_verified");
-    };
     let message = match body.decode().and_then(Message::from_fields) {
         Ok(m) => m,
         Err(e) => return store.settle(pending.id, "unreadable", e.code()),
