@@ -235,7 +235,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let fields = body.decode()?;
             if !variables {
                 let message = Message::from_fields(fields)?;
-                let mut out = message.to_canonical_json_pretty().into_bytes();
+                let mut out = message
+                    .to_canonical_json_pretty()
+                    .map_err(|e| Failure::Io(format!("io: cannot write the JSON: {e}")))?
+                    .into_bytes();
                 out.push(b'\n');
                 write_stdout(&out)?;
                 return Ok(ExitCode::SUCCESS);

@@ -83,7 +83,7 @@ impl Fields {
     /// The value of the variable `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.position_with_hash(key, hash(key))
-            .map(|i| self.value_at(i))
+            .and_then(|i| self.value_at(i))
     }
 
     /// The variable `key`, if present.
@@ -100,34 +100,33 @@ impl Fields {
             .iter()
             .take_while(|&&(hi, _)| hi == h)
             .map(|&(_, i)| i as usize)
-            .find(|&i| self.key_at(i) == key)
+            .find(|&i| self.key_at(i) == Some(key))
     }
 
     /// The variable at position `index`.
     pub fn at(&self, index: usize) -> Option<Field<'_>> {
-        self.spans.get(index).map(|_| Field {
+        Some(Field {
             index,
-            key: self.key_at(index),
-            value: self.value_at(index),
+            key: self.key_at(index)?,
+            value: self.value_at(index)?,
         })
     }
 
-    pub(crate) fn key_at(&self, index: usize) -> &str {
-        self.spans
-            .get(index)
-            .and_then(|s| self.text.get(s.key_start as usize..s.key_end as usize))
-            .unwrap_or_default()
+    /// The key at `index`; `None` past the end.
+    pub(crate) fn key_at(&self, index: usize) -> Option<&str> {
+        let s = self.spans.get(index)?;
+        self.text.get(s.key_start as usize..s.key_end as usize)
     }
 
-    pub(crate) fn value_at(&self, index: usize) -> &str {
-        self.spans
-            .get(index)
-            .and_then(|s| self.text.get(s.key_end as usize..s.value_end as usize))
-            .unwrap_or_default()
+    /// The value at `index`; `None` past the end.
+    pub(crate) fn value_at(&self, index: usize) -> Option<&str> {
+        let s = self.spans.get(index)?;
+        self.text.get(s.key_end as usize..s.value_end as usize)
     }
 
-    pub(crate) fn hash_at(&self, index: usize) -> u64 {
-        self.spans.get(index).map_or(0, |s| s.hash)
+    /// The hash of the key at `index`; `None` past the end.
+    pub(crate) fn hash_at(&self, index: usize) -> Option<u64> {
+        self.spans.get(index).map(|s| s.hash)
     }
 
     /// Every variable in its original order.
@@ -300,13 +299,14 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
         .filter(|run| run.len() > 1)
     {
         let mut positions: Vec<usize> = run.iter().map(|&(_, i)| i as usize).collect();
-        positions.sort_by(|&a, &b| fields.key_at(a).cmp(fields.key_at(b)).then(a.cmp(&b)));
+        positions.sort_by(|&a, &b| fields.key_at(a).cmp(&fields.key_at(b)).then(a.cmp(&b)));
         for w in positions.windows(2) {
             if let [a, b] = *w
-                && fields.key_at(a) == fields.key_at(b)
+                && let Some(key) = fields.key_at(a)
+                && fields.key_at(b) == Some(key)
             {
                 return Err(Error::DuplicateKey {
-                    field: FieldName::new(fields.key_at(a)),
+                    field: FieldName::new(key),
                     first: a,
                     second: b,
                 });

@@ -10,12 +10,20 @@
 //! | `invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_number`, `invalid_flag`, `invalid_period` | the value parsers ([`PayPalDate::parse`](crate::PayPalDate::parse), [`money`](crate::money)…); [`Message`](crate::Message) reports them as [notices](crate::Notice) | a known variable's value is not of its type |
 //! | `unknown_environment` | [`Environment`](crate::Environment) | not `live` or `sandbox` |
 //! | `invalid_delivery_key` | [`DeliveryKey::from_stored`](crate::DeliveryKey::from_stored) | a stored text is not a key this version makes |
+//! | `invalid_configuration` | [`Config`](crate::Config), [`Expected`](crate::Expected) from a host's data | a key is unknown, missing, or its value is not valid |
+//! | `wrong_type` | [`Config`](crate::Config), [`Expected`](crate::Expected) from a host's data | a value of the wrong type: a string where a list belongs, a float for an amount |
+//!
+//! Each code belongs to one [`ErrorKind`] ([`Error::kind`]); bindings generate one exception
+//! class per kind from [`ERROR_KINDS`], so that a host can catch a whole kind at once.
 //!
 //! IPN values are buyers' personal data (names, addresses, e-mails), so no error ever carries a
 //! value. Field *names* are carried, escaped for a single log line. Sizes and positions are carried
 //! because they help an operator and reveal nothing about the buyer.
 
 use std::fmt;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 /// A field name as carried by an [`Error`]: the decoded key where it could be decoded, otherwise
 /// the raw key bytes with anything outside printable ASCII escaped.
@@ -209,6 +217,175 @@ pub enum Error {
     /// (altered, or written by something else). Its text is not echoed.
     #[error("invalid_delivery_key: a stored delivery key is not one ipnkit makes")]
     InvalidDeliveryKey,
+
+    /// A key of a host's configuration or expected order is unknown or missing, or its value is
+    /// not valid (an amount that is not a plain decimal, a status PayPal does not write). The
+    /// value is not echoed.
+    #[error("invalid_configuration: {field} {problem}")]
+    InvalidConfiguration {
+        /// The key, as a dotted path (`limits.max_fields`, `final_statuses.0`).
+        field: FieldName,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+
+    /// A value of a host's configuration or expected order has the wrong type: a string where a
+    /// list belongs, a number or a float where an exact decimal string belongs (never rounded).
+    #[error("wrong_type: {field} has the wrong type")]
+    WrongType {
+        /// The key, as a dotted path.
+        field: FieldName,
+    },
+}
+
+/// What is wrong with a key of a host's configuration ([`Error::InvalidConfiguration`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The key is not one the configuration has (a misspelling, most often).
+    UnknownKey,
+    /// A required key is absent.
+    MissingKey,
+    /// The value is of the right type but not valid.
+    InvalidValue,
+    /// Two keys contradict each other (an amount *and* `no_amount`).
+    Conflict,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Problem::UnknownKey => "is not a known key",
+            Problem::MissingKey => "is required",
+            Problem::InvalidValue => "is not a valid value",
+            Problem::Conflict => "contradicts another key",
+        })
+    }
+}
+
+/// The kind of an [`Error`]: what bindings make one exception class of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The body holds no variable.
+    Body,
+    /// A size limit was passed.
+    Limit,
+    /// The form encoding is broken.
+    Format,
+    /// The charset is unknown, unsupported, or the bytes are not in it.
+    Charset,
+    /// The same variable twice.
+    Duplicate,
+    /// A value is not of its variable's type.
+    Value,
+    /// A configuration value, or a stored value, is not valid.
+    Configuration,
+    /// A host passed a value of the wrong type.
+    Argument,
+}
+
+/// The codes of one error kind.
+pub type Codes = &'static [&'static str];
+
+/// Every error kind with the stem of its class name in the bindings (`Body` → `BodyError`), a
+/// one-line description, and its codes, in [`ERROR_CODES`] order.
+pub const ERROR_KINDS: &[(&str, &str, &str, Codes)] = &[
+    (
+        "body",
+        "Body",
+        "The body holds no variable.",
+        &["empty_body"],
+    ),
+    (
+        "limit",
+        "Limit",
+        "A size limit was passed.",
+        &["body_too_large", "too_many_fields", "key_too_long"],
+    ),
+    (
+        "format",
+        "Format",
+        "The form encoding is broken.",
+        &["empty_key", "missing_separator", "malformed_escape"],
+    ),
+    (
+        "charset",
+        "Charset",
+        "The charset is unknown or unsupported, or the bytes are not in it.",
+        &["invalid_encoding", "unknown_charset", "unsupported_charset"],
+    ),
+    (
+        "duplicate",
+        "DuplicateKey",
+        "The same variable twice, or two spellings of one: HTTP parameter pollution.",
+        &["duplicate_key"],
+    ),
+    (
+        "value",
+        "ValueFormat",
+        "A known variable's value is not of its type.",
+        &[
+            "invalid_amount",
+            "invalid_currency",
+            "invalid_date",
+            "invalid_number",
+            "invalid_flag",
+            "invalid_period",
+        ],
+    ),
+    (
+        "configuration",
+        "Configuration",
+        "A configuration value, or a stored value, is not valid.",
+        &[
+            "unknown_environment",
+            "invalid_delivery_key",
+            "invalid_configuration",
+        ],
+    ),
+    (
+        "argument",
+        "Argument",
+        "A value of the wrong type was passed (a string where a list belongs, a float for an amount).",
+        &["wrong_type"],
+    ),
+];
+
+impl ErrorKind {
+    /// The stable snake_case code of the kind (`body`, `limit`…): the first column of
+    /// [`ERROR_KINDS`].
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Body => "body",
+            ErrorKind::Limit => "limit",
+            ErrorKind::Format => "format",
+            ErrorKind::Charset => "charset",
+            ErrorKind::Duplicate => "duplicate",
+            ErrorKind::Value => "value",
+            ErrorKind::Configuration => "configuration",
+            ErrorKind::Argument => "argument",
+        }
+    }
+}
+
+impl Serialize for ErrorKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl Serialize for Error {
+    /// `{"code", "kind", "field", "message"}`: what every binding's exception carries. The
+    /// message is the [`Display`](fmt::Display) text: codes, names, sizes, never a value.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(4))?;
+        map.serialize_entry("code", self.code())?;
+        map.serialize_entry("kind", &self.kind())?;
+        map.serialize_entry("field", &self.field())?;
+        map.serialize_entry("message", &self.to_string())?;
+        map.end()
+    }
 }
 
 /// Every stable error code, in declaration order. Bindings test their own lists against this one.
@@ -232,6 +409,8 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_period",
     "unknown_environment",
     "invalid_delivery_key",
+    "invalid_configuration",
+    "wrong_type",
 ];
 
 /// Every stable error code (the same as [`ERROR_CODES`]), for bindings that prefer a function.
@@ -262,6 +441,35 @@ impl Error {
             Error::InvalidPeriod { .. } => "invalid_period",
             Error::UnknownEnvironment => "unknown_environment",
             Error::InvalidDeliveryKey => "invalid_delivery_key",
+            Error::InvalidConfiguration { .. } => "invalid_configuration",
+            Error::WrongType { .. } => "wrong_type",
+        }
+    }
+
+    /// The kind of error, which bindings make one exception class of (see [`ERROR_KINDS`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::EmptyBody => ErrorKind::Body,
+            Error::BodyTooLarge { .. } | Error::TooManyFields { .. } | Error::KeyTooLong { .. } => {
+                ErrorKind::Limit
+            }
+            Error::EmptyKey { .. }
+            | Error::MissingSeparator { .. }
+            | Error::MalformedEscape { .. } => ErrorKind::Format,
+            Error::InvalidEncoding { .. }
+            | Error::UnknownCharset
+            | Error::UnsupportedCharset { .. } => ErrorKind::Charset,
+            Error::DuplicateKey { .. } => ErrorKind::Duplicate,
+            Error::InvalidAmount { .. }
+            | Error::InvalidCurrency { .. }
+            | Error::InvalidDate { .. }
+            | Error::InvalidNumber { .. }
+            | Error::InvalidFlag { .. }
+            | Error::InvalidPeriod { .. } => ErrorKind::Value,
+            Error::UnknownEnvironment
+            | Error::InvalidDeliveryKey
+            | Error::InvalidConfiguration { .. } => ErrorKind::Configuration,
+            Error::WrongType { .. } => ErrorKind::Argument,
         }
     }
 
@@ -294,7 +502,9 @@ impl Error {
             | Error::InvalidDate { field }
             | Error::InvalidNumber { field }
             | Error::InvalidFlag { field }
-            | Error::InvalidPeriod { field } => Some(field.as_str()),
+            | Error::InvalidPeriod { field }
+            | Error::InvalidConfiguration { field, .. }
+            | Error::WrongType { field } => Some(field.as_str()),
             Error::UnknownCharset | Error::UnsupportedCharset { .. } => Some("charset"),
             _ => None,
         }
@@ -359,7 +569,56 @@ mod tests {
             Error::InvalidPeriod { field: f() },
             Error::UnknownEnvironment,
             Error::InvalidDeliveryKey,
+            Error::InvalidConfiguration {
+                field: FieldName::new("limits.max_fields"),
+                problem: Problem::InvalidValue,
+            },
+            Error::WrongType {
+                field: FieldName::new("receiver_emails"),
+            },
         ]
+    }
+
+    #[test]
+    fn every_code_has_one_kind_and_the_table_says_the_same() {
+        let mut listed: Vec<&str> = Vec::new();
+        for e in one_of_each() {
+            let (kind, _, _, codes) = ERROR_KINDS
+                .iter()
+                .find(|(kind, ..)| *kind == e.kind().code())
+                .copied()
+                .unwrap_or_else(|| panic!("kind {} is not in ERROR_KINDS", e.kind().code()));
+            assert!(
+                codes.contains(&e.code()),
+                "{} is not listed under {kind}",
+                e.code()
+            );
+        }
+        for (_, stem, _, codes) in ERROR_KINDS {
+            assert!(stem.bytes().all(|b| b.is_ascii_alphabetic()), "{stem}");
+            listed.extend(codes.iter());
+        }
+        let mut expected = ERROR_CODES.to_vec();
+        expected.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(listed, expected, "every code under exactly one kind");
+    }
+
+    #[test]
+    fn errors_serialize_as_code_kind_field_message() {
+        let e = Error::WrongType {
+            field: FieldName::new("expected.amount"),
+        };
+        let json = serde_json::to_value(&e).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "code": "wrong_type",
+                "kind": "argument",
+                "field": "expected.amount",
+                "message": "wrong_type: \"expected.amount\" has the wrong type",
+            })
+        );
     }
 
     #[test]

@@ -254,7 +254,162 @@ pub const EVENT_CODES: &[&str] = &[
     "unknown",
 ];
 
+/// Every event with a one-line meaning, in [`EVENT_CODES`] order: the table bindings put in their
+/// documentation (which event means "paid": `payment_completed` *and* `capture_completed`).
+pub const EVENTS: &[(&str, &str)] = &[
+    (
+        "payment_completed",
+        "A payment completed: the money is in the merchant's balance.",
+    ),
+    (
+        "payment_pending",
+        "A payment is pending (see the reason); act when it completes.",
+    ),
+    ("payment_denied", "The merchant denied a pending payment."),
+    ("payment_failed", "A bank-funded payment failed."),
+    (
+        "payment_refunded",
+        "The merchant refunded a payment (parent_txn_id names it).",
+    ),
+    (
+        "payment_reversed",
+        "A payment was reversed: chargeback, buyer complaint, fraud protection.",
+    ),
+    (
+        "reversal_canceled",
+        "A reversal was cancelled: the money came back.",
+    ),
+    (
+        "payment_processed",
+        "A Mass Pay payment was accepted (Processed).",
+    ),
+    ("payment_created", "A German ELV payment was created."),
+    (
+        "authorization_created",
+        "An authorization or order was created; nothing is captured yet.",
+    ),
+    ("authorization_voided", "An authorization was voided."),
+    ("authorization_expired", "An authorization expired."),
+    (
+        "capture_completed",
+        "An authorization was captured: paid (auth_id names the authorization).",
+    ),
+    ("subscription_signup", "A subscription started."),
+    (
+        "subscription_payment",
+        "A subscription payment was made (see payment_status).",
+    ),
+    ("subscription_failed", "A subscription payment failed."),
+    ("subscription_cancel", "A subscription was cancelled."),
+    (
+        "subscription_end_of_term",
+        "A subscription reached the end of its term.",
+    ),
+    ("subscription_modify", "A subscription was modified."),
+    (
+        "recurring_payment",
+        "A recurring payment was received (see payment_status).",
+    ),
+    ("recurring_payment_failed", "A recurring payment failed."),
+    (
+        "recurring_payment_skipped",
+        "A recurring payment was skipped; PayPal retries it.",
+    ),
+    (
+        "recurring_profile_created",
+        "A recurring payments profile was created.",
+    ),
+    (
+        "recurring_profile_cancel",
+        "A recurring payments profile was cancelled.",
+    ),
+    (
+        "recurring_profile_expired",
+        "A recurring payments profile expired.",
+    ),
+    (
+        "recurring_profile_suspended",
+        "A recurring payments profile was suspended.",
+    ),
+    (
+        "billing_agreement_created",
+        "A billing agreement was created.",
+    ),
+    (
+        "billing_agreement_cancel",
+        "A billing agreement was cancelled.",
+    ),
+    (
+        "masspay",
+        "A Mass Pay notification: act on each item's status.",
+    ),
+    (
+        "dispute_opened",
+        "A dispute was opened (a chargeback included).",
+    ),
+    ("dispute_resolved", "A dispute was resolved and closed."),
+    (
+        "adaptive_payment",
+        "An Adaptive Payments Pay request changed (see status and the transactions).",
+    ),
+    (
+        "adaptive_preapproval",
+        "An Adaptive Payments preapproval changed (see status, approved).",
+    ),
+    (
+        "account_created",
+        "An account was created through Adaptive Accounts.",
+    ),
+    (
+        "unknown",
+        "Nothing this version recognises: keep the message and look at it.",
+    ),
+];
+
 impl Event {
+    /// The event a code names (without a reason, for the events that carry one), or `None` for
+    /// a code that is not one of [`EVENT_CODES`].
+    pub fn from_code(code: &str) -> Option<Event> {
+        Some(match code {
+            "payment_completed" => Event::PaymentCompleted,
+            "payment_pending" => Event::PaymentPending { reason: None },
+            "payment_denied" => Event::PaymentDenied,
+            "payment_failed" => Event::PaymentFailed,
+            "payment_refunded" => Event::PaymentRefunded,
+            "payment_reversed" => Event::PaymentReversed { reason: None },
+            "reversal_canceled" => Event::ReversalCanceled,
+            "payment_processed" => Event::PaymentProcessed,
+            "payment_created" => Event::PaymentCreated,
+            "authorization_created" => Event::AuthorizationCreated,
+            "authorization_voided" => Event::AuthorizationVoided,
+            "authorization_expired" => Event::AuthorizationExpired,
+            "capture_completed" => Event::CaptureCompleted,
+            "subscription_signup" => Event::SubscriptionSignup,
+            "subscription_payment" => Event::SubscriptionPayment,
+            "subscription_failed" => Event::SubscriptionFailed,
+            "subscription_cancel" => Event::SubscriptionCancel,
+            "subscription_end_of_term" => Event::SubscriptionEndOfTerm,
+            "subscription_modify" => Event::SubscriptionModify,
+            "recurring_payment" => Event::RecurringPayment,
+            "recurring_payment_failed" => Event::RecurringPaymentFailed,
+            "recurring_payment_skipped" => Event::RecurringPaymentSkipped,
+            "recurring_profile_created" => Event::RecurringProfileCreated,
+            "recurring_profile_cancel" => Event::RecurringProfileCancel,
+            "recurring_profile_expired" => Event::RecurringProfileExpired,
+            "recurring_profile_suspended" => Event::RecurringProfileSuspended,
+            "billing_agreement_created" => Event::BillingAgreementCreated,
+            "billing_agreement_cancel" => Event::BillingAgreementCancel,
+            "masspay" => Event::Masspay,
+            "dispute_opened" => Event::DisputeOpened,
+            "dispute_resolved" => Event::DisputeResolved,
+            "adaptive_payment" => Event::AdaptivePayment,
+            "adaptive_preapproval" => Event::AdaptivePreapproval,
+            "account_created" => Event::AccountCreated,
+            "unknown" => Event::Unknown,
+            _ => return None,
+        })
+    }
+
     /// A stable snake_case code (one of [`EVENT_CODES`]).
     pub fn code(&self) -> &'static str {
         match self {
@@ -388,6 +543,19 @@ impl Serialize for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_event_table_lists_every_code_once_in_order() {
+        let codes: Vec<&str> = EVENTS.iter().map(|(code, _)| *code).collect();
+        assert_eq!(codes, EVENT_CODES);
+        for code in EVENT_CODES {
+            assert_eq!(Event::from_code(code).map(|e| e.code()), Some(*code));
+        }
+        assert_eq!(Event::from_code("paid"), None);
+        for (code, meaning) in EVENTS {
+            assert!(meaning.ends_with('.') && !meaning.contains('\n'), "{code}");
+        }
+    }
 
     /// (body, event code, family code): every event, from the smallest message that means it.
     const CASES: &[(&str, &str, &str)] = &[

@@ -39,6 +39,7 @@
 //! | [`policy`] | [`Policy`], [`Expected`], [`Verified`], [`Report`]: the business rules before acting |
 //! | [`delivery`] | [`DeliveryKey`], [`classify`]: duplicates, status transitions and stale deliveries, sans-IO |
 //! | [`listener`] | the whole listener flow, in order, with an example |
+//! | [`host`] | [`Notification`], [`Config`], [`Decision`]: the one API every binding converts |
 //! | [`verify`] | [`Environment`], [`VerificationRequest`], [`Verdict`]: the protocol, without I/O |
 //! | [`error`] | [`Error`]: one enum, a stable code per kind, field names but never values |
 //!
@@ -61,6 +62,7 @@ pub mod decode;
 pub mod delivery;
 pub mod error;
 pub mod event;
+pub mod host;
 pub mod key;
 pub mod listener;
 pub mod message;
@@ -74,12 +76,13 @@ pub use charset::Charset;
 pub use date::PayPalDate;
 pub use decode::{Field, Fields, Iter, unescape};
 pub use delivery::{DELIVERY_CODES, Delivery, DeliveryKey, MAX_KEY_LEN, classify};
-pub use error::{ERROR_CODES, Error, FieldName, error_codes};
-pub use event::{EVENT_CODES, Event, Family};
+pub use error::{ERROR_CODES, ERROR_KINDS, Error, ErrorKind, FieldName, Problem, error_codes};
+pub use event::{EVENT_CODES, EVENTS, Event, Family};
+pub use host::{Action, Answer, Config, Decision, Notification};
 pub use key::{Key, Separator};
 pub use message::{
-    AdaptiveTransaction, CartItem, ItemOption, MODELLED_KINDS, MODELLED_VARIABLES, MasspayItem,
-    Message, NOTICE_CODES, Notice, Period, PeriodUnit, Value,
+    AdaptiveTransaction, CartItem, GROUPS, ItemOption, Lookup, MODELLED_KINDS, MODELLED_VARIABLES,
+    MasspayItem, Message, NOTICE_CODES, Notice, Period, PeriodUnit, Record, Value,
 };
 pub use money::{Currency, Money};
 pub use policy::{

@@ -9,29 +9,31 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
+use tinystr::TinyAsciiStr;
 
 use crate::error::{Error, FieldName};
 
 /// A currency code: three upper-case ASCII letters (`USD`, `EUR`, `JPY`).
+///
+/// Held as a [`TinyAsciiStr`]: text that is ASCII by construction, so reading it back cannot fail.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Currency([u8; 3]);
+pub struct Currency(TinyAsciiStr<3>);
 
 impl Currency {
     /// US dollars, the currency of PayPal's legacy `payment_gross` and `payment_fee`.
-    pub const USD: Currency = Currency(*b"USD");
+    pub const USD: Currency = Currency(tinystr::tinystr!(3, "USD"));
 
     /// Parses a code; `None` unless it is exactly three upper-case ASCII letters.
     pub fn parse(code: &str) -> Option<Currency> {
-        match code.as_bytes() {
-            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => Some(Currency([a, b, c])),
-            _ => None,
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+            return None;
         }
+        TinyAsciiStr::try_from_str(code).ok().map(Currency)
     }
 
     /// The code as text.
     pub fn as_str(&self) -> &str {
-        // Always three ASCII letters (checked in `parse`), so this never falls back.
-        std::str::from_utf8(&self.0).unwrap_or("???")
+        self.0.as_str()
     }
 }
 

@@ -30,7 +30,10 @@ fn bless() -> bool {
 /// Compares (or, when blessing, writes) one golden file; returns a mismatch description.
 fn check(golden: &Path, raw: &[u8]) -> Option<String> {
     let message = Message::parse(raw).unwrap_or_else(|e| panic!("{}: {e}", golden.display()));
-    let actual = message.to_canonical_json_pretty() + "\n";
+    let actual = message
+        .to_canonical_json_pretty()
+        .unwrap_or_else(|e| panic!("{}: {e}", golden.display()))
+        + "\n";
     if bless() {
         fs::create_dir_all(golden.parent().unwrap()).unwrap();
         fs::write(golden, &actual).unwrap();

@@ -83,6 +83,8 @@ fn each_malformed_vector_is_refused_with_its_code() {
                 | "key_too_long"
                 | "unknown_environment"
                 | "invalid_delivery_key"
+                | "invalid_configuration"
+                | "wrong_type"
         );
         assert!(
             limit_or_config || seen.iter().any(|s| s == code),

@@ -341,8 +341,11 @@ fn process(
         Delivery::Stale { .. } => return store.settle(pending.id, "stale", "stale"),
         _ => {}
     }
-    let canonical: serde_json::Value =
-        serde_json::from_str(&message.to_canonical_json()).unwrap_or(serde_json::Value::Null);
+    let Ok(canonical) = serde_json::to_value(message) else {
+        // A message always serializes (strings, numbers, lists, string-keyed maps); were it
+        // ever refused, the row says so rather than emitting an empty event.
+        return store.settle(pending.id, "unreadable", "canonical_json");
+    };
     let line = json!({
         "id": pending.id,
         "event": message.event().code(),

@@ -1,0 +1,494 @@
+use super::*;
+
+const GOOD: &[u8] = b"txn_type=web_accept&txn_id=4RT58091KX0312345&payment_status=Completed\
+    &mc_gross=24.90&mc_currency=EUR&receiver_email=shop%40example.net&test_ipn=1";
+
+fn config() -> Config {
+    Config::from_json(r#"{"environment": "sandbox", "receiver_emails": ["shop@example.net"]}"#)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn expected() -> Expected {
+    Expected::from_json(r#"{"amount": "24.90", "currency": "EUR"}"#)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn notification(raw: &[u8]) -> Notification {
+    Notification::new(raw.to_vec(), Limits::DEFAULT).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const VERIFIED: Answer<'static> = Answer::Http {
+    status: 200,
+    body: b"VERIFIED",
+};
+
+fn decide(raw: &[u8], answer: Answer<'_>, stored: &[&str]) -> Decision {
+    notification(raw)
+        .decide(answer, &config(), &expected(), stored)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (code, field) of a configuration or expectation error.
+fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> (String, String) {
+    match result {
+        Ok(v) => panic!("accepted: {v:?}"),
+        Err(e) => (e.code().to_owned(), e.field().unwrap_or("-").to_owned()),
+    }
+}
+
+fn pair(code: &str, field: &str) -> (String, String) {
+    (code.to_owned(), field.to_owned())
+}
+
+#[test]
+fn configuration_errors_name_the_key_and_never_the_value() {
+    let cases = [
+        (
+            r#"{"environment": "live", "receiver_email": ["a@b"]}"#,
+            pair("invalid_configuration", "receiver_email"),
+        ),
+        (
+            r#"{"environment": "live", "receiver_emails": "shop@example.net"}"#,
+            pair("wrong_type", "receiver_emails"),
+        ),
+        (
+            r#"{"environment": "live", "receiver_emails": ["a@b", 7]}"#,
+            pair("wrong_type", "receiver_emails[1]"),
+        ),
+        (
+            r#"{"receiver_emails": []}"#,
+            pair("invalid_configuration", "environment"),
+        ),
+        (
+            r#"{"environment": "production"}"#,
+            pair("invalid_configuration", "environment"),
+        ),
+        (
+            r#"{"environment": "live", "final_statuses": ["refunded"]}"#,
+            pair("invalid_configuration", "final_statuses"),
+        ),
+        (
+            r#"{"environment": "live", "limits": {"max_fields": 0}}"#,
+            pair("invalid_configuration", "limits.max_fields"),
+        ),
+        (
+            r#"{"environment": "live", "limits": {"max_fields": -1}}"#,
+            pair("invalid_configuration", "limits.max_fields"),
+        ),
+        (
+            r#"{"environment": "live", "limits": {"max_feilds": 10}}"#,
+            pair("invalid_configuration", "limits.max_feilds"),
+        ),
+        (
+            r#"{"environment": "live", "limits": {"max_fields": 1.5}}"#,
+            pair("wrong_type", "limits.max_fields"),
+        ),
+        (
+            r#"{"environment": "live", "verify_url_for_testing": "ftp://x"}"#,
+            pair("invalid_configuration", "verify_url_for_testing"),
+        ),
+        (r#"["live"]"#, pair("wrong_type", ".")),
+        (
+            r#"{"environment": "live"} trailing"#,
+            pair("invalid_configuration", "."),
+        ),
+    ];
+    for (json, want) in cases {
+        let got = refusal(Config::from_json(json));
+        assert_eq!(got, want, "{json}");
+        let e = Config::from_json(json)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            !e.contains("shop@") && !e.contains("production") && !e.contains("refunded"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn a_configuration_is_read_exactly() {
+    let c = Config::from_json(
+        r#"{"environment": "live", "receiver_emails": ["Shop@Example.net"], "receiver_ids": ["SHOPID"],
+            "final_statuses": ["Completed", "Processed"], "limits": {"max_fields": 10},
+            "verify_url_for_testing": "http://127.0.0.1:9/"}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.environment(), Environment::Live);
+    assert_eq!(c.limits().max_fields, 10);
+    assert_eq!(c.limits().max_body_bytes, Limits::DEFAULT.max_body_bytes);
+    let n = notification(GOOD);
+    assert_eq!(
+        n.verification_request(&c).url,
+        "http://127.0.0.1:9/cgi-bin/webscr"
+    );
+    let over = Notification::new(
+        b"a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11".to_vec(),
+        c.limits(),
+    );
+    assert_eq!(over.err().map(|e| e.code()), Some("too_many_fields"));
+}
+
+#[test]
+fn expected_amounts_are_exact_strings_and_never_silently_skipped() {
+    let cases = [
+        (
+            r#"{"amount": 24.9, "currency": "EUR"}"#,
+            pair("wrong_type", "amount"),
+        ),
+        (
+            r#"{"amount": 25, "currency": "EUR"}"#,
+            pair("wrong_type", "amount"),
+        ),
+        (
+            r#"{"amount": null, "currency": "EUR"}"#,
+            pair("invalid_configuration", "amount"),
+        ),
+        (
+            r#"{"currency": "EUR"}"#,
+            pair("invalid_configuration", "amount"),
+        ),
+        (
+            r#"{"amount": "24,90", "currency": "EUR"}"#,
+            pair("invalid_configuration", "amount"),
+        ),
+        (
+            r#"{"amount": "24.90"}"#,
+            pair("invalid_configuration", "currency"),
+        ),
+        (
+            r#"{"amount": "24.90", "currency": "eur"}"#,
+            pair("invalid_configuration", "currency"),
+        ),
+        (
+            r#"{"amount": "24.90", "currency": "EUR", "no_amount": true}"#,
+            pair("invalid_configuration", "no_amount"),
+        ),
+        (
+            r#"{"amount": "24.90", "currency": "EUR", "amout": "1"}"#,
+            pair("invalid_configuration", "amout"),
+        ),
+    ];
+    for (json, want) in cases {
+        assert_eq!(refusal(Expected::from_json(json)), want, "{json}");
+    }
+    let exact = expected();
+    assert_eq!(
+        exact.amount.map(|a| a.to_string()).as_deref(),
+        Some("24.90")
+    );
+    let none = Expected::from_json(r#"{"no_amount": true}"#).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(none, Expected::none());
+    let currency_only = Expected::from_json(r#"{"no_amount": true, "currency": "JPY"}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(currency_only.currency, Currency::parse("JPY"));
+}
+
+#[test]
+fn decide_gives_one_action_for_every_answer() {
+    let d = decide(GOOD, VERIFIED, &[]);
+    assert_eq!(
+        (d.action, d.event, d.family),
+        (Action::Act, Some("payment_completed"), Some("payment"))
+    );
+    assert!(d.violations.is_empty() && d.error.is_none());
+    assert_eq!(d.delivery, Some(Delivery::New));
+    let key = d.delivery_key.clone().unwrap_or_default();
+    assert_eq!(d.lookup_id.as_deref(), Some("txn:4RT58091KX0312345"));
+
+    let again = decide(GOOD, VERIFIED, &[key.as_str()]);
+    assert_eq!(
+        (again.action, again.delivery),
+        (Action::Skip, Some(Delivery::Duplicate))
+    );
+
+    let invalid = decide(
+        GOOD,
+        Answer::Http {
+            status: 200,
+            body: b"INVALID",
+        },
+        &[],
+    );
+    assert_eq!(invalid.action, Action::Refuse);
+    assert_eq!(
+        invalid
+            .violations
+            .iter()
+            .map(|v| v.code.as_str())
+            .collect::<Vec<_>>(),
+        ["not_verified"]
+    );
+
+    for answer in [
+        Answer::Http {
+            status: 503,
+            body: b"VERIFIED",
+        },
+        Answer::Http {
+            status: 200,
+            body: b"<html>VERIFIED</html>",
+        },
+        Answer::NoAnswer,
+    ] {
+        assert_eq!(
+            decide(GOOD, answer, &[]).action,
+            Action::Retry,
+            "{answer:?}"
+        );
+    }
+
+    let cheap = [GOOD, b"&custom=x"].concat();
+    let cheap = String::from_utf8_lossy(&cheap).replace("mc_gross=24.90", "mc_gross=0.01");
+    let refused = decide(cheap.as_bytes(), VERIFIED, &[]);
+    assert_eq!(refused.action, Action::Refuse);
+    assert_eq!(
+        refused
+            .violations
+            .iter()
+            .map(|v| v.code.as_str())
+            .collect::<Vec<_>>(),
+        ["amount_mismatch"]
+    );
+}
+
+#[test]
+fn a_body_that_does_not_decode_still_posts_back_and_is_refused_with_its_error() {
+    let raw = b"txn_id=1&mc_gross=1.00&mc_gross=100.00";
+    let n = notification(raw);
+    assert_eq!(n.postback(), [&b"cmd=_notify-validate&"[..], raw].concat());
+    assert_eq!(n.message().err().map(|e| e.code()), Some("duplicate_key"));
+    let d = decide(raw, VERIFIED, &[]);
+    assert_eq!(
+        (d.action, d.event, d.delivery_key.as_deref()),
+        (Action::Refuse, None, None)
+    );
+    assert_eq!(d.error.as_ref().map(Error::code), Some("duplicate_key"));
+    assert_eq!(decide(raw, Answer::NoAnswer, &[]).action, Action::Retry);
+    // Only the body itself can stop a notification.
+    assert_eq!(
+        Notification::new(Vec::new(), Limits::DEFAULT).err(),
+        Some(Error::EmptyBody)
+    );
+}
+
+#[test]
+fn a_stored_key_ipnkit_did_not_make_is_an_error() {
+    let e = notification(GOOD).decide(VERIFIED, &config(), &expected(), &["txn:"]);
+    assert_eq!(e.err(), Some(Error::InvalidDeliveryKey));
+}
+
+#[test]
+fn the_decision_serializes_for_bindings() {
+    let d = decide(
+        GOOD,
+        Answer::Http {
+            status: 500,
+            body: b"",
+        },
+        &[],
+    );
+    let json = serde_json::to_value(&d).unwrap_or_default();
+    assert_eq!(json["action"], "retry");
+    assert_eq!(
+        json["verdict"],
+        json!({"kind": "unexpected", "reason": "http_status"})
+    );
+    assert_eq!(json["violations"], json!([{"code": "not_verified"}]));
+    assert_eq!(json["delivery"], json!({"kind": "new"}));
+    assert_eq!(json["error"], serde_json::Value::Null);
+    let broken = decide(b"a=%ZZ", VERIFIED, &[]);
+    let json = serde_json::to_value(&broken).unwrap_or_default();
+    assert_eq!(json["error"]["code"], "malformed_escape");
+    assert_eq!(json["error"]["kind"], "format");
+    assert_eq!(json["error"]["field"], "a");
+}
+
+#[test]
+fn records_say_what_the_canonical_json_says() {
+    let raw = "txn_type=cart&num_cart_items=1&item_name1=Mug&item_number1=M-1&quantity1=2\
+        &mc_gross_1=10.00&mc_shipping1=1.00&mc_handling1=0.50&tax1=0.10&btn_id1=7\
+        &option_name1_1=Size&option_selection1_1=L&mc_currency=USD";
+    let m = Message::parse(raw.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let json = serde_json::to_value(&m).unwrap_or_default();
+    for (group, _, members) in GROUPS {
+        let records = m.records(group).unwrap_or_default();
+        let listed = json[*group].as_array().cloned().unwrap_or_default();
+        assert_eq!(records.len(), listed.len(), "{group}");
+        for (record, item) in records.iter().zip(&listed) {
+            let names: Vec<&str> = record.iter().map(|(name, _)| *name).collect();
+            let keys: Vec<&str> = item
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let mut sorted = names.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, keys, "{group}");
+            for name in names {
+                assert!(
+                    members.iter().any(|(member, _)| *member == name),
+                    "{group}.{name} is not in GROUPS"
+                );
+            }
+        }
+    }
+    assert_eq!(m.records("items").map(|r| r.len()), Some(1));
+    assert_eq!(m.records("nope"), None);
+}
+
+#[test]
+fn groups_list_every_field_their_members_serialize() {
+    use crate::message::{AdaptiveTransaction, CartItem, ItemOption, MasspayItem, Record};
+    let money = Some(crate::Money {
+        amount: Decimal::ONE,
+        currency: Some(Currency::USD),
+    });
+    let text = || Some("t".to_owned());
+    let option = ItemOption {
+        number: 1,
+        name: text(),
+        selection: text(),
+    };
+    let item = CartItem {
+        number: 1,
+        item_name: text(),
+        item_number: text(),
+        quantity: Some(1),
+        mc_gross: money,
+        mc_shipping: money,
+        mc_handling: money,
+        tax: money,
+        btn_id: text(),
+        options: vec![option.clone()],
+    };
+    let masspay = MasspayItem {
+        number: 1,
+        masspay_txn_id: text(),
+        receiver_email: text(),
+        unique_id: text(),
+        status: Some(crate::vocab::MasspayStatus::parse("Completed")),
+        mc_currency: Some(Currency::USD),
+        mc_gross: money,
+        mc_fee: money,
+        mc_handling: money,
+        payment_gross: money,
+        payment_fee: money,
+    };
+    let transaction = AdaptiveTransaction {
+        index: 0,
+        id: text(),
+        id_for_sender_txn: text(),
+        receiver: text(),
+        amount: money,
+        is_primary_receiver: Some(true),
+        status: Some(crate::vocab::TransactionStatus::parse("Completed")),
+        status_for_sender_txn: Some(crate::vocab::SenderTransactionStatus::parse("COMPLETED")),
+        pending_reason: Some(crate::vocab::AdaptivePendingReason::parse("NONE")),
+        payment_type: text(),
+        invoice_id: text(),
+        refund_id: text(),
+        refund_amount: money,
+        refund_account_charged: text(),
+        extra: vec![("x".to_owned(), "y".to_owned())],
+    };
+    let full: [(&str, Record<'_>, serde_json::Value); 4] = [
+        (
+            "options",
+            option.record(),
+            serde_json::to_value(&option).unwrap_or_default(),
+        ),
+        (
+            "items",
+            item.record(),
+            serde_json::to_value(&item).unwrap_or_default(),
+        ),
+        (
+            "masspay_items",
+            masspay.record(),
+            serde_json::to_value(&masspay).unwrap_or_default(),
+        ),
+        (
+            "transactions",
+            transaction.record(),
+            serde_json::to_value(&transaction).unwrap_or_default(),
+        ),
+    ];
+    for (group, record, json) in full {
+        let members: Vec<&str> = GROUPS
+            .iter()
+            .find(|(name, ..)| *name == group)
+            .map(|(_, _, m)| m.iter().map(|(n, _)| *n).collect())
+            .unwrap_or_default();
+        let names: Vec<&str> = record.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, members, "{group}: record order is GROUPS order");
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut sorted = members.clone();
+        keys.sort_unstable();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted, "{group}: every serialized field is a member");
+    }
+}
+
+#[test]
+fn the_schema_lists_everything_bindings_generate_from() {
+    let s = schema();
+    let count = |key: &str| s[key].as_array().map_or(0, Vec::len);
+    assert_eq!(count("variables"), MODELLED_KINDS.len());
+    assert_eq!(count("vocabularies"), VOCABULARIES.len());
+    assert_eq!(count("groups"), GROUPS.len());
+    assert_eq!(count("events"), EVENTS.len());
+    assert_eq!(count("errors"), ERROR_KINDS.len());
+    assert_eq!(
+        s["errors"][0],
+        json!({"kind": "body", "class": "BodyError", "doc": "The body holds no variable.", "codes": ["empty_body"]})
+    );
+    assert_eq!(
+        s["events"][0]["rules"],
+        json!({"receiver": "receiver", "amount": "mc_gross", "final": "payment_status"})
+    );
+    for event in s["events"].as_array().cloned().unwrap_or_default() {
+        assert!(event["rules"].is_object(), "{event}");
+    }
+}
+
+#[test]
+fn lookups_tell_absent_from_not_modelled() {
+    let m = Message::parse(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        m.get("txn_id"),
+        crate::Lookup::Value(crate::Value::Text("4RT58091KX0312345"))
+    );
+    assert_eq!(m.get("parent_txn_id"), crate::Lookup::Absent);
+    assert_eq!(m.get("txnid"), crate::Lookup::NotModelled);
+    let present: Vec<&str> = m.present().map(|(name, _)| name).collect();
+    assert_eq!(
+        present,
+        [
+            "txn_type",
+            "txn_id",
+            "test_ipn",
+            "receiver_email",
+            "payment_status",
+            "mc_currency",
+            "mc_gross"
+        ]
+    );
+}
+
+#[test]
+fn configuration_and_expectation_are_maps_only() {
+    assert_eq!(
+        refusal(Config::from_json(
+            r#"{"environment": "live", "limits": [1, 2, 3]}"#
+        )),
+        pair("wrong_type", "limits")
+    );
+    assert_eq!(
+        refusal(Expected::from_json(r#"["24.90", "EUR"]"#)),
+        pair("wrong_type", ".")
+    );
+}
