@@ -19,7 +19,8 @@
 //! [`schema`] lists what the bindings generate their types and exception classes from.
 //!
 //! ```
-//! use ipnkit::host::{Action, Answer, Config, Expected, Notification};
+//! use ipnkit::host::{Action, Answer, Config, Notification};
+//! use ipnkit::Expected;
 //!
 //! let config = Config::from_json(r#"{"environment": "sandbox", "receiver_emails": ["shop@example.net"]}"#)?;
 //! let raw = b"txn_type=web_accept&txn_id=4RT58091KX0312345&payment_status=Completed\
