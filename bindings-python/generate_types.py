@@ -1,52 +1,136 @@
-"""Writes the typed attributes of `ipnkit.Message` (and the vocabularies' `Literal` aliases) into
-`python/ipnkit/__init__.py`, between the GENERATED markers, from the core's own lists
-(`MODELLED_KINDS`, `VOCABULARIES`). `tests/test_types.py` fails when the block is stale.
+"""Writes the generated parts of `python/ipnkit/__init__.py` from the core's schema
+(`ipnkit.host::schema`, through `_native.schema()`): the `Literal` aliases of every vocabulary and
+code list, the event table, one exception class per error kind, the record classes of every group,
+and the typed attributes of `ipnkit.Message`. `tests/test_types.py` fails when a block is stale.
 
-    python bindings-python/generate_types.py        (with the wheel installed)
+    python bindings-python/generate_types.py [--check]        (with the wheel installed)
 """
 
+from __future__ import annotations
+
+import json
 import pathlib
 import re
 import sys
+from typing import Any, Dict, List
 
 from ipnkit import _native
 
 PACKAGE = pathlib.Path(__file__).resolve().parent / "python" / "ipnkit" / "__init__.py"
-START, END = "# --- GENERATED: vocabularies ---", "# --- END GENERATED: vocabularies ---"
-ATTR_START, ATTR_END = "    # --- GENERATED: attributes ---", "    # --- END GENERATED: attributes ---"
+NOTE = "# (written by bindings-python/generate_types.py from the core's schema; do not edit)"
 
 SIMPLE = {
     "text": "str", "flag": "bool", "count": "int", "decimal": "Decimal", "currency": "str",
     "date": "PayPalDate", "money": "Money", "period": "Period",
 }
 
-
-def vocab_block() -> str:
-    lines = [START]
-    for name, known in _native.VOCABULARIES:
-        values = ", ".join(repr(v) for v in known)
-        lines.append(f"{name} = Literal[{values}]")
-        lines.append(f'"""`{name}`: PayPal\'s documented values (others arrive as plain `str`)."""')
-    lines.append(END)
-    return "\n".join(lines)
+# Python's own exception for a value of the wrong type: the core's `argument` kind is also one.
+PYTHON_BASES = {"argument": "TypeError"}
 
 
-def attribute_block() -> str:
-    lines = [ATTR_START]
-    for name, kind in _native.MODELLED_KINDS:
-        if kind.startswith("vocab:"):
-            annotation = f"Optional[Union[{kind[len('vocab:'):]}, str]]"
-        else:
-            annotation = f"Optional[{SIMPLE[kind]}]"
-        lines.append(f"    {name}: {annotation}")
-    lines.append(ATTR_END)
-    return "\n".join(lines)
+def literal(values: List[str]) -> str:
+    return "Literal[" + ", ".join(repr(v) for v in values) + "]"
+
+
+def annotation(kind: str, records: Dict[str, str]) -> str:
+    if kind.startswith("vocab:"):
+        return kind[len("vocab:"):]
+    if kind.startswith("records:"):
+        return f"Sequence[{records[kind[len('records:'):]]}]"
+    if kind == "pairs":
+        return "Sequence[Tuple[str, str]]"
+    return SIMPLE[kind]
+
+
+def module_block(schema: Dict[str, Any]) -> List[str]:
+    lines = []
+    for vocab in schema["vocabularies"]:
+        lines.append(f"{vocab['name']} = {literal(vocab['words'])}")
+        lines.append(f'"""PayPal\'s documented values of `{vocab["name"]}`."""')
+    codes = [
+        ("EventCode", [e["code"] for e in schema["events"]], "What happened (see `EVENTS`)."),
+        ("ViolationCode", schema["violations"], "A broken business rule."),
+        ("DeliveryKind", schema["deliveries"], "A delivery against the stored keys."),
+        ("VerdictKind", schema["verdicts"], "What PayPal's answer means."),
+        ("UnexpectedReason", schema["unexpected"], "Why PayPal's answer is unexpected."),
+        ("Action", schema["actions"], "What to do with a notification."),
+        ("NoticeCode", schema["notices"], "What is worth knowing about a message."),
+        ("ErrorCode", [c for e in schema["errors"] for c in e["codes"]], "An error's stable code."),
+    ]
+    for name, values, doc in codes:
+        lines.append(f"{name} = {literal(values)}")
+        lines.append(f'"""{doc}"""')
+    lines.append("EVENTS: Dict[EventCode, str] = {")
+    for e in schema["events"]:
+        lines.append(f"    {e['code']!r}: {e['meaning']!r},")
+    lines.append("}")
+    lines.append('"""Every event with its meaning. "Paid" is `payment_completed` *and* `capture_completed`."""')
+    for title, values in [
+        ("EVENT_CODES", [e["code"] for e in schema["events"]]),
+        ("ERROR_CODES", [c for e in schema["errors"] for c in e["codes"]]),
+        ("VIOLATION_CODES", schema["violations"]),
+        ("MODELLED_VARIABLES", [v["name"] for v in schema["variables"]]),
+    ]:
+        lines.append(f"{title}: Tuple[str, ...] = ({', '.join(repr(v) for v in values)},)")
+    for error in schema["errors"]:
+        bases = ", ".join(["IpnError"] + ([PYTHON_BASES[error["kind"]]] if error["kind"] in PYTHON_BASES else []))
+        codes_text = ", ".join(f"``{c}``" for c in error["codes"])
+        lines.append("")
+        lines.append("")
+        lines.append(f"class {error['class']}({bases}):")
+        lines.append(f'    """{error["doc"]} Codes: {codes_text}."""')
+    return lines
+
+
+def records_block(schema: Dict[str, Any]) -> List[str]:
+    records = {g["name"]: g["record"] for g in schema["groups"]}
+    lines = []
+    for group in schema["groups"]:
+        lines.append("")
+        lines.append("")
+        lines.append(f"class {group['record']}(Record):")
+        lines.append(f'    """A member of ``Message.{group["name"]}``."""')
+        lines.append("")
+        names = [m["name"] for m in group["members"]]
+        lines.append(f"    _KNOWN = ({', '.join(repr(n) for n in names)},)")
+        for member in group["members"]:
+            kind = member["kind"]
+            if member["name"] in ("number", "index"):
+                lines.append(f"    {member['name']}: int")
+            elif kind.startswith("records:") or kind == "pairs":
+                lines.append(f"    {member['name']}: {annotation(kind, records)} = ()")
+            else:
+                lines.append(f"    {member['name']}: Optional[{annotation(kind, records)}] = None")
+    return lines
+
+
+def attribute_block(schema: Dict[str, Any]) -> List[str]:
+    records = {g["name"]: g["record"] for g in schema["groups"]}
+    names = [v["name"] for v in schema["variables"]]
+    fixed = ["event", "family", "items", "options", "masspay_items", "transactions", "fraud_filters",
+             "raw", "to_dict", "extra", "variables", "notices", "delivery_key", "lookup_id",
+             "postback", "verification_request"]
+    lines = [f"    _KNOWN = ({', '.join(repr(n) for n in names + fixed)},)"]
+    for v in schema["variables"]:
+        lines.append(f"    {v['name']}: Optional[{annotation(v['kind'], records)}] = None")
+    return lines
+
+
+BLOCKS = [
+    ("# --- GENERATED: module ---", "# --- END GENERATED: module ---", module_block, ""),
+    ("# --- GENERATED: records ---", "# --- END GENERATED: records ---", records_block, ""),
+    ("    # --- GENERATED: attributes ---", "    # --- END GENERATED: attributes ---", attribute_block, "    "),
+]
 
 
 def render(text: str) -> str:
-    text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: vocab_block(), text, flags=re.S)
-    return re.sub(re.escape(ATTR_START) + r".*?" + re.escape(ATTR_END), lambda _: attribute_block(),
-                  text, flags=re.S)
+    schema = json.loads(_native.schema())
+    for start, end, block, indent in BLOCKS:
+        body = "\n".join([start, indent + NOTE] + block(schema) + [end])
+        text, count = re.subn(re.escape(start) + r".*?" + re.escape(end), lambda _: body, text, flags=re.S)
+        if count != 1:
+            raise SystemExit(f"{PACKAGE}: the marker {start.strip()!r} must appear once")
+    return text
 
 
 if __name__ == "__main__":

@@ -1,27 +1,44 @@
-//! `ipnkit._native`: the core, seen from Python. Conversions only; the Python package `ipnkit`
-//! wraps these in Python idioms (exceptions, named tuples, frozen objects).
+//! `ipnkit._native`: the core's host API ([`ipnkit::host`]), seen from Python. Conversions only:
+//! every decision (rules, verdicts, error kinds, configuration) is the core's. The Python package
+//! `ipnkit` gives these objects Python idioms.
 
-use ipnkit::{Body, Environment, Report, Value, Verdict, Verifier};
-use pyo3::exceptions::{PyAttributeError, PyException, PyTypeError};
+use ipnkit::host::{Answer, Config, Notification};
+use ipnkit::{Expected, Limits, Message, Value};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
+};
 
-pyo3::create_exception!(
-    _native,
-    NativeError,
-    PyException,
-    "An ipnkit error: args are (code, field, message)."
-);
+/// The Python classes values are converted into, looked up once in the `ipnkit` package.
+static MONEY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static PERIOD: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-fn error(e: ipnkit::Error) -> PyErr {
-    NativeError::new_err((e.code(), e.field().map(str::to_owned), e.to_string()))
+/// The Python exception for a core error: the class of its kind (`ipnkit.<Stem>Error`, named by
+/// the core's `ERROR_KINDS`), with the code, the field and the message.
+fn error(py: Python<'_>, e: &ipnkit::Error) -> PyErr {
+    let kind = e.kind().code();
+    let class = ipnkit::ERROR_KINDS
+        .iter()
+        .find(|(k, ..)| *k == kind)
+        .map(|(_, stem, ..)| format!("{stem}Error"));
+    let made = class
+        .ok_or_else(|| PyRuntimeError::new_err(format!("no class for error kind {kind}")))
+        .and_then(|class| {
+            py.import("ipnkit")?.getattr(class.as_str())?.call1((
+                e.code(),
+                e.field(),
+                e.to_string(),
+            ))
+        });
+    match made {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(failure) => failure,
+    }
 }
-
-/// A violation as Python sees it: (code, field, detail).
-type ViolationTuple = (String, Option<String>, Option<String>);
-
-/// A verification request as Python sees it: (url, [(header, value)], body).
-type RequestTuple<'py> = (String, Vec<(String, String)>, Bound<'py, PyBytes>);
 
 /// The raw body as bytes; a helpful `TypeError` for `str`.
 fn raw_body(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
@@ -44,13 +61,122 @@ fn raw_body(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     )))
 }
 
-/// PayPal's answer to a postback, as it came (status and bytes), or none at all. Python cannot
-/// build one from a kind it writes: only `verdict(status, body)` and `no_answer()` make one.
+/// A Python value as plain data for the core's deserializers: dict, list/tuple, str, int, float,
+/// bool, None, and `decimal.Decimal` as its exact text. The core decides what is valid.
+fn plain(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    use serde_json::Value as J;
+    if value.is_none() {
+        return Ok(J::Null);
+    }
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Ok(J::Bool(b.is_true()));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return Ok(J::from(value.extract::<i64>()?));
+    }
+    if let Ok(f) = value.cast::<PyFloat>() {
+        // A float is passed on (the core refuses it where an exact amount belongs); NaN and the
+        // infinities have no plain-data form.
+        return serde_json::Number::from_f64(f.value())
+            .map(J::Number)
+            .ok_or_else(|| PyTypeError::new_err("a float that is not finite is not plain data"));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(J::String(s.to_cow()?.into_owned()));
+    }
+    if value.is_instance(DECIMAL.import(py, "decimal", "Decimal")?)? {
+        return Ok(J::String(value.str()?.to_cow()?.into_owned()));
+    }
+    if let Ok(d) = value.cast::<PyDict>() {
+        let mut map = serde_json::Map::new();
+        for (k, v) in d.iter() {
+            let key = k
+                .cast::<PyString>()
+                .map_err(|_| PyTypeError::new_err("configuration keys must be str"))?;
+            map.insert(key.to_cow()?.into_owned(), plain(py, &v)?);
+        }
+        return Ok(J::Object(map));
+    }
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        return value
+            .try_iter()?
+            .map(|item| plain(py, &item?))
+            .collect::<PyResult<Vec<_>>>()
+            .map(J::Array);
+    }
+    Err(PyTypeError::new_err(format!(
+        "{} is not plain data (dict, list, str, int, Decimal, bool, None)",
+        value.get_type().name()?
+    )))
+}
+
+/// A verification request as Python sees it: (url, [(header, value)], body).
+type RequestTuple<'py> = (
+    String,
+    Vec<(&'static str, &'static str)>,
+    Bound<'py, PyBytes>,
+);
+
+/// The host's configuration, checked by the core.
+#[pyclass(frozen, name = "NativeConfig", module = "ipnkit._native")]
+struct NativeConfig {
+    inner: Config,
+}
+
+#[pymethods]
+impl NativeConfig {
+    #[new]
+    fn new(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = Config::from_data(plain(py, data)?).map_err(|e| error(py, &e))?;
+        Ok(NativeConfig { inner })
+    }
+
+    /// (max_body_bytes, max_fields, max_key_bytes).
+    #[getter]
+    fn limits(&self) -> (usize, usize, usize) {
+        let l = self.inner.limits();
+        (l.max_body_bytes, l.max_fields, l.max_key_bytes)
+    }
+
+    /// `live` or `sandbox`.
+    #[getter]
+    fn environment(&self) -> &'static str {
+        self.inner.environment().as_str()
+    }
+}
+
+/// The order the host expects, checked by the core.
+#[pyclass(frozen, name = "NativeExpected", module = "ipnkit._native")]
+struct NativeExpected {
+    inner: Expected,
+}
+
+#[pymethods]
+impl NativeExpected {
+    #[new]
+    fn new(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = Expected::from_data(plain(py, data)?).map_err(|e| error(py, &e))?;
+        Ok(NativeExpected { inner })
+    }
+}
+
+/// PayPal's answer to a postback, as it came (status and bytes), or none at all.
 #[pyclass(frozen, name = "NativeVerdict", module = "ipnkit._native")]
 struct NativeVerdict {
     /// `None`: the postback got no HTTP answer.
     answer: Option<(u16, Vec<u8>)>,
-    verdict: Verdict,
+}
+
+impl NativeVerdict {
+    fn answer(&self) -> Answer<'_> {
+        match &self.answer {
+            Some((status, body)) => Answer::Http {
+                status: *status,
+                body,
+            },
+            None => Answer::NoAnswer,
+        }
+    }
 }
 
 #[pymethods]
@@ -58,252 +184,351 @@ impl NativeVerdict {
     /// `verified`, `invalid` or `unexpected`.
     #[getter]
     fn kind(&self) -> &'static str {
-        self.verdict.as_str()
+        self.answer().verdict().as_str()
     }
 
     /// Why an answer was unexpected, else None.
     #[getter]
     fn reason(&self) -> Option<&'static str> {
-        match self.verdict {
-            Verdict::Unexpected(why) => Some(why.code()),
+        match self.answer().verdict() {
+            ipnkit::Verdict::Unexpected(why) => Some(why.code()),
             _ => None,
         }
     }
 }
 
-/// A parsed message.
-#[pyclass(frozen, name = "NativeMessage", module = "ipnkit._native")]
-struct NativeMessage {
-    inner: ipnkit::Message,
+/// One received notification: the raw bytes, parsed once, and the message or its error.
+#[pyclass(frozen, name = "NativeNotification", module = "ipnkit._native")]
+struct NativeNotification {
+    inner: Notification,
+    limits: Limits,
+}
+
+impl NativeNotification {
+    fn message(&self, py: Python<'_>) -> PyResult<&Message> {
+        self.inner.message().map_err(|e| error(py, e))
+    }
+}
+
+/// A value converted: str, bool, int, Decimal, `ipnkit.Money`, `ipnkit.PayPalDate`,
+/// `ipnkit.Period`; options and pairs as lists.
+fn convert<'py>(
+    py: Python<'py>,
+    value: Value<'_>,
+    record: &Bound<'py, PyAny>,
+    path: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Text(t) | Value::Word(t) => PyString::new(py, t).into_any(),
+        Value::Flag(b) => PyBool::new(py, b).to_owned().into_any(),
+        Value::Count(n) => n.into_pyobject(py)?.into_any(),
+        Value::Decimal(d) => d.into_pyobject(py)?.into_any(),
+        Value::Currency(c) => PyString::new(py, c.as_str()).into_any(),
+        Value::Money(m) => MONEY
+            .import(py, "ipnkit", "Money")?
+            .call1((m.amount, m.currency.as_ref().map(|c| c.as_str())))?,
+        Value::Date(d) => DATE
+            .import(py, "ipnkit", "PayPalDate")?
+            .call1((d.utc, d.text.as_str()))?,
+        Value::Period(p) => PERIOD
+            .import(py, "ipnkit", "Period")?
+            .call1((p.count, p.unit.code()))?,
+        Value::Options(options) => {
+            let list = PyList::empty(py);
+            for (i, option) in options.iter().enumerate() {
+                let sub = path_with(
+                    py,
+                    path,
+                    &[
+                        &"options".into_pyobject(py)?.into_any(),
+                        &i.into_pyobject(py)?.into_any(),
+                    ],
+                )?;
+                list.append(make_record(
+                    py,
+                    "ItemOption",
+                    option.record(),
+                    record,
+                    &sub,
+                )?)?;
+            }
+            list.into_any()
+        }
+        Value::Pairs(pairs) => {
+            PyList::new(py, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?.into_any()
+        }
+        // `Value` is non-exhaustive: a kind this binding does not know yet is a bug to report,
+        // never a silent None.
+        other => {
+            return Err(PyRuntimeError::new_err(format!(
+                "ipnkit: no Python conversion for {other:?}"
+            )));
+        }
+    })
+}
+
+fn path_with<'py>(
+    py: Python<'py>,
+    path: &Bound<'py, PyTuple>,
+    more: &[&Bound<'py, PyAny>],
+) -> PyResult<Bound<'py, PyTuple>> {
+    let mut items: Vec<Bound<'py, PyAny>> = path.iter().collect();
+    items.extend(more.iter().map(|b| (*b).clone()));
+    PyTuple::new(py, items)
+}
+
+/// A record object: `ipnkit.<Type>._of({...fields, "_native": notification, "_path": path})`.
+fn make_record<'py>(
+    py: Python<'py>,
+    class: &str,
+    record: ipnkit::Record<'_>,
+    native: &Bound<'py, PyAny>,
+    path: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let dict = PyDict::new(py);
+    for (name, value) in record {
+        dict.set_item(name, convert(py, value, native, path)?)?;
+    }
+    dict.set_item("_native", native)?;
+    dict.set_item("_path", path)?;
+    py.import("ipnkit")?
+        .getattr(class)?
+        .call_method1("_of", (dict,))
 }
 
 #[pymethods]
-impl NativeMessage {
-    /// The value of a modelled variable, converted: str, bool, int, Decimal, datetime (UTC),
-    /// (Decimal, currency) for money, (count, unit) for a period; None when absent.
-    fn get(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
-        if !ipnkit::MODELLED_VARIABLES.contains(&name) {
-            return Err(PyAttributeError::new_err(name.to_owned()));
+impl NativeNotification {
+    /// The raw body, byte for byte.
+    #[getter]
+    fn raw<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.inner.raw())
+    }
+
+    /// The limits it was parsed within: (max_body_bytes, max_fields, max_key_bytes).
+    #[getter]
+    fn limits(&self) -> (usize, usize, usize) {
+        (
+            self.limits.max_body_bytes,
+            self.limits.max_fields,
+            self.limits.max_key_bytes,
+        )
+    }
+
+    /// Every attribute of the Python message: the modelled variables present, converted; the
+    /// groups as record objects; `fraud_filters`; `event` and `family`. Raises the message's
+    /// error when its values do not decode.
+    fn values<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        let py = slf.py();
+        let me = slf.get();
+        let m = me.message(py)?;
+        let dict = PyDict::new(py);
+        let native = slf.as_any();
+        let root = PyTuple::empty(py);
+        for (name, value) in m.present() {
+            dict.set_item(name, convert(py, value, native, &root)?)?;
         }
-        let value = match self.inner.value(name) {
-            None => py.None(),
-            Some(Value::Text(t) | Value::Word(t)) => t.into_pyobject(py)?.into_any().unbind(),
-            Some(Value::Flag(b)) => pyo3::types::PyBool::new(py, b)
-                .to_owned()
-                .into_any()
-                .unbind(),
-            Some(Value::Count(n)) => n.into_pyobject(py)?.into_any().unbind(),
-            Some(Value::Decimal(d)) => d.into_pyobject(py)?.into_any().unbind(),
-            Some(Value::Currency(c)) => c.as_str().into_pyobject(py)?.into_any().unbind(),
-            Some(Value::Money(m)) => (m.amount, m.currency.map(|c| c.as_str().to_owned()))
-                .into_pyobject(py)?
-                .into_any()
-                .unbind(),
-            Some(Value::Date(d)) => (d.utc, d.text.as_str())
-                .into_pyobject(py)?
-                .into_any()
-                .unbind(),
-            Some(Value::Period(p)) => (p.count, format!("{:?}", p.unit))
-                .into_pyobject(py)?
-                .into_any()
-                .unbind(),
-            Some(_) => py.None(),
-        };
-        Ok(value)
+        for (group, class, _) in ipnkit::GROUPS {
+            let list = PyList::empty(py);
+            for (i, record) in m.records(group).unwrap_or_default().into_iter().enumerate() {
+                let path = PyTuple::new(
+                    py,
+                    [
+                        group.into_pyobject(py)?.into_any(),
+                        i.into_pyobject(py)?.into_any(),
+                    ],
+                )?;
+                list.append(make_record(py, class, record, native, &path)?)?;
+            }
+            dict.set_item(*group, list)?;
+        }
+        dict.set_item("fraud_filters", PyList::new(py, m.fraud_filters())?)?;
+        dict.set_item("event", m.event().code())?;
+        dict.set_item("family", m.family().code())?;
+        Ok(dict)
     }
 
-    /// The event's code.
-    #[getter]
-    fn event(&self) -> &'static str {
-        self.inner.event().code()
-    }
-
-    /// The family's code.
-    #[getter]
-    fn family(&self) -> &'static str {
-        self.inner.family().code()
-    }
-
-    /// Unmodelled variables, in order.
-    fn extra(&self) -> Vec<(String, String)> {
-        self.inner
+    /// Unmodelled variables (and modelled ones not of their type), in order.
+    fn extra(&self, py: Python<'_>) -> PyResult<Vec<(String, String)>> {
+        Ok(self
+            .message(py)?
             .extra()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
-    }
-
-    /// Every variable, in order.
-    fn variables(&self) -> Vec<(String, String)> {
-        self.inner
-            .variables()
-            .iter()
-            .map(|f| (f.key.to_owned(), f.value.to_owned()))
-            .collect()
-    }
-
-    /// The canonical JSON.
-    fn to_json(&self) -> String {
-        self.inner.to_canonical_json()
-    }
-
-    /// (delivery key, lookup id).
-    fn delivery_key(&self) -> (String, String) {
-        let key = ipnkit::DeliveryKey::of(&self.inner);
-        (key.as_str().to_owned(), key.lookup_id().to_owned())
-    }
-
-    /// The policy check: [(code, field, detail)], from PayPal's answer as it came.
-    #[pyo3(signature = (verdict, environment, receiver_emails, receiver_ids, amount=None, currency=None, final_statuses=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn check(
-        &self,
-        verdict: &NativeVerdict,
-        environment: &str,
-        receiver_emails: Vec<String>,
-        receiver_ids: Vec<String>,
-        amount: Option<ipnkit::Decimal>,
-        currency: Option<&str>,
-        final_statuses: Option<Vec<String>>,
-    ) -> PyResult<Vec<ViolationTuple>> {
-        let environment: Environment = environment.parse().map_err(error)?;
-        let mut policy = ipnkit::Policy::new(environment);
-        for e in &receiver_emails {
-            policy = policy.receiver_email(e);
-        }
-        for i in &receiver_ids {
-            policy = policy.receiver_id(i);
-        }
-        if let Some(statuses) = final_statuses {
-            policy = policy.final_statuses(
-                statuses
-                    .iter()
-                    .map(|s| ipnkit::vocab::PaymentStatus::parse(s)),
-            );
-        }
-        let currency = match currency {
-            Some(c) => Some(c.parse::<ipnkit::Currency>().map_err(error)?),
-            None => None,
-        };
-        let expected = ipnkit::Expected { amount, currency };
-        let report = match &verdict.answer {
-            Some((status, response)) => {
-                policy
-                    .evaluate(self.inner.clone(), *status, response, &expected)
-                    .0
-            }
-            None => Report::not_verified(),
-        };
-        Ok(report
-            .violations
-            .iter()
-            .map(|v| {
-                (
-                    v.code.as_str().to_owned(),
-                    v.field.map(str::to_owned),
-                    v.detail.map(str::to_owned),
-                )
-            })
             .collect())
     }
 
-    /// The delivery's classification against stored keys: (kind, from, to); for `stale`, from is
-    /// the latest state stored and to this delivery's.
-    fn classify(&self, stored: Vec<String>) -> PyResult<(String, Option<String>, Option<String>)> {
+    /// Every variable, in order.
+    fn variables(&self, py: Python<'_>) -> PyResult<Vec<(String, String)>> {
+        Ok(self
+            .message(py)?
+            .variables()
+            .iter()
+            .map(|f| (f.key.to_owned(), f.value.to_owned()))
+            .collect())
+    }
+
+    /// Notices: [(code, field)].
+    fn notices(&self, py: Python<'_>) -> PyResult<Vec<(&'static str, String)>> {
+        Ok(self
+            .message(py)?
+            .notices()
+            .iter()
+            .map(|n| (n.code, n.field.clone()))
+            .collect())
+    }
+
+    /// The canonical JSON.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.message(py)?
+            .to_canonical_json()
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// The canonical JSON of one record, by its path (`("items", 0, "options", 1)`): the
+    /// member serialized as the message serializes it.
+    fn record_json(&self, py: Python<'_>, path: &Bound<'_, PyTuple>) -> PyResult<String> {
+        let m = self.message(py)?;
+        let steps: (String, usize, Option<(String, usize)>) = match path.len() {
+            2 => (
+                path.get_item(0)?.extract()?,
+                path.get_item(1)?.extract()?,
+                None,
+            ),
+            4 => (
+                path.get_item(0)?.extract()?,
+                path.get_item(1)?.extract()?,
+                Some((path.get_item(2)?.extract()?, path.get_item(3)?.extract()?)),
+            ),
+            _ => {
+                return Err(PyTypeError::new_err(
+                    "ipnkit: a record path has 2 or 4 steps",
+                ));
+            }
+        };
+        let missing = || PyRuntimeError::new_err("ipnkit: no record at this path");
+        let json = match (steps.0.as_str(), steps.1, steps.2) {
+            ("options", i, None) => serde_json::to_string(m.options().get(i).ok_or_else(missing)?),
+            ("items", i, None) => serde_json::to_string(m.items().get(i).ok_or_else(missing)?),
+            ("items", i, Some((sub, j))) if sub == "options" => serde_json::to_string(
+                m.items()
+                    .get(i)
+                    .and_then(|item| item.options.get(j))
+                    .ok_or_else(missing)?,
+            ),
+            ("masspay_items", i, None) => {
+                serde_json::to_string(m.masspay_items().get(i).ok_or_else(missing)?)
+            }
+            ("transactions", i, None) => {
+                serde_json::to_string(m.transactions().get(i).ok_or_else(missing)?)
+            }
+            _ => return Err(missing()),
+        };
+        json.map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// (delivery key, lookup id).
+    fn delivery_key(&self, py: Python<'_>) -> PyResult<(String, String)> {
+        let key = ipnkit::DeliveryKey::of(self.message(py)?);
+        Ok((key.as_str().to_owned(), key.lookup_id().to_owned()))
+    }
+
+    /// The postback.
+    fn postback<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.postback())
+    }
+
+    /// (url, [(header, value)], body) of the verification request.
+    fn verification_request<'py>(
+        &self,
+        py: Python<'py>,
+        config: &NativeConfig,
+    ) -> PyResult<RequestTuple<'py>> {
+        let request = self.inner.verification_request(&config.inner);
+        Ok((
+            request.url,
+            request.headers,
+            PyBytes::new(py, &request.body),
+        ))
+    }
+
+    /// The core's decision, as its JSON.
+    fn decide(
+        &self,
+        py: Python<'_>,
+        verdict: &NativeVerdict,
+        config: &NativeConfig,
+        expected: &NativeExpected,
+        stored: Vec<String>,
+    ) -> PyResult<String> {
+        let decision = self
+            .inner
+            .decide(verdict.answer(), &config.inner, &expected.inner, &stored)
+            .map_err(|e| error(py, &e))?;
+        serde_json::to_string(&decision).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// The delivery against stored keys, as its JSON.
+    fn classify(&self, py: Python<'_>, stored: Vec<String>) -> PyResult<String> {
         let stored = stored
             .iter()
             .map(|k| ipnkit::DeliveryKey::from_stored(k))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(error)?;
-        Ok(match ipnkit::classify(&self.inner, &stored) {
-            ipnkit::Delivery::Transition { from, to } => {
-                ("transition".into(), Some(from), Some(to))
-            }
-            ipnkit::Delivery::Stale { latest, this } => ("stale".into(), Some(latest), Some(this)),
-            other => (other.code().into(), None, None),
-        })
+            .map_err(|e| error(py, &e))?;
+        let delivery = ipnkit::classify(self.message(py)?, &stored);
+        serde_json::to_string(&delivery).map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 }
 
-/// Parses a raw body into a message.
+/// Receives a raw body within `limits` ((max_body_bytes, max_fields, max_key_bytes), default
+/// limits when None). Raises only when the body itself is refused.
 #[pyfunction]
-fn parse(body: &Bound<'_, PyAny>) -> PyResult<NativeMessage> {
+#[pyo3(signature = (body, limits=None))]
+fn receive(
+    py: Python<'_>,
+    body: &Bound<'_, PyAny>,
+    limits: Option<(usize, usize, usize)>,
+) -> PyResult<NativeNotification> {
     let raw = raw_body(body)?;
-    let inner = ipnkit::Message::parse(&raw).map_err(error)?;
-    Ok(NativeMessage { inner })
-}
-
-/// The verification postback of a raw body.
-#[pyfunction]
-fn postback<'py>(py: Python<'py>, body: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    let raw = raw_body(body)?;
-    let parsed = Body::parse(&raw).map_err(error)?;
-    Ok(PyBytes::new(py, &parsed.postback()))
-}
-
-/// (url, [(header, value)], body) of the verification request.
-#[pyfunction]
-#[pyo3(signature = (body, environment, base_url_for_testing=None))]
-fn verification_request<'py>(
-    py: Python<'py>,
-    body: &Bound<'py, PyAny>,
-    environment: &str,
-    base_url_for_testing: Option<&str>,
-) -> PyResult<RequestTuple<'py>> {
-    let raw = raw_body(body)?;
-    let parsed = Body::parse(&raw).map_err(error)?;
-    let mut verifier = Verifier::new(environment.parse().map_err(error)?);
-    if let Some(url) = base_url_for_testing {
-        verifier = verifier.with_base_url_for_testing(url);
-    }
-    let request = verifier.request(&parsed);
-    let headers = request
-        .headers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Ok((request.url, headers, PyBytes::new(py, &request.body)))
+    let limits = match limits {
+        Some((max_body_bytes, max_fields, max_key_bytes)) => Limits {
+            max_body_bytes,
+            max_fields,
+            max_key_bytes,
+        },
+        None => Limits::DEFAULT,
+    };
+    let inner = Notification::new(raw, limits).map_err(|e| error(py, &e))?;
+    Ok(NativeNotification { inner, limits })
 }
 
 /// PayPal's answer to a postback, kept as it came.
 #[pyfunction]
 fn verdict(status: u16, body: &Bound<'_, PyAny>) -> PyResult<NativeVerdict> {
-    let raw = raw_body(body)?;
     Ok(NativeVerdict {
-        verdict: Verdict::from_response(status, &raw),
-        answer: Some((status, raw)),
+        answer: Some((status, raw_body(body)?)),
     })
 }
 
 /// The postback got no HTTP answer at all.
 #[pyfunction]
 fn no_answer() -> NativeVerdict {
-    NativeVerdict {
-        answer: None,
-        verdict: Verdict::no_answer(),
-    }
+    NativeVerdict { answer: None }
+}
+
+/// What the package generates its types and exception classes from, as JSON.
+#[pyfunction]
+fn schema() -> String {
+    ipnkit::host::schema().to_string()
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("NativeError", m.py().get_type::<NativeError>())?;
-    m.add("ERROR_CODES", ipnkit::ERROR_CODES.to_vec())?;
-    m.add("EVENT_CODES", ipnkit::EVENT_CODES.to_vec())?;
-    m.add("VIOLATION_CODES", ipnkit::VIOLATION_CODES.to_vec())?;
-    m.add("MODELLED_VARIABLES", ipnkit::MODELLED_VARIABLES.to_vec())?;
-    m.add("MODELLED_KINDS", ipnkit::MODELLED_KINDS.to_vec())?;
-    m.add(
-        "VOCABULARIES",
-        ipnkit::vocab::VOCABULARIES
-            .iter()
-            .map(|(name, known)| (*name, known.to_vec()))
-            .collect::<Vec<_>>(),
-    )?;
-    m.add_class::<NativeMessage>()?;
+    m.add_class::<NativeNotification>()?;
     m.add_class::<NativeVerdict>()?;
-    m.add_function(wrap_pyfunction!(parse, m)?)?;
-    m.add_function(wrap_pyfunction!(postback, m)?)?;
-    m.add_function(wrap_pyfunction!(verification_request, m)?)?;
+    m.add_class::<NativeConfig>()?;
+    m.add_class::<NativeExpected>()?;
+    m.add_function(wrap_pyfunction!(receive, m)?)?;
     m.add_function(wrap_pyfunction!(verdict, m)?)?;
     m.add_function(wrap_pyfunction!(no_answer, m)?)?;
+    m.add_function(wrap_pyfunction!(schema, m)?)?;
     Ok(())
 }

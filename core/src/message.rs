@@ -60,6 +60,18 @@ pub enum PeriodUnit {
     Y,
 }
 
+impl PeriodUnit {
+    /// `D`, `W`, `M` or `Y`, as PayPal writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            PeriodUnit::D => "D",
+            PeriodUnit::W => "W",
+            PeriodUnit::M => "M",
+            PeriodUnit::Y => "Y",
+        }
+    }
+}
+
 impl Period {
     /// Parses `N U` with `U` one of `D`, `W`, `M`, `Y`.
     pub fn parse(text: &str) -> Option<Period> {

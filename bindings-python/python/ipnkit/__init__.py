@@ -1,89 +1,46 @@
 """Receive PayPal Instant Payment Notifications without losing a byte, a cent or a message.
 
 The raw body stays byte-exact: ``postback(body)`` is ``cmd=_notify-validate&`` followed by it.
-``parse(body)`` gives a frozen :class:`Message` with every variable of PayPal's IPN guide typed
-(``decimal.Decimal`` amounts with their currency, timezone-aware ``datetime`` in UTC), the
-``event`` to dispatch on, and ``to_dict()`` in the canonical JSON shape shared by every ipnkit
-binding. Errors are :class:`IpnError` subclasses with a stable ``.code`` and the ``.field``, never
-the value. All of it runs in the Rust core; this module only converts.
+``parse(body)`` gives a frozen :class:`Message` with every variable of PayPal's IPN guide as an
+attribute (``decimal.Decimal`` amounts in :class:`Money` with their currency, :class:`PayPalDate`
+with a timezone-aware UTC ``datetime`` beside PayPal's text), the ``event`` to dispatch on (see
+:data:`EVENTS`), and ``to_dict()`` in the canonical JSON shape shared by every ipnkit binding.
+:func:`decide` takes PayPal's answer, your :class:`Config` and the :class:`Expected` order and
+says what to do. Errors are :class:`IpnError` subclasses with a stable ``.code`` and the
+``.field``, never the value. All of it runs in the Rust core; this module only converts.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import difflib as _difflib
+from dataclasses import dataclass as _dataclass
 import json as _json
 from decimal import Decimal
-from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, NamedTuple, Optional, Sequence, Tuple, Type, Union, cast
+from typing import (
+    TYPE_CHECKING, Any, Dict, List, Literal, NamedTuple, Optional, Sequence, Tuple, TypedDict, Union,
+)
 
-from . import _native
+from . import _native as _core
 
 __all__ = [
-    "ERROR_CODES", "EVENT_CODES", "VIOLATION_CODES", "MODELLED_VARIABLES",
-    "IpnError", "BodyError", "LimitError", "FormatError", "CharsetError", "DuplicateKeyError",
-    "ValueFormatError", "ConfigurationError",
-    "Money", "Period", "PayPalDate", "Message", "Record", "VerificationRequest", "Verdict", "Violation",
-    "Delivery", "parse", "postback", "verification_request", "verdict", "check", "classify",
+    "EVENTS", "IpnError", "Money", "Period", "PayPalDate", "Message", "Record", "CartItem",
+    "ItemOption", "MasspayItem", "AdaptiveTransaction", "VerificationRequest", "Verdict",
+    "Violation", "Delivery", "Decision", "Config", "Limits", "Expected", "parse", "postback",
+    "verification_request", "verdict", "decide", "classify", "schema",
 ]
 
-ERROR_CODES: Tuple[str, ...] = tuple(_native.ERROR_CODES)
-EVENT_CODES: Tuple[str, ...] = tuple(_native.EVENT_CODES)
-VIOLATION_CODES: Tuple[str, ...] = tuple(_native.VIOLATION_CODES)
-MODELLED_VARIABLES: Tuple[str, ...] = tuple(_native.MODELLED_VARIABLES)
 
-
-# --- GENERATED: vocabularies ---
-TxnType = Literal['adjustment', 'cart', 'express_checkout', 'invoice_payment', 'masspay', 'mp_cancel', 'mp_signup', 'merch_pmt', 'new_case', 'payout', 'pro_hosted', 'recurring_payment', 'recurring_payment_expired', 'recurring_payment_failed', 'recurring_payment_outstanding_payment', 'recurring_payment_outstanding_payment_failed', 'recurring_payment_profile_cancel', 'recurring_payment_profile_created', 'recurring_payment_skipped', 'recurring_payment_suspended', 'recurring_payment_suspended_due_to_max_failed_payment', 'send_money', 'subscr_cancel', 'subscr_eot', 'subscr_failed', 'subscr_modify', 'subscr_payment', 'subscr_signup', 'virtual_terminal', 'web_accept']
-"""`TxnType`: PayPal's documented values (others arrive as plain `str`)."""
-PaymentStatus = Literal['Canceled_Reversal', 'Completed', 'Created', 'Denied', 'Expired', 'Failed', 'Pending', 'Refunded', 'Reversed', 'Processed', 'Voided']
-"""`PaymentStatus`: PayPal's documented values (others arrive as plain `str`)."""
-PendingReason = Literal['address', 'authorization', 'delayed_disbursement', 'echeck', 'intl', 'multi_currency', 'order', 'paymentreview', 'regulatory_review', 'unilateral', 'upgrade', 'verify', 'other']
-"""`PendingReason`: PayPal's documented values (others arrive as plain `str`)."""
-ReasonCode = Literal['adjustment_reversal', 'admin_fraud_reversal', 'admin_reversal', 'buyer_complaint', 'chargeback', 'chargeback_reimbursement', 'chargeback_settlement', 'guarantee', 'non_receipt', 'not_as_described', 'refund', 'regulatory_block', 'regulatory_reject', 'regulatory_review_exceeding_sla', 'unauthorized', 'unauthorized_claim', 'unauthorized_spoof', 'other']
-"""`ReasonCode`: PayPal's documented values (others arrive as plain `str`)."""
-PaymentType = Literal['echeck', 'instant']
-"""`PaymentType`: PayPal's documented values (others arrive as plain `str`)."""
-PayerStatus = Literal['verified', 'unverified']
-"""`PayerStatus`: PayPal's documented values (others arrive as plain `str`)."""
-AddressStatus = Literal['confirmed', 'unconfirmed']
-"""`AddressStatus`: PayPal's documented values (others arrive as plain `str`)."""
-ProtectionEligibility = Literal['Eligible', 'Partially Eligible - INR Only', 'Partially Eligible - Unauth Only', 'Ineligible', 'ExpandedSellerProtection', 'SellerProtection', 'None']
-"""`ProtectionEligibility`: PayPal's documented values (others arrive as plain `str`)."""
-AuthStatus = Literal['Completed', 'Pending', 'Voided', 'Expired']
-"""`AuthStatus`: PayPal's documented values (others arrive as plain `str`)."""
-TransactionEntity = Literal['auth', 'reauth', 'order', 'payment']
-"""`TransactionEntity`: PayPal's documented values (others arrive as plain `str`)."""
-CaseType = Literal['chargeback', 'complaint', 'dispute']
-"""`CaseType`: PayPal's documented values (others arrive as plain `str`)."""
-ProfileStatus = Literal['Active', 'Cancelled', 'Suspended', 'Expired', 'Pending']
-"""`ProfileStatus`: PayPal's documented values (others arrive as plain `str`)."""
-PeriodType = Literal['Trial', 'Regular']
-"""`PeriodType`: PayPal's documented values (others arrive as plain `str`)."""
-MasspayStatus = Literal['Completed', 'Failed', 'Reversed', 'Unclaimed', 'Processed', 'Pending']
-"""`MasspayStatus`: PayPal's documented values (others arrive as plain `str`)."""
-AdaptiveType = Literal['Adaptive Payment PAY', 'Adaptive Payment PREAPPROVAL']
-"""`AdaptiveType`: PayPal's documented values (others arrive as plain `str`)."""
-AdaptiveStatus = Literal['CREATED', 'COMPLETED', 'INCOMPLETE', 'ERROR', 'REVERSALERROR', 'PROCESSING', 'PENDING', 'ACTIVE', 'CANCELED', 'DEACTIVED']
-"""`AdaptiveStatus`: PayPal's documented values (others arrive as plain `str`)."""
-TransactionStatus = Literal['Completed', 'Pending', 'Refunded', 'Partially_Refunded', 'Denied', 'Failed', 'Reversed']
-"""`TransactionStatus`: PayPal's documented values (others arrive as plain `str`)."""
-SenderTransactionStatus = Literal['COMPLETED', 'PENDING', 'CREATED', 'PARTIALLY_REFUNDED', 'DENIED', 'PROCESSING', 'REVERSED', 'REFUNDED', 'FAILED']
-"""`SenderTransactionStatus`: PayPal's documented values (others arrive as plain `str`)."""
-AdaptivePendingReason = Literal['ADDRESS_CONFIRMATION', 'ECHECK', 'INTERNATIONAL', 'MULTI_CURRENCY', 'UPGRADE', 'VERIFY', 'RISK', 'UNILATERAL', 'NONE', 'OTHER']
-"""`AdaptivePendingReason`: PayPal's documented values (others arrive as plain `str`)."""
-ActionType = Literal['PAY', 'CREATE', 'PAY_PRIMARY']
-"""`ActionType`: PayPal's documented values (others arrive as plain `str`)."""
-FeesPayer = Literal['SENDER', 'PRIMARYRECEIVER', 'EACHRECEIVER', 'SECONDARYONLY']
-"""`FeesPayer`: PayPal's documented values (others arrive as plain `str`)."""
-PaymentPeriod = Literal['NO_PERIOD_SPECIFIED', 'DAILY', 'WEEKLY', 'BIWEEKLY', 'SEMIMONTHLY', 'MONTHLY', 'ANNUALLY']
-"""`PaymentPeriod`: PayPal's documented values (others arrive as plain `str`)."""
-PinType = Literal['NOT_REQUIRED', 'REQUIRED']
-"""`PinType`: PayPal's documented values (others arrive as plain `str`)."""
-# --- END GENERATED: vocabularies ---
+def schema() -> Dict[str, Any]:
+    """What this package's types and exception classes are generated from: the core's lists of
+    variables, vocabularies, groups, events (with meanings and rules), error kinds and codes."""
+    return dict(_json.loads(_core.schema()))
 
 
 class IpnError(ValueError):
-    """An IPN body or value ipnkit refuses. ``code`` is stable; ``field`` names the variable."""
+    """An IPN body, value or configuration ipnkit refuses. ``code`` is stable (see
+    :data:`ErrorCode`); ``field`` names the variable or the configuration key, never its value.
+    Each kind of error is a subclass (generated from the core's list)."""
 
     code: str
     field: Optional[str]
@@ -93,329 +50,679 @@ class IpnError(ValueError):
         self.code = code
         self.field = field
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.code, self.field, str(self)))
+
+
+# --- GENERATED: module ---
+# (written by bindings-python/generate_types.py from the core's schema; do not edit)
+TxnType = Literal['adjustment', 'cart', 'express_checkout', 'invoice_payment', 'masspay', 'mp_cancel', 'mp_signup', 'merch_pmt', 'new_case', 'payout', 'pro_hosted', 'recurring_payment', 'recurring_payment_expired', 'recurring_payment_failed', 'recurring_payment_outstanding_payment', 'recurring_payment_outstanding_payment_failed', 'recurring_payment_profile_cancel', 'recurring_payment_profile_created', 'recurring_payment_skipped', 'recurring_payment_suspended', 'recurring_payment_suspended_due_to_max_failed_payment', 'send_money', 'subscr_cancel', 'subscr_eot', 'subscr_failed', 'subscr_modify', 'subscr_payment', 'subscr_signup', 'virtual_terminal', 'web_accept']
+"""PayPal's documented values of `TxnType`."""
+PaymentStatus = Literal['Canceled_Reversal', 'Completed', 'Created', 'Denied', 'Expired', 'Failed', 'Pending', 'Refunded', 'Reversed', 'Processed', 'Voided']
+"""PayPal's documented values of `PaymentStatus`."""
+PendingReason = Literal['address', 'authorization', 'delayed_disbursement', 'echeck', 'intl', 'multi_currency', 'order', 'paymentreview', 'regulatory_review', 'unilateral', 'upgrade', 'verify', 'other']
+"""PayPal's documented values of `PendingReason`."""
+ReasonCode = Literal['adjustment_reversal', 'admin_fraud_reversal', 'admin_reversal', 'buyer_complaint', 'chargeback', 'chargeback_reimbursement', 'chargeback_settlement', 'guarantee', 'non_receipt', 'not_as_described', 'refund', 'regulatory_block', 'regulatory_reject', 'regulatory_review_exceeding_sla', 'unauthorized', 'unauthorized_claim', 'unauthorized_spoof', 'other']
+"""PayPal's documented values of `ReasonCode`."""
+PaymentType = Literal['echeck', 'instant']
+"""PayPal's documented values of `PaymentType`."""
+PayerStatus = Literal['verified', 'unverified']
+"""PayPal's documented values of `PayerStatus`."""
+AddressStatus = Literal['confirmed', 'unconfirmed']
+"""PayPal's documented values of `AddressStatus`."""
+ProtectionEligibility = Literal['Eligible', 'Partially Eligible - INR Only', 'Partially Eligible - Unauth Only', 'Ineligible', 'ExpandedSellerProtection', 'SellerProtection', 'None']
+"""PayPal's documented values of `ProtectionEligibility`."""
+AuthStatus = Literal['Completed', 'Pending', 'Voided', 'Expired']
+"""PayPal's documented values of `AuthStatus`."""
+TransactionEntity = Literal['auth', 'reauth', 'order', 'payment']
+"""PayPal's documented values of `TransactionEntity`."""
+CaseType = Literal['chargeback', 'complaint', 'dispute']
+"""PayPal's documented values of `CaseType`."""
+ProfileStatus = Literal['Active', 'Cancelled', 'Suspended', 'Expired', 'Pending']
+"""PayPal's documented values of `ProfileStatus`."""
+PeriodType = Literal['Trial', 'Regular']
+"""PayPal's documented values of `PeriodType`."""
+MasspayStatus = Literal['Completed', 'Failed', 'Reversed', 'Unclaimed', 'Processed', 'Pending']
+"""PayPal's documented values of `MasspayStatus`."""
+AdaptiveType = Literal['Adaptive Payment PAY', 'Adaptive Payment PREAPPROVAL']
+"""PayPal's documented values of `AdaptiveType`."""
+AdaptiveStatus = Literal['CREATED', 'COMPLETED', 'INCOMPLETE', 'ERROR', 'REVERSALERROR', 'PROCESSING', 'PENDING', 'ACTIVE', 'CANCELED', 'DEACTIVED']
+"""PayPal's documented values of `AdaptiveStatus`."""
+TransactionStatus = Literal['Completed', 'Pending', 'Refunded', 'Partially_Refunded', 'Denied', 'Failed', 'Reversed']
+"""PayPal's documented values of `TransactionStatus`."""
+SenderTransactionStatus = Literal['COMPLETED', 'PENDING', 'CREATED', 'PARTIALLY_REFUNDED', 'DENIED', 'PROCESSING', 'REVERSED', 'REFUNDED', 'FAILED']
+"""PayPal's documented values of `SenderTransactionStatus`."""
+AdaptivePendingReason = Literal['ADDRESS_CONFIRMATION', 'ECHECK', 'INTERNATIONAL', 'MULTI_CURRENCY', 'UPGRADE', 'VERIFY', 'RISK', 'UNILATERAL', 'NONE', 'OTHER']
+"""PayPal's documented values of `AdaptivePendingReason`."""
+ActionType = Literal['PAY', 'CREATE', 'PAY_PRIMARY']
+"""PayPal's documented values of `ActionType`."""
+FeesPayer = Literal['SENDER', 'PRIMARYRECEIVER', 'EACHRECEIVER', 'SECONDARYONLY']
+"""PayPal's documented values of `FeesPayer`."""
+PaymentPeriod = Literal['NO_PERIOD_SPECIFIED', 'DAILY', 'WEEKLY', 'BIWEEKLY', 'SEMIMONTHLY', 'MONTHLY', 'ANNUALLY']
+"""PayPal's documented values of `PaymentPeriod`."""
+PinType = Literal['NOT_REQUIRED', 'REQUIRED']
+"""PayPal's documented values of `PinType`."""
+EventCode = Literal['payment_completed', 'payment_pending', 'payment_denied', 'payment_failed', 'payment_refunded', 'payment_reversed', 'reversal_canceled', 'payment_processed', 'payment_created', 'authorization_created', 'authorization_voided', 'authorization_expired', 'capture_completed', 'subscription_signup', 'subscription_payment', 'subscription_failed', 'subscription_cancel', 'subscription_end_of_term', 'subscription_modify', 'recurring_payment', 'recurring_payment_failed', 'recurring_payment_skipped', 'recurring_profile_created', 'recurring_profile_cancel', 'recurring_profile_expired', 'recurring_profile_suspended', 'billing_agreement_created', 'billing_agreement_cancel', 'masspay', 'dispute_opened', 'dispute_resolved', 'adaptive_payment', 'adaptive_preapproval', 'account_created', 'unknown']
+"""What happened (see `EVENTS`)."""
+ViolationCode = Literal['not_verified', 'receiver_not_configured', 'receiver_mismatch', 'amount_mismatch', 'currency_mismatch', 'environment_mismatch', 'status_not_final', 'missing_field', 'unreadable_field', 'unknown_event']
+"""A broken business rule."""
+DeliveryKind = Literal['new', 'duplicate', 'transition', 'stale']
+"""A delivery against the stored keys."""
+VerdictKind = Literal['verified', 'invalid', 'unexpected']
+"""What PayPal's answer means."""
+UnexpectedReason = Literal['http_status', 'empty_body', 'unrecognized_body', 'no_answer']
+"""Why PayPal's answer is unexpected."""
+Action = Literal['act', 'skip', 'retry', 'refuse']
+"""What to do with a notification."""
+NoticeCode = Literal['cart_count_mismatch', 'date_zone_corrected', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period']
+"""What is worth knowing about a message."""
+ErrorCode = Literal['empty_body', 'body_too_large', 'too_many_fields', 'key_too_long', 'empty_key', 'missing_separator', 'malformed_escape', 'invalid_encoding', 'unknown_charset', 'unsupported_charset', 'duplicate_key', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period', 'unknown_environment', 'invalid_delivery_key', 'invalid_configuration', 'wrong_type']
+"""An error's stable code."""
+EVENTS: Dict[EventCode, str] = {
+    'payment_completed': "A payment completed: the money is in the merchant's balance.",
+    'payment_pending': 'A payment is pending (see the reason); act when it completes.',
+    'payment_denied': 'The merchant denied a pending payment.',
+    'payment_failed': 'A bank-funded payment failed.',
+    'payment_refunded': 'The merchant refunded a payment (parent_txn_id names it).',
+    'payment_reversed': 'A payment was reversed: chargeback, buyer complaint, fraud protection.',
+    'reversal_canceled': 'A reversal was cancelled: the money came back.',
+    'payment_processed': 'A Mass Pay payment was accepted (Processed).',
+    'payment_created': 'A German ELV payment was created.',
+    'authorization_created': 'An authorization or order was created; nothing is captured yet.',
+    'authorization_voided': 'An authorization was voided.',
+    'authorization_expired': 'An authorization expired.',
+    'capture_completed': 'An authorization was captured: paid (auth_id names the authorization).',
+    'subscription_signup': 'A subscription started.',
+    'subscription_payment': 'A subscription payment was made (see payment_status).',
+    'subscription_failed': 'A subscription payment failed.',
+    'subscription_cancel': 'A subscription was cancelled.',
+    'subscription_end_of_term': 'A subscription reached the end of its term.',
+    'subscription_modify': 'A subscription was modified.',
+    'recurring_payment': 'A recurring payment was received (see payment_status).',
+    'recurring_payment_failed': 'A recurring payment failed.',
+    'recurring_payment_skipped': 'A recurring payment was skipped; PayPal retries it.',
+    'recurring_profile_created': 'A recurring payments profile was created.',
+    'recurring_profile_cancel': 'A recurring payments profile was cancelled.',
+    'recurring_profile_expired': 'A recurring payments profile expired.',
+    'recurring_profile_suspended': 'A recurring payments profile was suspended.',
+    'billing_agreement_created': 'A billing agreement was created.',
+    'billing_agreement_cancel': 'A billing agreement was cancelled.',
+    'masspay': "A Mass Pay notification: act on each item's status.",
+    'dispute_opened': 'A dispute was opened (a chargeback included).',
+    'dispute_resolved': 'A dispute was resolved and closed.',
+    'adaptive_payment': 'An Adaptive Payments Pay request changed (see status and the transactions).',
+    'adaptive_preapproval': 'An Adaptive Payments preapproval changed (see status, approved).',
+    'account_created': 'An account was created through Adaptive Accounts.',
+    'unknown': 'Nothing this version recognises: keep the message and look at it.',
+}
+"""Every event with its meaning. "Paid" is `payment_completed` *and* `capture_completed`."""
+EVENT_CODES: Tuple[str, ...] = ('payment_completed', 'payment_pending', 'payment_denied', 'payment_failed', 'payment_refunded', 'payment_reversed', 'reversal_canceled', 'payment_processed', 'payment_created', 'authorization_created', 'authorization_voided', 'authorization_expired', 'capture_completed', 'subscription_signup', 'subscription_payment', 'subscription_failed', 'subscription_cancel', 'subscription_end_of_term', 'subscription_modify', 'recurring_payment', 'recurring_payment_failed', 'recurring_payment_skipped', 'recurring_profile_created', 'recurring_profile_cancel', 'recurring_profile_expired', 'recurring_profile_suspended', 'billing_agreement_created', 'billing_agreement_cancel', 'masspay', 'dispute_opened', 'dispute_resolved', 'adaptive_payment', 'adaptive_preapproval', 'account_created', 'unknown',)
+ERROR_CODES: Tuple[str, ...] = ('empty_body', 'body_too_large', 'too_many_fields', 'key_too_long', 'empty_key', 'missing_separator', 'malformed_escape', 'invalid_encoding', 'unknown_charset', 'unsupported_charset', 'duplicate_key', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period', 'unknown_environment', 'invalid_delivery_key', 'invalid_configuration', 'wrong_type',)
+VIOLATION_CODES: Tuple[str, ...] = ('not_verified', 'receiver_not_configured', 'receiver_mismatch', 'amount_mismatch', 'currency_mismatch', 'environment_mismatch', 'status_not_final', 'missing_field', 'unreadable_field', 'unknown_event',)
+MODELLED_VARIABLES: Tuple[str, ...] = ('txn_type', 'txn_id', 'parent_txn_id', 'receipt_id', 'ipn_track_id', 'notify_version', 'verify_sign', 'charset', 'test_ipn', 'resend', 'business', 'receiver_email', 'receiver_id', 'residence_country', 'custom', 'invoice', 'memo', 'transaction_subject', 'first_name', 'last_name', 'payer_email', 'payer_id', 'payer_status', 'payer_business_name', 'contact_phone', 'address_name', 'address_street', 'address_city', 'address_state', 'address_zip', 'address_country', 'address_country_code', 'address_status', 'payment_status', 'pending_reason', 'reason_code', 'payment_type', 'protection_eligibility', 'payment_date', 'mc_currency', 'mc_gross', 'mc_fee', 'mc_handling', 'mc_shipping', 'tax', 'shipping', 'handling_amount', 'discount', 'shipping_discount', 'insurance_amount', 'payment_gross', 'payment_fee', 'settle_amount', 'settle_currency', 'exchange_rate', 'echeck_time_processed', 'item_name', 'item_number', 'quantity', 'shipping_method', 'num_cart_items', 'auth_id', 'auth_status', 'auth_amount', 'auth_exp', 'remaining_settle', 'transaction_entity', 'for_auction', 'auction_buyer_id', 'auction_closing_date', 'auction_multi_item', 'recurring_payment_id', 'rp_invoice_id', 'profile_status', 'product_name', 'product_type', 'period_type', 'payment_cycle', 'currency_code', 'amount', 'amount_per_cycle', 'initial_payment_amount', 'initial_payment_status', 'initial_payment_txn_id', 'outstanding_balance', 'next_payment_date', 'time_created', 'subscr_id', 'old_subscr_id', 'subscr_date', 'subscr_effective', 'period1', 'period2', 'period3', 'amount1', 'amount2', 'amount3', 'mc_amount1', 'mc_amount2', 'mc_amount3', 'recurring', 'reattempt', 'retry_at', 'recur_times', 'username', 'password', 'mp_id', 'mp_status', 'mp_desc', 'mp_custom', 'mp_currency', 'mp_cycle_start', 'case_id', 'case_type', 'case_creation_date', 'transaction_type', 'status', 'sender_email', 'action_type', 'payment_request_date', 'reverse_all_parallel_payments_on_error', 'pay_key', 'fees_payer', 'tracking_id', 'preapproval_key', 'return_url', 'cancel_url', 'ipn_notification_url', 'log_default_shipping_address_in_transaction', 'approved', 'current_number_of_payments', 'current_total_amount_of_all_payments', 'current_period_attempts', 'date_of_month', 'day_of_week', 'starting_date', 'ending_date', 'max_total_amount_of_all_payments', 'max_amount_per_payment', 'max_number_of_payments', 'max_number_of_payments_per_period', 'payment_period', 'pin_type', 'account_key', 'confirmation_code',)
+
 
 class BodyError(IpnError):
-    """The body holds no variable (``empty_body``)."""
+    """The body holds no variable. Codes: ``empty_body``."""
 
 
 class LimitError(IpnError):
-    """A size limit was passed (``body_too_large``, ``too_many_fields``, ``key_too_long``)."""
+    """A size limit was passed. Codes: ``body_too_large``, ``too_many_fields``, ``key_too_long``."""
 
 
 class FormatError(IpnError):
-    """The form encoding is broken (``empty_key``, ``missing_separator``, ``malformed_escape``)."""
+    """The form encoding is broken. Codes: ``empty_key``, ``missing_separator``, ``malformed_escape``."""
 
 
 class CharsetError(IpnError):
-    """The charset is unknown or the bytes are not in it (``invalid_encoding``,
-    ``unknown_charset``, ``unsupported_charset``)."""
+    """The charset is unknown or unsupported, or the bytes are not in it. Codes: ``invalid_encoding``, ``unknown_charset``, ``unsupported_charset``."""
 
 
 class DuplicateKeyError(IpnError):
-    """The same variable twice (``duplicate_key``): HTTP parameter pollution."""
+    """The same variable twice, or two spellings of one: HTTP parameter pollution. Codes: ``duplicate_key``."""
 
 
 class ValueFormatError(IpnError):
-    """A known variable's value is not of its type (``invalid_amount``, ``invalid_currency``,
-    ``invalid_date``, ``invalid_number``, ``invalid_flag``, ``invalid_period``)."""
+    """A known variable's value is not of its type. Codes: ``invalid_amount``, ``invalid_currency``, ``invalid_date``, ``invalid_number``, ``invalid_flag``, ``invalid_period``."""
 
 
 class ConfigurationError(IpnError):
-    """A configuration value, or a stored value, is wrong (``unknown_environment``,
-    ``invalid_delivery_key``)."""
+    """A configuration value, or a stored value, is not valid. Codes: ``unknown_environment``, ``invalid_delivery_key``, ``invalid_configuration``."""
 
 
-_ERROR_CLASSES: Dict[str, Type[IpnError]] = {
-    "empty_body": BodyError,
-    "body_too_large": LimitError,
-    "too_many_fields": LimitError,
-    "key_too_long": LimitError,
-    "empty_key": FormatError,
-    "missing_separator": FormatError,
-    "malformed_escape": FormatError,
-    "invalid_encoding": CharsetError,
-    "unknown_charset": CharsetError,
-    "unsupported_charset": CharsetError,
-    "duplicate_key": DuplicateKeyError,
-    "invalid_amount": ValueFormatError,
-    "invalid_currency": ValueFormatError,
-    "invalid_date": ValueFormatError,
-    "invalid_number": ValueFormatError,
-    "invalid_flag": ValueFormatError,
-    "invalid_period": ValueFormatError,
-    "unknown_environment": ConfigurationError,
-    "invalid_delivery_key": ConfigurationError,
-}
+class ArgumentError(IpnError, TypeError):
+    """A value of the wrong type was passed (a string where a list belongs, a float for an amount). Codes: ``wrong_type``."""
+# --- END GENERATED: module ---
 
 
-def _raise(error: Exception) -> "IpnError":
-    code, field, message = error.args
-    return _ERROR_CLASSES.get(code, IpnError)(code, field, message)
+def _suggest(name: str, known: Sequence[str]) -> str:
+    close = _difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
-class Money(NamedTuple):
-    """An exact amount with its currency (``None`` when the message names none)."""
+class Money:
+    """An exact amount with its currency (``None`` when the message names none). Arithmetic and
+    ordering only within one currency: mixing currencies is a ``TypeError``. ``str()`` is the
+    amount as PayPal writes it (``"24.90"``)."""
 
+    __slots__ = ("amount", "currency")
     amount: Decimal
     currency: Optional[str]
 
+    def __init__(self, amount: Union[Decimal, str, int], currency: Optional[str]) -> None:
+        if isinstance(amount, float) or not isinstance(amount, (Decimal, str, int)):
+            raise TypeError("a Money amount is a Decimal, a str or an int, never a float")
+        object.__setattr__(self, "amount", Decimal(amount))
+        object.__setattr__(self, "currency", currency)
 
-@dataclass(frozen=True)
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("ipnkit.Money is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("ipnkit.Money is immutable")
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (Money, (self.amount, self.currency))
+
+    def _same(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise TypeError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __radd__(self, other: object) -> Money:
+        if isinstance(other, int) and other == 0:  # sum() starts at 0
+            return self
+        return NotImplemented
+
+    def __sub__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __pos__(self) -> Money:
+        return self
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return (self.amount, self.currency) == (other.amount, other.currency)
+
+    def __hash__(self) -> int:
+        return hash((self.amount, self.currency))
+
+    def __lt__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount >= other.amount
+
+    def __str__(self) -> str:
+        return str(self.amount)
+
+    def __repr__(self) -> str:
+        return f"Money({str(self.amount)!r}, {self.currency!r})"
+
+
+class PayPalDate:
+    """A date PayPal wrote: ``utc`` (an aware ``datetime`` in UTC) and ``text`` as received.
+    Compares with other PayPal dates and with aware ``datetime`` objects, by the instant."""
+
+    __slots__ = ("utc", "text")
+    utc: _dt.datetime
+    text: str
+
+    def __init__(self, utc: _dt.datetime, text: str) -> None:
+        if utc.tzinfo is None:
+            raise TypeError("a PayPalDate's utc must be an aware datetime")
+        object.__setattr__(self, "utc", utc.astimezone(_dt.timezone.utc))
+        object.__setattr__(self, "text", text)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("ipnkit.PayPalDate is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("ipnkit.PayPalDate is immutable")
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (PayPalDate, (self.utc, self.text))
+
+    @staticmethod
+    def _instant(other: object) -> Optional[_dt.datetime]:
+        if isinstance(other, PayPalDate):
+            return other.utc
+        if isinstance(other, _dt.datetime):
+            return other
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PayPalDate):
+            return (self.utc, self.text) == (other.utc, other.text)
+        if isinstance(other, _dt.datetime):
+            return self.utc == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.utc)
+
+    def __lt__(self, other: Union[PayPalDate, _dt.datetime]) -> bool:
+        instant = self._instant(other)
+        return NotImplemented if instant is None else self.utc < instant
+
+    def __le__(self, other: Union[PayPalDate, _dt.datetime]) -> bool:
+        instant = self._instant(other)
+        return NotImplemented if instant is None else self.utc <= instant
+
+    def __gt__(self, other: Union[PayPalDate, _dt.datetime]) -> bool:
+        instant = self._instant(other)
+        return NotImplemented if instant is None else self.utc > instant
+
+    def __ge__(self, other: Union[PayPalDate, _dt.datetime]) -> bool:
+        instant = self._instant(other)
+        return NotImplemented if instant is None else self.utc >= instant
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"PayPalDate({self.utc.isoformat()!r}, {self.text!r})"
+
+
+@_dataclass(frozen=True)
 class Period:
     """A subscription period: ``Period(3, "M")`` is three months."""
 
     count: int
-    unit: str
+    unit: Literal["D", "W", "M", "Y"]
 
 
-class PayPalDate(NamedTuple):
-    """A date PayPal wrote: the instant (aware, UTC) and the text as received."""
-
-    utc: _dt.datetime
-    text: str
+def _restore(raw: bytes, limits: Tuple[int, int, int]) -> Message:
+    return Message._of(_core.receive(raw, limits))
 
 
-def _convert(value: Any) -> Any:
-    if isinstance(value, tuple) and len(value) == 2:
-        first, second = value
-        if isinstance(first, Decimal):
-            return Money(first, second)
-        if isinstance(first, _dt.datetime):
-            return PayPalDate(first, second)
-        if isinstance(first, int):
-            return Period(first, second)
-    return value
+class _Frozen:
+    """Attributes in the instance dictionary, written once by ipnkit; absent ones default to
+    ``None`` on the class, so that ``dir()``, completion and ``help()`` list every one."""
+
+    __slots__ = ()
+    _KNOWN: Tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ipnkit.{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ipnkit.{type(self).__name__} is immutable")
+
+    if not TYPE_CHECKING:  # a misspelling stays a type error for mypy
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            raise AttributeError(
+                f"ipnkit.{type(self).__name__} has no attribute {name!r}"
+                + _suggest(name, type(self)._KNOWN)
+            )
 
 
-class Message:
+class Record(_Frozen):
+    """A frozen member of a group (cart item, option, Mass Pay item, Adaptive transaction):
+    PayPal's names as attributes (``item.mc_gross``), ``None`` when absent."""
+
+    _native: _core.NativeNotification
+    _path: Tuple[Union[str, int], ...]
+
+    @classmethod
+    def _of(cls, values: Dict[str, Any]) -> Record:
+        made = object.__new__(cls)
+        object.__setattr__(made, "__dict__", values)
+        return made
+
+    def to_dict(self) -> Dict[str, Any]:
+        """This member in the canonical JSON shape (as in the message's ``to_dict()``)."""
+        return dict(_json.loads(self._native.record_json(self._path)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record):
+            return NotImplemented
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(_json.dumps(self.to_dict(), sort_keys=True))
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (_restore_record, (self._native.raw, self._native.limits, self._path))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({fields})"
+
+
+def _restore_record(raw: bytes, limits: Tuple[int, int, int], path: Tuple[Union[str, int], ...]) -> Any:
+    node: Any = _restore(raw, limits)
+    for step in path:
+        node = node[step] if isinstance(step, int) else getattr(node, step)
+    return node
+
+
+# --- GENERATED: records ---
+# (written by bindings-python/generate_types.py from the core's schema; do not edit)
+
+
+class ItemOption(Record):
+    """A member of ``Message.options``."""
+
+    _KNOWN = ('number', 'name', 'selection',)
+    number: int
+    name: Optional[str] = None
+    selection: Optional[str] = None
+
+
+class CartItem(Record):
+    """A member of ``Message.items``."""
+
+    _KNOWN = ('number', 'item_name', 'item_number', 'quantity', 'mc_gross', 'mc_shipping', 'mc_handling', 'tax', 'btn_id', 'options',)
+    number: int
+    item_name: Optional[str] = None
+    item_number: Optional[str] = None
+    quantity: Optional[int] = None
+    mc_gross: Optional[Money] = None
+    mc_shipping: Optional[Money] = None
+    mc_handling: Optional[Money] = None
+    tax: Optional[Money] = None
+    btn_id: Optional[str] = None
+    options: Sequence[ItemOption] = ()
+
+
+class MasspayItem(Record):
+    """A member of ``Message.masspay_items``."""
+
+    _KNOWN = ('number', 'masspay_txn_id', 'receiver_email', 'unique_id', 'status', 'mc_currency', 'mc_gross', 'mc_fee', 'mc_handling', 'payment_gross', 'payment_fee',)
+    number: int
+    masspay_txn_id: Optional[str] = None
+    receiver_email: Optional[str] = None
+    unique_id: Optional[str] = None
+    status: Optional[MasspayStatus] = None
+    mc_currency: Optional[str] = None
+    mc_gross: Optional[Money] = None
+    mc_fee: Optional[Money] = None
+    mc_handling: Optional[Money] = None
+    payment_gross: Optional[Money] = None
+    payment_fee: Optional[Money] = None
+
+
+class AdaptiveTransaction(Record):
+    """A member of ``Message.transactions``."""
+
+    _KNOWN = ('index', 'id', 'id_for_sender_txn', 'receiver', 'amount', 'is_primary_receiver', 'status', 'status_for_sender_txn', 'pending_reason', 'payment_type', 'invoice_id', 'refund_id', 'refund_amount', 'refund_account_charged', 'extra',)
+    index: int
+    id: Optional[str] = None
+    id_for_sender_txn: Optional[str] = None
+    receiver: Optional[str] = None
+    amount: Optional[Money] = None
+    is_primary_receiver: Optional[bool] = None
+    status: Optional[TransactionStatus] = None
+    status_for_sender_txn: Optional[SenderTransactionStatus] = None
+    pending_reason: Optional[AdaptivePendingReason] = None
+    payment_type: Optional[str] = None
+    invoice_id: Optional[str] = None
+    refund_id: Optional[str] = None
+    refund_amount: Optional[Money] = None
+    refund_account_charged: Optional[str] = None
+    extra: Sequence[Tuple[str, str]] = ()
+# --- END GENERATED: records ---
+
+
+class Message(_Frozen):
     """A parsed IPN message, frozen. Every variable of PayPal's IPN guide is an attribute named
-    as PayPal names it (``m.mc_gross``, ``m.payment_date``), ``None`` when absent."""
+    as PayPal names it (``m.mc_gross``, ``m.payment_date``), ``None`` when absent; ``event`` says
+    what happened (see :data:`EVENTS`). Messages compare equal when parsed from the same bytes,
+    and pickle and copy (Celery, multiprocessing) by their raw body."""
 
-    __slots__ = ("_native", "_dict")
+    _native: _core.NativeNotification
+    event: EventCode
+    """What happened: a key of :data:`EVENTS` (``payment_completed``, ``capture_completed``…)."""
+    family: str
+    """The family of notification (``payment``, ``cart``, ``subscription``…)."""
+    items: List[CartItem]
+    """Cart items, by number."""
+    options: List[ItemOption]
+    """Options of a single item."""
+    masspay_items: List[MasspayItem]
+    """Mass Pay payments, by number."""
+    transactions: List[AdaptiveTransaction]
+    """Adaptive Payments transactions, by index."""
+    fraud_filters: List[str]
+    """``fraud_management_pending_filters_N``, by number."""
 
-    # Every variable of PayPal's guide, as `__getattr__` serves it (annotations only: the values
-    # live in the core).
     # --- GENERATED: attributes ---
-    txn_type: Optional[Union[TxnType, str]]
-    txn_id: Optional[str]
-    parent_txn_id: Optional[str]
-    receipt_id: Optional[str]
-    ipn_track_id: Optional[str]
-    notify_version: Optional[str]
-    verify_sign: Optional[str]
-    charset: Optional[str]
-    test_ipn: Optional[bool]
-    resend: Optional[bool]
-    business: Optional[str]
-    receiver_email: Optional[str]
-    receiver_id: Optional[str]
-    residence_country: Optional[str]
-    custom: Optional[str]
-    invoice: Optional[str]
-    memo: Optional[str]
-    transaction_subject: Optional[str]
-    first_name: Optional[str]
-    last_name: Optional[str]
-    payer_email: Optional[str]
-    payer_id: Optional[str]
-    payer_status: Optional[Union[PayerStatus, str]]
-    payer_business_name: Optional[str]
-    contact_phone: Optional[str]
-    address_name: Optional[str]
-    address_street: Optional[str]
-    address_city: Optional[str]
-    address_state: Optional[str]
-    address_zip: Optional[str]
-    address_country: Optional[str]
-    address_country_code: Optional[str]
-    address_status: Optional[Union[AddressStatus, str]]
-    payment_status: Optional[Union[PaymentStatus, str]]
-    pending_reason: Optional[Union[PendingReason, str]]
-    reason_code: Optional[Union[ReasonCode, str]]
-    payment_type: Optional[Union[PaymentType, str]]
-    protection_eligibility: Optional[Union[ProtectionEligibility, str]]
-    payment_date: Optional[PayPalDate]
-    mc_currency: Optional[str]
-    mc_gross: Optional[Money]
-    mc_fee: Optional[Money]
-    mc_handling: Optional[Money]
-    mc_shipping: Optional[Money]
-    tax: Optional[Money]
-    shipping: Optional[Money]
-    handling_amount: Optional[Money]
-    discount: Optional[Money]
-    shipping_discount: Optional[Money]
-    insurance_amount: Optional[Money]
-    payment_gross: Optional[Money]
-    payment_fee: Optional[Money]
-    settle_amount: Optional[Money]
-    settle_currency: Optional[str]
-    exchange_rate: Optional[Decimal]
-    echeck_time_processed: Optional[PayPalDate]
-    item_name: Optional[str]
-    item_number: Optional[str]
-    quantity: Optional[int]
-    shipping_method: Optional[str]
-    num_cart_items: Optional[int]
-    auth_id: Optional[str]
-    auth_status: Optional[Union[AuthStatus, str]]
-    auth_amount: Optional[Money]
-    auth_exp: Optional[PayPalDate]
-    remaining_settle: Optional[Money]
-    transaction_entity: Optional[Union[TransactionEntity, str]]
-    for_auction: Optional[bool]
-    auction_buyer_id: Optional[str]
-    auction_closing_date: Optional[PayPalDate]
-    auction_multi_item: Optional[int]
-    recurring_payment_id: Optional[str]
-    rp_invoice_id: Optional[str]
-    profile_status: Optional[Union[ProfileStatus, str]]
-    product_name: Optional[str]
-    product_type: Optional[str]
-    period_type: Optional[Union[PeriodType, str]]
-    payment_cycle: Optional[str]
-    currency_code: Optional[str]
-    amount: Optional[Money]
-    amount_per_cycle: Optional[Money]
-    initial_payment_amount: Optional[Money]
-    initial_payment_status: Optional[str]
-    initial_payment_txn_id: Optional[str]
-    outstanding_balance: Optional[Money]
-    next_payment_date: Optional[PayPalDate]
-    time_created: Optional[PayPalDate]
-    subscr_id: Optional[str]
-    old_subscr_id: Optional[str]
-    subscr_date: Optional[PayPalDate]
-    subscr_effective: Optional[PayPalDate]
-    period1: Optional[Period]
-    period2: Optional[Period]
-    period3: Optional[Period]
-    amount1: Optional[Money]
-    amount2: Optional[Money]
-    amount3: Optional[Money]
-    mc_amount1: Optional[Money]
-    mc_amount2: Optional[Money]
-    mc_amount3: Optional[Money]
-    recurring: Optional[bool]
-    reattempt: Optional[bool]
-    retry_at: Optional[PayPalDate]
-    recur_times: Optional[int]
-    username: Optional[str]
-    password: Optional[str]
-    mp_id: Optional[str]
-    mp_status: Optional[str]
-    mp_desc: Optional[str]
-    mp_custom: Optional[str]
-    mp_currency: Optional[str]
-    mp_cycle_start: Optional[int]
-    case_id: Optional[str]
-    case_type: Optional[Union[CaseType, str]]
-    case_creation_date: Optional[PayPalDate]
-    transaction_type: Optional[Union[AdaptiveType, str]]
-    status: Optional[Union[AdaptiveStatus, str]]
-    sender_email: Optional[str]
-    action_type: Optional[Union[ActionType, str]]
-    payment_request_date: Optional[PayPalDate]
-    reverse_all_parallel_payments_on_error: Optional[bool]
-    pay_key: Optional[str]
-    fees_payer: Optional[Union[FeesPayer, str]]
-    tracking_id: Optional[str]
-    preapproval_key: Optional[str]
-    return_url: Optional[str]
-    cancel_url: Optional[str]
-    ipn_notification_url: Optional[str]
-    log_default_shipping_address_in_transaction: Optional[bool]
-    approved: Optional[bool]
-    current_number_of_payments: Optional[int]
-    current_total_amount_of_all_payments: Optional[Money]
-    current_period_attempts: Optional[int]
-    date_of_month: Optional[int]
-    day_of_week: Optional[str]
-    starting_date: Optional[PayPalDate]
-    ending_date: Optional[PayPalDate]
-    max_total_amount_of_all_payments: Optional[Money]
-    max_amount_per_payment: Optional[Money]
-    max_number_of_payments: Optional[int]
-    max_number_of_payments_per_period: Optional[int]
-    payment_period: Optional[Union[PaymentPeriod, str]]
-    pin_type: Optional[Union[PinType, str]]
-    account_key: Optional[str]
-    confirmation_code: Optional[str]
+    # (written by bindings-python/generate_types.py from the core's schema; do not edit)
+    _KNOWN = ('txn_type', 'txn_id', 'parent_txn_id', 'receipt_id', 'ipn_track_id', 'notify_version', 'verify_sign', 'charset', 'test_ipn', 'resend', 'business', 'receiver_email', 'receiver_id', 'residence_country', 'custom', 'invoice', 'memo', 'transaction_subject', 'first_name', 'last_name', 'payer_email', 'payer_id', 'payer_status', 'payer_business_name', 'contact_phone', 'address_name', 'address_street', 'address_city', 'address_state', 'address_zip', 'address_country', 'address_country_code', 'address_status', 'payment_status', 'pending_reason', 'reason_code', 'payment_type', 'protection_eligibility', 'payment_date', 'mc_currency', 'mc_gross', 'mc_fee', 'mc_handling', 'mc_shipping', 'tax', 'shipping', 'handling_amount', 'discount', 'shipping_discount', 'insurance_amount', 'payment_gross', 'payment_fee', 'settle_amount', 'settle_currency', 'exchange_rate', 'echeck_time_processed', 'item_name', 'item_number', 'quantity', 'shipping_method', 'num_cart_items', 'auth_id', 'auth_status', 'auth_amount', 'auth_exp', 'remaining_settle', 'transaction_entity', 'for_auction', 'auction_buyer_id', 'auction_closing_date', 'auction_multi_item', 'recurring_payment_id', 'rp_invoice_id', 'profile_status', 'product_name', 'product_type', 'period_type', 'payment_cycle', 'currency_code', 'amount', 'amount_per_cycle', 'initial_payment_amount', 'initial_payment_status', 'initial_payment_txn_id', 'outstanding_balance', 'next_payment_date', 'time_created', 'subscr_id', 'old_subscr_id', 'subscr_date', 'subscr_effective', 'period1', 'period2', 'period3', 'amount1', 'amount2', 'amount3', 'mc_amount1', 'mc_amount2', 'mc_amount3', 'recurring', 'reattempt', 'retry_at', 'recur_times', 'username', 'password', 'mp_id', 'mp_status', 'mp_desc', 'mp_custom', 'mp_currency', 'mp_cycle_start', 'case_id', 'case_type', 'case_creation_date', 'transaction_type', 'status', 'sender_email', 'action_type', 'payment_request_date', 'reverse_all_parallel_payments_on_error', 'pay_key', 'fees_payer', 'tracking_id', 'preapproval_key', 'return_url', 'cancel_url', 'ipn_notification_url', 'log_default_shipping_address_in_transaction', 'approved', 'current_number_of_payments', 'current_total_amount_of_all_payments', 'current_period_attempts', 'date_of_month', 'day_of_week', 'starting_date', 'ending_date', 'max_total_amount_of_all_payments', 'max_amount_per_payment', 'max_number_of_payments', 'max_number_of_payments_per_period', 'payment_period', 'pin_type', 'account_key', 'confirmation_code', 'event', 'family', 'items', 'options', 'masspay_items', 'transactions', 'fraud_filters', 'raw', 'to_dict', 'extra', 'variables', 'notices', 'delivery_key', 'lookup_id', 'postback', 'verification_request',)
+    txn_type: Optional[TxnType] = None
+    txn_id: Optional[str] = None
+    parent_txn_id: Optional[str] = None
+    receipt_id: Optional[str] = None
+    ipn_track_id: Optional[str] = None
+    notify_version: Optional[str] = None
+    verify_sign: Optional[str] = None
+    charset: Optional[str] = None
+    test_ipn: Optional[bool] = None
+    resend: Optional[bool] = None
+    business: Optional[str] = None
+    receiver_email: Optional[str] = None
+    receiver_id: Optional[str] = None
+    residence_country: Optional[str] = None
+    custom: Optional[str] = None
+    invoice: Optional[str] = None
+    memo: Optional[str] = None
+    transaction_subject: Optional[str] = None
+    first_name: Optional[str] = None
+    last_name: Optional[str] = None
+    payer_email: Optional[str] = None
+    payer_id: Optional[str] = None
+    payer_status: Optional[PayerStatus] = None
+    payer_business_name: Optional[str] = None
+    contact_phone: Optional[str] = None
+    address_name: Optional[str] = None
+    address_street: Optional[str] = None
+    address_city: Optional[str] = None
+    address_state: Optional[str] = None
+    address_zip: Optional[str] = None
+    address_country: Optional[str] = None
+    address_country_code: Optional[str] = None
+    address_status: Optional[AddressStatus] = None
+    payment_status: Optional[PaymentStatus] = None
+    pending_reason: Optional[PendingReason] = None
+    reason_code: Optional[ReasonCode] = None
+    payment_type: Optional[PaymentType] = None
+    protection_eligibility: Optional[ProtectionEligibility] = None
+    payment_date: Optional[PayPalDate] = None
+    mc_currency: Optional[str] = None
+    mc_gross: Optional[Money] = None
+    mc_fee: Optional[Money] = None
+    mc_handling: Optional[Money] = None
+    mc_shipping: Optional[Money] = None
+    tax: Optional[Money] = None
+    shipping: Optional[Money] = None
+    handling_amount: Optional[Money] = None
+    discount: Optional[Money] = None
+    shipping_discount: Optional[Money] = None
+    insurance_amount: Optional[Money] = None
+    payment_gross: Optional[Money] = None
+    payment_fee: Optional[Money] = None
+    settle_amount: Optional[Money] = None
+    settle_currency: Optional[str] = None
+    exchange_rate: Optional[Decimal] = None
+    echeck_time_processed: Optional[PayPalDate] = None
+    item_name: Optional[str] = None
+    item_number: Optional[str] = None
+    quantity: Optional[int] = None
+    shipping_method: Optional[str] = None
+    num_cart_items: Optional[int] = None
+    auth_id: Optional[str] = None
+    auth_status: Optional[AuthStatus] = None
+    auth_amount: Optional[Money] = None
+    auth_exp: Optional[PayPalDate] = None
+    remaining_settle: Optional[Money] = None
+    transaction_entity: Optional[TransactionEntity] = None
+    for_auction: Optional[bool] = None
+    auction_buyer_id: Optional[str] = None
+    auction_closing_date: Optional[PayPalDate] = None
+    auction_multi_item: Optional[int] = None
+    recurring_payment_id: Optional[str] = None
+    rp_invoice_id: Optional[str] = None
+    profile_status: Optional[ProfileStatus] = None
+    product_name: Optional[str] = None
+    product_type: Optional[str] = None
+    period_type: Optional[PeriodType] = None
+    payment_cycle: Optional[str] = None
+    currency_code: Optional[str] = None
+    amount: Optional[Money] = None
+    amount_per_cycle: Optional[Money] = None
+    initial_payment_amount: Optional[Money] = None
+    initial_payment_status: Optional[str] = None
+    initial_payment_txn_id: Optional[str] = None
+    outstanding_balance: Optional[Money] = None
+    next_payment_date: Optional[PayPalDate] = None
+    time_created: Optional[PayPalDate] = None
+    subscr_id: Optional[str] = None
+    old_subscr_id: Optional[str] = None
+    subscr_date: Optional[PayPalDate] = None
+    subscr_effective: Optional[PayPalDate] = None
+    period1: Optional[Period] = None
+    period2: Optional[Period] = None
+    period3: Optional[Period] = None
+    amount1: Optional[Money] = None
+    amount2: Optional[Money] = None
+    amount3: Optional[Money] = None
+    mc_amount1: Optional[Money] = None
+    mc_amount2: Optional[Money] = None
+    mc_amount3: Optional[Money] = None
+    recurring: Optional[bool] = None
+    reattempt: Optional[bool] = None
+    retry_at: Optional[PayPalDate] = None
+    recur_times: Optional[int] = None
+    username: Optional[str] = None
+    password: Optional[str] = None
+    mp_id: Optional[str] = None
+    mp_status: Optional[str] = None
+    mp_desc: Optional[str] = None
+    mp_custom: Optional[str] = None
+    mp_currency: Optional[str] = None
+    mp_cycle_start: Optional[int] = None
+    case_id: Optional[str] = None
+    case_type: Optional[CaseType] = None
+    case_creation_date: Optional[PayPalDate] = None
+    transaction_type: Optional[AdaptiveType] = None
+    status: Optional[AdaptiveStatus] = None
+    sender_email: Optional[str] = None
+    action_type: Optional[ActionType] = None
+    payment_request_date: Optional[PayPalDate] = None
+    reverse_all_parallel_payments_on_error: Optional[bool] = None
+    pay_key: Optional[str] = None
+    fees_payer: Optional[FeesPayer] = None
+    tracking_id: Optional[str] = None
+    preapproval_key: Optional[str] = None
+    return_url: Optional[str] = None
+    cancel_url: Optional[str] = None
+    ipn_notification_url: Optional[str] = None
+    log_default_shipping_address_in_transaction: Optional[bool] = None
+    approved: Optional[bool] = None
+    current_number_of_payments: Optional[int] = None
+    current_total_amount_of_all_payments: Optional[Money] = None
+    current_period_attempts: Optional[int] = None
+    date_of_month: Optional[int] = None
+    day_of_week: Optional[str] = None
+    starting_date: Optional[PayPalDate] = None
+    ending_date: Optional[PayPalDate] = None
+    max_total_amount_of_all_payments: Optional[Money] = None
+    max_amount_per_payment: Optional[Money] = None
+    max_number_of_payments: Optional[int] = None
+    max_number_of_payments_per_period: Optional[int] = None
+    payment_period: Optional[PaymentPeriod] = None
+    pin_type: Optional[PinType] = None
+    account_key: Optional[str] = None
+    confirmation_code: Optional[str] = None
     # --- END GENERATED: attributes ---
 
-    def __init__(self, native: Any) -> None:
-        object.__setattr__(self, "_native", native)
-        object.__setattr__(self, "_dict", None)
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a Message comes from ipnkit.parse(body)")
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return _convert(self._native.get(name))
-        except AttributeError:
-            raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}") from None
+    @classmethod
+    def _of(cls, native: _core.NativeNotification) -> Message:
+        values = native.values()
+        values["_native"] = native
+        made = object.__new__(cls)
+        object.__setattr__(made, "__dict__", values)
+        return made
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("ipnkit.Message is immutable")
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self._native.raw == other._native.raw
+
+    def __hash__(self) -> int:
+        return hash(self._native.raw)
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (_restore, (self._native.raw, self._native.limits))
 
     def __repr__(self) -> str:
         return f"<ipnkit.Message event={self.event!r} txn_id={self.txn_id!r}>"
 
     @property
-    def event(self) -> str:
-        """What happened: one of :data:`EVENT_CODES` (``payment_completed``…)."""
-        return str(self._native.event)
-
-    @property
-    def family(self) -> str:
-        """The family of notification (``payment``, ``cart``, ``subscription``…)."""
-        return str(self._native.family)
-
-    def _canonical(self) -> Dict[str, Any]:
-        """The canonical JSON, decoded once and kept (never handed out: callers get copies)."""
-        if self._dict is None:
-            object.__setattr__(self, "_dict", _json.loads(self._native.to_json()))
-        return cast(Dict[str, Any], self._dict)
+    def raw(self) -> bytes:
+        """The body as received, byte for byte."""
+        return bytes(self._native.raw)
 
     def to_dict(self) -> Dict[str, Any]:
-        """The canonical JSON shape (amounts as strings, dates as RFC 3339 ``utc`` + ``text``)."""
-        return cast(Dict[str, Any], _json.loads(_json.dumps(self._canonical())))
-
-    def _group(self, name: str) -> List[Record]:
-        return [_typed(item) for item in self._canonical().get(name, [])]
-
-    @property
-    def items(self) -> List[Record]:
-        """Cart items, by number (amounts as :class:`Money`)."""
-        return self._group("items")
-
-    @property
-    def masspay_items(self) -> List[Record]:
-        """Mass Pay payments, by number."""
-        return self._group("masspay_items")
-
-    @property
-    def transactions(self) -> List[Record]:
-        """Adaptive Payments transactions, by index."""
-        return self._group("transactions")
-
-    @property
-    def options(self) -> List[Record]:
-        """Options of a single item."""
-        return self._group("options")
-
-    @property
-    def fraud_filters(self) -> List[str]:
-        """``fraud_management_pending_filters_N``, by number."""
-        return list(self._canonical().get("fraud_filters", []))
+        """The canonical JSON shape (amounts as strings, dates as RFC 3339 ``utc`` + ``text``):
+        ``json.dumps(m.to_dict())`` is the canonical JSON every binding prints."""
+        return dict(_json.loads(self._native.to_json()))
 
     @property
     def extra(self) -> List[Tuple[str, str]]:
-        """Variables ipnkit does not model, in their original order."""
+        """Variables ipnkit does not model (and modelled ones not of their type), in order."""
         return list(self._native.extra())
 
     @property
     def variables(self) -> List[Tuple[str, str]]:
         """Every variable as received (decoded), in order: nothing is lost."""
         return list(self._native.variables())
+
+    @property
+    def notices(self) -> List[Tuple[NoticeCode, str]]:
+        """(code, variable) of what is worth knowing but not an error (a value not of its type,
+        a corrected time zone, a cart count that disagrees)."""
+        return list(self._native.notices())
 
     @property
     def delivery_key(self) -> str:
@@ -427,66 +734,105 @@ class Message:
         """What to look stored delivery keys up by (the transaction)."""
         return str(self._native.delivery_key()[1])
 
+    def postback(self) -> bytes:
+        """``cmd=_notify-validate&`` followed by the body, byte for byte."""
+        return bytes(self._native.postback())
 
-class Record:
-    """A frozen group member (cart item, Mass Pay item, Adaptive transaction, option): PayPal's
-    variable names as attributes (``item.mc_gross``), ``None`` when absent."""
+    def verification_request(self, config: Config) -> VerificationRequest:
+        """The postback request for the configured environment (never the message's
+        ``test_ipn``)."""
+        return _request(self._native, config)
 
-    __slots__ = ("_values",)
 
-    def __init__(self, values: Dict[str, Any]) -> None:
-        object.__setattr__(self, "_values", values)
+class Limits(TypedDict, total=False):
+    """Size limits, checked before any other work (defaults: 256 KiB, 8,192 variables, 128-byte
+    keys)."""
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self._values.get(name)
+    max_body_bytes: int
+    max_fields: int
+    max_key_bytes: int
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("ipnkit records are immutable")
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Record) and self._values == other._values
+class Config:
+    """Your configuration, checked by the core once: the environment (``"live"`` or
+    ``"sandbox"``), your receiver e-mails and account ids, the payment statuses that mean "paid"
+    (PayPal's words, exactly: ``Completed``, ``Processed``…), the limits, and for tests a local
+    stand-in's URL. A wrong type (a ``str`` where a list belongs) is a ``TypeError``
+    (:class:`ArgumentError`); a wrong value a :class:`ConfigurationError` naming the key."""
 
-    def __hash__(self) -> int:
-        return hash(tuple(sorted((k, repr(v)) for k, v in self._values.items())))
+    __slots__ = ("_native",)
+    _native: _core.NativeConfig
+
+    def __init__(
+        self,
+        *,
+        environment: Literal["live", "sandbox"],
+        receiver_emails: Sequence[str] = (),
+        receiver_ids: Sequence[str] = (),
+        final_statuses: Optional[Sequence[PaymentStatus]] = None,
+        limits: Optional[Limits] = None,
+        verify_url_for_testing: Optional[str] = None,
+    ) -> None:
+        data: Dict[str, Any] = {
+            "environment": environment,
+            "receiver_emails": receiver_emails,
+            "receiver_ids": receiver_ids,
+        }
+        for key, value in (("final_statuses", final_statuses), ("limits", limits),
+                           ("verify_url_for_testing", verify_url_for_testing)):
+            if value is not None:
+                data[key] = value
+        object.__setattr__(self, "_native", _core.NativeConfig(data))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("ipnkit.Config is immutable")
+
+    @property
+    def environment(self) -> Literal["live", "sandbox"]:
+        """``live`` or ``sandbox``."""
+        return "live" if self._native.environment == "live" else "sandbox"
 
     def __repr__(self) -> str:
-        return f"Record({self._values!r})"
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The fields present, typed (amounts as :class:`Money`)."""
-        return dict(self._values)
+        return f"Config(environment={self.environment!r}, ...)"
 
 
-def _typed(item: Dict[str, Any]) -> Record:
-    out: Dict[str, Any] = {}
-    for key, value in item.items():
-        if isinstance(value, dict) and set(value) == {"amount", "currency"}:
-            out[key] = Money(Decimal(value["amount"]), value["currency"])
-        elif key == "extra" and isinstance(value, list):
-            out[key] = [tuple(pair) for pair in value]
-        elif key == "options" and isinstance(value, list):
-            out[key] = [_typed(option) for option in value]
-        else:
-            out[key] = value
-    return Record(out)
+class Expected:
+    """The order you expect a notification to pay: ``Expected(amount="24.90", currency="EUR")``
+    (a ``str`` or ``Decimal``, compared exactly; a float is a ``TypeError``), or
+    ``Expected.no_amount()`` when you say explicitly that no amount is expected."""
+
+    __slots__ = ("_native",)
+    _native: _core.NativeExpected
+
+    def __init__(self, *, amount: Union[str, Decimal], currency: str) -> None:
+        object.__setattr__(self, "_native", _core.NativeExpected({"amount": amount, "currency": currency}))
+
+    @classmethod
+    def no_amount(cls, *, currency: Optional[str] = None) -> Expected:
+        """No amount is expected (an event without one: a cancellation, a dispute); the currency
+        is still checked when given."""
+        data: Dict[str, Any] = {"no_amount": True}
+        if currency is not None:
+            data["currency"] = currency
+        made = object.__new__(cls)
+        object.__setattr__(made, "_native", _core.NativeExpected(data))
+        return made
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("ipnkit.Expected is immutable")
 
 
-def parse(body: bytes) -> Message:
-    """Parses the raw bytes PayPal POSTed. Raises :class:`IpnError` (a subclass per kind)."""
-    try:
-        return Message(_native.parse(body))
-    except _native.NativeError as error:
-        raise _raise(error) from None
+def parse(body: bytes, *, config: Optional[Config] = None) -> Message:
+    """Parses the raw bytes PayPal POSTed (within ``config``'s limits, else the defaults).
+    Raises :class:`IpnError` (a subclass per kind)."""
+    native = _core.receive(body, None if config is None else config._native.limits)
+    return Message._of(native)
 
 
 def postback(body: bytes) -> bytes:
-    """``cmd=_notify-validate&`` followed by the body, byte for byte."""
-    try:
-        return bytes(_native.postback(body))
-    except _native.NativeError as error:
-        raise _raise(error) from None
+    """``cmd=_notify-validate&`` followed by the body, byte for byte (whether or not its values
+    decode)."""
+    return bytes(_core.receive(body).postback())
 
 
 class VerificationRequest(NamedTuple):
@@ -497,16 +843,15 @@ class VerificationRequest(NamedTuple):
     body: bytes
 
 
-def verification_request(
-    body: bytes, environment: str, *, base_url_for_testing: Optional[str] = None
-) -> VerificationRequest:
-    """The postback request for ``environment`` (``"live"`` or ``"sandbox"``: your configuration,
-    never the message's ``test_ipn``). ``base_url_for_testing`` points it at a local stand-in."""
-    try:
-        url, headers, data = _native.verification_request(body, environment, base_url_for_testing)
-    except _native.NativeError as error:
-        raise _raise(error) from None
+def _request(native: _core.NativeNotification, config: Config) -> VerificationRequest:
+    url, headers, data = native.verification_request(config._native)
     return VerificationRequest(url, dict(headers), bytes(data))
+
+
+def verification_request(body: bytes, config: Config) -> VerificationRequest:
+    """The postback request for the configured environment (your configuration, never the
+    message's ``test_ipn``), whether or not the body's values decode."""
+    return _request(_core.receive(body, config._native.limits), config)
 
 
 class Verdict:
@@ -514,12 +859,12 @@ class Verdict:
     (retry later), with the ``reason`` of an unexpected one.
 
     A verdict is made only from PayPal's answer as it came — :func:`verdict` with the HTTP status
-    and body — or by :meth:`no_answer`; never from a kind you write, so that :func:`check` cannot
-    be told a message is verified when PayPal did not say so.
+    and body — or by :meth:`no_answer`; never from a kind you write, so that :func:`decide`
+    cannot be told a message is verified when PayPal did not say so.
     """
 
     __slots__ = ("_answer",)
-    _answer: _native.NativeVerdict
+    _answer: _core.NativeVerdict
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError(
@@ -528,7 +873,7 @@ class Verdict:
         )
 
     @classmethod
-    def _of(cls, native: _native.NativeVerdict) -> "Verdict":
+    def _of(cls, native: _core.NativeVerdict) -> Verdict:
         made = object.__new__(cls)
         object.__setattr__(made, "_answer", native)
         return made
@@ -537,16 +882,16 @@ class Verdict:
         raise AttributeError("a Verdict is immutable")
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> VerdictKind:
         """``verified``, ``invalid`` or ``unexpected``."""
-        return str(self._answer.kind)
+        kind: VerdictKind = self._answer.kind
+        return kind
 
     @property
-    def reason(self) -> Optional[str]:
-        """Why an answer was ``unexpected`` (``http_status``, ``empty_body``,
-        ``unrecognized_body``, ``no_answer``), else None."""
-        reason = self._answer.reason
-        return None if reason is None else str(reason)
+    def reason(self) -> Optional[UnexpectedReason]:
+        """Why an answer was ``unexpected``, else None."""
+        reason: Optional[UnexpectedReason] = self._answer.reason
+        return reason
 
     @property
     def is_verified(self) -> bool:
@@ -554,10 +899,10 @@ class Verdict:
         return self.kind == "verified"
 
     @classmethod
-    def no_answer(cls) -> "Verdict":
+    def no_answer(cls) -> Verdict:
         """The postback got no HTTP answer at all (timeout, refused or dropped connection):
         unexpected, to retry later."""
-        return cls._of(_native.no_answer())
+        return cls._of(_core.no_answer())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Verdict):
@@ -573,40 +918,15 @@ class Verdict:
 
 def verdict(status: int, body: bytes) -> Verdict:
     """PayPal's answer to a postback, from the HTTP status and the response body as they came."""
-    return Verdict._of(_native.verdict(status, body))
+    return Verdict._of(_core.verdict(status, body))
 
 
 class Violation(NamedTuple):
     """A broken business rule: a stable ``code``, the ``field``, and for a status its word."""
 
-    code: str
+    code: ViolationCode
     field: Optional[str]
     detail: Optional[str]
-
-
-def check(
-    message: Message,
-    verdict: Verdict,
-    *,
-    environment: str,
-    receiver_emails: Sequence[str] = (),
-    receiver_ids: Sequence[str] = (),
-    amount: Optional[Decimal] = None,
-    currency: Optional[str] = None,
-    final_statuses: Optional[Sequence[str]] = None,
-) -> List[Violation]:
-    """Every broken business rule; an empty list means accept. A verdict other than verified is
-    the single violation ``not_verified``. ``verdict`` must come from :func:`verdict`."""
-    if not isinstance(verdict, Verdict):
-        raise TypeError("verdict must come from ipnkit.verdict(status, body)")
-    try:
-        found = message._native.check(
-            verdict._answer, environment, list(receiver_emails), list(receiver_ids), amount,
-            currency, None if final_statuses is None else list(final_statuses),
-        )
-    except _native.NativeError as error:
-        raise _raise(error) from None
-    return [Violation(*v) for v in found]
 
 
 class Delivery(NamedTuple):
@@ -614,15 +934,54 @@ class Delivery(NamedTuple):
     ``stale`` (a later state ``from_status`` was stored already; this delivery is ``to_status``:
     do not act)."""
 
-    kind: str
+    kind: DeliveryKind
     from_status: Optional[str]
     to_status: Optional[str]
 
 
+def _delivery(data: Dict[str, Any]) -> Delivery:
+    return Delivery(data["kind"], data.get("from", data.get("latest")), data.get("to", data.get("this")))
+
+
+class Decision(NamedTuple):
+    """Everything to decide on, from the core in one call: the ``action`` (``act``: do it and
+    store ``delivery_key`` in the same transaction; ``skip``: done already; ``retry``: PayPal's
+    answer was unreadable, keep the body and post back later; ``refuse``: keep it, log the
+    violations, do not act)."""
+
+    action: Action
+    verdict: Verdict
+    event: EventCode
+    family: str
+    violations: List[Violation]
+    delivery_key: str
+    lookup_id: str
+    delivery: Delivery
+
+
+def decide(
+    message: Message, verdict: Verdict, *, config: Config, expected: Expected, stored_keys: Sequence[str]
+) -> Decision:
+    """The decision for ``message``, given PayPal's answer (``verdict`` must come from
+    :func:`verdict` or :meth:`Verdict.no_answer`), your configuration, the order you expect,
+    and the delivery keys you stored under ``message.lookup_id`` (oldest first; a list, never a
+    single ``str``)."""
+    if not isinstance(verdict, Verdict):
+        raise TypeError("verdict must come from ipnkit.verdict(status, body)")
+    if not isinstance(config, Config) or not isinstance(expected, Expected):
+        raise TypeError("config must be an ipnkit.Config and expected an ipnkit.Expected")
+    data = _json.loads(
+        message._native.decide(verdict._answer, config._native, expected._native, stored_keys)
+    )
+    return Decision(
+        data["action"], verdict, data["event"], data["family"],
+        [Violation(v["code"], v.get("field"), v.get("detail")) for v in data["violations"]],
+        data["delivery_key"], data["lookup_id"], _delivery(data["delivery"]),
+    )
+
+
 def classify(message: Message, stored_keys: Sequence[str]) -> Delivery:
     """Classifies a delivery against the keys stored under its :attr:`Message.lookup_id`, oldest
-    first. A stored text that is not a key ipnkit makes raises ``invalid_delivery_key``."""
-    try:
-        return Delivery(*message._native.classify(list(stored_keys)))
-    except _native.NativeError as error:
-        raise _raise(error) from None
+    first (a list, never a single ``str``). A stored text that is not a key ipnkit makes raises
+    ``invalid_delivery_key``."""
+    return _delivery(_json.loads(message._native.classify(stored_keys)))
