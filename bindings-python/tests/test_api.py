@@ -69,49 +69,108 @@ def test_verdicts():
     assert ipnkit.Verdict.no_answer().reason == "no_answer"
 
 
+SANDBOX = ipnkit.Config(environment="sandbox", receiver_emails=["SHOP@example.net"])
+
+
+def decide(m, answer, expected=None, stored=(), config=SANDBOX):
+    return ipnkit.decide(m, answer, config=config,
+                         expected=expected or ipnkit.Expected(amount="100.00", currency="EUR"),
+                         stored_keys=stored)
+
+
 def test_a_verdict_cannot_be_written_only_received():
-    # The attack: tell check() a message is verified without PayPal's answer.
+    # The attack: tell decide() a message is verified without PayPal's answer.
     with pytest.raises(TypeError, match="PayPal's answer"):
         ipnkit.Verdict("verified", None)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        ipnkit.check(message("web_accept--multi_currency_settled"), ("verified", None),  # type: ignore[arg-type]
-                     environment="sandbox", receiver_emails=["shop@example.net"])
+        decide(message("web_accept--multi_currency_settled"), ("verified", None))
     with pytest.raises(TypeError):
         ipnkit._native.NativeVerdict()  # no constructor from Python
     v = ipnkit.verdict(200, b"INVALID")
     with pytest.raises(AttributeError):
         v.kind = "verified"  # type: ignore[misc]
-    no_answer = ipnkit.check(message("web_accept--multi_currency_settled"), ipnkit.Verdict.no_answer(),
-                             environment="sandbox", receiver_emails=["shop@example.net"])
-    assert no_answer == [ipnkit.Violation("not_verified", None, None)]
+    no_answer = decide(message("web_accept--multi_currency_settled"), ipnkit.Verdict.no_answer())
+    assert (no_answer.action, no_answer.violations) == ("retry", [ipnkit.Violation("not_verified", None, None)])
 
 
 def test_verification_request_uses_the_configured_environment():
-    request = ipnkit.verification_request(b"test_ipn=1&txn_id=1", "live")
+    live = ipnkit.Config(environment="live", receiver_emails=["shop@example.net"])
+    request = ipnkit.verification_request(b"test_ipn=1&txn_id=1", live)
     assert request.url == "https://ipnpb.paypal.com/cgi-bin/webscr"
     assert request.body == b"cmd=_notify-validate&test_ipn=1&txn_id=1"
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    local = ipnkit.verification_request(b"a=1", "sandbox", base_url_for_testing="http://127.0.0.1:9")
-    assert local.url == "http://127.0.0.1:9/cgi-bin/webscr"
+    local = ipnkit.Config(environment="sandbox", verify_url_for_testing="http://127.0.0.1:9")
+    assert ipnkit.verification_request(b"a=1", local).url == "http://127.0.0.1:9/cgi-bin/webscr"
+    # Always available, even when the values do not decode.
+    assert ipnkit.verification_request(b"a=%ZZ", local).body == b"cmd=_notify-validate&a=%ZZ"
+    assert message("web_accept--windows1252").verification_request(live).url == request.url
 
 
-def test_policy_check_reports_every_violation():
+def test_decide_reports_every_violation_and_one_action():
     m = message("web_accept--multi_currency_settled")
     verified = ipnkit.verdict(200, b"VERIFIED")
-    ok = ipnkit.check(m, verified, environment="sandbox", receiver_emails=["SHOP@example.net"],
-                      amount=Decimal("100.00"), currency="EUR")
-    assert ok == []
-    bad = ipnkit.check(m, verified, environment="live", receiver_emails=["other@example.net"],
-                       amount=Decimal("99.99"), currency="USD")
-    assert [v.code for v in bad] == ["environment_mismatch", "receiver_mismatch", "amount_mismatch",
-                                     "currency_mismatch"]
-    assert all(v.code in ipnkit.VIOLATION_CODES for v in bad)
-    unverified = ipnkit.check(m, ipnkit.verdict(200, b"<html>VERIFIED</html>"), environment="sandbox",
-                              receiver_emails=["shop@example.net"])
-    assert unverified == [ipnkit.Violation("not_verified", None, None)]
-    pending = ipnkit.check(message("web_accept--pending_echeck"), verified, environment="sandbox",
-                           receiver_emails=["shop@example.net"])
-    assert pending == [ipnkit.Violation("status_not_final", "payment_status", "echeck")]
+    ok = decide(m, verified, ipnkit.Expected(amount=Decimal("100.00"), currency="EUR"))
+    assert (ok.action, ok.violations, ok.event, ok.delivery.kind) == ("act", [], "payment_completed", "new")
+    assert ok.delivery_key == m.delivery_key and ok.lookup_id == m.lookup_id and ok.verdict is verified
+    live = ipnkit.Config(environment="live", receiver_emails=["other@example.net"])
+    bad = decide(m, verified, ipnkit.Expected(amount="99.99", currency="USD"), config=live)
+    assert [v.code for v in bad.violations] == ["environment_mismatch", "receiver_mismatch",
+                                                "amount_mismatch", "currency_mismatch"]
+    assert bad.action == "refuse"
+    assert all(v.code in ipnkit.VIOLATION_CODES for v in bad.violations)
+    unverified = decide(m, ipnkit.verdict(200, b"<html>VERIFIED</html>"))
+    assert (unverified.action, unverified.violations) == ("retry", [ipnkit.Violation("not_verified", None, None)])
+    assert decide(m, ipnkit.verdict(200, b"INVALID")).action == "refuse"
+    pending = decide(message("web_accept--pending_echeck"), verified, ipnkit.Expected.no_amount())
+    assert pending.violations == [ipnkit.Violation("status_not_final", "payment_status", "echeck")]
+    again = decide(m, verified, stored=[m.delivery_key])
+    assert (again.action, again.delivery.kind) == ("skip", "duplicate")
+
+
+def test_configuration_mistakes_are_errors_not_silent_misses():
+    # A str where a list belongs is a TypeError naming the key (a str is a sequence of letters).
+    with pytest.raises(TypeError) as caught:
+        ipnkit.Config(environment="live", receiver_emails="shop@example.net")  # type: ignore[arg-type]
+    assert isinstance(caught.value, ipnkit.ArgumentError)
+    assert (caught.value.code, caught.value.field) == ("wrong_type", "receiver_emails")
+    with pytest.raises(ipnkit.ConfigurationError) as caught:
+        ipnkit.Config(environment="live", final_statuses=["refunded"])  # type: ignore[list-item]
+    assert (caught.value.code, caught.value.field) == ("invalid_configuration", "final_statuses")
+    with pytest.raises(ipnkit.ConfigurationError) as caught:
+        ipnkit.Config(environment="production")  # type: ignore[arg-type]
+    assert caught.value.field == "environment"
+    with pytest.raises(ipnkit.ConfigurationError) as caught:
+        ipnkit.Config(environment="live", limits={"max_feilds": 10})  # type: ignore[typeddict-unknown-key]
+    assert caught.value.field == "limits.max_feilds"
+    m = message("web_accept--multi_currency_settled")
+    with pytest.raises(TypeError):
+        ipnkit.classify(m, m.delivery_key)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        decide(m, ipnkit.verdict(200, b"VERIFIED"), stored=m.delivery_key)
+
+
+def test_amounts_are_exact_and_never_silently_skipped():
+    with pytest.raises(TypeError) as caught:
+        ipnkit.Expected(amount=100.0, currency="EUR")  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.field) == ("wrong_type", "amount")
+    with pytest.raises(ipnkit.ConfigurationError) as caught:
+        ipnkit.Expected(amount=None, currency="EUR")  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.field) == ("invalid_configuration", "amount")
+    with pytest.raises(ipnkit.ConfigurationError):
+        ipnkit.Expected(amount="100,00", currency="EUR")
+    m = message("web_accept--multi_currency_settled")
+    verified = ipnkit.verdict(200, b"VERIFIED")
+    assert decide(m, verified, ipnkit.Expected(amount="100.000", currency="EUR")).action == "act"
+    assert decide(m, verified, ipnkit.Expected(amount="100.01", currency="EUR")).action == "refuse"
+    assert decide(m, verified, ipnkit.Expected.no_amount()).action == "act"
+
+
+def test_limits_are_reachable():
+    small = ipnkit.Config(environment="live", limits={"max_fields": 2})
+    with pytest.raises(ipnkit.LimitError) as caught:
+        ipnkit.parse(b"a=1&b=2&c=3", config=small)
+    assert caught.value.code == "too_many_fields"
+    assert ipnkit.parse(b"a=1&b=2", config=small).extra == [("a", "1"), ("b", "2")]
 
 
 def test_classify_duplicates_and_transitions():

@@ -25,9 +25,12 @@ def test_generated_block_is_current():
 
 def test_every_modelled_variable_has_an_annotation_and_every_vocabulary_an_alias():
     hints = typing.get_type_hints(ipnkit.Message, globalns=vars(ipnkit))
-    assert set(hints) == set(ipnkit.MODELLED_VARIABLES)
-    for name, known in ipnkit._native.VOCABULARIES:
-        assert typing.get_args(getattr(ipnkit, name)) == tuple(known), name
+    assert set(ipnkit.MODELLED_VARIABLES) <= set(hints)
+    for vocab in ipnkit.schema()["vocabularies"]:
+        assert typing.get_args(getattr(ipnkit, vocab["name"])) == tuple(vocab["words"]), vocab["name"]
+    for group in ipnkit.schema()["groups"]:
+        record_hints = typing.get_type_hints(getattr(ipnkit, group["record"]), globalns=vars(ipnkit))
+        assert {m["name"] for m in group["members"]} <= set(record_hints), group["name"]
 
 
 def test_runtime_values_are_what_the_annotations_say():
@@ -36,9 +39,10 @@ def test_runtime_values_are_what_the_annotations_say():
     assert isinstance(m.subscr_date, ipnkit.PayPalDate)
     assert isinstance(m.period3, ipnkit.Period)
     assert m.txn_type in typing.get_args(ipnkit.TxnType)
+    assert m.event in typing.get_args(ipnkit.EventCode)
 
 
-def test_mypy_sees_the_types(tmp_path):
+def test_mypy_sees_the_types_and_catches_typos(tmp_path):
     import os
     import subprocess
     import sys
@@ -49,13 +53,26 @@ def test_mypy_sees_the_types(tmp_path):
         "m = ipnkit.parse(b'mc_gross=1.00')\n"
         "reveal_type(m.mc_gross)\n"
         "reveal_type(m.payment_date)\n"
-        "wrong: int = m.quantity\n",
+        "wrong: int = m.quantity\n"
+        "m.mc_gros\n"
+        "if m.event == 'payment_complete': pass\n"
+        "if m.payment_status == 'Complete': pass\n"
+        "v = ipnkit.verdict(200, b'VERIFIED')\n"
+        "if v.kind == 'verifed': pass\n"
+        "d = ipnkit.classify(m, [])\n"
+        "if d.kind == 'dupe': pass\n"
+        "for item in m.items: item.item_nme\n",
         encoding="utf-8",
     )
     run = subprocess.run(
-        [sys.executable, "-m", "mypy", str(user)],
+        [sys.executable, "-m", "mypy", "--strict-equality", str(user)],
         capture_output=True, text=True, env={**os.environ, "MYPY_CACHE_DIR": os.devnull}, check=False,
     )
-    assert 'Revealed type is "tuple[decimal.Decimal, str | None, fallback=ipnkit.Money] | None"' in run.stdout, run.stdout
-    assert 'fallback=ipnkit.PayPalDate] | None"' in run.stdout, run.stdout
-    assert 'expression has type "int | None", variable has type "int"' in run.stdout, run.stdout
+    out = run.stdout
+    assert 'Revealed type is "ipnkit.Money | None"' in out, out
+    assert 'Revealed type is "ipnkit.PayPalDate | None"' in out, out
+    assert 'expression has type "int | None", variable has type "int"' in out, out
+    assert '"Message" has no attribute "mc_gros"' in out, out
+    assert '"CartItem" has no attribute "item_nme"' in out, out
+    for typo in ("payment_complete", "Complete", "verifed", "dupe"):
+        assert f"Literal['{typo}']" in out, (typo, out)

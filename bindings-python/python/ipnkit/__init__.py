@@ -744,6 +744,11 @@ class Message(_Frozen):
         return _request(self._native, config)
 
 
+Message.__doc__ = (Message.__doc__ or "") + "\n\nEvents (``m.event``):\n\n" + "\n".join(
+    f"- {code}: {meaning}" for code, meaning in EVENTS.items()
+)
+
+
 class Limits(TypedDict, total=False):
     """Size limits, checked before any other work (defaults: 256 KiB, 8,192 variables, 128-byte
     keys)."""
