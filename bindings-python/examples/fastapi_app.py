@@ -7,15 +7,16 @@ step (a task queue in production) verifies and acts.
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable, List, Tuple
+from typing import Callable, List, Literal, Tuple
 
 from fastapi import FastAPI, Request, Response
 
 import ipnkit
 
 DB_PATH = "fastapi-ipn.sqlite"
-ENVIRONMENT = "sandbox"
+ENVIRONMENT: Literal["live", "sandbox"] = "sandbox"
 RECEIVERS = ["shop@example.net"]
+CONFIG = ipnkit.Config(environment=ENVIRONMENT, receiver_emails=RECEIVERS)
 
 app = FastAPI()
 
@@ -44,20 +45,22 @@ def process(post: Callable[[ipnkit.VerificationRequest], Tuple[int, bytes]]) -> 
     conn = db()
     for id_, body in conn.execute("SELECT id, body FROM ipn WHERE state='received'").fetchall():
         body = bytes(body)
-        answer = ipnkit.verdict(*post(ipnkit.verification_request(body, ENVIRONMENT)))
+        answer = ipnkit.verdict(*post(ipnkit.verification_request(body, CONFIG)))
         if answer.kind == "unexpected":
             continue  # stays 'received': tried again on the next run
         message = ipnkit.parse(body)
-        violations = ipnkit.check(message, answer, environment=ENVIRONMENT, receiver_emails=RECEIVERS)
-        if violations:
-            conn.execute("UPDATE ipn SET state='refused', detail=? WHERE id=?",
-                         (",".join(v.code for v in violations), id_))
-            continue
         stored = [k for (k,) in conn.execute(
             "SELECT key FROM deliveries WHERE lookup_id=?", (message.lookup_id,))]
-        delivery = ipnkit.classify(message, stored)
-        if delivery.kind in ("duplicate", "stale"):  # seen, or out of date: do not act
-            conn.execute("UPDATE ipn SET state=? WHERE id=?", (delivery.kind, id_))
+        # A shop looks its order up here (by message.invoice or message.custom) and passes
+        # ipnkit.Expected(amount=..., currency=...); this demo has no orders.
+        decision = ipnkit.decide(message, answer, config=CONFIG, expected=ipnkit.Expected.no_amount(),
+                                 stored_keys=stored)
+        if decision.action == "refuse":
+            conn.execute("UPDATE ipn SET state='refused', detail=? WHERE id=?",
+                         (",".join(v.code for v in decision.violations), id_))
+            continue
+        if decision.action == "skip":  # seen, or out of date: do not act
+            conn.execute("UPDATE ipn SET state=? WHERE id=?", (decision.delivery.kind, id_))
             continue
         conn.execute("INSERT INTO deliveries VALUES (?, ?)", (message.delivery_key, message.lookup_id))
         conn.execute("UPDATE ipn SET state='accepted' WHERE id=?", (id_,))

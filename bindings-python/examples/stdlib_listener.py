@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Literal, Optional, Sequence, Tuple
 
 import ipnkit
 
@@ -81,12 +81,14 @@ def post(request: ipnkit.VerificationRequest, timeout: float = 10.0) -> ipnkit.V
 
 def process_once(
     db: sqlite3.Connection,
-    environment: str,
+    environment: Literal["live", "sandbox"],
     receiver_emails: Sequence[str],
     on_event: Callable[[ipnkit.Message], None],
     verify_url: Optional[str] = None,
 ) -> int:
     """Settles every message due; returns how many are still waiting."""
+    config = ipnkit.Config(environment=environment, receiver_emails=receiver_emails,
+                           verify_url_for_testing=verify_url)
     now = time.time()
     rows = db.execute(
         "SELECT id, body, attempts FROM messages WHERE state = 'received' AND next_attempt <= ? ORDER BY id",
@@ -95,7 +97,7 @@ def process_once(
     for id_, body, attempts in rows:
         body = bytes(body)
         try:
-            request = ipnkit.verification_request(body, environment, base_url_for_testing=verify_url)
+            request = ipnkit.verification_request(body, config)
         except ipnkit.IpnError as error:
             db.execute("UPDATE messages SET state='unreadable', detail=? WHERE id=?", (error.code, id_))
             continue
@@ -115,16 +117,18 @@ def process_once(
         except ipnkit.IpnError as error:
             db.execute("UPDATE messages SET state='unreadable', detail=? WHERE id=?", (error.code, id_))
             continue
-        violations = ipnkit.check(message, answer, environment=environment, receiver_emails=receiver_emails)
-        if violations:
-            codes = ",".join(v.code for v in violations)
-            db.execute("UPDATE messages SET state='refused', detail=? WHERE id=?", (codes, id_))
-            continue
         stored = [k for (k,) in db.execute(
             "SELECT key FROM deliveries WHERE lookup_id=? ORDER BY rowid", (message.lookup_id,))]
-        delivery = ipnkit.classify(message, stored)
-        if delivery.kind in ("duplicate", "stale"):  # seen, or out of date: do not act
-            db.execute("UPDATE messages SET state=? WHERE id=?", (delivery.kind, id_))
+        # A shop looks its order up here (by message.invoice or message.custom) and passes
+        # ipnkit.Expected(amount=..., currency=...); this example has no orders.
+        decision = ipnkit.decide(message, answer, config=config, expected=ipnkit.Expected.no_amount(),
+                                 stored_keys=stored)
+        if decision.action == "refuse":
+            codes = ",".join(v.code for v in decision.violations)
+            db.execute("UPDATE messages SET state='refused', detail=? WHERE id=?", (codes, id_))
+            continue
+        if decision.action == "skip":  # seen, or out of date: do not act
+            db.execute("UPDATE messages SET state=? WHERE id=?", (decision.delivery.kind, id_))
             continue
         db.execute("BEGIN IMMEDIATE")
         inserted = db.execute(
@@ -141,7 +145,7 @@ def process_once(
 
 def run_worker(
     db_path: str,
-    environment: str,
+    environment: Literal["live", "sandbox"],
     receiver_emails: Sequence[str],
     on_event: Callable[[ipnkit.Message], None],
     stop: threading.Event,

@@ -10,4 +10,12 @@ def test_readme_python_examples_run():
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert blocks, "the README has no Python example"
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})
+        exec(compile(block, "README.md", "exec"), {"__name__": "__main__"})
+
+
+def test_readme_shows_the_framework_examples_as_they_are_tested():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(# examples/(\S+?\.py).*?)```", text, flags=re.S)
+    assert {name for _, name in blocks} == {"django_views.py", "flask_app.py"}
+    for block, name in blocks:
+        assert block == (ROOT / "bindings-python" / "examples" / name).read_text(encoding="utf-8"), name
