@@ -16,6 +16,7 @@ static MONEY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static PERIOD: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static PACKAGE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 /// The Python exception for a core error: the class of its kind (`ipnkit.<Stem>Error`, named by
 /// the core's `ERROR_KINDS`), with the code, the field and the message.
