@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(message) => {
             assert_eq!(message.variables().len(), count);
             assert!(ipnkit::EVENT_CODES.contains(&message.event().code()));
-            let json = message.to_canonical_json().expect("a message always serializes");
+            let json = message
+                .to_canonical_json()
+                .expect("a message always serializes");
             assert!(json.starts_with("{\"event\":"), "{json}");
             let key = DeliveryKey::of(&message);
             assert!(key.as_str().is_ascii() && key.as_str().len() <= MAX_KEY_LEN);
