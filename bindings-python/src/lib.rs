@@ -292,7 +292,9 @@ fn make_record<'py>(
     }
     dict.set_item("_native", native)?;
     dict.set_item("_path", path)?;
-    py.import("ipnkit")?
+    let package = PACKAGE.get_or_try_init(py, || py.import("ipnkit").map(Bound::unbind))?;
+    package
+        .bind(py)
         .getattr(class)?
         .call_method1("_of", (dict,))
 }
