@@ -285,6 +285,17 @@ pub enum ErrorKind {
     Argument,
 }
 
+/// The codes of the `value` kind: a known variable's value is not of its type. A
+/// [`Message`](crate::Message) reports these as notices ([`Error::is_value_error`]).
+pub const VALUE_ERROR_CODES: Codes = &[
+    "invalid_amount",
+    "invalid_currency",
+    "invalid_date",
+    "invalid_number",
+    "invalid_flag",
+    "invalid_period",
+];
+
 /// The codes of one error kind.
 pub type Codes = &'static [&'static str];
 
@@ -325,14 +336,7 @@ pub const ERROR_KINDS: &[(&str, &str, &str, Codes)] = &[
         "value",
         "ValueFormat",
         "A known variable's value is not of its type.",
-        &[
-            "invalid_amount",
-            "invalid_currency",
-            "invalid_date",
-            "invalid_number",
-            "invalid_flag",
-            "invalid_period",
-        ],
+        VALUE_ERROR_CODES,
     ),
     (
         "configuration",

@@ -76,7 +76,9 @@ pub use charset::Charset;
 pub use date::PayPalDate;
 pub use decode::{Field, Fields, Iter, unescape};
 pub use delivery::{DELIVERY_CODES, Delivery, DeliveryKey, MAX_KEY_LEN, classify};
-pub use error::{ERROR_CODES, ERROR_KINDS, Error, ErrorKind, FieldName, Problem, error_codes};
+pub use error::{
+    ERROR_CODES, ERROR_KINDS, Error, ErrorKind, FieldName, Problem, VALUE_ERROR_CODES, error_codes,
+};
 pub use event::{EVENT_CODES, EVENTS, Event, Family};
 pub use host::{Action, Answer, Config, Decision, Notification};
 pub use key::{Key, Separator};

@@ -32,7 +32,7 @@ use serde::{Serialize, Serializer};
 use crate::body::Body;
 use crate::date::PayPalDate;
 use crate::decode::{Fields, hash};
-use crate::error::{Error, FieldName};
+use crate::error::{Error, FieldName, VALUE_ERROR_CODES};
 use crate::event::{Event, Family};
 use crate::key::Key;
 use crate::money::{Currency, Money, amount_of, currency_of, money_with_currency_of};
@@ -251,10 +251,6 @@ pub const NOTICE_CODES: &[&str] = &[
     "invalid_flag",
     "invalid_period",
 ];
-
-/// The notice codes of values that are not of their variable's type: [`NOTICE_CODES`] after
-/// the first two.
-const VALUE_NOTICE_CODES: &[&str] = NOTICE_CODES.split_at(2).1;
 
 /// How each kind of variable is stored: text as the variable's position in [`Fields`] (no copy),
 /// everything else as its typed value.
@@ -1738,7 +1734,7 @@ impl Message {
     pub fn is_unreadable(&self, name: &str) -> bool {
         self.notices
             .iter()
-            .any(|n| n.field == name && VALUE_NOTICE_CODES.contains(&n.code))
+            .any(|n| n.field == name && VALUE_ERROR_CODES.contains(&n.code))
     }
 
     /// Variables this version does not model, and modelled ones whose value is not of their type
@@ -1779,7 +1775,7 @@ mod tests {
     fn value_notices(m: &Message) -> Vec<(&'static str, String)> {
         m.notices()
             .iter()
-            .filter(|n| VALUE_NOTICE_CODES.contains(&n.code))
+            .filter(|n| VALUE_ERROR_CODES.contains(&n.code))
             .map(|n| (n.code, n.field.clone()))
             .collect()
     }
@@ -1853,7 +1849,7 @@ mod tests {
     #[test]
     fn value_notice_codes_are_the_value_errors() {
         assert_eq!(
-            VALUE_NOTICE_CODES,
+            VALUE_ERROR_CODES,
             [
                 "invalid_amount",
                 "invalid_currency",
@@ -1864,10 +1860,12 @@ mod tests {
             ]
         );
         assert!(
-            VALUE_NOTICE_CODES
+            VALUE_ERROR_CODES
                 .iter()
                 .all(|c| crate::ERROR_CODES.contains(c))
         );
+        // Every value error is a notice, after the two notices that are not errors.
+        assert_eq!(NOTICE_CODES.split_at(2).1, VALUE_ERROR_CODES);
     }
 
     #[test]

@@ -795,7 +795,7 @@ class Config:
     @property
     def environment(self) -> Literal["live", "sandbox"]:
         """``live`` or ``sandbox``."""
-        return "live" if self._native.environment == "live" else "sandbox"
+        return self._native.environment
 
     def __repr__(self) -> str:
         return f"Config(environment={self.environment!r}, ...)"

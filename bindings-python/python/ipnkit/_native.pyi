@@ -1,6 +1,6 @@
 """Type stubs of the native module (checked by `mypy.stubtest ipnkit._native` in scripts/test)."""
 
-from typing import Any, Dict, List, Optional, Tuple, Union, final
+from typing import Any, Dict, List, Literal, Optional, Tuple, Union, final
 
 __all__ = [
     "NativeConfig",
@@ -22,7 +22,7 @@ class NativeConfig:
     @property
     def limits(self) -> _Limits: ...
     @property
-    def environment(self) -> str: ...
+    def environment(self) -> Literal["live", "sandbox"]: ...
 
 @final
 class NativeExpected:
