@@ -31,8 +31,31 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::message::Message;
 use crate::vocab::{AdaptiveType, PaymentStatus, PendingReason, ReasonCode, TxnType};
+
+/// What the mapping reads from a message, and nothing else: the input of [`Family::of`] and
+/// [`Event::of`], so that the table above is testable without building messages.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Signals<'a> {
+    /// `transaction_type` (Adaptive Payments).
+    pub(crate) transaction_type: Option<&'a AdaptiveType>,
+    /// `txn_type`.
+    pub(crate) txn_type: Option<&'a TxnType>,
+    /// `payment_status`.
+    pub(crate) payment_status: Option<&'a PaymentStatus>,
+    /// `pending_reason`.
+    pub(crate) pending_reason: Option<&'a PendingReason>,
+    /// `reason_code`.
+    pub(crate) reason_code: Option<&'a ReasonCode>,
+    /// Whether `account_key` is present (Adaptive Accounts).
+    pub(crate) account_key: bool,
+    /// Whether `case_type` is present (disputes).
+    pub(crate) case_type: bool,
+    /// Whether `auth_id` is present (the capture of an authorization).
+    pub(crate) auth_id: bool,
+    /// Whether `for_auction` is `true`.
+    pub(crate) for_auction: bool,
+}
 
 /// The family of a notification, following the sections of PayPal's IPN guide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,17 +107,17 @@ impl Family {
         }
     }
 
-    pub(crate) fn of(m: &Message) -> Family {
-        match (m.transaction_type(), m.txn_type()) {
+    pub(crate) fn of(m: &Signals<'_>) -> Family {
+        match (m.transaction_type, m.txn_type) {
             (Some(AdaptiveType::Preapproval), _) => return Family::AdaptivePreapproval,
             (Some(_), _) => return Family::AdaptivePay,
-            (None, None) if m.account_key().is_some() => return Family::AdaptiveAccount,
+            (None, None) if m.account_key => return Family::AdaptiveAccount,
             _ => {}
         }
-        let Some(txn_type) = m.txn_type() else {
-            return if m.case_type().is_some() {
+        let Some(txn_type) = m.txn_type else {
+            return if m.case_type {
                 Family::Dispute
-            } else if m.payment_status().is_some() {
+            } else if m.payment_status.is_some() {
                 Family::Payment
             } else {
                 Family::Unknown
@@ -121,7 +144,7 @@ impl Family {
             | TxnType::RecurringPaymentSuspendedDueToMaxFailedPayment => Family::RecurringPayment,
             TxnType::MpSignup | TxnType::MpCancel => Family::BillingAgreement,
             TxnType::Cart => Family::Cart,
-            _ if m.for_auction() == Some(true) => Family::Auction,
+            _ if m.for_auction => Family::Auction,
             _ => Family::Payment,
         }
     }
@@ -451,16 +474,16 @@ impl Event {
         }
     }
 
-    pub(crate) fn of(m: &Message) -> Event {
-        match m.transaction_type() {
+    pub(crate) fn of(m: &Signals<'_>) -> Event {
+        match m.transaction_type {
             Some(AdaptiveType::Pay) => return Event::AdaptivePayment,
             Some(AdaptiveType::Preapproval) => return Event::AdaptivePreapproval,
             Some(AdaptiveType::Other(_)) => return Event::Unknown,
             None => {}
         }
-        match m.txn_type() {
-            None if m.account_key().is_some() => return Event::AccountCreated,
-            None if m.case_type().is_some() => return Event::DisputeOpened,
+        match m.txn_type {
+            None if m.account_key => return Event::AccountCreated,
+            None if m.case_type => return Event::DisputeOpened,
             Some(t) => {
                 if let Some(e) = Self::of_txn_type(t) {
                     return e;
@@ -502,14 +525,14 @@ impl Event {
         })
     }
 
-    fn of_payment(m: &Message) -> Event {
-        let Some(status) = m.payment_status() else {
+    fn of_payment(m: &Signals<'_>) -> Event {
+        let Some(status) = m.payment_status else {
             return Event::Unknown;
         };
         match status {
-            PaymentStatus::Completed if m.auth_id().is_some() => Event::CaptureCompleted,
+            PaymentStatus::Completed if m.auth_id => Event::CaptureCompleted,
             PaymentStatus::Completed => Event::PaymentCompleted,
-            PaymentStatus::Pending => match m.pending_reason() {
+            PaymentStatus::Pending => match m.pending_reason {
                 Some(PendingReason::Authorization | PendingReason::Order) => {
                     Event::AuthorizationCreated
                 }
@@ -523,7 +546,7 @@ impl Event {
             PaymentStatus::Failed => Event::PaymentFailed,
             PaymentStatus::Refunded => Event::PaymentRefunded,
             PaymentStatus::Reversed => Event::PaymentReversed {
-                reason: m.reason_code().cloned(),
+                reason: m.reason_code.cloned(),
             },
             PaymentStatus::CanceledReversal => Event::ReversalCanceled,
             PaymentStatus::Processed => Event::PaymentProcessed,
@@ -557,261 +580,281 @@ mod tests {
         }
     }
 
-    /// (body, event code, family code): every event, from the smallest message that means it.
-    const CASES: &[(&str, &str, &str)] = &[
-        (
-            "txn_type=web_accept&payment_status=Completed",
-            "payment_completed",
-            "payment",
-        ),
-        (
-            "txn_type=cart&payment_status=Completed",
-            "payment_completed",
-            "cart",
-        ),
-        (
-            "txn_type=web_accept&for_auction=true&payment_status=Completed",
-            "payment_completed",
-            "auction",
-        ),
-        (
-            "txn_type=web_accept&payment_status=Pending&pending_reason=echeck",
-            "payment_pending",
-            "payment",
-        ),
-        (
-            "txn_type=web_accept&payment_status=Pending",
-            "payment_pending",
-            "payment",
-        ),
-        (
-            "txn_type=web_accept&payment_status=Denied",
-            "payment_denied",
-            "payment",
-        ),
-        (
-            "txn_type=web_accept&payment_status=Failed",
-            "payment_failed",
-            "payment",
-        ),
-        (
-            "payment_status=Refunded&parent_txn_id=1",
-            "payment_refunded",
-            "payment",
-        ),
-        (
-            "payment_status=Reversed&reason_code=chargeback",
-            "payment_reversed",
-            "payment",
-        ),
-        (
-            "payment_status=Canceled_Reversal",
-            "reversal_canceled",
-            "payment",
-        ),
-        (
-            "txn_type=web_accept&payment_status=Processed",
-            "payment_processed",
-            "payment",
-        ),
-        (
-            "txn_type=express_checkout&payment_status=Created",
-            "payment_created",
-            "payment",
-        ),
-        (
-            "txn_type=express_checkout&payment_status=Pending&pending_reason=authorization",
-            "authorization_created",
-            "payment",
-        ),
-        (
-            "txn_type=express_checkout&payment_status=Pending&pending_reason=order",
-            "authorization_created",
-            "payment",
-        ),
-        (
-            "txn_type=express_checkout&payment_status=Voided&auth_id=A",
-            "authorization_voided",
-            "payment",
-        ),
-        (
-            "txn_type=express_checkout&payment_status=Expired&auth_id=A",
-            "authorization_expired",
-            "payment",
-        ),
-        (
-            "txn_type=express_checkout&payment_status=Completed&auth_id=A",
-            "capture_completed",
-            "payment",
-        ),
-        (
-            "txn_type=subscr_signup",
-            "subscription_signup",
-            "subscription",
-        ),
-        (
-            "txn_type=subscr_payment&payment_status=Completed",
-            "subscription_payment",
-            "subscription",
-        ),
-        (
-            "txn_type=subscr_failed",
-            "subscription_failed",
-            "subscription",
-        ),
-        (
-            "txn_type=subscr_cancel",
-            "subscription_cancel",
-            "subscription",
-        ),
-        (
-            "txn_type=subscr_eot",
-            "subscription_end_of_term",
-            "subscription",
-        ),
-        (
-            "txn_type=subscr_modify",
-            "subscription_modify",
-            "subscription",
-        ),
-        (
-            "txn_type=recurring_payment&payment_status=Completed",
-            "recurring_payment",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_outstanding_payment",
-            "recurring_payment",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_failed",
-            "recurring_payment_failed",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_outstanding_payment_failed",
-            "recurring_payment_failed",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_skipped",
-            "recurring_payment_skipped",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_profile_created",
-            "recurring_profile_created",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_profile_cancel",
-            "recurring_profile_cancel",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_expired",
-            "recurring_profile_expired",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_suspended",
-            "recurring_profile_suspended",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=recurring_payment_suspended_due_to_max_failed_payment",
-            "recurring_profile_suspended",
-            "recurring_payment",
-        ),
-        (
-            "txn_type=mp_signup",
-            "billing_agreement_created",
-            "billing_agreement",
-        ),
-        (
-            "txn_type=mp_cancel",
-            "billing_agreement_cancel",
-            "billing_agreement",
-        ),
-        (
-            "txn_type=masspay&payment_status=Processed",
-            "masspay",
-            "masspay",
-        ),
-        (
-            "txn_type=new_case&case_type=complaint",
-            "dispute_opened",
-            "dispute",
-        ),
-        ("case_type=chargeback&txn_id=1", "dispute_opened", "dispute"),
-        (
-            "txn_type=adjustment&payment_status=Completed",
-            "dispute_resolved",
-            "dispute",
-        ),
-        (
-            "transaction_type=Adaptive+Payment+PAY&status=COMPLETED",
-            "adaptive_payment",
-            "adaptive_pay",
-        ),
-        (
-            "transaction_type=Adaptive+Payment+PREAPPROVAL&status=ACTIVE",
-            "adaptive_preapproval",
-            "adaptive_preapproval",
-        ),
-        (
-            "transaction_type=Adaptive+Payment+REFUND",
-            "unknown",
-            "adaptive_pay",
-        ),
-        ("account_key=AK-1", "account_created", "adaptive_account"),
-        (
-            "txn_type=web_accept&payment_status=Completed_Funds_Held",
-            "unknown",
-            "payment",
-        ),
-        ("txn_type=web_accept", "unknown", "payment"),
-        (
-            "txn_type=brand_new_type&payment_status=Completed",
-            "payment_completed",
-            "payment",
-        ),
-        ("custom=1", "unknown", "unknown"),
-    ];
+    use crate::vocab::{AdaptiveType as A, PaymentStatus as P, TxnType as T};
+
+    fn with_status(status: &P) -> Signals<'_> {
+        Signals {
+            payment_status: Some(status),
+            ..Signals::default()
+        }
+    }
+
+    fn codes(s: &Signals<'_>) -> (&'static str, &'static str) {
+        (Event::of(s).code(), Family::of(s).code())
+    }
 
     #[test]
-    fn every_event_and_family_has_a_message_that_means_it() {
-        let mut seen_events = Vec::new();
-        for (body, event, family) in CASES {
-            let m = Message::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
-            assert_eq!(
-                (m.event().code(), m.family().code()),
-                (*event, *family),
-                "{body}"
-            );
-            seen_events.push(m.event().code());
+    fn each_txn_type_has_its_event_and_family() {
+        let completed = P::Completed;
+        let table: &[(T, &str, &str)] = &[
+            (T::Masspay, "masspay", "masspay"),
+            (T::NewCase, "dispute_opened", "dispute"),
+            (T::Adjustment, "dispute_resolved", "dispute"),
+            (T::SubscrSignup, "subscription_signup", "subscription"),
+            (T::SubscrPayment, "subscription_payment", "subscription"),
+            (T::SubscrFailed, "subscription_failed", "subscription"),
+            (T::SubscrCancel, "subscription_cancel", "subscription"),
+            (T::SubscrEot, "subscription_end_of_term", "subscription"),
+            (T::SubscrModify, "subscription_modify", "subscription"),
+            (
+                T::RecurringPayment,
+                "recurring_payment",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentOutstandingPayment,
+                "recurring_payment",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentFailed,
+                "recurring_payment_failed",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentOutstandingPaymentFailed,
+                "recurring_payment_failed",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentSkipped,
+                "recurring_payment_skipped",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentProfileCreated,
+                "recurring_profile_created",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentProfileCancel,
+                "recurring_profile_cancel",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentExpired,
+                "recurring_profile_expired",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentSuspended,
+                "recurring_profile_suspended",
+                "recurring_payment",
+            ),
+            (
+                T::RecurringPaymentSuspendedDueToMaxFailedPayment,
+                "recurring_profile_suspended",
+                "recurring_payment",
+            ),
+            (
+                T::MpSignup,
+                "billing_agreement_created",
+                "billing_agreement",
+            ),
+            (T::MpCancel, "billing_agreement_cancel", "billing_agreement"),
+            // A payment's txn_type: the status decides the event.
+            (T::WebAccept, "payment_completed", "payment"),
+            (T::Cart, "payment_completed", "cart"),
+            (
+                T::Other("brand_new_type".into()),
+                "payment_completed",
+                "payment",
+            ),
+        ];
+        for (txn_type, event, family) in table {
+            // The status is there in every row: for the non-payment types it must not matter.
+            let s = Signals {
+                txn_type: Some(txn_type),
+                ..with_status(&completed)
+            };
+            assert_eq!(codes(&s), (*event, *family), "{txn_type:?}");
         }
-        for code in EVENT_CODES {
-            assert!(seen_events.contains(code), "no case for {code}");
+    }
+
+    #[test]
+    fn each_payment_status_has_its_event() {
+        let table: &[(P, &str)] = &[
+            (P::Completed, "payment_completed"),
+            (P::Pending, "payment_pending"),
+            (P::Denied, "payment_denied"),
+            (P::Failed, "payment_failed"),
+            (P::Refunded, "payment_refunded"),
+            (P::Reversed, "payment_reversed"),
+            (P::CanceledReversal, "reversal_canceled"),
+            (P::Processed, "payment_processed"),
+            (P::Created, "payment_created"),
+            (P::Voided, "authorization_voided"),
+            (P::Expired, "authorization_expired"),
+            (P::Other("Completed_Funds_Held".into()), "unknown"),
+        ];
+        for (status, event) in table {
+            // Refunds and reversals carry no txn_type: still the payment family.
+            assert_eq!(
+                codes(&with_status(status)),
+                (*event, "payment"),
+                "{status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_matching_row_wins() {
+        let (completed, pending) = (P::Completed, P::Pending);
+        let (pay, preapproval, refund) = (
+            A::Pay,
+            A::Preapproval,
+            A::Other("Adaptive Payment REFUND".into()),
+        );
+        let (web, cart, new_case) = (T::WebAccept, T::Cart, T::NewCase);
+        let rows: &[(Signals<'_>, (&str, &str))] = &[
+            // Adaptive before anything else, even beside a txn_type and an account key.
+            (
+                Signals {
+                    transaction_type: Some(&pay),
+                    txn_type: Some(&web),
+                    account_key: true,
+                    ..with_status(&completed)
+                },
+                ("adaptive_payment", "adaptive_pay"),
+            ),
+            (
+                Signals {
+                    transaction_type: Some(&preapproval),
+                    ..Signals::default()
+                },
+                ("adaptive_preapproval", "adaptive_preapproval"),
+            ),
+            (
+                Signals {
+                    transaction_type: Some(&refund),
+                    ..Signals::default()
+                },
+                ("unknown", "adaptive_pay"),
+            ),
+            // An account key means Adaptive Accounts only without a txn_type.
+            (
+                Signals {
+                    account_key: true,
+                    ..Signals::default()
+                },
+                ("account_created", "adaptive_account"),
+            ),
+            (
+                Signals {
+                    account_key: true,
+                    txn_type: Some(&web),
+                    ..with_status(&completed)
+                },
+                ("payment_completed", "payment"),
+            ),
+            // A case type without a txn_type is a dispute (chargebacks come so), even with a status.
+            (
+                Signals {
+                    case_type: true,
+                    ..with_status(&completed)
+                },
+                ("dispute_opened", "dispute"),
+            ),
+            (
+                Signals {
+                    case_type: true,
+                    txn_type: Some(&new_case),
+                    ..Signals::default()
+                },
+                ("dispute_opened", "dispute"),
+            ),
+            // The capture of an authorization.
+            (
+                Signals {
+                    auth_id: true,
+                    txn_type: Some(&web),
+                    ..with_status(&completed)
+                },
+                ("capture_completed", "payment"),
+            ),
+            // Pending for an authorization or an order.
+            (
+                Signals {
+                    pending_reason: Some(&PendingReason::Authorization),
+                    ..with_status(&pending)
+                },
+                ("authorization_created", "payment"),
+            ),
+            (
+                Signals {
+                    pending_reason: Some(&PendingReason::Order),
+                    ..with_status(&pending)
+                },
+                ("authorization_created", "payment"),
+            ),
+            // Auction only when not a cart.
+            (
+                Signals {
+                    for_auction: true,
+                    txn_type: Some(&web),
+                    ..with_status(&completed)
+                },
+                ("payment_completed", "auction"),
+            ),
+            (
+                Signals {
+                    for_auction: true,
+                    txn_type: Some(&cart),
+                    ..with_status(&completed)
+                },
+                ("payment_completed", "cart"),
+            ),
+            // Nothing at all; a txn_type without a status.
+            (Signals::default(), ("unknown", "unknown")),
+            (
+                Signals {
+                    txn_type: Some(&web),
+                    ..Signals::default()
+                },
+                ("unknown", "payment"),
+            ),
+        ];
+        for (signals, expected) in rows {
+            assert_eq!(codes(signals), *expected, "{signals:?}");
         }
     }
 
     #[test]
     fn events_carry_their_reason() {
-        let m = Message::parse(b"payment_status=Pending&pending_reason=multi_currency").ok();
+        let (pending, reversed) = (P::Pending, P::Reversed);
+        let s = Signals {
+            pending_reason: Some(&PendingReason::MultiCurrency),
+            ..with_status(&pending)
+        };
         assert_eq!(
-            m.map(|m| m.event().clone()),
-            Some(Event::PaymentPending {
+            Event::of(&s),
+            Event::PaymentPending {
                 reason: Some(PendingReason::MultiCurrency)
-            })
+            }
         );
-        let m = Message::parse(b"payment_status=Reversed&reason_code=buyer_complaint").ok();
+        let s = Signals {
+            reason_code: Some(&ReasonCode::BuyerComplaint),
+            ..with_status(&reversed)
+        };
         assert_eq!(
-            m.map(|m| m.event().clone()),
-            Some(Event::PaymentReversed {
+            Event::of(&s),
+            Event::PaymentReversed {
                 reason: Some(ReasonCode::BuyerComplaint)
-            })
+            }
+        );
+        assert_eq!(
+            Event::of(&with_status(&pending)),
+            Event::PaymentPending { reason: None }
         );
     }
 

@@ -33,7 +33,7 @@ use crate::body::Body;
 use crate::date::PayPalDate;
 use crate::decode::{Fields, hash};
 use crate::error::{Error, FieldName, VALUE_ERROR_CODES};
-use crate::event::{Event, Family};
+use crate::event::{Event, Family, Signals};
 use crate::key::Key;
 use crate::money::{Currency, Money, amount_of, currency_of, money_with_currency_of};
 use crate::vocab::*;
@@ -1608,8 +1608,18 @@ impl Message {
         m.settle_groups(&mut notices);
         m.vars.settle(&mut notices);
         m.notices = notices;
-        m.family = Family::of(&m);
-        m.event = Event::of(&m);
+        let signals = Signals {
+            transaction_type: m.transaction_type(),
+            txn_type: m.txn_type(),
+            payment_status: m.payment_status(),
+            pending_reason: m.pending_reason(),
+            reason_code: m.reason_code(),
+            account_key: m.account_key().is_some(),
+            case_type: m.case_type().is_some(),
+            auth_id: m.auth_id().is_some(),
+            for_auction: m.for_auction() == Some(true),
+        };
+        (m.family, m.event) = (Family::of(&signals), Event::of(&signals));
         Ok(m)
     }
 
