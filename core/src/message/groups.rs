@@ -1,0 +1,659 @@
+//! Groups of numbered variables: options, cart items, Mass Pay items, Adaptive transactions and
+//! fraud filters, filled while the variables are read (in any order, under either spelling) and
+//! offered as typed structs or as [records](Record) for bindings.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::decode::Fields;
+use crate::error::{Error, FieldName};
+use crate::key::Key;
+use crate::money::{Currency, Money};
+use crate::vocab::*;
+
+use super::table::money_of;
+use super::{Message, Notice, Value};
+
+/// One option of an item: `option_name1` / `option_selection1` (the single item of a Buy Now
+/// payment) or `option_name1_2` / `option_selection1_2` (option 1 of cart item 2).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ItemOption {
+    /// The option's number (1 for `option_name1`).
+    pub number: u32,
+    /// `option_nameN`: the option's name, as the merchant set it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `option_selectionN`: the buyer's choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<String>,
+}
+
+/// One item of a cart (`item_nameN`, `quantityN`, `mc_gross_N` or the simulator's `mc_grossN`…).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct CartItem {
+    /// The item's number in the cart (from 1).
+    pub number: u32,
+    /// `item_nameN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_name: Option<String>,
+    /// `item_numberN`: the merchant's item number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_number: Option<String>,
+    /// `quantityN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u32>,
+    /// `mc_gross_N`: the item's gross, in `mc_currency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mc_gross: Option<Money>,
+    /// `mc_shipping_N` (or `mc_shippingN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mc_shipping: Option<Money>,
+    /// `mc_handling_N` (or `mc_handlingN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mc_handling: Option<Money>,
+    /// `taxN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<Money>,
+    /// `btn_idN`: the id of the button the item was bought with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub btn_id: Option<String>,
+    /// `option_nameM_N` / `option_selectionM_N`, by option number.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ItemOption>,
+}
+
+/// One payment of a Mass Pay notification (`masspay_txn_id_N`, `mc_gross_N`, `status_N`…).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct MasspayItem {
+    /// The item's number (from 1).
+    pub number: u32,
+    /// `masspay_txn_id_N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masspay_txn_id: Option<String>,
+    /// `receiver_email_N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver_email: Option<String>,
+    /// `unique_id_N`: the merchant's id for this payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unique_id: Option<String>,
+    /// `status_N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<MasspayStatus>,
+    /// `mc_currency_N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mc_currency: Option<Currency>,
+    /// `mc_gross_N`, in `mc_currency_N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mc_gross: Option<Money>,
+    /// `mc_fee_N`, in `mc_currency_N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mc_fee: Option<Money>,
+    /// `mc_handling_N`, in `mc_currency_N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mc_handling: Option<Money>,
+    /// `payment_gross_N`, in US dollars (empty for other currencies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_gross: Option<Money>,
+    /// `payment_fee_N`, in US dollars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_fee: Option<Money>,
+}
+
+/// One receiver's transaction of an Adaptive Payments Pay notification (`transaction[n].*`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct AdaptiveTransaction {
+    /// `n`: 0 for a simple payment, more for chained and parallel ones.
+    pub index: u32,
+    /// `transaction[n].id`: the receiver's transaction id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `transaction[n].id_for_sender_txn`: the sender's transaction id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_for_sender_txn: Option<String>,
+    /// `transaction[n].receiver`: the receiver's e-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<String>,
+    /// `transaction[n].amount` (`USD 110.00`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    /// `transaction[n].is_primary_receiver`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_primary_receiver: Option<bool>,
+    /// `transaction[n].status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<TransactionStatus>,
+    /// `transaction[n].status_for_sender_txn`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_for_sender_txn: Option<SenderTransactionStatus>,
+    /// `transaction[n].pending_reason`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_reason: Option<AdaptivePendingReason>,
+    /// `transaction[n].paymentType` (`SERVICE`, `GOODS`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_type: Option<String>,
+    /// `transaction[n].invoiceId`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<String>,
+    /// `transaction[n].refund_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<String>,
+    /// `transaction[n].refund_amount` (`USD 10.00`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_amount: Option<Money>,
+    /// `transaction[n].refund_account_charged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_account_charged: Option<String>,
+    /// Other `transaction[n].*` variables, in order, under their field name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(String, String)>,
+}
+
+/// One member of a group (a cart item, an option, a Mass Pay item, an Adaptive transaction) as a
+/// binding converts it: the fields present, typed, named and ordered as in the canonical JSON.
+pub type Record<'m> = Vec<(&'static str, Value<'m>)>;
+
+/// The members of a group: (field name, kind).
+pub type Members = &'static [(&'static str, &'static str)];
+
+/// Every group of numbered variables: (name in the canonical JSON, the Rust type of a member,
+/// the members' fields with their kinds, as in [`MODELLED_KINDS`](super::MODELLED_KINDS); `records:options` is a list of
+/// options, `pairs` a list of (name, value)). `fraud_filters`, a plain list of text, is not here.
+pub const GROUPS: &[(&str, &str, Members)] = &[
+    (
+        "options",
+        "ItemOption",
+        &[("number", "count"), ("name", "text"), ("selection", "text")],
+    ),
+    (
+        "items",
+        "CartItem",
+        &[
+            ("number", "count"),
+            ("item_name", "text"),
+            ("item_number", "text"),
+            ("quantity", "count"),
+            ("mc_gross", "money"),
+            ("mc_shipping", "money"),
+            ("mc_handling", "money"),
+            ("tax", "money"),
+            ("btn_id", "text"),
+            ("options", "records:options"),
+        ],
+    ),
+    (
+        "masspay_items",
+        "MasspayItem",
+        &[
+            ("number", "count"),
+            ("masspay_txn_id", "text"),
+            ("receiver_email", "text"),
+            ("unique_id", "text"),
+            ("status", "vocab:MasspayStatus"),
+            ("mc_currency", "currency"),
+            ("mc_gross", "money"),
+            ("mc_fee", "money"),
+            ("mc_handling", "money"),
+            ("payment_gross", "money"),
+            ("payment_fee", "money"),
+        ],
+    ),
+    (
+        "transactions",
+        "AdaptiveTransaction",
+        &[
+            ("index", "count"),
+            ("id", "text"),
+            ("id_for_sender_txn", "text"),
+            ("receiver", "text"),
+            ("amount", "money"),
+            ("is_primary_receiver", "flag"),
+            ("status", "vocab:TransactionStatus"),
+            ("status_for_sender_txn", "vocab:SenderTransactionStatus"),
+            ("pending_reason", "vocab:AdaptivePendingReason"),
+            ("payment_type", "text"),
+            ("invoice_id", "text"),
+            ("refund_id", "text"),
+            ("refund_amount", "money"),
+            ("refund_account_charged", "text"),
+            ("extra", "pairs"),
+        ],
+    ),
+];
+
+/// Appends `(name, value)` to a record when the value is present.
+fn member<'m>(record: &mut Record<'m>, name: &'static str, value: Option<Value<'m>>) {
+    if let Some(value) = value {
+        record.push((name, value));
+    }
+}
+
+impl ItemOption {
+    /// The option as a [`Record`].
+    pub fn record(&self) -> Record<'_> {
+        let mut r = vec![("number", Value::Count(self.number))];
+        member(&mut r, "name", self.name.as_deref().map(Value::Text));
+        member(
+            &mut r,
+            "selection",
+            self.selection.as_deref().map(Value::Text),
+        );
+        r
+    }
+}
+
+impl CartItem {
+    /// The item as a [`Record`].
+    pub fn record(&self) -> Record<'_> {
+        let mut r = vec![("number", Value::Count(self.number))];
+        member(
+            &mut r,
+            "item_name",
+            self.item_name.as_deref().map(Value::Text),
+        );
+        member(
+            &mut r,
+            "item_number",
+            self.item_number.as_deref().map(Value::Text),
+        );
+        member(&mut r, "quantity", self.quantity.map(Value::Count));
+        member(&mut r, "mc_gross", self.mc_gross.map(Value::Money));
+        member(&mut r, "mc_shipping", self.mc_shipping.map(Value::Money));
+        member(&mut r, "mc_handling", self.mc_handling.map(Value::Money));
+        member(&mut r, "tax", self.tax.map(Value::Money));
+        member(&mut r, "btn_id", self.btn_id.as_deref().map(Value::Text));
+        if !self.options.is_empty() {
+            r.push(("options", Value::Options(&self.options)));
+        }
+        r
+    }
+}
+
+impl MasspayItem {
+    /// The item as a [`Record`].
+    pub fn record(&self) -> Record<'_> {
+        let mut r = vec![("number", Value::Count(self.number))];
+        member(
+            &mut r,
+            "masspay_txn_id",
+            self.masspay_txn_id.as_deref().map(Value::Text),
+        );
+        member(
+            &mut r,
+            "receiver_email",
+            self.receiver_email.as_deref().map(Value::Text),
+        );
+        member(
+            &mut r,
+            "unique_id",
+            self.unique_id.as_deref().map(Value::Text),
+        );
+        member(
+            &mut r,
+            "status",
+            self.status.as_ref().map(|w| Value::Word(w.as_str())),
+        );
+        member(&mut r, "mc_currency", self.mc_currency.map(Value::Currency));
+        member(&mut r, "mc_gross", self.mc_gross.map(Value::Money));
+        member(&mut r, "mc_fee", self.mc_fee.map(Value::Money));
+        member(&mut r, "mc_handling", self.mc_handling.map(Value::Money));
+        member(
+            &mut r,
+            "payment_gross",
+            self.payment_gross.map(Value::Money),
+        );
+        member(&mut r, "payment_fee", self.payment_fee.map(Value::Money));
+        r
+    }
+}
+
+impl AdaptiveTransaction {
+    /// The transaction as a [`Record`].
+    pub fn record(&self) -> Record<'_> {
+        let mut r = vec![("index", Value::Count(self.index))];
+        member(&mut r, "id", self.id.as_deref().map(Value::Text));
+        member(
+            &mut r,
+            "id_for_sender_txn",
+            self.id_for_sender_txn.as_deref().map(Value::Text),
+        );
+        member(
+            &mut r,
+            "receiver",
+            self.receiver.as_deref().map(Value::Text),
+        );
+        member(&mut r, "amount", self.amount.map(Value::Money));
+        member(
+            &mut r,
+            "is_primary_receiver",
+            self.is_primary_receiver.map(Value::Flag),
+        );
+        member(
+            &mut r,
+            "status",
+            self.status.as_ref().map(|w| Value::Word(w.as_str())),
+        );
+        member(
+            &mut r,
+            "status_for_sender_txn",
+            self.status_for_sender_txn
+                .as_ref()
+                .map(|w| Value::Word(w.as_str())),
+        );
+        member(
+            &mut r,
+            "pending_reason",
+            self.pending_reason
+                .as_ref()
+                .map(|w| Value::Word(w.as_str())),
+        );
+        member(
+            &mut r,
+            "payment_type",
+            self.payment_type.as_deref().map(Value::Text),
+        );
+        member(
+            &mut r,
+            "invoice_id",
+            self.invoice_id.as_deref().map(Value::Text),
+        );
+        member(
+            &mut r,
+            "refund_id",
+            self.refund_id.as_deref().map(Value::Text),
+        );
+        member(
+            &mut r,
+            "refund_amount",
+            self.refund_amount.map(Value::Money),
+        );
+        member(
+            &mut r,
+            "refund_account_charged",
+            self.refund_account_charged.as_deref().map(Value::Text),
+        );
+        if !self.extra.is_empty() {
+            r.push(("extra", Value::Pairs(&self.extra)));
+        }
+        r
+    }
+}
+
+/// Per-item variables of a cart, by base name.
+const CART_ITEM_BASES: &[&str] = &[
+    "btn_id",
+    "item_name",
+    "item_number",
+    "quantity",
+    "mc_gross",
+    "mc_shipping",
+    "mc_handling",
+    "tax",
+];
+
+/// Per-item variables of a Mass Pay notification, by base name.
+const MASSPAY_BASES: &[&str] = &[
+    "masspay_txn_id",
+    "receiver_email",
+    "unique_id",
+    "status",
+    "mc_currency",
+    "mc_gross",
+    "mc_fee",
+    "mc_handling",
+    "payment_gross",
+    "payment_fee",
+];
+
+/// Lists being filled while the variables are read, keyed by number.
+#[derive(Default)]
+pub(super) struct Groups {
+    pub(super) options: BTreeMap<u32, ItemOption>,
+    /// Each item with the bits of [`CART_ITEM_BASES`] already filled, whatever their spelling
+    /// (`mc_gross_1` and `mc_gross1` fill one slot: both is a duplicate).
+    pub(super) items: BTreeMap<u32, (CartItem, u8)>,
+    pub(super) masspay: BTreeMap<u32, MasspayItem>,
+    pub(super) transactions: BTreeMap<u32, AdaptiveTransaction>,
+    pub(super) fraud_filters: BTreeMap<u32, String>,
+}
+
+fn option_entry(options: &mut BTreeMap<u32, ItemOption>, number: u32) -> &mut ItemOption {
+    options.entry(number).or_insert_with(|| ItemOption {
+        number,
+        ..ItemOption::default()
+    })
+}
+
+/// The position of the first variable that fills the same group slot as the one at `second`
+/// (another spelling of it): the cold path of a duplicate.
+#[cold]
+pub(super) fn first_of_slot(fields: &Fields, second: usize, masspay: bool) -> usize {
+    /// The (base, number) a key fills in a group, if it fills one.
+    fn slot(key: &str, masspay: bool) -> Option<(&str, u32)> {
+        match Key::parse(key) {
+            Key::Numbered { base, index, .. } => Groups::default()
+                .file(key, "", masspay)
+                .ok()
+                .filter(|filed| *filed)
+                .map(|_| (base, index)),
+            _ => None,
+        }
+    }
+    let target = fields.at(second).and_then(|f| slot(f.key, masspay));
+    fields
+        .iter()
+        .take(second)
+        .find(|f| target.is_some() && slot(f.key, masspay) == target)
+        .map_or(second, |f| f.index)
+}
+
+impl Groups {
+    /// Files a numbered or array variable into its group; `false` when it belongs to none.
+    pub(super) fn file(&mut self, key: &str, value: &str, masspay: bool) -> Result<bool, Error> {
+        match Key::parse(key) {
+            Key::Numbered {
+                base,
+                index,
+                separator,
+            } => self.numbered(key, value, base, index, separator, masspay),
+            Key::DoubleNumbered {
+                base,
+                first,
+                second,
+            } if base == "option_name" || base == "option_selection" => {
+                let (item, _) = self.items.entry(second).or_insert_with(|| {
+                    (
+                        CartItem {
+                            number: second,
+                            ..CartItem::default()
+                        },
+                        0,
+                    )
+                });
+                let option = match item.options.iter().position(|o| o.number == first) {
+                    Some(i) => item.options.get_mut(i),
+                    None => {
+                        item.options.push(ItemOption {
+                            number: first,
+                            ..ItemOption::default()
+                        });
+                        item.options.last_mut()
+                    }
+                };
+                if let Some(option) = option {
+                    if base == "option_name" {
+                        option.name = Some(value.to_owned());
+                    } else {
+                        option.selection = Some(value.to_owned());
+                    }
+                }
+                Ok(true)
+            }
+            Key::Array {
+                array: "transaction",
+                index,
+                field,
+            } => {
+                let t = self
+                    .transactions
+                    .entry(index)
+                    .or_insert_with(|| AdaptiveTransaction {
+                        index,
+                        ..AdaptiveTransaction::default()
+                    });
+                let text = || Some(value.to_owned());
+                match field {
+                    "id" => t.id = text(),
+                    "id_for_sender_txn" => t.id_for_sender_txn = text(),
+                    "receiver" => t.receiver = text(),
+                    "amount" => t.amount = parse_value!(money_cur [], 0u32, key, value),
+                    "is_primary_receiver" => {
+                        t.is_primary_receiver = parse_value!(flag [], 0u32, key, value)
+                    }
+                    "status" => t.status = parse_value!(vocab[TransactionStatus], 0u32, key, value),
+                    "status_for_sender_txn" => {
+                        t.status_for_sender_txn =
+                            parse_value!(vocab[SenderTransactionStatus], 0u32, key, value)
+                    }
+                    "pending_reason" => {
+                        t.pending_reason =
+                            parse_value!(vocab[AdaptivePendingReason], 0u32, key, value)
+                    }
+                    "paymentType" => t.payment_type = text(),
+                    "invoiceId" => t.invoice_id = text(),
+                    "refund_id" => t.refund_id = text(),
+                    "refund_amount" => {
+                        t.refund_amount = parse_value!(money_cur [], 0u32, key, value)
+                    }
+                    "refund_account_charged" => t.refund_account_charged = text(),
+                    other => t.extra.push((other.to_owned(), value.to_owned())),
+                }
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn numbered(
+        &mut self,
+        key: &str,
+        value: &str,
+        base: &str,
+        index: u32,
+        separator: crate::key::Separator,
+        masspay: bool,
+    ) -> Result<bool, Error> {
+        use crate::key::Separator;
+        if base == "fraud_management_pending_filters" {
+            if self.fraud_filters.insert(index, value.to_owned()).is_some() {
+                return Err(Error::DuplicateKey {
+                    field: FieldName::new(key),
+                    first: 0, // filled in by the caller, which knows the positions
+                    second: 0,
+                });
+            }
+            return Ok(true);
+        }
+        if (base == "option_name" || base == "option_selection") && separator == Separator::None {
+            let option = option_entry(&mut self.options, index);
+            if base == "option_name" {
+                option.name = Some(value.to_owned());
+            } else {
+                option.selection = Some(value.to_owned());
+            }
+            return Ok(true);
+        }
+        if masspay && separator == Separator::Underscore && MASSPAY_BASES.contains(&base) {
+            let item = self.masspay.entry(index).or_insert_with(|| MasspayItem {
+                number: index,
+                ..MasspayItem::default()
+            });
+            let text = || Some(value.to_owned());
+            match base {
+                "masspay_txn_id" => item.masspay_txn_id = text(),
+                "receiver_email" => item.receiver_email = text(),
+                "unique_id" => item.unique_id = text(),
+                "status" => item.status = parse_value!(vocab[MasspayStatus], 0u32, key, value),
+                "mc_currency" => item.mc_currency = parse_value!(currency [], 0u32, key, value),
+                "mc_gross" => item.mc_gross = money_of(key, value)?,
+                "mc_fee" => item.mc_fee = money_of(key, value)?,
+                "mc_handling" => item.mc_handling = money_of(key, value)?,
+                "payment_gross" => item.payment_gross = parse_value!(usd [], 0u32, key, value),
+                _ => item.payment_fee = parse_value!(usd [], 0u32, key, value),
+            }
+            return Ok(true);
+        }
+        if let Some(bit) = CART_ITEM_BASES
+            .iter()
+            .position(|b| *b == base)
+            .filter(|_| !masspay)
+        {
+            let (item, filled) = self.items.entry(index).or_insert_with(|| {
+                (
+                    CartItem {
+                        number: index,
+                        ..CartItem::default()
+                    },
+                    0,
+                )
+            });
+            let bit = 1u8 << bit;
+            if *filled & bit != 0 {
+                return Err(Error::DuplicateKey {
+                    field: FieldName::new(key),
+                    first: 0, // filled in by the caller, which knows the positions
+                    second: 0,
+                });
+            }
+            *filled |= bit;
+            match base {
+                "btn_id" => item.btn_id = Some(value.to_owned()),
+                "item_name" => item.item_name = Some(value.to_owned()),
+                "item_number" => item.item_number = Some(value.to_owned()),
+                "quantity" => item.quantity = parse_value!(count [], 0u32, key, value),
+                "mc_gross" => item.mc_gross = money_of(key, value)?,
+                "mc_shipping" => item.mc_shipping = money_of(key, value)?,
+                "mc_handling" => item.mc_handling = money_of(key, value)?,
+                _ => item.tax = money_of(key, value)?,
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+impl Message {
+    pub(super) fn settle_groups(&mut self, notices: &mut Vec<Notice>) {
+        let currency = self.vars.mc_currency;
+        for item in &mut self.items {
+            for money in [
+                &mut item.mc_gross,
+                &mut item.mc_shipping,
+                &mut item.mc_handling,
+                &mut item.tax,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                money.currency = currency;
+            }
+        }
+        for item in &mut self.masspay_items {
+            let currency = item.mc_currency;
+            for money in [&mut item.mc_gross, &mut item.mc_fee, &mut item.mc_handling]
+                .into_iter()
+                .flatten()
+            {
+                money.currency = currency;
+            }
+        }
+        if let Some(declared) = self.vars.num_cart_items
+            && usize::try_from(declared).ok() != Some(self.items.len())
+        {
+            notices.push(Notice {
+                code: "cart_count_mismatch",
+                field: "num_cart_items".to_owned(),
+            });
+        }
+    }
+}

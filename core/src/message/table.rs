@@ -1,0 +1,433 @@
+//! The variable table: how each kind of variable is stored, parsed and read back, and the one
+//! lookup by name ([`VariableTable`]) that parsing and [`Message::get`](super::Message::get) share.
+//!
+//! The `message!` macro, invoked once in the parent module with every variable of PayPal's
+//! guide, generates from these: the stored fields, the typed getters, [`MODELLED_VARIABLES`],
+//! [`MODELLED_KINDS`] and the table.
+//!
+//! [`MODELLED_VARIABLES`]: super::MODELLED_VARIABLES
+//! [`MODELLED_KINDS`]: super::MODELLED_KINDS
+
+use crate::decode::hash;
+use crate::error::{Error, FieldName};
+use crate::money::{Money, amount_of};
+
+use super::{Message, Period, Value, Vars};
+
+/// How each kind of variable is stored: text as the variable's position in [`Fields`] (no copy),
+/// everything else as its typed value.
+macro_rules! stored_type {
+    (text []) => {
+        u32
+    };
+    (flag []) => {
+        bool
+    };
+    (count []) => {
+        u32
+    };
+    (decimal []) => {
+        Decimal
+    };
+    (currency []) => {
+        Currency
+    };
+    (date []) => {
+        PayPalDate
+    };
+    (money [$($src:tt)*]) => {
+        Money
+    };
+    (usd []) => {
+        Money
+    };
+    (money_cur []) => {
+        Money
+    };
+    (period []) => {
+        Period
+    };
+    (vocab [$t:ident]) => {
+        $t
+    };
+    (vocab_ws [$t:ident]) => {
+        $t
+    };
+}
+
+/// Reads one variable's text (`$v`, at position `$i`, named `$k`) as its kind.
+macro_rules! parse_value {
+    (text [], $i:expr, $k:expr, $v:expr) => {{
+        let _ = ($k, $v);
+        Some($i)
+    }};
+    (flag [], $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::non_empty($v)
+            .map(|v| $crate::message::table::flag_of($k, v))
+            .transpose()?
+    };
+    (count [], $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::non_empty($v)
+            .map(|v| $crate::message::table::count_of($k, v))
+            .transpose()?
+    };
+    (decimal [], $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::non_empty($v)
+            .map(|v| $crate::money::amount_of($k, v))
+            .transpose()?
+    };
+    (currency [], $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::non_empty($v)
+            .map(|v| $crate::money::currency_of($k, v))
+            .transpose()?
+    };
+    (date [], $i:expr, $k:expr, $v:expr) => {
+        $crate::date::PayPalDate::parse($k, $v)?
+    };
+    (money [$($src:tt)*], $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::money_of($k, $v)?
+    };
+    (usd [], $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::money_of($k, $v)?.map(|m| $crate::money::Money {
+            currency: Some($crate::money::Currency::USD),
+            ..m
+        })
+    };
+    (money_cur [], $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::non_empty($v)
+            .map(|v| $crate::money::money_with_currency_of($k, v))
+            .transpose()?
+    };
+    (period [], $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::non_empty($v)
+            .map(|v| $crate::message::table::period_of($k, v))
+            .transpose()?
+    };
+    (vocab [$t:ident], $i:expr, $k:expr, $v:expr) => {{
+        let _ = $k;
+        $crate::message::table::non_empty($v).map($t::parse)
+    }};
+    // PayPal writes `period_type` with a leading space (`+Regular`).
+    (vocab_ws [$t:ident], $i:expr, $k:expr, $v:expr) => {{
+        let _ = $k;
+        $crate::message::table::non_empty($v).map(|v| $t::parse(v.trim_start()))
+    }};
+}
+
+/// The getter of one variable: text borrowed from the message, small values copied, the rest
+/// borrowed.
+macro_rules! getter {
+    ($(#[doc = $doc:literal])*, $name:ident, text []) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<&str> {
+            self.vars.$name.and_then(|i| self.fields.value_at(i as usize))
+        }
+    };
+    ($(#[doc = $doc:literal])*, $name:ident, date []) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<&PayPalDate> {
+            self.vars.$name.as_ref()
+        }
+    };
+    ($(#[doc = $doc:literal])*, $name:ident, vocab [$t:ident]) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<&$t> {
+            self.vars.$name.as_ref()
+        }
+    };
+    ($(#[doc = $doc:literal])*, $name:ident, vocab_ws [$t:ident]) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<&$t> {
+            self.vars.$name.as_ref()
+        }
+    };
+    ($(#[doc = $doc:literal])*, $name:ident, $kind:ident [$($arg:tt)*]) => {
+        $(#[doc = $doc])*
+        pub fn $name(&self) -> Option<stored_type!($kind [$($arg)*])> {
+            self.vars.$name
+        }
+    };
+}
+
+/// Wraps a getter's result in a [`Value`] of its kind.
+macro_rules! value_of {
+    (text, $v:expr) => {
+        $v.map(Value::Text)
+    };
+    (flag, $v:expr) => {
+        $v.map(Value::Flag)
+    };
+    (count, $v:expr) => {
+        $v.map(Value::Count)
+    };
+    (decimal, $v:expr) => {
+        $v.map(Value::Decimal)
+    };
+    (currency, $v:expr) => {
+        $v.map(Value::Currency)
+    };
+    (date, $v:expr) => {
+        $v.map(Value::Date)
+    };
+    (money, $v:expr) => {
+        $v.map(Value::Money)
+    };
+    (usd, $v:expr) => {
+        $v.map(Value::Money)
+    };
+    (money_cur, $v:expr) => {
+        $v.map(Value::Money)
+    };
+    (period, $v:expr) => {
+        $v.map(Value::Period)
+    };
+    (vocab, $v:expr) => {
+        $v.map(|w| Value::Word(w.as_str()))
+    };
+    (vocab_ws, $v:expr) => {
+        $v.map(|w| Value::Word(w.as_str()))
+    };
+}
+
+/// The kind of a variable as bindings see it.
+macro_rules! kind_name {
+    (vocab [$t:ident]) => {
+        concat!("vocab:", stringify!($t))
+    };
+    (vocab_ws [$t:ident]) => {
+        concat!("vocab:", stringify!($t))
+    };
+    (usd) => {
+        "money"
+    };
+    (money_cur) => {
+        "money"
+    };
+    (money [$($src:tt)*]) => {
+        "money"
+    };
+    ($kind:ident) => {
+        stringify!($kind)
+    };
+}
+
+/// Gives money its currency once every variable is read (the currency may come later).
+macro_rules! settle_currency {
+    ($v:ident, $name:ident, money [$($src:ident)|+]) => {
+        if let Some(money) = &mut $v.$name {
+            money.currency = None $(.or($v.$src))+;
+        }
+    };
+    ($v:ident, $name:ident, $($other:tt)*) => {};
+}
+
+macro_rules! check_date {
+    ($v:ident, $notices:ident, $name:ident, date) => {
+        if $v.$name.as_ref().is_some_and(|d| d.zone_corrected) {
+            $notices.push(Notice {
+                code: "date_zone_corrected",
+                field: stringify!($name).to_owned(),
+            });
+        }
+    };
+    ($v:ident, $notices:ident, $name:ident, $($other:tt)*) => {};
+}
+
+/// Stores one variable's value, read from its text, position and name.
+pub(super) type Setter = fn(&mut Vars, u32, &str, &str) -> Result<(), Error>;
+
+/// Reads one modelled variable of a message.
+pub(super) type Getter = for<'m> fn(&'m Message) -> Option<Value<'m>>;
+
+macro_rules! message {
+    ( $( $(#[doc = $doc:literal])* $name:ident : $kind:ident $([$($arg:tt)*])? ; )* ) => {
+        /// The modelled variables, as stored.
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        struct Vars {
+            $( $name: Option<stored_type!($kind [$($($arg)*)?])>, )*
+        }
+
+        /// Every variable name with a typed field, in declaration order.
+        pub const MODELLED_VARIABLES: &[&str] = &[$(stringify!($name)),*];
+
+        /// Every modelled variable with its kind (`text`, `flag`, `count`, `decimal`,
+        /// `currency`, `date`, `money`, `period`, or `vocab:<Enum>` naming one of
+        /// [`VOCABULARIES`](crate::vocab::VOCABULARIES)): what bindings generate their types from.
+        pub const MODELLED_KINDS: &[(&str, &str)] = &[$((stringify!($name), kind_name!($kind $([$($arg)*])?))),*];
+
+        /// Every modelled variable with its setter and its getter, in declaration order: the
+        /// one list both parsing (through [`VARIABLES`]) and [`Message::present`] read.
+        const VARIABLE_LIST: &[(&str, Setter, Getter)] = &[
+            $( (stringify!($name), |m: &mut Vars, i: u32, k: &str, v: &str| -> Result<(), Error> {
+                let _ = i; // only text kinds keep the position
+                m.$name = parse_value!($kind [$($($arg)*)?], i, k, v);
+                Ok(())
+            }, |m: &Message| value_of!($kind, m.$name())), )*
+        ];
+
+        /// [`VARIABLE_LIST`] in an open-addressing table keyed by name: the one lookup by name,
+        /// for parsing and for [`Message::get`].
+        static VARIABLES: LazyLock<VariableTable> =
+            LazyLock::new(|| VariableTable::new(VARIABLE_LIST));
+
+        impl Vars {
+            fn settle(&mut self, notices: &mut Vec<Notice>) {
+                $( settle_currency!(self, $name, $kind $([$($arg)*])?); )*
+                $( check_date!(self, notices, $name, $kind); )*
+            }
+        }
+
+        /// The typed fields, one getter per variable of PayPal's IPN guide.
+        impl Message {
+            $( getter!($(#[doc = $doc])*, $name, $kind [$($($arg)*)?]); )*
+
+            /// The value of the modelled variable `name` (one of [`MODELLED_VARIABLES`]), or
+            /// `None` when the message does not carry it or `name` is not modelled.
+            ///
+            /// ```
+            /// use ipnkit::{Message, Value};
+            /// let m = Message::parse(b"mc_gross=19.95&mc_currency=USD&test_ipn=1")?;
+            /// assert!(matches!(m.value("mc_gross"), Some(Value::Money(_))));
+            /// assert_eq!(m.value("test_ipn"), Some(Value::Flag(true)));
+            /// assert_eq!(m.value("txn_id"), None);
+            /// # Ok::<(), ipnkit::Error>(())
+            /// ```
+            pub fn value(&self, name: &str) -> Option<Value<'_>> {
+                match self.get(name) {
+                    Lookup::Value(value) => Some(value),
+                    Lookup::Absent | Lookup::NotModelled => None,
+                }
+            }
+
+            /// Every modelled variable the message carries, typed, in declaration order: what
+            /// the canonical JSON lists, and what a binding converts at once.
+            pub fn present(&self) -> impl Iterator<Item = (&'static str, Value<'_>)> + '_ {
+                VARIABLE_LIST
+                    .iter()
+                    .filter_map(move |&(name, _, get)| get(self).map(|value| (name, value)))
+            }
+        }
+    };
+}
+
+/// The documented name of a variable PayPal (or its simulator) has spelled otherwise.
+pub(super) fn alias_of(key: &str) -> Option<&'static str> {
+    match key {
+        "receipt_ID" => Some("receipt_id"),
+        _ => None,
+    }
+}
+
+/// Name → (setter, getter), by open addressing on the name's [`hash`]: one or two probes and one
+/// string comparison a variable (a sorted table's binary search cost several times that).
+pub(super) struct VariableTable {
+    slots: Vec<Option<Entry>>,
+    shift: u32,
+}
+
+/// One slot of the [`VariableTable`].
+#[derive(Clone, Copy)]
+pub(super) struct Entry {
+    hash: u64,
+    name: &'static str,
+    pub(super) set: Setter,
+    pub(super) get: Getter,
+}
+
+impl VariableTable {
+    /// 512 slots: under a third full, so probes are short.
+    const BITS: u32 = 9;
+
+    pub(super) fn new(entries: &[(&'static str, Setter, Getter)]) -> VariableTable {
+        let mut table = VariableTable {
+            slots: vec![None; 1 << Self::BITS],
+            shift: 64 - Self::BITS,
+        };
+        for &(name, set, get) in entries {
+            let h = hash(name);
+            let mut i = table.slot(h);
+            while table.slots.get(i).is_some_and(Option::is_some) {
+                i = (i + 1) & table.mask();
+            }
+            if let Some(slot) = table.slots.get_mut(i) {
+                *slot = Some(Entry {
+                    hash: h,
+                    name,
+                    set,
+                    get,
+                });
+            }
+        }
+        table
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The multiply in [`hash`] mixes best into the high bits: the top [`Self::BITS`] bits.
+    #[allow(clippy::cast_possible_truncation)] // under 2^BITS: fits any usize
+    fn slot(&self, h: u64) -> usize {
+        (h >> self.shift) as usize
+    }
+
+    pub(super) fn get(&self, key: &str, h: u64) -> Option<Entry> {
+        let mut i = self.slot(h);
+        loop {
+            match self.slots.get(i)? {
+                None => return None,
+                Some(entry) if entry.hash == h && entry.name == key => return Some(*entry),
+                Some(_) => i = (i + 1) & self.mask(),
+            }
+        }
+    }
+}
+
+pub(super) fn setter(key: &str, h: u64) -> Option<Setter> {
+    super::VARIABLES.get(key, h).map(|entry| entry.set)
+}
+
+pub(super) fn non_empty(v: &str) -> Option<&str> {
+    (!v.is_empty()).then_some(v)
+}
+
+pub(super) fn parse_count(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+pub(super) fn count_of(field: &str, text: &str) -> Result<u32, Error> {
+    parse_count(text).ok_or_else(|| Error::InvalidNumber {
+        field: FieldName::new(field),
+    })
+}
+
+pub(super) fn flag_of(field: &str, text: &str) -> Result<bool, Error> {
+    match text {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        t if t.eq_ignore_ascii_case("true") => Ok(true),
+        t if t.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(Error::InvalidFlag {
+            field: FieldName::new(field),
+        }),
+    }
+}
+
+pub(super) fn period_of(field: &str, text: &str) -> Result<Period, Error> {
+    Period::parse(text).ok_or_else(|| Error::InvalidPeriod {
+        field: FieldName::new(field),
+    })
+}
+
+pub(super) fn money_of(key: &str, value: &str) -> Result<Option<Money>, Error> {
+    Ok(non_empty(value)
+        .map(|v| amount_of(key, v))
+        .transpose()?
+        .map(|amount| Money {
+            amount,
+            currency: None,
+        }))
+}
