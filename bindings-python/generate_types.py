@@ -112,7 +112,7 @@ def attribute_block(schema: Dict[str, Any]) -> List[str]:
              "postback", "verification_request"]
     lines = [f"    _KNOWN = ({', '.join(repr(n) for n in names + fixed)},)"]
     for v in schema["variables"]:
-        lines.append(f"    {v['name']}: Optional[{annotation(v['kind'], records)}] = None")
+        lines.append(f"    {v['name']}: _Lazy[Optional[{annotation(v['kind'], records)}]] = _Lazy()")
     return lines
 
 

@@ -3,8 +3,8 @@
 //! `ipnkit` gives these objects Python idioms.
 
 use ipnkit::host::{Answer, Config, Notification};
-use ipnkit::{Expected, Limits, Message, Value};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use ipnkit::{Expected, Limits, Lookup, Message, Value};
+use pyo3::exceptions::{PyAttributeError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
@@ -317,37 +317,51 @@ impl NativeNotification {
         )
     }
 
-    /// Every attribute of the Python message: the modelled variables present, converted; the
-    /// groups as record objects; `fraud_filters`; `event` and `family`. Raises the message's
-    /// error when its values do not decode.
-    fn values<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+    /// One attribute of the Python message, converted when it is first read: a modelled
+    /// variable (`None` when absent), a group as a list of record objects, or `fraud_filters`.
+    /// Any other name is an `AttributeError` (the package only asks for these).
+    fn attribute<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let me = slf.get();
-        let m = me.message(py)?;
-        let dict = PyDict::new(py);
+        let m = slf.get().message(py)?;
         let native = slf.as_any();
-        let root = PyTuple::empty(py);
-        for (name, value) in m.present() {
-            dict.set_item(name, convert(py, value, native, &root)?)?;
+        match m.get(name) {
+            Lookup::Value(value) => return convert(py, value, native, &PyTuple::empty(py)),
+            Lookup::Absent => return Ok(py.None().into_bound(py)),
+            Lookup::NotModelled => {}
         }
-        for (group, class, _) in ipnkit::GROUPS {
-            let list = PyList::empty(py);
-            for (i, record) in m.records(group).unwrap_or_default().into_iter().enumerate() {
-                let path = PyTuple::new(
-                    py,
-                    [
-                        group.into_pyobject(py)?.into_any(),
-                        i.into_pyobject(py)?.into_any(),
-                    ],
-                )?;
-                list.append(make_record(py, class, record, native, &path)?)?;
-            }
-            dict.set_item(*group, list)?;
+        if name == "fraud_filters" {
+            return Ok(PyList::new(py, m.fraud_filters())?.into_any());
         }
-        dict.set_item("fraud_filters", PyList::new(py, m.fraud_filters())?)?;
-        dict.set_item("event", m.event().code())?;
-        dict.set_item("family", m.family().code())?;
-        Ok(dict)
+        let group = ipnkit::GROUPS.iter().find(|(group, ..)| *group == name);
+        let (Some((group, class, _)), Some(records)) = (group, m.records(name)) else {
+            return Err(PyAttributeError::new_err(format!(
+                "ipnkit: no attribute {name:?}"
+            )));
+        };
+        let list = PyList::empty(py);
+        for (i, record) in records.into_iter().enumerate() {
+            let path = PyTuple::new(
+                py,
+                [
+                    group.into_pyobject(py)?.into_any(),
+                    i.into_pyobject(py)?.into_any(),
+                ],
+            )?;
+            list.append(make_record(py, class, record, native, &path)?)?;
+        }
+        Ok(list.into_any())
+    }
+
+    /// The event's code.
+    #[getter]
+    fn event(&self, py: Python<'_>) -> PyResult<&'static str> {
+        Ok(self.message(py)?.event().code())
+    }
+
+    /// The family's code.
+    #[getter]
+    fn family(&self, py: Python<'_>) -> PyResult<&'static str> {
+        Ok(self.message(py)?.family().code())
     }
 
     /// Unmodelled variables (and modelled ones not of their type), in order.

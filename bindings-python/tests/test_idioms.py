@@ -114,3 +114,13 @@ def test_the_event_table_is_reachable():
     text = pydoc.render_doc(ipnkit.Message, renderer=pydoc.plaintext)
     for code, meaning in ipnkit.EVENTS.items():
         assert f"{code}: {meaning}" in " ".join(text.split()), code
+
+
+def test_attributes_are_converted_on_first_read_and_kept():
+    m = message("cart--count_mismatch")
+    assert "mc_gross" not in vars(m) and "items" not in vars(m)  # nothing converted at parse
+    first = m.mc_gross
+    assert vars(m)["mc_gross"] is first and m.mc_gross is first  # kept: a plain lookup after
+    assert m.items is m.items and len(m.items) > 0
+    assert m.txn_id == m.to_dict()["txn_id"] and m.memo is None and vars(m)["memo"] is None
+    assert ipnkit.Message.mc_gross is None  # on the class: the value of an absent variable

@@ -18,7 +18,8 @@ from dataclasses import dataclass as _dataclass
 import json as _json
 from decimal import Decimal
 from typing import (
-    TYPE_CHECKING, Any, Dict, List, Literal, NamedTuple, Optional, Sequence, Tuple, TypedDict, Union,
+    TYPE_CHECKING, Any, Dict, Generic, List, Literal, NamedTuple, Optional, Sequence, Tuple,
+    TypedDict, TypeVar, Union,
 )
 
 from . import _native as _core
@@ -393,6 +394,28 @@ class _Frozen:
             )
 
 
+_T = TypeVar("_T")
+
+
+class _Lazy(Generic[_T]):
+    """An attribute of a :class:`Message`, converted by the core when it is first read and then
+    kept in the instance, so that later reads are plain attribute lookups and parsing converts
+    nothing it does not have to. On the class it is ``None`` (the value of an absent variable),
+    so that ``dir()``, completion and ``help()`` list every one."""
+
+    __slots__ = ("_name",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, message: Optional[Message], owner: Optional[type] = None) -> _T:
+        if message is None:
+            return None  # type: ignore[return-value]
+        value: _T = message._native.attribute(self._name)
+        message.__dict__[self._name] = value
+        return value
+
+
 class Record(_Frozen):
     """A frozen member of a group (cart item, option, Mass Pay item, Adaptive transaction):
     PayPal's names as attributes (``item.mc_gross``), ``None`` when absent."""
@@ -512,165 +535,165 @@ class Message(_Frozen):
     """What happened: a key of :data:`EVENTS` (``payment_completed``, ``capture_completed``…)."""
     family: str
     """The family of notification (``payment``, ``cart``, ``subscription``…)."""
-    items: List[CartItem]
+    items: _Lazy[List[CartItem]] = _Lazy()
     """Cart items, by number."""
-    options: List[ItemOption]
+    options: _Lazy[List[ItemOption]] = _Lazy()
     """Options of a single item."""
-    masspay_items: List[MasspayItem]
+    masspay_items: _Lazy[List[MasspayItem]] = _Lazy()
     """Mass Pay payments, by number."""
-    transactions: List[AdaptiveTransaction]
+    transactions: _Lazy[List[AdaptiveTransaction]] = _Lazy()
     """Adaptive Payments transactions, by index."""
-    fraud_filters: List[str]
+    fraud_filters: _Lazy[List[str]] = _Lazy()
     """``fraud_management_pending_filters_N``, by number."""
 
     # --- GENERATED: attributes ---
     # (written by bindings-python/generate_types.py from the core's schema; do not edit)
     _KNOWN = ('txn_type', 'txn_id', 'parent_txn_id', 'receipt_id', 'ipn_track_id', 'notify_version', 'verify_sign', 'charset', 'test_ipn', 'resend', 'business', 'receiver_email', 'receiver_id', 'residence_country', 'custom', 'invoice', 'memo', 'transaction_subject', 'first_name', 'last_name', 'payer_email', 'payer_id', 'payer_status', 'payer_business_name', 'contact_phone', 'address_name', 'address_street', 'address_city', 'address_state', 'address_zip', 'address_country', 'address_country_code', 'address_status', 'payment_status', 'pending_reason', 'reason_code', 'payment_type', 'protection_eligibility', 'payment_date', 'mc_currency', 'mc_gross', 'mc_fee', 'mc_handling', 'mc_shipping', 'tax', 'shipping', 'handling_amount', 'discount', 'shipping_discount', 'insurance_amount', 'payment_gross', 'payment_fee', 'settle_amount', 'settle_currency', 'exchange_rate', 'echeck_time_processed', 'item_name', 'item_number', 'quantity', 'shipping_method', 'num_cart_items', 'auth_id', 'auth_status', 'auth_amount', 'auth_exp', 'remaining_settle', 'transaction_entity', 'for_auction', 'auction_buyer_id', 'auction_closing_date', 'auction_multi_item', 'recurring_payment_id', 'rp_invoice_id', 'profile_status', 'product_name', 'product_type', 'period_type', 'payment_cycle', 'currency_code', 'amount', 'amount_per_cycle', 'initial_payment_amount', 'initial_payment_status', 'initial_payment_txn_id', 'outstanding_balance', 'next_payment_date', 'time_created', 'subscr_id', 'old_subscr_id', 'subscr_date', 'subscr_effective', 'period1', 'period2', 'period3', 'amount1', 'amount2', 'amount3', 'mc_amount1', 'mc_amount2', 'mc_amount3', 'recurring', 'reattempt', 'retry_at', 'recur_times', 'username', 'password', 'mp_id', 'mp_status', 'mp_desc', 'mp_custom', 'mp_currency', 'mp_cycle_start', 'case_id', 'case_type', 'case_creation_date', 'transaction_type', 'status', 'sender_email', 'action_type', 'payment_request_date', 'reverse_all_parallel_payments_on_error', 'pay_key', 'fees_payer', 'tracking_id', 'preapproval_key', 'return_url', 'cancel_url', 'ipn_notification_url', 'log_default_shipping_address_in_transaction', 'approved', 'current_number_of_payments', 'current_total_amount_of_all_payments', 'current_period_attempts', 'date_of_month', 'day_of_week', 'starting_date', 'ending_date', 'max_total_amount_of_all_payments', 'max_amount_per_payment', 'max_number_of_payments', 'max_number_of_payments_per_period', 'payment_period', 'pin_type', 'account_key', 'confirmation_code', 'event', 'family', 'items', 'options', 'masspay_items', 'transactions', 'fraud_filters', 'raw', 'to_dict', 'extra', 'variables', 'notices', 'delivery_key', 'lookup_id', 'postback', 'verification_request',)
-    txn_type: Optional[TxnType] = None
-    txn_id: Optional[str] = None
-    parent_txn_id: Optional[str] = None
-    receipt_id: Optional[str] = None
-    ipn_track_id: Optional[str] = None
-    notify_version: Optional[str] = None
-    verify_sign: Optional[str] = None
-    charset: Optional[str] = None
-    test_ipn: Optional[bool] = None
-    resend: Optional[bool] = None
-    business: Optional[str] = None
-    receiver_email: Optional[str] = None
-    receiver_id: Optional[str] = None
-    residence_country: Optional[str] = None
-    custom: Optional[str] = None
-    invoice: Optional[str] = None
-    memo: Optional[str] = None
-    transaction_subject: Optional[str] = None
-    first_name: Optional[str] = None
-    last_name: Optional[str] = None
-    payer_email: Optional[str] = None
-    payer_id: Optional[str] = None
-    payer_status: Optional[PayerStatus] = None
-    payer_business_name: Optional[str] = None
-    contact_phone: Optional[str] = None
-    address_name: Optional[str] = None
-    address_street: Optional[str] = None
-    address_city: Optional[str] = None
-    address_state: Optional[str] = None
-    address_zip: Optional[str] = None
-    address_country: Optional[str] = None
-    address_country_code: Optional[str] = None
-    address_status: Optional[AddressStatus] = None
-    payment_status: Optional[PaymentStatus] = None
-    pending_reason: Optional[PendingReason] = None
-    reason_code: Optional[ReasonCode] = None
-    payment_type: Optional[PaymentType] = None
-    protection_eligibility: Optional[ProtectionEligibility] = None
-    payment_date: Optional[PayPalDate] = None
-    mc_currency: Optional[str] = None
-    mc_gross: Optional[Money] = None
-    mc_fee: Optional[Money] = None
-    mc_handling: Optional[Money] = None
-    mc_shipping: Optional[Money] = None
-    tax: Optional[Money] = None
-    shipping: Optional[Money] = None
-    handling_amount: Optional[Money] = None
-    discount: Optional[Money] = None
-    shipping_discount: Optional[Money] = None
-    insurance_amount: Optional[Money] = None
-    payment_gross: Optional[Money] = None
-    payment_fee: Optional[Money] = None
-    settle_amount: Optional[Money] = None
-    settle_currency: Optional[str] = None
-    exchange_rate: Optional[Decimal] = None
-    echeck_time_processed: Optional[PayPalDate] = None
-    item_name: Optional[str] = None
-    item_number: Optional[str] = None
-    quantity: Optional[int] = None
-    shipping_method: Optional[str] = None
-    num_cart_items: Optional[int] = None
-    auth_id: Optional[str] = None
-    auth_status: Optional[AuthStatus] = None
-    auth_amount: Optional[Money] = None
-    auth_exp: Optional[PayPalDate] = None
-    remaining_settle: Optional[Money] = None
-    transaction_entity: Optional[TransactionEntity] = None
-    for_auction: Optional[bool] = None
-    auction_buyer_id: Optional[str] = None
-    auction_closing_date: Optional[PayPalDate] = None
-    auction_multi_item: Optional[int] = None
-    recurring_payment_id: Optional[str] = None
-    rp_invoice_id: Optional[str] = None
-    profile_status: Optional[ProfileStatus] = None
-    product_name: Optional[str] = None
-    product_type: Optional[str] = None
-    period_type: Optional[PeriodType] = None
-    payment_cycle: Optional[str] = None
-    currency_code: Optional[str] = None
-    amount: Optional[Money] = None
-    amount_per_cycle: Optional[Money] = None
-    initial_payment_amount: Optional[Money] = None
-    initial_payment_status: Optional[str] = None
-    initial_payment_txn_id: Optional[str] = None
-    outstanding_balance: Optional[Money] = None
-    next_payment_date: Optional[PayPalDate] = None
-    time_created: Optional[PayPalDate] = None
-    subscr_id: Optional[str] = None
-    old_subscr_id: Optional[str] = None
-    subscr_date: Optional[PayPalDate] = None
-    subscr_effective: Optional[PayPalDate] = None
-    period1: Optional[Period] = None
-    period2: Optional[Period] = None
-    period3: Optional[Period] = None
-    amount1: Optional[Money] = None
-    amount2: Optional[Money] = None
-    amount3: Optional[Money] = None
-    mc_amount1: Optional[Money] = None
-    mc_amount2: Optional[Money] = None
-    mc_amount3: Optional[Money] = None
-    recurring: Optional[bool] = None
-    reattempt: Optional[bool] = None
-    retry_at: Optional[PayPalDate] = None
-    recur_times: Optional[int] = None
-    username: Optional[str] = None
-    password: Optional[str] = None
-    mp_id: Optional[str] = None
-    mp_status: Optional[str] = None
-    mp_desc: Optional[str] = None
-    mp_custom: Optional[str] = None
-    mp_currency: Optional[str] = None
-    mp_cycle_start: Optional[int] = None
-    case_id: Optional[str] = None
-    case_type: Optional[CaseType] = None
-    case_creation_date: Optional[PayPalDate] = None
-    transaction_type: Optional[AdaptiveType] = None
-    status: Optional[AdaptiveStatus] = None
-    sender_email: Optional[str] = None
-    action_type: Optional[ActionType] = None
-    payment_request_date: Optional[PayPalDate] = None
-    reverse_all_parallel_payments_on_error: Optional[bool] = None
-    pay_key: Optional[str] = None
-    fees_payer: Optional[FeesPayer] = None
-    tracking_id: Optional[str] = None
-    preapproval_key: Optional[str] = None
-    return_url: Optional[str] = None
-    cancel_url: Optional[str] = None
-    ipn_notification_url: Optional[str] = None
-    log_default_shipping_address_in_transaction: Optional[bool] = None
-    approved: Optional[bool] = None
-    current_number_of_payments: Optional[int] = None
-    current_total_amount_of_all_payments: Optional[Money] = None
-    current_period_attempts: Optional[int] = None
-    date_of_month: Optional[int] = None
-    day_of_week: Optional[str] = None
-    starting_date: Optional[PayPalDate] = None
-    ending_date: Optional[PayPalDate] = None
-    max_total_amount_of_all_payments: Optional[Money] = None
-    max_amount_per_payment: Optional[Money] = None
-    max_number_of_payments: Optional[int] = None
-    max_number_of_payments_per_period: Optional[int] = None
-    payment_period: Optional[PaymentPeriod] = None
-    pin_type: Optional[PinType] = None
-    account_key: Optional[str] = None
-    confirmation_code: Optional[str] = None
+    txn_type: _Lazy[Optional[TxnType]] = _Lazy()
+    txn_id: _Lazy[Optional[str]] = _Lazy()
+    parent_txn_id: _Lazy[Optional[str]] = _Lazy()
+    receipt_id: _Lazy[Optional[str]] = _Lazy()
+    ipn_track_id: _Lazy[Optional[str]] = _Lazy()
+    notify_version: _Lazy[Optional[str]] = _Lazy()
+    verify_sign: _Lazy[Optional[str]] = _Lazy()
+    charset: _Lazy[Optional[str]] = _Lazy()
+    test_ipn: _Lazy[Optional[bool]] = _Lazy()
+    resend: _Lazy[Optional[bool]] = _Lazy()
+    business: _Lazy[Optional[str]] = _Lazy()
+    receiver_email: _Lazy[Optional[str]] = _Lazy()
+    receiver_id: _Lazy[Optional[str]] = _Lazy()
+    residence_country: _Lazy[Optional[str]] = _Lazy()
+    custom: _Lazy[Optional[str]] = _Lazy()
+    invoice: _Lazy[Optional[str]] = _Lazy()
+    memo: _Lazy[Optional[str]] = _Lazy()
+    transaction_subject: _Lazy[Optional[str]] = _Lazy()
+    first_name: _Lazy[Optional[str]] = _Lazy()
+    last_name: _Lazy[Optional[str]] = _Lazy()
+    payer_email: _Lazy[Optional[str]] = _Lazy()
+    payer_id: _Lazy[Optional[str]] = _Lazy()
+    payer_status: _Lazy[Optional[PayerStatus]] = _Lazy()
+    payer_business_name: _Lazy[Optional[str]] = _Lazy()
+    contact_phone: _Lazy[Optional[str]] = _Lazy()
+    address_name: _Lazy[Optional[str]] = _Lazy()
+    address_street: _Lazy[Optional[str]] = _Lazy()
+    address_city: _Lazy[Optional[str]] = _Lazy()
+    address_state: _Lazy[Optional[str]] = _Lazy()
+    address_zip: _Lazy[Optional[str]] = _Lazy()
+    address_country: _Lazy[Optional[str]] = _Lazy()
+    address_country_code: _Lazy[Optional[str]] = _Lazy()
+    address_status: _Lazy[Optional[AddressStatus]] = _Lazy()
+    payment_status: _Lazy[Optional[PaymentStatus]] = _Lazy()
+    pending_reason: _Lazy[Optional[PendingReason]] = _Lazy()
+    reason_code: _Lazy[Optional[ReasonCode]] = _Lazy()
+    payment_type: _Lazy[Optional[PaymentType]] = _Lazy()
+    protection_eligibility: _Lazy[Optional[ProtectionEligibility]] = _Lazy()
+    payment_date: _Lazy[Optional[PayPalDate]] = _Lazy()
+    mc_currency: _Lazy[Optional[str]] = _Lazy()
+    mc_gross: _Lazy[Optional[Money]] = _Lazy()
+    mc_fee: _Lazy[Optional[Money]] = _Lazy()
+    mc_handling: _Lazy[Optional[Money]] = _Lazy()
+    mc_shipping: _Lazy[Optional[Money]] = _Lazy()
+    tax: _Lazy[Optional[Money]] = _Lazy()
+    shipping: _Lazy[Optional[Money]] = _Lazy()
+    handling_amount: _Lazy[Optional[Money]] = _Lazy()
+    discount: _Lazy[Optional[Money]] = _Lazy()
+    shipping_discount: _Lazy[Optional[Money]] = _Lazy()
+    insurance_amount: _Lazy[Optional[Money]] = _Lazy()
+    payment_gross: _Lazy[Optional[Money]] = _Lazy()
+    payment_fee: _Lazy[Optional[Money]] = _Lazy()
+    settle_amount: _Lazy[Optional[Money]] = _Lazy()
+    settle_currency: _Lazy[Optional[str]] = _Lazy()
+    exchange_rate: _Lazy[Optional[Decimal]] = _Lazy()
+    echeck_time_processed: _Lazy[Optional[PayPalDate]] = _Lazy()
+    item_name: _Lazy[Optional[str]] = _Lazy()
+    item_number: _Lazy[Optional[str]] = _Lazy()
+    quantity: _Lazy[Optional[int]] = _Lazy()
+    shipping_method: _Lazy[Optional[str]] = _Lazy()
+    num_cart_items: _Lazy[Optional[int]] = _Lazy()
+    auth_id: _Lazy[Optional[str]] = _Lazy()
+    auth_status: _Lazy[Optional[AuthStatus]] = _Lazy()
+    auth_amount: _Lazy[Optional[Money]] = _Lazy()
+    auth_exp: _Lazy[Optional[PayPalDate]] = _Lazy()
+    remaining_settle: _Lazy[Optional[Money]] = _Lazy()
+    transaction_entity: _Lazy[Optional[TransactionEntity]] = _Lazy()
+    for_auction: _Lazy[Optional[bool]] = _Lazy()
+    auction_buyer_id: _Lazy[Optional[str]] = _Lazy()
+    auction_closing_date: _Lazy[Optional[PayPalDate]] = _Lazy()
+    auction_multi_item: _Lazy[Optional[int]] = _Lazy()
+    recurring_payment_id: _Lazy[Optional[str]] = _Lazy()
+    rp_invoice_id: _Lazy[Optional[str]] = _Lazy()
+    profile_status: _Lazy[Optional[ProfileStatus]] = _Lazy()
+    product_name: _Lazy[Optional[str]] = _Lazy()
+    product_type: _Lazy[Optional[str]] = _Lazy()
+    period_type: _Lazy[Optional[PeriodType]] = _Lazy()
+    payment_cycle: _Lazy[Optional[str]] = _Lazy()
+    currency_code: _Lazy[Optional[str]] = _Lazy()
+    amount: _Lazy[Optional[Money]] = _Lazy()
+    amount_per_cycle: _Lazy[Optional[Money]] = _Lazy()
+    initial_payment_amount: _Lazy[Optional[Money]] = _Lazy()
+    initial_payment_status: _Lazy[Optional[str]] = _Lazy()
+    initial_payment_txn_id: _Lazy[Optional[str]] = _Lazy()
+    outstanding_balance: _Lazy[Optional[Money]] = _Lazy()
+    next_payment_date: _Lazy[Optional[PayPalDate]] = _Lazy()
+    time_created: _Lazy[Optional[PayPalDate]] = _Lazy()
+    subscr_id: _Lazy[Optional[str]] = _Lazy()
+    old_subscr_id: _Lazy[Optional[str]] = _Lazy()
+    subscr_date: _Lazy[Optional[PayPalDate]] = _Lazy()
+    subscr_effective: _Lazy[Optional[PayPalDate]] = _Lazy()
+    period1: _Lazy[Optional[Period]] = _Lazy()
+    period2: _Lazy[Optional[Period]] = _Lazy()
+    period3: _Lazy[Optional[Period]] = _Lazy()
+    amount1: _Lazy[Optional[Money]] = _Lazy()
+    amount2: _Lazy[Optional[Money]] = _Lazy()
+    amount3: _Lazy[Optional[Money]] = _Lazy()
+    mc_amount1: _Lazy[Optional[Money]] = _Lazy()
+    mc_amount2: _Lazy[Optional[Money]] = _Lazy()
+    mc_amount3: _Lazy[Optional[Money]] = _Lazy()
+    recurring: _Lazy[Optional[bool]] = _Lazy()
+    reattempt: _Lazy[Optional[bool]] = _Lazy()
+    retry_at: _Lazy[Optional[PayPalDate]] = _Lazy()
+    recur_times: _Lazy[Optional[int]] = _Lazy()
+    username: _Lazy[Optional[str]] = _Lazy()
+    password: _Lazy[Optional[str]] = _Lazy()
+    mp_id: _Lazy[Optional[str]] = _Lazy()
+    mp_status: _Lazy[Optional[str]] = _Lazy()
+    mp_desc: _Lazy[Optional[str]] = _Lazy()
+    mp_custom: _Lazy[Optional[str]] = _Lazy()
+    mp_currency: _Lazy[Optional[str]] = _Lazy()
+    mp_cycle_start: _Lazy[Optional[int]] = _Lazy()
+    case_id: _Lazy[Optional[str]] = _Lazy()
+    case_type: _Lazy[Optional[CaseType]] = _Lazy()
+    case_creation_date: _Lazy[Optional[PayPalDate]] = _Lazy()
+    transaction_type: _Lazy[Optional[AdaptiveType]] = _Lazy()
+    status: _Lazy[Optional[AdaptiveStatus]] = _Lazy()
+    sender_email: _Lazy[Optional[str]] = _Lazy()
+    action_type: _Lazy[Optional[ActionType]] = _Lazy()
+    payment_request_date: _Lazy[Optional[PayPalDate]] = _Lazy()
+    reverse_all_parallel_payments_on_error: _Lazy[Optional[bool]] = _Lazy()
+    pay_key: _Lazy[Optional[str]] = _Lazy()
+    fees_payer: _Lazy[Optional[FeesPayer]] = _Lazy()
+    tracking_id: _Lazy[Optional[str]] = _Lazy()
+    preapproval_key: _Lazy[Optional[str]] = _Lazy()
+    return_url: _Lazy[Optional[str]] = _Lazy()
+    cancel_url: _Lazy[Optional[str]] = _Lazy()
+    ipn_notification_url: _Lazy[Optional[str]] = _Lazy()
+    log_default_shipping_address_in_transaction: _Lazy[Optional[bool]] = _Lazy()
+    approved: _Lazy[Optional[bool]] = _Lazy()
+    current_number_of_payments: _Lazy[Optional[int]] = _Lazy()
+    current_total_amount_of_all_payments: _Lazy[Optional[Money]] = _Lazy()
+    current_period_attempts: _Lazy[Optional[int]] = _Lazy()
+    date_of_month: _Lazy[Optional[int]] = _Lazy()
+    day_of_week: _Lazy[Optional[str]] = _Lazy()
+    starting_date: _Lazy[Optional[PayPalDate]] = _Lazy()
+    ending_date: _Lazy[Optional[PayPalDate]] = _Lazy()
+    max_total_amount_of_all_payments: _Lazy[Optional[Money]] = _Lazy()
+    max_amount_per_payment: _Lazy[Optional[Money]] = _Lazy()
+    max_number_of_payments: _Lazy[Optional[int]] = _Lazy()
+    max_number_of_payments_per_period: _Lazy[Optional[int]] = _Lazy()
+    payment_period: _Lazy[Optional[PaymentPeriod]] = _Lazy()
+    pin_type: _Lazy[Optional[PinType]] = _Lazy()
+    account_key: _Lazy[Optional[str]] = _Lazy()
+    confirmation_code: _Lazy[Optional[str]] = _Lazy()
     # --- END GENERATED: attributes ---
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -678,10 +701,10 @@ class Message(_Frozen):
 
     @classmethod
     def _of(cls, native: _core.NativeNotification) -> Message:
-        values = native.values()
-        values["_native"] = native
         made = object.__new__(cls)
-        object.__setattr__(made, "__dict__", values)
+        object.__setattr__(
+            made, "__dict__", {"_native": native, "event": native.event, "family": native.family}
+        )
         return made
 
     def __eq__(self, other: object) -> bool:
