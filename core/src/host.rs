@@ -440,14 +440,10 @@ impl Notification {
             .iter()
             .map(|k| DeliveryKey::from_stored(k.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
-        let report = match answer {
-            Answer::Http { status, body } => {
-                config
-                    .policy
-                    .evaluate(message.clone(), status, body, expected)
-                    .0
-            }
-            Answer::NoAnswer => Report::not_verified(),
+        let report = if verdict.is_verified() {
+            config.policy.check_verified_message(message, expected)
+        } else {
+            Report::not_verified()
         };
         let delivery = classify(message, &stored);
         let action = match verdict {

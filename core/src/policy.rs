@@ -306,7 +306,12 @@ impl Policy {
 
     /// Runs every rule that applies to the message's event; an empty report means accept.
     pub fn check(&self, verified: &Verified, expected: &Expected) -> Report {
-        let m = verified.message();
+        self.check_verified_message(verified.message(), expected)
+    }
+
+    /// [`check`](Policy::check) for a message the caller has established PayPal verified (the
+    /// host API, which holds the verdict beside the message).
+    pub(crate) fn check_verified_message(&self, m: &Message, expected: &Expected) -> Report {
         let (receiver, amount, finality) = rules_of(m.event());
         let mut report = Report::default();
         self.check_environment(m, &mut report);

@@ -1,0 +1,60 @@
+//! The host API's `Notification::decide` against the rules' own entry point, `Policy::evaluate`,
+//! on every corpus body and vector, for every kind of answer: the same violations, and the
+//! action follows from them.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::fs;
+
+use ipnkit::{Action, Answer, Config, Expected, Limits, Notification};
+
+mod support;
+
+use support::{corpus_dir, files_in, vectors_dir};
+
+#[test]
+fn decide_agrees_with_the_policy_on_every_message_and_answer() {
+    let config = Config::from_json(
+        r#"{"environment": "sandbox", "receiver_emails": ["seller@example.com"]}"#,
+    )
+    .unwrap();
+    let expectations = [
+        Expected::from_json(r#"{"no_amount": true}"#).unwrap(),
+        Expected::from_json(r#"{"amount": "10.00", "currency": "USD"}"#).unwrap(),
+    ];
+    let answers: [(u16, &[u8]); 4] = [
+        (200, b"VERIFIED"),
+        (200, b"INVALID"),
+        (503, b"VERIFIED"),
+        (200, b"<html>"),
+    ];
+    for path in files_in(&corpus_dir(), ".body")
+        .into_iter()
+        .chain(files_in(&vectors_dir(), ".body"))
+    {
+        let raw = fs::read(&path).unwrap();
+        let n = Notification::new(raw, Limits::DEFAULT).unwrap();
+        let message = n
+            .message()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for expected in &expectations {
+            for (status, body) in answers {
+                let decision = n
+                    .decide(
+                        Answer::Http { status, body },
+                        &config,
+                        expected,
+                        &[] as &[&str],
+                    )
+                    .unwrap();
+                let (report, accepted) =
+                    config
+                        .policy()
+                        .evaluate(message.clone(), status, body, expected);
+                let what = format!("{} {status} {body:?}", path.display());
+                assert_eq!(decision.violations, report.violations, "{what}");
+                assert_eq!(decision.action == Action::Act, accepted.is_some(), "{what}");
+            }
+        }
+    }
+}
