@@ -39,6 +39,17 @@ impl Limits {
         max_fields: 8192,
         max_key_bytes: 128,
     };
+
+    /// Refuses a body of `len` bytes over [`max_body_bytes`](Limits::max_body_bytes) (or over
+    /// [`MAX_BODY_BYTES`], whatever the limits say), before any work or copy.
+    pub fn check_len(&self, len: usize) -> Result<(), Error> {
+        // Spans are 32-bit: no limit can admit a body of 4 GiB or more.
+        let limit = self.max_body_bytes.min(MAX_BODY_BYTES);
+        if len > limit {
+            return Err(Error::BodyTooLarge { actual: len, limit });
+        }
+        Ok(())
+    }
 }
 
 impl Default for Limits {
@@ -119,14 +130,7 @@ impl<'a> Body<'a> {
     }
 
     fn from_cow(raw: Cow<'a, [u8]>, limits: Limits) -> Result<Self, Error> {
-        // Spans are 32-bit: no limit can admit a body of 4 GiB or more.
-        let limit = limits.max_body_bytes.min(MAX_BODY_BYTES);
-        if raw.len() > limit {
-            return Err(Error::BodyTooLarge {
-                actual: raw.len(),
-                limit,
-            });
-        }
+        limits.check_len(raw.len())?;
         let content_end = raw
             .iter()
             .rposition(|&b| b != b'\r' && b != b'\n')

@@ -376,6 +376,13 @@ impl Notification {
         Ok(Notification { body, message })
     }
 
+    /// [`new`](Notification::new) from borrowed bytes (a host's buffer): a body over the limits
+    /// is refused before it is copied.
+    pub fn copy_of(raw: &[u8], limits: Limits) -> Result<Notification, Error> {
+        limits.check_len(raw.len())?;
+        Notification::new(raw.to_vec(), limits)
+    }
+
     /// The raw body, byte for byte.
     pub fn raw(&self) -> &[u8] {
         self.body.as_bytes()
@@ -509,7 +516,6 @@ pub struct Decision {
     /// What to do.
     pub action: Action,
     /// What PayPal's answer means.
-    #[serde(serialize_with = "verdict_data")]
     pub verdict: Verdict,
     /// The event's code; `None` when the message cannot be read.
     pub event: Option<&'static str>,
@@ -537,15 +543,6 @@ pub const UNEXPECTED_CODES: &[&str] = &[
     "unrecognized_body",
     "no_answer",
 ];
-
-/// A verdict as data: `{"kind": "unexpected", "reason": "http_status"}`.
-pub fn verdict_data<S: serde::Serializer>(verdict: &Verdict, s: S) -> Result<S::Ok, S::Error> {
-    let reason = match verdict {
-        Verdict::Unexpected(why) => Some(why.code()),
-        _ => None,
-    };
-    json!({ "kind": verdict.as_str(), "reason": reason }).serialize(s)
-}
 
 /// What bindings generate their types, stubs and exception classes from, as data: every modelled
 /// variable with its kind, every vocabulary, every group and its members, every event with its

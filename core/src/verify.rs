@@ -163,7 +163,8 @@ pub struct VerificationRequest {
     pub body: Vec<u8>,
 }
 
-/// What PayPal's answer to a postback means.
+/// What PayPal's answer to a postback means. Serializes as data:
+/// `{"kind": "unexpected", "reason": "http_status"}` (`reason` is `null` unless unexpected).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
     /// HTTP 200 and a body that is exactly `VERIFIED`: PayPal sent this message.
@@ -253,6 +254,20 @@ impl fmt::Display for Verdict {
             Verdict::Unexpected(why) => write!(f, "unexpected ({})", why.code()),
             other => f.write_str(other.as_str()),
         }
+    }
+}
+
+impl serde::Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let reason = match self {
+            Verdict::Unexpected(why) => Some(why.code()),
+            Verdict::Verified | Verdict::Invalid => None,
+        };
+        let mut data = s.serialize_struct("Verdict", 2)?;
+        data.serialize_field("kind", self.as_str())?;
+        data.serialize_field("reason", &reason)?;
+        data.end()
     }
 }
 
