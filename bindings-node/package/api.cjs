@@ -314,9 +314,9 @@ function createApi(native) {
 
   // ---- the API ---------------------------------------------------------------------------
 
-  function receive(body, config) {
-    const limits = config === undefined ? undefined : toConfig(config);
-    return check(native.receive(bytes(body), limits));
+  /** Receives a body within a checked configuration's limits (the defaults without one). */
+  function receive(body, nativeConfig) {
+    return check(native.receive(bytes(body), nativeConfig));
   }
 
   function messageOf(message) {
@@ -348,7 +348,7 @@ function createApi(native) {
 
     /** Parses the raw bytes PayPal POSTed (within `options.config`'s limits, else the defaults). */
     parse(body, options = {}) {
-      const notification = receive(body, options.config);
+      const notification = receive(body, options.config === undefined ? undefined : toConfig(options.config));
       const error = notification.error;
       if (error !== null && error !== undefined) throw thrown(error);
       return new Message(TOKEN, notification);

@@ -83,10 +83,13 @@ impl NativeConfig {
 #[napi(object)]
 pub struct NativeLimits {
     /// Bytes in the body.
+    #[napi(js_name = "max_body_bytes")]
     pub max_body_bytes: u32,
     /// Variables in the body.
+    #[napi(js_name = "max_fields")]
     pub max_fields: u32,
     /// Bytes in one variable's name.
+    #[napi(js_name = "max_key_bytes")]
     pub max_key_bytes: u32,
 }
 

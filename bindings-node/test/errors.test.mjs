@@ -1,0 +1,116 @@
+// Errors and bad input: one class per kind of the core's, stable codes and fields, never a
+// crash; a string body is a TypeError that says how to get the raw bytes.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { basename, join } from 'node:path';
+
+import { VECTORS, filesIn, ipnkit, read } from './support.mjs';
+
+const te = new TextEncoder();
+
+test('every error kind of the core has its class, a subclass of IpnError and Error', () => {
+  for (const { class: name, codes } of ipnkit.schema().errors) {
+    const cls = ipnkit[name];
+    assert.equal(typeof cls, 'function', name);
+    const e = new cls(codes[0], null, 'm');
+    assert.ok(e instanceof ipnkit.IpnError && e instanceof Error, name);
+    assert.equal(e.name, name);
+    assert.equal(e.code, codes[0]);
+  }
+});
+
+test('each malformed vector throws its code, of its kind, and still posts back', () => {
+  const kindOf = new Map(ipnkit.schema().errors.flatMap((e) => e.codes.map((c) => [c, e.class])));
+  for (const path of filesIn(join(VECTORS, 'malformed'), '.body')) {
+    const code = basename(path).split('--')[0];
+    const body = read(path);
+    assert.throws(() => ipnkit.parse(body), (e) => {
+      assert.ok(e instanceof ipnkit[kindOf.get(code)], `${path}: ${e}`);
+      assert.equal(e.code, code, path);
+      return true;
+    });
+    if (code !== 'empty_body') assert.equal(ipnkit.postback(body).length, body.length + 21, path);
+  }
+});
+
+test('errors name the field and never echo the value', () => {
+  const secret = 'buyer-secret@example.com';
+  assert.throws(() => ipnkit.parse(te.encode(`payer_email=${secret}&payer_email=x`)), (e) => {
+    assert.ok(e instanceof ipnkit.DuplicateKeyError);
+    assert.equal(e.field, 'payer_email');
+    assert.ok(!e.message.includes(secret) && !e.stack.includes(secret));
+    return true;
+  });
+});
+
+test('a string body is a TypeError saying how to get the raw bytes', () => {
+  assert.throws(() => ipnkit.parse('txn_id=1'), (e) => {
+    assert.ok(e instanceof TypeError);
+    assert.match(e.message, /express\.raw\(\{ type: "application\/x-www-form-urlencoded" \}\)/);
+    assert.match(e.message, /rawBody: true/);
+    assert.match(e.message, /request\.arrayBuffer\(\)/);
+    return true;
+  });
+  for (const fn of [ipnkit.postback, (b) => ipnkit.verdict(200, b), (b) => ipnkit.verificationRequest(b, { environment: 'live' })]) {
+    assert.throws(() => fn('x=1'), TypeError);
+  }
+});
+
+test('other bad bodies are typed errors, never a crash', () => {
+  for (const bad of [42, null, undefined, {}, [1, 2], Symbol('x'), 10n]) {
+    assert.throws(() => ipnkit.parse(bad), TypeError, String(bad?.toString?.() ?? bad));
+  }
+  const detached = new Uint8Array(te.encode('txn_id=1'));
+  structuredClone(detached.buffer, { transfer: [detached.buffer] });
+  assert.throws(() => ipnkit.parse(detached), (e) => e instanceof ipnkit.BodyError && e.code === 'empty_body');
+  const huge = new Uint8Array(64 * 1024 * 1024).fill(0x61);
+  assert.throws(() => ipnkit.parse(huge), (e) => e instanceof ipnkit.LimitError && e.code === 'body_too_large');
+  const small = { config: { environment: 'live', limits: { max_body_bytes: 8 } } };
+  assert.throws(() => ipnkit.parse(te.encode('txn_id=123456'), small), ipnkit.LimitError);
+  // Any bytes are accepted as bytes: NUL and high bytes are the decoder's to judge
+  // (windows-1252 by default: 0xFF is ÿ; in UTF-8 it is an error).
+  assert.deepEqual(ipnkit.parse(new Uint8Array([0x61, 0x3d, 0x00, 0xff])).extra, [['a', '\u0000\u00ff']]);
+  assert.throws(() => ipnkit.parse(new Uint8Array([...te.encode('charset=utf-8&a='), 0xff])), ipnkit.CharsetError);
+  // A typed array of another kind and an ArrayBuffer are bytes too.
+  assert.equal(ipnkit.parse(te.encode('txn_id=1').buffer).txn_id, '1');
+});
+
+test('configuration: wrong types and unknown keys are typed errors naming the key', () => {
+  const cases = [
+    [{ environment: 'staging' }, ipnkit.ConfigurationError, 'environment'],
+    [{ environment: 'live', receiver_emails: 'shop@example.com' }, ipnkit.ArgumentError, 'receiver_emails'],
+    [{ environment: 'live', limits: { max_feilds: 3 } }, ipnkit.ConfigurationError, 'limits.max_feilds'],
+    [{ environment: 'live', final_statuses: ['refunded'] }, ipnkit.ConfigurationError, 'final_statuses'],
+  ];
+  for (const [data, cls, field] of cases) {
+    assert.throws(() => new ipnkit.Config(data), (e) => e instanceof cls && e.field === field, JSON.stringify(data));
+  }
+  assert.throws(() => new ipnkit.Config({ environment: () => 'live' }), TypeError);
+  assert.throws(() => new ipnkit.Expected({ amount: 24.9, currency: 'EUR' }), (e) => e instanceof ipnkit.ArgumentError && e.code === 'wrong_type');
+  assert.throws(() => new ipnkit.Expected({ currency: 'EUR' }), ipnkit.ConfigurationError);
+});
+
+test('decide: one action for every answer, from the core', () => {
+  const m = ipnkit.parse(read(join(VECTORS, 'web_accept--windows1252.body')));
+  const config = new ipnkit.Config({ environment: 'sandbox', receiver_emails: [m.receiver_email] });
+  const expected = new ipnkit.Expected({ amount: m.mc_gross.amount, currency: m.mc_gross.currency });
+  const decide = (v, storedKeys = []) => ipnkit.decide(m, v, { config, expected, storedKeys });
+  const acted = decide(ipnkit.verdict(200, te.encode('VERIFIED')));
+  assert.equal(acted.action, 'act', JSON.stringify(acted));
+  assert.equal(acted.deliveryKey, m.deliveryKey);
+  assert.equal(decide(ipnkit.verdict(200, te.encode('VERIFIED')), [m.deliveryKey]).action, 'skip');
+  assert.equal(decide(ipnkit.verdict(200, te.encode('INVALID'))).action, 'refuse');
+  const retry = decide(ipnkit.verdict(503, te.encode('busy')));
+  assert.deepEqual([retry.action, retry.verdict.kind, retry.verdict.reason], ['retry', 'unexpected', 'http_status']);
+  assert.equal(decide(ipnkit.Verdict.noAnswer()).action, 'retry');
+  const low = ipnkit.decide(m, ipnkit.verdict(200, te.encode('VERIFIED')), {
+    config, expected: { amount: '100.00', currency: m.mc_gross.currency },
+  });
+  assert.equal(low.action, 'refuse');
+  assert.ok(low.violations.some((v) => v.code === 'amount_mismatch'), JSON.stringify(low.violations));
+  assert.throws(() => ipnkit.decide(m, { kind: 'verified' }, { config, expected }), TypeError, 'a verdict is never written by hand');
+  assert.throws(() => ipnkit.decide(m, ipnkit.Verdict.noAnswer(), { config }), TypeError, 'expected is required');
+  assert.throws(() => ipnkit.classify(m, m.deliveryKey), TypeError, 'a single string is not a list');
+  assert.equal(ipnkit.classify(m, []).kind, 'new');
+  assert.throws(() => ipnkit.classify(m, ['not a key']), (e) => e.code === 'invalid_delivery_key');
+});
