@@ -12,7 +12,6 @@ function createApi(native) {
   const TOKEN = Symbol('ipnkit.token');
   const FROM_NATIVE = Symbol('ipnkit.native');
   const CACHE = Symbol('ipnkit.cache');
-  const SUMMARY = Symbol('ipnkit.summary');
 
   // ---- errors ---------------------------------------------------------------------------
 
@@ -73,6 +72,11 @@ function createApi(native) {
       return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     }
     throw new TypeError(`the raw IPN body must be a Uint8Array (a Buffer is one), not ${describe(body)}`);
+  }
+
+  /** A copy of the bytes (a detached buffer reads as empty, as it does natively). */
+  function copy(view) {
+    return view.byteLength === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(view);
   }
 
   function plainData(what, make, data) {
@@ -159,50 +163,122 @@ function createApi(native) {
 
   // ---- the message -----------------------------------------------------------------------
 
+  // The native side returns a message's flat form, one string: a header of numbers, two
+  // UTF-16 code units each (high, low) — the number of slots, the length of the text, then
+  // three numbers a slot (start, mid, end: part A and part B of the text, `ABSENT` where
+  // nothing is) — then the text, then the raw body, one byte a code unit. Slots: the
+  // variables in the schema's order, then the summary, then one per notice.
+  const ABSENT = SCHEMA.flat.absent;
+  const SUMMARY_SLOTS = SCHEMA.variables.length;
+  const NOTICE_SLOTS = SUMMARY_SLOTS + SCHEMA.flat.summary.length;
+  const summarySlot = (name) => {
+    const i = SCHEMA.flat.summary.indexOf(name);
+    if (i < 0) throw new Error(`ipnkit: the schema has no summary slot ${name}`);
+    return SUMMARY_SLOTS + i;
+  };
+  const EVENT = summarySlot('event');
+  const FAMILY = summarySlot('family');
+  const DELIVERY_KEY = summarySlot('delivery_key');
+  const LOOKUP_ID = summarySlot('lookup_id');
+
+  const FLAT = Symbol('ipnkit.flat');
+  const CONFIG = Symbol('ipnkit.config');
+
+  /** Number `k` of the flat string's header (0: the slot count, 1: the text's length). */
+  function number(flat, k) {
+    return ((flat.charCodeAt(2 * k) << 16) | flat.charCodeAt(2 * k + 1)) >>> 0;
+  }
+  /** Where the text starts. */
+  const textStart = (flat) => 4 + 6 * number(flat, 0);
+  /** The raw body, as the bytes it carries. */
+  const rawOf = (m) => Buffer.from(m[FLAT].slice(textStart(m[FLAT]) + number(m[FLAT], 1)), 'latin1');
+
+  /** Part A of slot `i`, or `undefined`. */
+  function partA(m, i) {
+    const flat = m[FLAT];
+    const start = number(flat, 2 + 3 * i);
+    if (start === ABSENT) return undefined;
+    const text = textStart(flat);
+    return flat.slice(text + start, text + number(flat, 3 + 3 * i));
+  }
+  /** Part B of slot `i` (`null` when empty). */
+  function partB(m, i) {
+    const flat = m[FLAT];
+    const mid = number(flat, 3 + 3 * i);
+    const end = number(flat, 4 + 3 * i);
+    if (mid === end) return null;
+    const text = textStart(flat);
+    return flat.slice(text + mid, text + end);
+  }
+
+  /** Slot `i` as a value of `kind` (the schema's kinds), `undefined` when absent. */
+  function slotValue(m, i, kind) {
+    const a = partA(m, i);
+    if (a === undefined) return undefined;
+    switch (kind) {
+      case 'money':
+        return new Money(a, partB(m, i));
+      case 'date':
+        return new PayPalDate(a, partB(m, i));
+      case 'period':
+        return Object.freeze({ count: Number(a), unit: partB(m, i) });
+      case 'count':
+        return Number(a);
+      case 'flag':
+        return a === '1';
+      default: // text, decimal, currency and PayPal's words: the text itself
+        return a;
+    }
+  }
+
   /**
    * A parsed IPN message. PayPal's variables are properties under PayPal's names
    * (`message.mc_gross`, `message.payment_status`), `undefined` when absent; each is converted
-   * when first read and kept.
+   * when first read and kept. A message holds no native object: one string holds its
+   * values and its raw body.
    */
   class Message {
-    constructor(token, notification) {
+    constructor(token, flat, config) {
       if (token !== TOKEN) throw new TypeError('a Message comes from ipnkit.parse(body)');
-      this[FROM_NATIVE] = notification;
+      this[FLAT] = flat;
+      this[CONFIG] = config;
       this[CACHE] = Object.create(null);
     }
 
-    #summary() {
-      return (this[SUMMARY] ??= check(this[FROM_NATIVE].summary()));
-    }
-
     /** What happened: a key of `EVENTS`. */
-    get event() { return this.#summary().event; }
+    get event() { return partA(this, EVENT); }
     /** The family of notification (`payment`, `cart`, `subscription`…). */
-    get family() { return this.#summary().family; }
+    get family() { return partA(this, FAMILY); }
     /** The key to store once this notification is acted on. */
-    get deliveryKey() { return this.#summary().delivery_key; }
+    get deliveryKey() { return partA(this, DELIVERY_KEY); }
     /** The key under which this notification's earlier deliveries are stored. */
-    get lookupId() { return this.#summary().lookup_id; }
+    get lookupId() { return partA(this, LOOKUP_ID); }
     /** Things worth knowing that are not errors: `[{code, field}]`. */
-    get notices() { return this.#summary().notices.map((n) => Object.freeze({ code: n.code, field: n.field })); }
-    /** The body as received, byte for byte. */
-    get raw() { return this[FROM_NATIVE].raw; }
+    get notices() {
+      const notices = [];
+      for (let i = NOTICE_SLOTS; i < number(this[FLAT], 0); i++) {
+        notices.push(Object.freeze({ code: partA(this, i), field: partB(this, i) }));
+      }
+      return notices;
+    }
+    /** The body as received, byte for byte (a copy). */
+    get raw() { return rawOf(this); }
     /** Variables ipnkit does not model (and modelled ones not of their type): `[[name, value]]`. */
-    get extra() { return check(this[FROM_NATIVE].extra()); }
+    get extra() { return check(native.extra(rawOf(this), this[CONFIG])); }
     /** Every variable as received (decoded), in order: `[[name, value]]`. */
-    get variables() { return check(this[FROM_NATIVE].variables()); }
+    get variables() { return check(native.variables(rawOf(this), this[CONFIG])); }
 
     /** The canonical JSON shape: `JSON.stringify(message)` is ipnkit's canonical JSON. */
     toJSON() {
-      return JSON.parse(check(this[FROM_NATIVE].toJson()));
+      return JSON.parse(check(native.toJson(rawOf(this), this[CONFIG])));
     }
     /** `cmd=_notify-validate&` followed by the body, byte for byte. */
     postback() {
-      return this[FROM_NATIVE].postback();
+      return check(native.postback(rawOf(this), this[CONFIG]));
     }
     /** The postback request for the configured environment, ready for `fetch(req.url, req)`. */
     verificationRequest(config) {
-      return request(this[FROM_NATIVE], toConfig(config));
+      return request(rawOf(this), toConfig(config));
     }
     get [Symbol.toStringTag]() {
       return 'ipnkit.Message';
@@ -217,18 +293,18 @@ function createApi(native) {
       configurable: false,
       get() {
         const cache = this[CACHE];
-        if (name in cache) return cache[name];
-        return (cache[name] = read(this[FROM_NATIVE]));
+        const kept = cache[name];
+        if (kept !== undefined || name in cache) return kept;
+        return (cache[name] = read(this));
       },
     });
   }
-  for (const { name, kind } of SCHEMA.variables) {
-    define(name, (n) => convert(kind, check(n.get(name))));
-  }
+  SCHEMA.variables.forEach(({ name, kind }, i) => define(name, (m) => slotValue(m, i, kind)));
   for (const [name, members] of GROUPS) {
-    define(name, (n) => Object.freeze(check(n.group(name)).map((data) => record(members, data))));
+    define(name, (m) =>
+      Object.freeze(check(native.group(rawOf(m), m[CONFIG], name)).map((data) => record(members, data))));
   }
-  define('fraud_filters', (n) => Object.freeze(check(n.group('fraud_filters'))));
+  define('fraud_filters', (m) => Object.freeze(check(native.group(rawOf(m), m[CONFIG], 'fraud_filters'))));
 
   // ---- configuration and expectations ----------------------------------------------------
 
@@ -258,9 +334,11 @@ function createApi(native) {
    * amount a decimal string, compared exactly; a number is refused), or `Expected.noAmount()`.
    */
   class Expected {
-    #native;
+    #data;
     constructor(data) {
-      this.#native = plainData('the expected order', native.expected, data);
+      plainData('the expected order', native.checkExpected, data);
+      // Kept as the core accepted it: a copy the caller cannot change afterwards.
+      this.#data = structuredClone(data);
       Object.freeze(this);
     }
     /** No amount is expected (say so explicitly; optionally the currency). */
@@ -268,14 +346,14 @@ function createApi(native) {
       return new Expected(currency === undefined ? { no_amount: true } : { no_amount: true, currency });
     }
     static [FROM_NATIVE](expected) {
-      return expected instanceof Expected ? expected.#native : new Expected(expected).#native;
+      return expected instanceof Expected ? expected.#data : new Expected(expected).#data;
     }
   }
 
   // ---- verification ----------------------------------------------------------------------
 
-  function request(notification, nativeConfig) {
-    const r = notification.verificationRequest(nativeConfig);
+  function request(body, nativeConfig) {
+    const r = check(native.verificationRequest(body, nativeConfig));
     return Object.freeze({
       url: r.url,
       method: r.method,
@@ -289,41 +367,40 @@ function createApi(native) {
    * later), with the `reason` of an unexpected one. Made only from the answer as it came.
    */
   class Verdict {
-    #native;
-    constructor(token, nativeVerdict) {
+    #status;
+    #body;
+    constructor(token, status, body) {
       if (token !== TOKEN) {
         throw new TypeError('a Verdict comes from ipnkit.verdict(status, body) or Verdict.noAnswer()');
       }
-      this.#native = nativeVerdict;
-      const { kind, reason } = nativeVerdict.meaning();
+      this.#status = status;
+      this.#body = body;
+      const { kind, reason } = native.verdict(status, body);
       this.kind = kind;
       this.reason = reason ?? null;
       Object.freeze(this);
     }
     /** The postback got no HTTP answer at all (a timeout, a refused connection). */
     static noAnswer() {
-      return new Verdict(TOKEN, native.noAnswer());
+      return new Verdict(TOKEN, null, EMPTY);
     }
     static [FROM_NATIVE](verdict) {
-      if (!(typeof verdict === 'object' && verdict !== null && #native in verdict)) {
+      if (!(typeof verdict === 'object' && verdict !== null && #status in verdict)) {
         throw new TypeError('the verdict must come from ipnkit.verdict(status, body) or Verdict.noAnswer()');
       }
-      return verdict.#native;
+      return [verdict.#status, verdict.#body];
     }
   }
+  const EMPTY = new Uint8Array(0);
 
   // ---- the API ---------------------------------------------------------------------------
 
-  /** Receives a body within a checked configuration's limits (the defaults without one). */
-  function receive(body, nativeConfig) {
-    return check(native.receive(bytes(body), nativeConfig));
-  }
-
+  /** The message's body and the configuration it was parsed with. */
   function messageOf(message) {
     if (!(message instanceof Message)) {
       throw new TypeError(`expected an ipnkit Message (from ipnkit.parse), not ${describe(message)}`);
     }
-    return message[FROM_NATIVE];
+    return message;
   }
 
   function storedKeys(keys) {
@@ -348,21 +425,20 @@ function createApi(native) {
 
     /** Parses the raw bytes PayPal POSTed (within `options.config`'s limits, else the defaults). */
     parse(body, options = {}) {
-      const notification = receive(body, options.config === undefined ? undefined : toConfig(options.config));
-      const error = notification.error;
-      if (error !== null && error !== undefined) throw thrown(error);
-      return new Message(TOKEN, notification);
+      const config = options.config === undefined ? undefined : toConfig(options.config);
+      // The message keeps its own copy of the bytes (in its one string): it does not change
+      // when the caller reuses the buffer.
+      return new Message(TOKEN, check(native.parse(bytes(body), config)), config);
     },
 
     /** `cmd=_notify-validate&` followed by the body, byte for byte (whether or not it decodes). */
     postback(body) {
-      return receive(body).postback();
+      return check(native.postback(bytes(body)));
     },
 
     /** The verification request for `config`'s environment, ready for `fetch(req.url, req)`. */
     verificationRequest(body, config) {
-      const nativeConfig = toConfig(config);
-      return request(receive(body, nativeConfig), nativeConfig);
+      return request(bytes(body), toConfig(config));
     },
 
     /** PayPal's answer, from the HTTP status and the response body as they came. */
@@ -370,7 +446,7 @@ function createApi(native) {
       if (!Number.isInteger(status) || status < 0 || status > 65535) {
         throw new TypeError('the status must be the HTTP status code, an integer');
       }
-      return new Verdict(TOKEN, native.verdict(status, bytes(body)));
+      return new Verdict(TOKEN, status, copy(bytes(body)));
     },
 
     /**
@@ -383,13 +459,10 @@ function createApi(native) {
       if (expected === undefined) {
         throw new TypeError('decide needs `expected`: the order you expect, or Expected.noAmount()');
       }
+      const m = messageOf(message);
+      const [status, answer] = Verdict[FROM_NATIVE](verdict);
       const d = check(
-        messageOf(message).decide(
-          Verdict[FROM_NATIVE](verdict),
-          toConfig(config),
-          Expected[FROM_NATIVE](expected),
-          storedKeys(stored ?? []),
-        ),
+        native.decide(rawOf(m), status, answer, toConfig(config), Expected[FROM_NATIVE](expected), storedKeys(stored ?? [])),
       );
       return Object.freeze({
         action: d.action,
@@ -408,7 +481,8 @@ function createApi(native) {
 
     /** Classifies a delivery against the keys stored under `message.lookupId`, oldest first. */
     classify(message, stored) {
-      return delivery(check(messageOf(message).classify(storedKeys(stored))));
+      const m = messageOf(message);
+      return delivery(check(native.classify(rawOf(m), m[CONFIG], storedKeys(stored))));
     },
 
     /** Every event with its meaning. "Paid" is `payment_completed` *and* `capture_completed`. */

@@ -25,61 +25,35 @@ export declare class NativeError {
   readonly message: string
 }
 
-/** The order the host expects, checked by the core. */
-export declare class NativeExpected {}
+/**
+ * Checks the order the host expects (`{amount, currency}` as strings, or `{no_amount: true}`):
+ * `null` when the core accepts it. The package keeps the plain data and passes it to
+ * [`decide`], so that no native object outlives a call.
+ */
+export declare function checkExpected(data: any): NativeError | null
 
-/** One received notification: the raw bytes, parsed once, and the message or its error. */
-export declare class NativeNotification {
-  /** The raw body, byte for byte. */
-  get raw(): Buffer
-  /** The error that stopped the message, if its values do not decode. */
-  get error(): NativeError | null
-  /** `cmd=_notify-validate&` followed by the body. */
-  postback(): Buffer
-  /** The verification request for the configured environment: `{method, url, headers, body}`. */
-  verificationRequest(config: NativeConfig): NativeRequest
-  /**
-   * One modelled variable as the canonical JSON has it, `null` when absent. A name that
-   * is not modelled is thrown (the package asks only for the core's names).
-   */
-  get(name: string): Outcome<any | undefined | null>
-  /**
-   * The members of a group (`items`, `options`, `masspay_items`, `transactions`) or the
-   * `fraud_filters`, as the canonical JSON has them.
-   */
-  group(name: string): Outcome<any>
-  /**
-   * `event`, `family`, `delivery_key`, `lookup_id`, `notices` ([{code, field}]), `extra`
-   * and `variables` ([[name, value]]): what the package's `Message` holds besides the
-   * variables.
-   */
-  summary(): Outcome<any>
-  /** Unmodelled variables (and modelled ones not of their type), in order: [[name, value]]. */
-  extra(): Outcome<Array<Array<string>>>
-  /** Every variable as received (decoded), in order: [[name, value]]. */
-  variables(): Outcome<Array<Array<string>>>
-  /** The canonical JSON text. */
-  toJson(): Outcome<string>
-  /**
-   * The core's decision: `{action, verdict, event, family, violations, error, delivery_key,
-   * lookup_id, delivery}`.
-   */
-  decide(verdict: NativeVerdict, config: NativeConfig, expected: NativeExpected, stored: Array<string>): Outcome<any>
-  /** The delivery against the stored keys: `{kind, from, to}`. */
-  classify(stored: Array<string>): Outcome<any>
-}
-
-/** PayPal's answer to a postback, kept as it came. */
-export declare class NativeVerdict {
-  /** `{kind, reason}`: what the answer means. */
-  meaning(): any
-}
+/** The delivery of a body against the stored keys: `{kind, from, to}`. */
+export declare function classify(body: Uint8Array, config: NativeConfig | undefined | null, stored: Array<string>): Outcome<any>
 
 /** Reads the host's configuration (plain data, the core's keys). */
 export declare function config(data: any): Outcome<NativeConfig>
 
-/** Reads the expected order (`{amount, currency}` as strings, or `{no_amount: true}`). */
-export declare function expected(data: any): Outcome<NativeExpected>
+/**
+ * The core's decision on a body: `{action, verdict, event, family, violations, error,
+ * delivery_key, lookup_id, delivery}`, from PayPal's answer (`status` `null`: none), the
+ * configuration, the expected order (plain data, as [`check_expected`] accepted it) and the
+ * keys stored under the message's lookup id, oldest first.
+ */
+export declare function decide(body: Uint8Array, status: number | undefined | null, answerBody: Uint8Array, config: NativeConfig, expected: any, stored: Array<string>): Outcome<any>
+
+/** Unmodelled variables (and modelled ones not of their type), in order: [[name, value]]. */
+export declare function extra(body: Uint8Array, config?: NativeConfig | undefined | null): Outcome<Array<Array<string>>>
+
+/**
+ * The members of a group (`items`, `options`, `masspay_items`, `transactions`) or the
+ * `fraud_filters`, as the canonical JSON has them.
+ */
+export declare function group(body: Uint8Array, config: NativeConfig | undefined | null, name: string): Outcome<any>
 
 /** Limits on a body, as numbers. */
 export interface NativeLimits {
@@ -103,15 +77,15 @@ export interface NativeRequest {
   body: Buffer
 }
 
-/** The postback got no HTTP answer at all. */
-export declare function noAnswer(): NativeVerdict
-
 /**
- * Receives a raw body within `limits` (the defaults when absent). Only a refused body (empty,
- * over the limits) is an error here; a body whose values do not decode is received, and its
- * error is [`NativeNotification::error`].
+ * Parses a body into its flat form ([`ipnkit::host::Flat`]): one string, with the raw body at
+ * its end, which the package cuts into properties as they are read. Nothing native is kept: every other function takes
+ * the body again.
  */
-export declare function receive(body: Uint8Array, limits?: NativeConfig | undefined | null): Outcome<NativeNotification>
+export declare function parse(body: Uint8Array, config?: NativeConfig | undefined | null): Outcome<string>
+
+/** `cmd=_notify-validate&` followed by the body, whether or not its values decode. */
+export declare function postback(body: Uint8Array, config?: NativeConfig | undefined | null): Outcome<Buffer>
 
 /**
  * What the package builds its classes and types from: variables with kinds, vocabularies,
@@ -119,5 +93,20 @@ export declare function receive(body: Uint8Array, limits?: NativeConfig | undefi
  */
 export declare function schema(): any
 
-/** PayPal's answer, from the HTTP status and the response body as they came. */
-export declare function verdict(status: number, body: Uint8Array): NativeVerdict
+/** The canonical JSON text. */
+export declare function toJson(body: Uint8Array, config?: NativeConfig | undefined | null): Outcome<string>
+
+/** Every variable as received (decoded), in order: [[name, value]]. */
+export declare function variables(body: Uint8Array, config?: NativeConfig | undefined | null): Outcome<Array<Array<string>>>
+
+/**
+ * What PayPal's answer means: `{kind, reason}`. `status` is `null` when the postback got no
+ * HTTP answer at all.
+ */
+export declare function verdict(status: number | undefined | null, body: Uint8Array): any
+
+/**
+ * The verification request for the configured environment: `{method, url, headers, body}`,
+ * whether or not the body's values decode.
+ */
+export declare function verificationRequest(body: Uint8Array, config: NativeConfig): Outcome<NativeRequest>

@@ -3,14 +3,19 @@
 //! configuration) is the core's, and values cross as the core serializes them. The package's
 //! JavaScript (`package/api.cjs`) gives these objects JavaScript idioms.
 //!
+//! No native object lives per message: `parse` returns the message's flat form (one string and
+//! one array of spans, [`ipnkit::host::Flat`]) and every other function takes the body again,
+//! so a parse crosses the boundary once and leaves nothing for the garbage collector to
+//! finalize. Only the host's configuration ([`NativeConfig`]) is a native object.
+//!
 //! A core error is returned, not thrown, as a [`NativeError`] (code, kind, field, message) so
 //! that the package throws the `IpnError` subclass of its kind.
 
 #![deny(missing_docs)]
 
-use ipnkit::host::{Answer, Config, Notification};
-use ipnkit::{Expected, Limits, Lookup};
-use napi::bindgen_prelude::{Buffer, Either, Uint8Array};
+use ipnkit::host::{Answer, Config, Flat, Notification};
+use ipnkit::{Expected, Limits};
+use napi::bindgen_prelude::{Buffer, Either, Utf16String};
 use napi_derive::napi;
 
 /// A core error as data: the stable code, its kind, the field it names (never its value) and
@@ -112,98 +117,76 @@ pub fn config(data: serde_json::Value) -> Outcome<NativeConfig> {
     outcome(Config::from_data(data).map(|inner| NativeConfig { inner }))
 }
 
-/// The order the host expects, checked by the core.
+/// Checks the order the host expects (`{amount, currency}` as strings, or `{no_amount: true}`):
+/// `null` when the core accepts it. The package keeps the plain data and passes it to
+/// [`decide`], so that no native object outlives a call.
 #[napi]
-pub struct NativeExpected {
-    inner: Expected,
+pub fn check_expected(data: serde_json::Value) -> Option<NativeError> {
+    Expected::from_data(data)
+        .err()
+        .map(|e| NativeError::from(&e))
 }
 
-/// Reads the expected order (`{amount, currency}` as strings, or `{no_amount: true}`).
-#[napi]
-pub fn expected(data: serde_json::Value) -> Outcome<NativeExpected> {
-    outcome(Expected::from_data(data).map(|inner| NativeExpected { inner }))
-}
-
-/// PayPal's answer to a postback, kept as it came.
-#[napi]
-pub struct NativeVerdict {
-    answer: Option<(u16, Vec<u8>)>,
-}
-
-impl NativeVerdict {
-    fn answer(&self) -> Answer<'_> {
-        match &self.answer {
-            Some((status, body)) => Answer::Http {
-                status: *status,
-                body,
-            },
-            None => Answer::NoAnswer,
-        }
+/// PayPal's answer as it came: the HTTP status and the response body, or no answer at all.
+fn answer(status: Option<u16>, body: &[u8]) -> Answer<'_> {
+    match status {
+        Some(status) => Answer::Http { status, body },
+        None => Answer::NoAnswer,
     }
 }
 
+/// What PayPal's answer means: `{kind, reason}`. `status` is `null` when the postback got no
+/// HTTP answer at all.
 #[napi]
-impl NativeVerdict {
-    /// `{kind, reason}`: what the answer means.
-    #[napi]
-    pub fn meaning(&self) -> napi::Result<serde_json::Value> {
-        data(&self.answer().verdict())
+pub fn verdict(status: Option<u16>, body: &[u8]) -> napi::Result<serde_json::Value> {
+    data(&answer(status, body).verdict())
+}
+
+/// Receives a raw body within the configuration's limits (the defaults without one). The bytes
+/// are borrowed for the call: no reference to the JavaScript array is kept.
+fn receive(body: &[u8], config: Option<&NativeConfig>) -> Result<Notification, ipnkit::Error> {
+    let limits = config.map_or(Limits::DEFAULT, |c| c.inner.limits());
+    Notification::copy_of(body, limits)
+}
+
+/// The parsed message of a body, or the error that refused or stopped it.
+fn message_of<T>(
+    body: &[u8],
+    config: Option<&NativeConfig>,
+    f: impl FnOnce(&ipnkit::Message) -> napi::Result<T>,
+) -> napi::Result<Outcome<T>> {
+    let notification = match receive(body, config) {
+        Ok(n) => n,
+        Err(e) => return Ok(Either::B(NativeError::from(&e))),
+    };
+    match notification.message() {
+        Ok(m) => f(m).map(Either::A),
+        Err(e) => Ok(Either::B(NativeError::from(e))),
     }
 }
 
-/// PayPal's answer, from the HTTP status and the response body as they came.
-#[napi]
-pub fn verdict(status: u16, body: Uint8Array) -> NativeVerdict {
-    NativeVerdict {
-        answer: Some((status, body.to_vec())),
-    }
+/// Parses a body into its flat form ([`ipnkit::host::Flat`]): one string, with the raw body at
+/// its end, which the package cuts into properties as they are read. Nothing native is kept: every other function takes
+/// the body again.
+#[napi(ts_return_type = "Outcome<string>")]
+pub fn parse(body: &[u8], config: Option<&NativeConfig>) -> napi::Result<Outcome<Utf16String>> {
+    message_of(body, config, |m| {
+        Ok(Utf16String::from(Flat::of(m, body).into_units()))
+    })
 }
 
-/// The postback got no HTTP answer at all.
+/// `cmd=_notify-validate&` followed by the body, whether or not its values decode.
 #[napi]
-pub fn no_answer() -> NativeVerdict {
-    NativeVerdict { answer: None }
+pub fn postback(body: &[u8], config: Option<&NativeConfig>) -> Outcome<Buffer> {
+    outcome(receive(body, config).map(|n| Buffer::from(n.postback())))
 }
 
-/// One received notification: the raw bytes, parsed once, and the message or its error.
+/// The verification request for the configured environment: `{method, url, headers, body}`,
+/// whether or not the body's values decode.
 #[napi]
-pub struct NativeNotification {
-    inner: Notification,
-}
-
-/// Receives a raw body within `limits` (the defaults when absent). Only a refused body (empty,
-/// over the limits) is an error here; a body whose values do not decode is received, and its
-/// error is [`NativeNotification::error`].
-#[napi]
-pub fn receive(body: Uint8Array, limits: Option<&NativeConfig>) -> Outcome<NativeNotification> {
-    let limits = limits.map_or(Limits::DEFAULT, |c| c.inner.limits());
-    outcome(Notification::copy_of(&body, limits).map(|inner| NativeNotification { inner }))
-}
-
-#[napi]
-impl NativeNotification {
-    /// The raw body, byte for byte.
-    #[napi(getter)]
-    pub fn raw(&self) -> Buffer {
-        Buffer::from(self.inner.raw())
-    }
-
-    /// The error that stopped the message, if its values do not decode.
-    #[napi(getter)]
-    pub fn error(&self) -> Option<NativeError> {
-        self.inner.message().err().map(NativeError::from)
-    }
-
-    /// `cmd=_notify-validate&` followed by the body.
-    #[napi]
-    pub fn postback(&self) -> Buffer {
-        Buffer::from(self.inner.postback())
-    }
-
-    /// The verification request for the configured environment: `{method, url, headers, body}`.
-    #[napi]
-    pub fn verification_request(&self, config: &NativeConfig) -> NativeRequest {
-        let request = self.inner.verification_request(&config.inner);
+pub fn verification_request(body: &[u8], config: &NativeConfig) -> Outcome<NativeRequest> {
+    outcome(receive(body, Some(config)).map(|n| {
+        let request = n.verification_request(&config.inner);
         NativeRequest {
             method: request.method.to_owned(),
             url: request.url,
@@ -214,130 +197,113 @@ impl NativeNotification {
                 .collect(),
             body: Buffer::from(request.body),
         }
-    }
+    }))
+}
 
-    /// One modelled variable as the canonical JSON has it, `null` when absent. A name that
-    /// is not modelled is thrown (the package asks only for the core's names).
-    #[napi]
-    pub fn get(&self, name: String) -> napi::Result<Outcome<Option<serde_json::Value>>> {
-        self.with_message(|m| match m.get(&name) {
-            Lookup::Value(value) => data(&value).map(Some),
-            Lookup::Absent => Ok(None),
-            Lookup::NotModelled => Err(napi::Error::from_reason(format!(
-                "ipnkit: {name:?} is not a modelled variable"
-            ))),
-        })
-    }
+/// The members of a group (`items`, `options`, `masspay_items`, `transactions`) or the
+/// `fraud_filters`, as the canonical JSON has them.
+#[napi]
+pub fn group(
+    body: &[u8],
+    config: Option<&NativeConfig>,
+    name: String,
+) -> napi::Result<Outcome<serde_json::Value>> {
+    message_of(body, config, |m| match name.as_str() {
+        "fraud_filters" => data(&m.fraud_filters()),
+        "options" => data(&m.options()),
+        "items" => data(&m.items()),
+        "masspay_items" => data(&m.masspay_items()),
+        "transactions" => data(&m.transactions()),
+        other => Err(napi::Error::from_reason(format!(
+            "ipnkit: {other:?} is not a group"
+        ))),
+    })
+}
 
-    /// The members of a group (`items`, `options`, `masspay_items`, `transactions`) or the
-    /// `fraud_filters`, as the canonical JSON has them.
-    #[napi]
-    pub fn group(&self, name: String) -> napi::Result<Outcome<serde_json::Value>> {
-        self.with_message(|m| match name.as_str() {
-            "fraud_filters" => data(&m.fraud_filters()),
-            "options" => data(&m.options()),
-            "items" => data(&m.items()),
-            "masspay_items" => data(&m.masspay_items()),
-            "transactions" => data(&m.transactions()),
-            other => Err(napi::Error::from_reason(format!(
-                "ipnkit: {other:?} is not a group"
-            ))),
-        })
-    }
+/// Unmodelled variables (and modelled ones not of their type), in order: [[name, value]].
+#[napi]
+pub fn extra(
+    body: &[u8],
+    config: Option<&NativeConfig>,
+) -> napi::Result<Outcome<Vec<Vec<String>>>> {
+    message_of(body, config, |m| {
+        Ok(m.extra()
+            .map(|(k, v)| vec![k.to_owned(), v.to_owned()])
+            .collect())
+    })
+}
 
-    /// `event`, `family`, `delivery_key`, `lookup_id`, `notices` ([{code, field}]), `extra`
-    /// and `variables` ([[name, value]]): what the package's `Message` holds besides the
-    /// variables.
-    #[napi]
-    pub fn summary(&self) -> napi::Result<Outcome<serde_json::Value>> {
-        self.with_message(|m| {
-            let key = ipnkit::DeliveryKey::of(m);
-            Ok(serde_json::json!({
-                "event": m.event().code(),
-                "family": m.family().code(),
-                "delivery_key": key.as_str(),
-                "lookup_id": key.lookup_id(),
-                "notices": m.notices(),
-            }))
-        })
-    }
-
-    /// Unmodelled variables (and modelled ones not of their type), in order: [[name, value]].
-    #[napi]
-    pub fn extra(&self) -> napi::Result<Outcome<Vec<Vec<String>>>> {
-        self.with_message(|m| {
-            Ok(m.extra()
-                .map(|(k, v)| vec![k.to_owned(), v.to_owned()])
-                .collect())
-        })
-    }
-
-    /// Every variable as received (decoded), in order: [[name, value]].
-    #[napi]
-    pub fn variables(&self) -> napi::Result<Outcome<Vec<Vec<String>>>> {
-        self.with_message(|m| {
-            Ok(m.variables()
-                .iter()
-                .map(|f| vec![f.key.to_owned(), f.value.to_owned()])
-                .collect())
-        })
-    }
-
-    /// The canonical JSON text.
-    #[napi]
-    pub fn to_json(&self) -> napi::Result<Outcome<String>> {
-        self.with_message(|m| {
-            m.to_canonical_json()
-                .map_err(|e| napi::Error::from_reason(e.to_string()))
-        })
-    }
-
-    /// The core's decision: `{action, verdict, event, family, violations, error, delivery_key,
-    /// lookup_id, delivery}`.
-    #[napi]
-    pub fn decide(
-        &self,
-        verdict: &NativeVerdict,
-        config: &NativeConfig,
-        expected: &NativeExpected,
-        stored: Vec<String>,
-    ) -> napi::Result<Outcome<serde_json::Value>> {
-        match self
-            .inner
-            .decide(verdict.answer(), &config.inner, &expected.inner, &stored)
-        {
-            Ok(decision) => data(&decision).map(Either::A),
-            Err(e) => Ok(Either::B(NativeError::from(&e))),
-        }
-    }
-
-    /// The delivery against the stored keys: `{kind, from, to}`.
-    #[napi]
-    pub fn classify(&self, stored: Vec<String>) -> napi::Result<Outcome<serde_json::Value>> {
-        let stored = match stored
+/// Every variable as received (decoded), in order: [[name, value]].
+#[napi]
+pub fn variables(
+    body: &[u8],
+    config: Option<&NativeConfig>,
+) -> napi::Result<Outcome<Vec<Vec<String>>>> {
+    message_of(body, config, |m| {
+        Ok(m.variables()
             .iter()
-            .map(|k| ipnkit::DeliveryKey::from_stored(k))
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(stored) => stored,
-            Err(e) => return Ok(Either::B(NativeError::from(&e))),
-        };
-        self.with_message(|m| data(&ipnkit::classify(m, &stored)))
+            .map(|f| vec![f.key.to_owned(), f.value.to_owned()])
+            .collect())
+    })
+}
+
+/// The canonical JSON text.
+#[napi]
+pub fn to_json(body: &[u8], config: Option<&NativeConfig>) -> napi::Result<Outcome<String>> {
+    message_of(body, config, |m| {
+        m.to_canonical_json()
+            .map_err(|e| napi::Error::from_reason(e.to_string()))
+    })
+}
+
+/// The core's decision on a body: `{action, verdict, event, family, violations, error,
+/// delivery_key, lookup_id, delivery}`, from PayPal's answer (`status` `null`: none), the
+/// configuration, the expected order (plain data, as [`check_expected`] accepted it) and the
+/// keys stored under the message's lookup id, oldest first.
+#[napi]
+pub fn decide(
+    body: &[u8],
+    status: Option<u16>,
+    answer_body: &[u8],
+    config: &NativeConfig,
+    expected: serde_json::Value,
+    stored: Vec<String>,
+) -> napi::Result<Outcome<serde_json::Value>> {
+    let expected = match Expected::from_data(expected) {
+        Ok(expected) => expected,
+        Err(e) => return Ok(Either::B(NativeError::from(&e))),
+    };
+    let notification = match receive(body, Some(config)) {
+        Ok(n) => n,
+        Err(e) => return Ok(Either::B(NativeError::from(&e))),
+    };
+    match notification.decide(
+        answer(status, answer_body),
+        &config.inner,
+        &expected,
+        &stored,
+    ) {
+        Ok(decision) => data(&decision).map(Either::A),
+        Err(e) => Ok(Either::B(NativeError::from(&e))),
     }
 }
 
-impl NativeNotification {
-    /// Runs `f` on the message, or returns the error that stopped it. A failure of `f` itself
-    /// (a bug, or a name the package should never ask for) is thrown, never returned as a value.
-    fn with_message<T>(
-        &self,
-        f: impl FnOnce(&ipnkit::Message) -> napi::Result<T>,
-    ) -> napi::Result<Outcome<T>> {
-        match self.inner.message() {
-            Ok(m) => f(m).map(Either::A),
-            Err(e) => Ok(Either::B(NativeError::from(e))),
-        }
-    }
+/// The delivery of a body against the stored keys: `{kind, from, to}`.
+#[napi]
+pub fn classify(
+    body: &[u8],
+    config: Option<&NativeConfig>,
+    stored: Vec<String>,
+) -> napi::Result<Outcome<serde_json::Value>> {
+    let stored = match stored
+        .iter()
+        .map(|k| ipnkit::DeliveryKey::from_stored(k))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(stored) => stored,
+        Err(e) => return Ok(Either::B(NativeError::from(&e))),
+    };
+    message_of(body, config, |m| data(&ipnkit::classify(m, &stored)))
 }
 
 /// A verification request: what to `fetch`.

@@ -583,6 +583,7 @@ pub fn schema() -> serde_json::Value {
             }))
             .collect::<Vec<_>>(),
         "lists": [{ "name": "fraud_filters", "kind": "text" }],
+        "flat": { "absent": Flat::ABSENT, "summary": Flat::SUMMARY },
         "events": events,
         "errors": ERROR_KINDS
             .iter()
@@ -598,6 +599,9 @@ pub fn schema() -> serde_json::Value {
         "actions": ACTION_CODES,
     })
 }
+
+mod flat;
+pub use flat::Flat;
 
 #[cfg(test)]
 mod tests;

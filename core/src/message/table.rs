@@ -306,6 +306,12 @@ macro_rules! message {
                     .iter()
                     .filter_map(move |&(name, _, get)| get(self).map(|value| (name, value)))
             }
+
+            /// Every modelled variable in declaration order (the order of [`MODELLED_KINDS`]),
+            /// `None` where the message does not carry it.
+            pub(crate) fn slots(&self) -> impl Iterator<Item = Option<Value<'_>>> + '_ {
+                VARIABLE_LIST.iter().map(move |&(_, _, get)| get(self))
+            }
         }
     };
 }
