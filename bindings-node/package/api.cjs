@@ -283,6 +283,15 @@ function createApi(native) {
     get [Symbol.toStringTag]() {
       return 'ipnkit.Message';
     }
+    /** `console.log(message)`: the event and the variables it carries, never the raw string. */
+    [Symbol.for('nodejs.util.inspect.custom')](depth, options, inspect) {
+      const shown = { event: this.event };
+      SCHEMA.variables.forEach(({ name }, i) => {
+        if (partA(this, i) !== undefined) shown[name] = this[name];
+      });
+      if (typeof inspect !== 'function') return shown;
+      return `Message ${inspect(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`;
+    }
   }
 
   const OWN = new Set(Object.getOwnPropertyNames(Message.prototype));

@@ -60,6 +60,15 @@ test('every property reads what the canonical JSON says, on every vector and cor
   }
 });
 
+test('console.log shows the event and the variables, not the internal string', async () => {
+  const { inspect } = await import('node:util');
+  const body = read(join(VECTORS, 'web_accept--windows1252.body'));
+  const shown = inspect(ipnkit.parse(body));
+  assert.match(shown, /^Message \{\n  event: 'payment_completed',\n  txn_type: 'web_accept'/);
+  assert.match(shown, /mc_gross: Money \{ amount: '[0-9.]+', currency: 'EUR' \}/);
+  assert.ok(!shown.includes(body.toString('latin1').slice(0, 40)), 'the raw body is not shown');
+});
+
 test('variables are properties under PayPal names, money exact, dates real', () => {
   const m = ipnkit.parse(read(join(VECTORS, 'cart--count_mismatch.body')));
   assert.equal(m.event, 'payment_completed');
