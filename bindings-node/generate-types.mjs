@@ -47,7 +47,7 @@ line();
 line('// ---- ipnkit\'s codes ----');
 const codes = [
   ['EventCode', schema.events.map((e) => e.code), 'What happened (see `EVENTS`).'],
-  ['Family', null, 'The family of notification.'],
+  ['Family', schema.families, 'The family of notification (`payment`, `cart`, `subscription`…).'],
   ['ViolationCode', schema.violations, 'A broken business rule.'],
   ['DeliveryKind', schema.deliveries, 'A delivery against the stored keys.'],
   ['VerdictKind', schema.verdicts, 'What PayPal\'s answer means.'],
@@ -57,12 +57,9 @@ const codes = [
   ['ErrorCode', schema.errors.flatMap((e) => e.codes), 'An error\'s stable code.'],
 ];
 for (const [name, words, text] of codes) {
-  if (words === null) continue;
   line(doc(text));
   line(`export type ${name} = ${union(words)};`);
 }
-line(doc('The family of notification (`payment`, `cart`, `subscription`…).'));
-line('export type Family = string;');
 line();
 line(doc('Every event with its meaning. "Paid" is `payment_completed` *and* `capture_completed`.'));
 line('export declare const EVENTS: Readonly<Record<EventCode, string>>;');

@@ -49,6 +49,7 @@ def module_block(schema: Dict[str, Any]) -> List[str]:
         lines.append(f'"""PayPal\'s documented values of `{vocab["name"]}`."""')
     codes = [
         ("EventCode", [e["code"] for e in schema["events"]], "What happened (see `EVENTS`)."),
+        ("Family", schema["families"], "The family of notification."),
         ("ViolationCode", schema["violations"], "A broken business rule."),
         ("DeliveryKind", schema["deliveries"], "A delivery against the stored keys."),
         ("VerdictKind", schema["verdicts"], "What PayPal's answer means."),

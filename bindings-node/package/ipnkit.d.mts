@@ -52,6 +52,8 @@ export type PinType = 'NOT_REQUIRED' | 'REQUIRED' | (string & {});
 // ---- ipnkit's codes ----
 /** What happened (see `EVENTS`). */
 export type EventCode = 'payment_completed' | 'payment_pending' | 'payment_denied' | 'payment_failed' | 'payment_refunded' | 'payment_reversed' | 'reversal_canceled' | 'payment_processed' | 'payment_created' | 'authorization_created' | 'authorization_voided' | 'authorization_expired' | 'capture_completed' | 'subscription_signup' | 'subscription_payment' | 'subscription_failed' | 'subscription_cancel' | 'subscription_end_of_term' | 'subscription_modify' | 'recurring_payment' | 'recurring_payment_failed' | 'recurring_payment_skipped' | 'recurring_profile_created' | 'recurring_profile_cancel' | 'recurring_profile_expired' | 'recurring_profile_suspended' | 'billing_agreement_created' | 'billing_agreement_cancel' | 'masspay' | 'dispute_opened' | 'dispute_resolved' | 'adaptive_payment' | 'adaptive_preapproval' | 'account_created' | 'unknown';
+/** The family of notification (`payment`, `cart`, `subscription`…). */
+export type Family = 'payment' | 'cart' | 'auction' | 'masspay' | 'subscription' | 'recurring_payment' | 'billing_agreement' | 'dispute' | 'adaptive_pay' | 'adaptive_preapproval' | 'adaptive_account' | 'unknown';
 /** A broken business rule. */
 export type ViolationCode = 'not_verified' | 'receiver_not_configured' | 'receiver_mismatch' | 'amount_mismatch' | 'currency_mismatch' | 'environment_mismatch' | 'status_not_final' | 'missing_field' | 'unreadable_field' | 'unknown_event';
 /** A delivery against the stored keys. */
@@ -66,8 +68,6 @@ export type Action = 'act' | 'skip' | 'retry' | 'refuse';
 export type NoticeCode = 'cart_count_mismatch' | 'date_zone_corrected' | 'invalid_amount' | 'invalid_currency' | 'invalid_date' | 'invalid_number' | 'invalid_flag' | 'invalid_period';
 /** An error's stable code. */
 export type ErrorCode = 'empty_body' | 'body_too_large' | 'too_many_fields' | 'key_too_long' | 'empty_key' | 'missing_separator' | 'malformed_escape' | 'invalid_encoding' | 'unknown_charset' | 'unsupported_charset' | 'duplicate_key' | 'invalid_amount' | 'invalid_currency' | 'invalid_date' | 'invalid_number' | 'invalid_flag' | 'invalid_period' | 'unknown_environment' | 'invalid_delivery_key' | 'invalid_configuration' | 'wrong_type';
-/** The family of notification (`payment`, `cart`, `subscription`…). */
-export type Family = string;
 
 /** Every event with its meaning. "Paid" is `payment_completed` *and* `capture_completed`. */
 export declare const EVENTS: Readonly<Record<EventCode, string>>;

@@ -89,6 +89,22 @@ pub enum Family {
 }
 
 impl Family {
+    /// Every family, in declaration order.
+    pub const ALL: [Family; 12] = [
+        Family::Payment,
+        Family::Cart,
+        Family::Auction,
+        Family::Masspay,
+        Family::Subscription,
+        Family::RecurringPayment,
+        Family::BillingAgreement,
+        Family::Dispute,
+        Family::AdaptivePay,
+        Family::AdaptivePreapproval,
+        Family::AdaptiveAccount,
+        Family::Unknown,
+    ];
+
     /// A stable snake_case code (`payment`, `cart`, `masspay`…).
     pub fn code(self) -> &'static str {
         match self {
@@ -566,6 +582,32 @@ impl Serialize for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_family_is_listed_once_in_all() {
+        // An exhaustive match: a new family fails to compile here until it is listed.
+        fn place(f: Family) -> usize {
+            match f {
+                Family::Payment => 0,
+                Family::Cart => 1,
+                Family::Auction => 2,
+                Family::Masspay => 3,
+                Family::Subscription => 4,
+                Family::RecurringPayment => 5,
+                Family::BillingAgreement => 6,
+                Family::Dispute => 7,
+                Family::AdaptivePay => 8,
+                Family::AdaptivePreapproval => 9,
+                Family::AdaptiveAccount => 10,
+                Family::Unknown => 11,
+            }
+        }
+        for (i, f) in Family::ALL.iter().enumerate() {
+            assert_eq!(place(*f), i);
+        }
+        let codes: std::collections::HashSet<_> = Family::ALL.iter().map(|f| f.code()).collect();
+        assert_eq!(codes.len(), Family::ALL.len());
+    }
 
     #[test]
     fn the_event_table_lists_every_code_once_in_order() {

@@ -53,7 +53,7 @@ use crate::money::{Currency, parse_amount};
 use crate::policy::{Expected, Policy, Report, VIOLATION_CODES, Violation, rules_for};
 use crate::verify::{Environment, Verdict, VerificationRequest, Verifier};
 use crate::vocab::{PaymentStatus, VOCABULARIES};
-use crate::{Decimal, Event};
+use crate::{Decimal, Event, Family};
 
 /// What a host configures once: the environment, who the merchant is, the limits, and (for tests)
 /// where postbacks go. Built from plain data with [`Config::from_data`].
@@ -583,6 +583,7 @@ pub fn schema() -> serde_json::Value {
             }))
             .collect::<Vec<_>>(),
         "lists": [{ "name": "fraud_filters", "kind": "text" }],
+        "families": Family::ALL.iter().map(|f| f.code()).collect::<Vec<_>>(),
         "flat": { "absent": Flat::ABSENT, "summary": Flat::SUMMARY },
         "events": events,
         "errors": ERROR_KINDS

@@ -105,6 +105,8 @@ PinType = Literal['NOT_REQUIRED', 'REQUIRED']
 """PayPal's documented values of `PinType`."""
 EventCode = Literal['payment_completed', 'payment_pending', 'payment_denied', 'payment_failed', 'payment_refunded', 'payment_reversed', 'reversal_canceled', 'payment_processed', 'payment_created', 'authorization_created', 'authorization_voided', 'authorization_expired', 'capture_completed', 'subscription_signup', 'subscription_payment', 'subscription_failed', 'subscription_cancel', 'subscription_end_of_term', 'subscription_modify', 'recurring_payment', 'recurring_payment_failed', 'recurring_payment_skipped', 'recurring_profile_created', 'recurring_profile_cancel', 'recurring_profile_expired', 'recurring_profile_suspended', 'billing_agreement_created', 'billing_agreement_cancel', 'masspay', 'dispute_opened', 'dispute_resolved', 'adaptive_payment', 'adaptive_preapproval', 'account_created', 'unknown']
 """What happened (see `EVENTS`)."""
+Family = Literal['payment', 'cart', 'auction', 'masspay', 'subscription', 'recurring_payment', 'billing_agreement', 'dispute', 'adaptive_pay', 'adaptive_preapproval', 'adaptive_account', 'unknown']
+"""The family of notification."""
 ViolationCode = Literal['not_verified', 'receiver_not_configured', 'receiver_mismatch', 'amount_mismatch', 'currency_mismatch', 'environment_mismatch', 'status_not_final', 'missing_field', 'unreadable_field', 'unknown_event']
 """A broken business rule."""
 DeliveryKind = Literal['new', 'duplicate', 'transition', 'stale']
@@ -533,7 +535,7 @@ class Message(_Frozen):
     _native: _core.NativeNotification
     event: EventCode
     """What happened: a key of :data:`EVENTS` (``payment_completed``, ``capture_completed``…)."""
-    family: str
+    family: Family
     """The family of notification (``payment``, ``cart``, ``subscription``…)."""
     items: _Lazy[List[CartItem]] = _Lazy()
     """Cart items, by number."""
@@ -980,7 +982,7 @@ class Decision(NamedTuple):
     action: Action
     verdict: Verdict
     event: EventCode
-    family: str
+    family: Family
     violations: List[Violation]
     delivery_key: str
     lookup_id: str
