@@ -65,7 +65,8 @@ function createApi(native) {
   }
 
   function bytes(body) {
-    if (body instanceof Uint8Array) return body;
+    // A detached buffer reads as empty (its length is 0), whichever build reads it.
+    if (body instanceof Uint8Array) return body.byteLength === 0 ? new Uint8Array(0) : body;
     if (body instanceof ArrayBuffer) return new Uint8Array(body);
     if (typeof body === 'string') throw new TypeError(STRING_BODY);
     if (ArrayBuffer.isView(body)) {
@@ -164,7 +165,7 @@ function createApi(native) {
   // ---- the message -----------------------------------------------------------------------
 
   // The native side returns a message's flat form, one string: a header of numbers, two
-  // UTF-16 code units each (high, low) — the number of slots, the length of the text, then
+  // UTF-16 code units of 15 bits each (high, low) — the number of slots, the length of the text, then
   // three numbers a slot (start, mid, end: part A and part B of the text, `ABSENT` where
   // nothing is) — then the text, then the raw body, one byte a code unit. Slots: the
   // variables in the schema's order, then the summary, then one per notice.
@@ -186,12 +187,18 @@ function createApi(native) {
 
   /** Number `k` of the flat string's header (0: the slot count, 1: the text's length). */
   function number(flat, k) {
-    return ((flat.charCodeAt(2 * k) << 16) | flat.charCodeAt(2 * k + 1)) >>> 0;
+    return flat.charCodeAt(2 * k) * 0x8000 + flat.charCodeAt(2 * k + 1);
   }
   /** Where the text starts. */
   const textStart = (flat) => 4 + 6 * number(flat, 0);
   /** The raw body, as the bytes it carries. */
-  const rawOf = (m) => Buffer.from(m[FLAT].slice(textStart(m[FLAT]) + number(m[FLAT], 1)), 'latin1');
+  function rawOf(m) {
+    const flat = m[FLAT];
+    const start = textStart(flat) + number(flat, 1);
+    const raw = new Uint8Array(flat.length - start);
+    for (let i = 0; i < raw.length; i++) raw[i] = flat.charCodeAt(start + i);
+    return raw;
+  }
 
   /** Part A of slot `i`, or `undefined`. */
   function partA(m, i) {

@@ -170,9 +170,11 @@ fn message_of<T>(
 /// the body again.
 #[napi(ts_return_type = "Outcome<string>")]
 pub fn parse(body: &[u8], config: Option<&NativeConfig>) -> napi::Result<Outcome<Utf16String>> {
-    message_of(body, config, |m| {
-        Ok(Utf16String::from(Flat::of(m, body).into_units()))
-    })
+    match message_of(body, config, |m| Ok(Flat::of(m, body)))? {
+        Either::A(Ok(flat)) => Ok(Either::A(Utf16String::from(flat.into_units()))),
+        Either::A(Err(e)) => Ok(Either::B(NativeError::from(&e))),
+        Either::B(e) => Ok(Either::B(e)),
+    }
 }
 
 /// `cmd=_notify-validate&` followed by the body, whether or not its values decode.

@@ -8,16 +8,18 @@ use chrono::{Datelike, Timelike};
 
 use crate::date::PayPalDate;
 use crate::delivery::DeliveryKey;
+use crate::error::Error;
 use crate::message::{MODELLED_KINDS, Message, Value};
 
 /// A message's modelled variables, its summary, its notices and its raw body as one UTF-16
 /// string ([`Flat::units`]), which a JavaScript host creates with one call and cuts with
 /// `charCodeAt` and `slice`: the host keeps that one string and nothing else.
 ///
-/// The string is a header of numbers, two code units each (high, then low) — the number of
-/// slots, the length of the text, then three numbers a slot: `start`, `mid`, `end` — then the
-/// text, then the raw body, one byte a code unit (a `latin1` string of the bytes). Offsets
-/// count UTF-16 code units from the start of the text: part A of a slot is `text[start..mid]`, part B
+/// The string is a header of numbers, two code units of 15 bits each (high, then low: no unit
+/// is a surrogate, so the whole string is well-formed UTF-16 and survives any UTF-16 decoder) —
+/// the number of slots, the length of the text, then three numbers a slot: `start`, `mid`,
+/// `end` — then the text, then the raw body, one byte a code unit (a `latin1` string of the
+/// bytes). Offsets count UTF-16 code units from the start of the text: part A of a slot is `text[start..mid]`, part B
 /// `text[mid..end]`; a slot the message does not fill has `start` = [`Flat::ABSENT`]. The slots
 /// are, in order:
 ///
@@ -34,14 +36,27 @@ pub struct Flat {
 }
 
 impl Flat {
-    /// `start` of a slot the message does not fill.
-    pub const ABSENT: u32 = u32::MAX;
+    /// `start` of a slot the message does not fill: the largest number of 30 bits (a body, and
+    /// so any offset, is far smaller).
+    pub const ABSENT: u32 = (1 << 30) - 1;
 
     /// The summary slots after the variables: `event`, `family`, `delivery_key`, `lookup_id`.
     pub const SUMMARY: [&'static str; 4] = ["event", "family", "delivery_key", "lookup_id"];
 
-    /// The flat form of `message`, parsed from `raw`.
-    pub fn of(message: &Message, raw: &[u8]) -> Flat {
+    /// The largest body a flat form carries: 128 MiB. The string then stays below 2^29 code
+    /// units (the text is at most about twice the body, plus the body itself and the header),
+    /// which every JavaScript engine can hold, and every offset below [`Flat::ABSENT`].
+    pub const MAX_BODY_BYTES: usize = 128 * 1024 * 1024;
+
+    /// The flat form of `message`, parsed from `raw`; a body over [`Flat::MAX_BODY_BYTES`]
+    /// (allowed only by raising the limits far above their default) is refused.
+    pub fn of(message: &Message, raw: &[u8]) -> Result<Flat, Error> {
+        if raw.len() > Flat::MAX_BODY_BYTES {
+            return Err(Error::BodyTooLarge {
+                actual: raw.len(),
+                limit: Flat::MAX_BODY_BYTES,
+            });
+        }
         let mut w = Writer {
             text: String::with_capacity(message.variables().len() * 32),
             units: 0,
@@ -82,7 +97,7 @@ impl Flat {
             units.extend(w.text.encode_utf16());
         }
         units.extend(raw.iter().map(|&b| u16::from(b)));
-        Flat { units }
+        Ok(Flat { units })
     }
 
     /// The whole string, in UTF-16 code units.
@@ -126,15 +141,17 @@ impl Flat {
     /// Number `k` of the header (0: the slot count).
     fn number(&self, k: usize) -> u32 {
         match self.units.get(2 * k..2 * k + 2) {
-            Some(&[high, low]) => (u32::from(high) << 16) | u32::from(low),
+            Some(&[high, low]) => (u32::from(high) << 15) | u32::from(low),
             _ => 0,
         }
     }
 }
 
-/// A number as two UTF-16 code units, high then low.
+/// A number below 2^30 as two UTF-16 code units of 15 bits, high then low (larger numbers
+/// saturate to [`Flat::ABSENT`]: none occurs, as a body is far smaller).
 fn split(n: u32) -> [u16; 2] {
-    [(n >> 16) as u16, (n & 0xFFFF) as u16]
+    let n = n.min(Flat::ABSENT);
+    [(n >> 15) as u16, (n & 0x7FFF) as u16]
 }
 
 struct Writer {
@@ -280,9 +297,13 @@ mod tests {
              &period3=1+M&exchange_rate=1.0825&charset=utf-8&txn_id=X1&payment_status=Completed"
                 .as_bytes();
         let m = Message::parse(body)?;
-        let flat = Flat::of(&m, body);
+        let flat = Flat::of(&m, body)?;
         let part = |name: &str| parts(&flat, slot_of(name));
         assert_eq!(flat.raw().collect::<Vec<u8>>(), body);
+        assert!(
+            String::from_utf16(flat.units()).is_ok(),
+            "well-formed UTF-16: no header unit is a surrogate"
+        );
         assert_eq!(part("first_name"), Some(("Jörg 😀".into(), String::new())));
         assert_eq!(part("mc_gross"), Some(("-24.90".into(), "EUR".into())));
         assert_eq!(
@@ -320,7 +341,7 @@ mod tests {
     #[test]
     fn notices_follow_the_summary() -> Result<(), crate::Error> {
         let m = Message::parse(b"txn_type=cart&num_cart_items=2&item_name1=Tea&mc_gross_1=1.00")?;
-        let flat = Flat::of(&m, &[0xFF, 0x00]);
+        let flat = Flat::of(&m, &[0xFF, 0x00])?;
         assert_eq!(flat.raw().collect::<Vec<u8>>(), [0xFF, 0x00]);
         let first = MODELLED_KINDS.len() + Flat::SUMMARY.len();
         assert_eq!(flat.slots(), first + m.notices().len());
@@ -335,7 +356,7 @@ mod tests {
     fn money_without_a_currency_has_an_empty_part_b() -> Result<(), crate::Error> {
         let m = Message::parse(b"mc_gross=5.00")?;
         assert_eq!(
-            parts(&Flat::of(&m, b"mc_gross=5.00"), slot_of("mc_gross")),
+            parts(&Flat::of(&m, b"mc_gross=5.00")?, slot_of("mc_gross")),
             Some(("5.00".into(), String::new()))
         );
         Ok(())
@@ -350,5 +371,17 @@ mod tests {
             w.push_instant(&date);
             proptest::prop_assert_eq!(&w.text, &date.to_rfc3339());
         }
+    }
+
+    #[test]
+    fn a_body_over_the_flat_maximum_is_refused_before_any_work() -> Result<(), crate::Error> {
+        let m = Message::parse(b"txn_id=1")?;
+        // Zeroed pages: nothing is touched before the refusal.
+        let huge = vec![0u8; Flat::MAX_BODY_BYTES + 1];
+        assert!(matches!(
+            Flat::of(&m, &huge),
+            Err(Error::BodyTooLarge { limit, .. }) if limit == Flat::MAX_BODY_BYTES
+        ));
+        Ok(())
     }
 }

@@ -1,0 +1,90 @@
+'use strict';
+// Adapts the wasm module's exports (text and bytes in, text and bytes out) to the native
+// interface of the Node addon, so that one JavaScript API (`api.cjs`) serves both builds.
+// Conversion only: every decision is the core's, in the module.
+//
+// The module keeps nothing between calls: a configuration crosses as the JSON the host gave
+// (kept here beside what the core said of it), a parsed message as one string.
+
+/** @param {any} wasm the module's exports (wasm-bindgen glue, any target) */
+function createNative(wasm) {
+  /** A core error as data: what the addon's `NativeError` holds. */
+  class NativeError {
+    constructor({ code, kind, field, message }) {
+      this.code = code;
+      this.kind = kind;
+      this.field = field ?? null;
+      this.message = message;
+    }
+  }
+
+  /** The value of a call, or the core error it threw (a string: its JSON); a trap is rethrown. */
+  function call(f) {
+    try {
+      return f();
+    } catch (e) {
+      if (typeof e === 'string') return new NativeError(JSON.parse(e));
+      throw e;
+    }
+  }
+  const parsed = (value) => (value instanceof NativeError ? value : JSON.parse(value));
+
+  /** Plain data as JSON; what has no plain-data form is refused, never dropped. */
+  function plain(data) {
+    return JSON.stringify(data === undefined ? null : data, (key, value) => {
+      const type = typeof value;
+      if (type === 'function' || type === 'symbol' || type === 'bigint') {
+        throw new TypeError(`${key === '' ? 'the value' : JSON.stringify(key)} is a ${type}`);
+      }
+      return value;
+    });
+  }
+
+  /** Code units to a string, in chunks (`apply` takes a bounded number of arguments). */
+  function fromUnits(units) {
+    let text = '';
+    for (let i = 0; i < units.length; i += 8192) {
+      text += String.fromCharCode.apply(null, units.subarray(i, i + 8192));
+    }
+    return text;
+  }
+
+  const json = (config) => (config === undefined || config === null ? undefined : config.json);
+
+  return {
+    NativeError,
+    schema: () => JSON.parse(wasm.schema()),
+    config(data) {
+      const text = plain(data);
+      const info = parsed(call(() => wasm.config(text)));
+      if (info instanceof NativeError) return info;
+      return Object.freeze({ environment: info.environment, limits: Object.freeze(info.limits), json: text });
+    },
+    checkExpected(data) {
+      const text = plain(data);
+      const error = call(() => wasm.check_expected(text));
+      return error instanceof NativeError ? error : null;
+    },
+    verdict: (status, body) => JSON.parse(wasm.verdict(status ?? undefined, body)),
+    parse(body, config) {
+      const units = call(() => wasm.parse(body, json(config)));
+      return units instanceof NativeError ? units : fromUnits(units);
+    },
+    postback: (body, config) => call(() => wasm.postback(body, json(config))),
+    verificationRequest(body, config) {
+      const target = parsed(call(() => wasm.verification_target(body, config.json)));
+      if (target instanceof NativeError) return target;
+      return { ...target, body: wasm.verification_body(body, config.json) };
+    },
+    group: (body, config, name) => parsed(call(() => wasm.group(body, json(config), name))),
+    extra: (body, config) => parsed(call(() => wasm.extra(body, json(config)))),
+    variables: (body, config) => parsed(call(() => wasm.variables(body, json(config)))),
+    toJson: (body, config) => call(() => wasm.to_json(body, json(config))),
+    decide: (body, status, answer, config, expected, stored) =>
+      parsed(call(() => wasm.decide(body, status ?? undefined, answer, config.json, plain(expected), JSON.stringify(stored)))),
+    classify: (body, config, stored) =>
+      parsed(call(() => wasm.classify(body, json(config), JSON.stringify(stored)))),
+  };
+}
+
+module.exports = { createNative };
