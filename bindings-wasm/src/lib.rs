@@ -81,10 +81,11 @@ fn with_message<T>(
     f(notification.message().map_err(thrown)?)
 }
 
-/// Every list the package generates its classes and types from (JSON).
+/// Every list the package generates its classes and types from (JSON), written at build time
+/// by the core itself (`build.rs`).
 #[wasm_bindgen]
 pub fn schema() -> String {
-    ipnkit::host::schema().to_string()
+    include_str!(concat!(env!("OUT_DIR"), "/schema.json")).to_owned()
 }
 
 /// Checks a configuration (JSON, the core's keys): `{environment, limits}` (JSON) when the core
