@@ -40,8 +40,19 @@ function createNative(wasm) {
     });
   }
 
-  /** Code units to a string, in chunks (`apply` takes a bounded number of arguments). */
+  // Code units to a string. The flat form is well-formed UTF-16 (the core writes no lone
+  // surrogate), so a UTF-16 decoder returns exactly its units; where the runtime's TextDecoder
+  // has no UTF-16, `String.fromCharCode` does the same, in chunks (`apply` takes a bounded
+  // number of arguments).
+  const utf16 = (() => {
+    try {
+      return new TextDecoder('utf-16le', { fatal: true });
+    } catch {
+      return null;
+    }
+  })();
   function fromUnits(units) {
+    if (utf16 !== null) return utf16.decode(units);
     let text = '';
     for (let i = 0; i < units.length; i += 8192) {
       text += String.fromCharCode.apply(null, units.subarray(i, i + 8192));
