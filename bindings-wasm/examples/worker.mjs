@@ -1,0 +1,184 @@
+// An IPN listener for Cloudflare Workers (and workerd): the raw body is kept in a Durable
+// Object's SQLite storage before the 200; the object's alarm posts it back to PayPal with
+// fetch, lets ipnkit decide (verified, paid to this shop, right environment, final status,
+// amount, not acted on before), claims the delivery key once and records the event in an
+// outbox table, in one transaction. An answer that is not a verdict (a timeout, a 503, an HTML
+// page, a redirect) is kept and retried with backoff.
+//
+// Bindings (wrangler.toml or a workerd config): `INBOX`, a Durable Object namespace of class
+// `Inbox` with SQLite storage; variables `PAYPAL_ENV` (`live` or `sandbox`), `RECEIVER_EMAIL`,
+// optionally `POSTBACK_TIMEOUT_MS` (default 10 s), and for tests only `VERIFY_URL` (a local
+// stand-in such as `ipnkit sandbox`).
+import { DurableObject } from 'cloudflare:workers';
+import wasm from 'ipnkit-wasm/ipnkit.wasm';
+import { initSync, Config, Expected, IpnError, decide, parse, verdict, Verdict, verificationRequest } from 'ipnkit-wasm/web';
+
+initSync({ module: wasm });
+
+const MAX_ANSWER_BYTES = 64 * 1024;
+const backoffMs = (attempts) => Math.min(200 * 2 ** (attempts - 1), 300_000);
+
+export default {
+  /** `POST /ipn` keeps the body and answers 200; `GET /report` shows the store (tests). */
+  async fetch(request, env) {
+    const inbox = env.INBOX.get(env.INBOX.idFromName('ipn'));
+    const { pathname } = new URL(request.url);
+    if (pathname === '/ipn' && request.method === 'POST') {
+      const body = await request.arrayBuffer(); // the bytes as PayPal sent them
+      if (body.byteLength === 0) return new Response('expected a form body\n', { status: 400 });
+      return inbox.fetch('https://inbox/receive', { method: 'POST', body });
+    }
+    if (pathname === '/report' && request.method === 'GET') return inbox.fetch('https://inbox/report');
+    return new Response('not found\n', { status: 404 });
+  },
+};
+
+export class Inbox extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.timeoutMs = Number(env.POSTBACK_TIMEOUT_MS ?? 10_000);
+    this.config = new Config({
+      environment: env.PAYPAL_ENV,
+      receiver_emails: [env.RECEIVER_EMAIL],
+      ...(env.VERIFY_URL ? { verify_url_for_testing: env.VERIFY_URL } : {}),
+    });
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL,
+        state TEXT NOT NULL DEFAULT 'received', detail TEXT, delivery_key TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL DEFAULT 0,
+        settled INTEGER);
+      CREATE TABLE IF NOT EXISTS deliveries (
+        key TEXT PRIMARY KEY, lookup_id TEXT NOT NULL, message_id INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS deliveries_by_lookup ON deliveries (lookup_id);
+      CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, delivery_key TEXT NOT NULL UNIQUE, event TEXT NOT NULL);`);
+  }
+
+  async fetch(request) {
+    const { pathname } = new URL(request.url);
+    if (pathname === '/receive') {
+      // Written to the object's storage before the answer: PayPal will not send it again.
+      const body = await request.arrayBuffer();
+      const { id } = this.sql.exec('INSERT INTO messages (body) VALUES (?) RETURNING id', body).one();
+      this.start(id, new Uint8Array(body), 0); // the first postback at once, on its own
+      return new Response(null, { status: 200 });
+    }
+    const messages = this.sql
+      .exec('SELECT id, body, state, detail, delivery_key, attempts, settled FROM messages ORDER BY id')
+      .toArray()
+      .map((row) => ({ ...row, body: [...new Uint8Array(row.body)] }));
+    const events = this.sql.exec('SELECT delivery_key, event FROM events ORDER BY id').toArray();
+    return Response.json({ messages, events });
+  }
+
+  /** Works on one message in the background; the alarm retries it if it stays unsettled. */
+  start(id, body, attempts) {
+    this.busy ??= new Set();
+    if (this.busy.has(id)) return;
+    this.busy.add(id);
+    const work = this.settle(id, body, attempts)
+      .catch((e) => console.error(JSON.stringify({ problem: 'settle_failed', id, error: String(e) })))
+      .finally(() => this.busy.delete(id))
+      .then(() => this.rearm());
+    this.ctx.waitUntil(work);
+  }
+
+  /** The alarm rings for the earliest retry (and, after a restart, for what was in flight). */
+  async rearm() {
+    const row = this.sql.exec("SELECT MIN(next_attempt) AS next FROM messages WHERE state = 'received'").one();
+    if (row.next === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    const at = Math.max(row.next, Date.now() + 50);
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Starts every due message that is not being worked on; postbacks run side by side. */
+  async alarm() {
+    const due = this.sql
+      .exec("SELECT id, body, attempts FROM messages WHERE state = 'received' AND next_attempt <= ? ORDER BY id", Date.now())
+      .toArray();
+    for (const row of due) this.start(row.id, new Uint8Array(row.body), row.attempts);
+    await this.rearm();
+  }
+
+  /** Settles a message; `settled` numbers the settlements in the order they happened. */
+  setState(id, state, detail = null, key = null) {
+    this.sql.exec(
+      `UPDATE messages SET state = ?, detail = ?, delivery_key = ?,
+         settled = (SELECT COALESCE(MAX(settled), 0) + 1 FROM messages) WHERE id = ?`,
+      state, detail, key, id);
+  }
+
+  async settle(id, body, attempts) {
+    let request;
+    try {
+      request = verificationRequest(body, this.config);
+    } catch (e) {
+      if (e instanceof IpnError) return this.setState(id, 'unreadable', e.code);
+      throw e;
+    }
+    const answer = await postBack(request, this.timeoutMs);
+    if (answer.kind === 'unexpected') {
+      this.sql.exec('UPDATE messages SET attempts = ?, next_attempt = ?, detail = ? WHERE id = ?',
+        attempts + 1, Date.now() + backoffMs(attempts + 1), answer.reason, id);
+      return;
+    }
+    if (answer.kind === 'invalid') return this.setState(id, 'invalid');
+    let message;
+    try {
+      message = parse(body, { config: this.config });
+    } catch (e) {
+      if (e instanceof IpnError) return this.setState(id, 'unreadable', e.code);
+      throw e;
+    }
+    // A Durable Object runs one event at a time between awaits: from here to the end, no
+    // other settlement interleaves, so the stored keys read are current.
+    const storedKeys = this.sql
+      .exec('SELECT key FROM deliveries WHERE lookup_id = ? ORDER BY rowid', message.lookupId)
+      .toArray()
+      .map((row) => row.key);
+    // A shop looks its order up here (message.invoice, message.custom) and passes
+    // new Expected({ amount, currency }); this example has no orders.
+    const decision = decide(message, answer, { config: this.config, expected: Expected.noAmount(), storedKeys });
+    switch (decision.action) {
+      case 'act':
+        this.ctx.storage.transactionSync(() => {
+          this.sql.exec('INSERT INTO deliveries (key, lookup_id, message_id) VALUES (?, ?, ?)',
+            decision.deliveryKey, message.lookupId, id);
+          this.sql.exec('INSERT INTO events (delivery_key, event) VALUES (?, ?)', decision.deliveryKey, decision.event);
+          this.setState(id, 'accepted', null, decision.deliveryKey);
+        });
+        return;
+      case 'skip':
+        return this.setState(id, decision.delivery.kind, null, decision.deliveryKey);
+      case 'refuse':
+        return this.setState(id, 'refused', decision.violations.map((v) => v.code).join(','), decision.deliveryKey);
+      case 'retry':
+        this.sql.exec('UPDATE messages SET attempts = ?, next_attempt = ? WHERE id = ?',
+          attempts + 1, Date.now() + backoffMs(attempts + 1), id);
+        return;
+    }
+  }
+}
+
+/** The postback with fetch: no redirect followed, a timeout, the answer read to 64 KiB. */
+async function postBack(request, timeoutMs) {
+  let status;
+  let bytes;
+  try {
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    status = response.status;
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch {
+    return Verdict.noAnswer(); // refused, reset, timed out: keep the message and retry
+  }
+  return verdict(status, bytes.subarray(0, MAX_ANSWER_BYTES + 1));
+}

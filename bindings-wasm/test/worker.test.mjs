@@ -1,0 +1,122 @@
+// The worker example (examples/worker.mjs), end to end in workerd (Cloudflare's runtime, from
+// npm) on loopback: `ipnkit sandbox` delivers every vector with every fault on; the worker keeps
+// each body in its Durable Object's SQLite storage before the 200, posts back with fetch,
+// decides and deduplicates. Every delivery must end settled exactly as ipnkit's rules say
+// (replayed in the order the worker settled them), verified, and acted on once.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import {
+  IPNKIT_BIN, RECEIVER, checkOutcome, deliverEveryVector, freePort, sandboxReport, sleep, stop, waitFor,
+} from '../../bindings-node/test/sandbox.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const WASM_DIR = resolve(here, '..');
+const PACKAGE = resolve(process.env.IPNKIT_WASM_PACKAGE ?? join(WASM_DIR, 'package'));
+const WORKERD = join(WASM_DIR, 'node_modules', '.bin', 'workerd');
+const ipnkit = await import(pathToFileURL(join(PACKAGE, 'ipnkit.mjs')).href);
+
+const work = mkdtempSync(join(tmpdir(), 'ipnkit-workerd-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** The worker's modules under the names it imports, and a workerd configuration serving it. */
+function layout(port, sandboxPort) {
+  const files = {
+    'worker.mjs': join(WASM_DIR, 'examples', 'worker.mjs'),
+    'ipnkit-wasm/web.mjs': join(PACKAGE, 'web.mjs'),
+    'ipnkit-wasm/api.mjs': join(PACKAGE, 'api.mjs'),
+    'ipnkit-wasm/native.mjs': join(PACKAGE, 'native.mjs'),
+    'ipnkit-wasm/web/ipnkit_wasm.js': join(PACKAGE, 'web', 'ipnkit_wasm.js'),
+    'ipnkit-wasm/ipnkit.wasm': join(PACKAGE, 'web', 'ipnkit_wasm_bg.wasm'),
+  };
+  for (const [name, source] of Object.entries(files)) {
+    mkdirSync(dirname(join(work, name)), { recursive: true });
+    copyFileSync(source, join(work, name));
+  }
+  mkdirSync(join(work, 'store'));
+  // Module names are what the worker imports: `ipnkit-wasm/web`, `ipnkit-wasm/ipnkit.wasm`.
+  writeFileSync(join(work, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .listener),
+    (name = "store", disk = (path = ${JSON.stringify(join(work, 'store'))}, writable = true)),
+    (name = "internet", network = (allow = ["local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const listener :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "ipnkit-wasm/web", esModule = embed "ipnkit-wasm/web.mjs"),
+    (name = "ipnkit-wasm/api.mjs", esModule = embed "ipnkit-wasm/api.mjs"),
+    (name = "ipnkit-wasm/native.mjs", esModule = embed "ipnkit-wasm/native.mjs"),
+    (name = "ipnkit-wasm/web/ipnkit_wasm.js", esModule = embed "ipnkit-wasm/web/ipnkit_wasm.js"),
+    (name = "ipnkit-wasm/ipnkit.wasm", wasm = embed "ipnkit-wasm/ipnkit.wasm"),
+  ],
+  compatibilityDate = "2025-01-01",
+  durableObjectNamespaces = [ (className = "Inbox", uniqueKey = "ipnkit-inbox", enableSql = true) ],
+  durableObjectStorage = (localDisk = "store"),
+  globalOutbound = "internet",
+  bindings = [
+    (name = "INBOX", durableObjectNamespace = "Inbox"),
+    (name = "PAYPAL_ENV", text = "sandbox"),
+    (name = "RECEIVER_EMAIL", text = ${JSON.stringify(RECEIVER)}),
+    (name = "VERIFY_URL", text = "http://127.0.0.1:${sandboxPort}"),
+    (name = "POSTBACK_TIMEOUT_MS", text = "3000"),
+  ],
+);
+`);
+}
+
+test('the worker in workerd against ipnkit sandbox with every fault on: every delivery settled as the rules say, each acted on once', async () => {
+  for (const [path, what] of [
+    [IPNKIT_BIN, 'the ipnkit binary (cargo build -p ipnkit-cli, or set IPNKIT_BIN)'],
+    [WORKERD, 'workerd (scripts/setup installs the wasm package tools)'],
+    [join(PACKAGE, 'web.mjs'), 'the wasm package (scripts/build wasm)'],
+  ]) {
+    assert.ok(existsSync(path), `missing ${what}: ${path}`);
+  }
+  const [port, sandboxPort] = [await freePort(), await freePort()];
+  layout(port, sandboxPort);
+  const workerd = spawn(WORKERD, ['serve', 'config.capnp'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  let problems = '';
+  workerd.stdout.on('data', (chunk) => (problems += chunk));
+  workerd.stderr.on('data', (chunk) => (problems += chunk));
+  let sandbox;
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) { // until workerd answers
+      try {
+        if ((await fetch(`${base}/report`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      assert.ok(Date.now() < deadline, `workerd did not start:\n${problems}`);
+      await sleep(100);
+    }
+    sandbox = await deliverEveryVector(sandboxPort, `${base}/ipn`);
+    let store;
+    const settledBy = Date.now() + 60_000;
+    for (;;) {
+      store = await (await fetch(`${base}/report`)).json();
+      const waiting = store.messages.filter((m) => m.state === 'received');
+      if (waiting.length === 0) break;
+      assert.ok(Date.now() < settledBy, `messages left unsettled: ${JSON.stringify(waiting.map((m) => m.id))}\n${problems}`);
+      await sleep(100);
+    }
+    const settled = store.messages
+      .map((m) => ({ ...m, body: Buffer.from(m.body), key: m.delivery_key }))
+      .sort((a, b) => a.settled - b.settled);
+    const events = store.events.map((e) => e.delivery_key);
+    checkOutcome(ipnkit, { report: await sandboxReport(sandboxPort), settled, events, problems });
+  } finally {
+    await stop(workerd);
+    if (sandbox) await stop(sandbox);
+  }
+});
