@@ -56,13 +56,8 @@ fn json<T: Serialize>(value: &T) -> Result<String, Thrown> {
     serde_json::to_string(value).map_err(|e| bug(&e))
 }
 
-/// Plain data from the adapter's JSON (the adapter makes it with `JSON.stringify`).
-fn data(text: &str) -> Result<serde_json::Value, Thrown> {
-    serde_json::from_str(text).map_err(|e| bug(&e))
-}
-
 fn config_of(text: &str) -> Result<Config, Thrown> {
-    Config::from_data(data(text)?).map_err(|e| thrown(&e))
+    Config::from_json(text).map_err(|e| thrown(&e))
 }
 
 fn receive(body: &[u8], config: Option<&Config>) -> Result<Notification, Thrown> {
@@ -88,26 +83,41 @@ pub fn schema() -> String {
     include_str!(concat!(env!("OUT_DIR"), "/schema.json")).to_owned()
 }
 
+/// What the package shows of a configuration.
+#[derive(Serialize)]
+struct ConfigInfo {
+    environment: &'static str,
+    limits: LimitsInfo,
+}
+
+/// The limits, under the core's keys.
+#[derive(Serialize)]
+struct LimitsInfo {
+    max_body_bytes: usize,
+    max_fields: usize,
+    max_key_bytes: usize,
+}
+
 /// Checks a configuration (JSON, the core's keys): `{environment, limits}` (JSON) when the core
 /// accepts it.
 #[wasm_bindgen]
 pub fn config(text: &str) -> Result<String, Thrown> {
     let config = config_of(text)?;
     let limits = config.limits();
-    json(&serde_json::json!({
-        "environment": config.environment().as_str(),
-        "limits": {
-            "max_body_bytes": limits.max_body_bytes,
-            "max_fields": limits.max_fields,
-            "max_key_bytes": limits.max_key_bytes,
+    json(&ConfigInfo {
+        environment: config.environment().as_str(),
+        limits: LimitsInfo {
+            max_body_bytes: limits.max_body_bytes,
+            max_fields: limits.max_fields,
+            max_key_bytes: limits.max_key_bytes,
         },
-    }))
+    })
 }
 
 /// Checks an expected order (JSON: `{amount, currency}` as strings, or `{no_amount: true}`).
 #[wasm_bindgen]
 pub fn check_expected(text: &str) -> Result<(), Thrown> {
-    Expected::from_data(data(text)?)
+    Expected::from_json(text)
         .map(|_| ())
         .map_err(|e| thrown(&e))
 }
@@ -142,16 +152,24 @@ pub fn postback(body: &[u8], config: Option<String>) -> Result<Vec<u8>, Thrown> 
     Ok(receive(body, config.as_ref())?.postback())
 }
 
+/// What a verification request is sent to.
+#[derive(Serialize)]
+struct Target<'a> {
+    method: &'a str,
+    url: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+}
+
 /// The verification request's `{method, url, headers}` (JSON; headers as `[[name, value]]`).
 #[wasm_bindgen]
 pub fn verification_target(body: &[u8], config: &str) -> Result<String, Thrown> {
     let config = config_of(config)?;
     let request = receive(body, Some(&config))?.verification_request(&config);
-    json(&serde_json::json!({
-        "method": request.method,
-        "url": request.url,
-        "headers": request.headers,
-    }))
+    json(&Target {
+        method: request.method,
+        url: &request.url,
+        headers: &request.headers,
+    })
 }
 
 /// The verification request's body.
@@ -216,7 +234,7 @@ pub fn decide(
     stored: &str,
 ) -> Result<String, Thrown> {
     let config = config_of(config)?;
-    let expected = Expected::from_data(data(expected)?).map_err(|e| thrown(&e))?;
+    let expected = Expected::from_json(expected).map_err(|e| thrown(&e))?;
     let stored: Vec<String> = serde_json::from_str(stored).map_err(|e| bug(&e))?;
     let notification = receive(body, Some(&config))?;
     let decision = notification
