@@ -62,6 +62,10 @@ export class Inbox extends DurableObject {
       // Written to the object's storage before the answer: PayPal will not send it again.
       const body = await request.arrayBuffer();
       const { id } = this.sql.exec('INSERT INTO messages (body) VALUES (?) RETURNING id', body).one();
+      // Should the object stop before this message settles, the alarm picks it up again.
+      const current = await this.ctx.storage.getAlarm();
+      const safety = Date.now() + 30_000;
+      if (current === null || current > safety) await this.ctx.storage.setAlarm(safety);
       this.start(id, new Uint8Array(body), 0); // the first postback at once, on its own
       return new Response(null, { status: 200 });
     }
