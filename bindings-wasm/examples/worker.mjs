@@ -8,7 +8,7 @@
 // Bindings (wrangler.toml or a workerd config): `INBOX`, a Durable Object namespace of class
 // `Inbox` with SQLite storage; variables `PAYPAL_ENV` (`live` or `sandbox`), `RECEIVER_EMAIL`,
 // optionally `POSTBACK_TIMEOUT_MS` (default 10 s), and for tests only `VERIFY_URL` (a local
-// stand-in such as `ipnkit sandbox`).
+// stand-in such as `ipnkit sandbox`) and `TEST_REPORT = "on"` (serves `GET /report`).
 import { DurableObject } from 'cloudflare:workers';
 import wasm from 'ipnkit-wasm/ipnkit.wasm';
 import { initSync, Config, Expected, IpnError, decide, parse, verdict, Verdict, verificationRequest } from 'ipnkit-wasm/web';
@@ -19,7 +19,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 const backoffMs = (attempts) => Math.min(200 * 2 ** (attempts - 1), 300_000);
 
 export default {
-  /** `POST /ipn` keeps the body and answers 200; `GET /report` shows the store (tests). */
+  /** `POST /ipn` keeps the body and answers 200; `GET /report` shows the store (tests only). */
   async fetch(request, env) {
     const inbox = env.INBOX.get(env.INBOX.idFromName('ipn'));
     const { pathname } = new URL(request.url);
@@ -28,7 +28,10 @@ export default {
       if (body.byteLength === 0) return new Response('expected a form body\n', { status: 400 });
       return inbox.fetch('https://inbox/receive', { method: 'POST', body });
     }
-    if (pathname === '/report' && request.method === 'GET') return inbox.fetch('https://inbox/report');
+    // The store's contents are buyers' personal data: shown only where a test asks for them.
+    if (pathname === '/report' && request.method === 'GET' && env.TEST_REPORT === 'on') {
+      return inbox.fetch('https://inbox/report');
+    }
     return new Response('not found\n', { status: 404 });
   },
 };

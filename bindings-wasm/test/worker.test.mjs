@@ -68,6 +68,7 @@ const listener :Workerd.Worker = (
     (name = "RECEIVER_EMAIL", text = ${JSON.stringify(RECEIVER)}),
     (name = "VERIFY_URL", text = "http://127.0.0.1:${sandboxPort}"),
     (name = "POSTBACK_TIMEOUT_MS", text = "3000"),
+    (name = "TEST_REPORT", text = "on"),
   ],
 );
 `);
