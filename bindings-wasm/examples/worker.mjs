@@ -1,9 +1,10 @@
 // An IPN listener for Cloudflare Workers (and workerd): the raw body is kept in a Durable
-// Object's SQLite storage before the 200; the object's alarm posts it back to PayPal with
-// fetch, lets ipnkit decide (verified, paid to this shop, right environment, final status,
-// amount, not acted on before), claims the delivery key once and records the event in an
-// outbox table, in one transaction. An answer that is not a verdict (a timeout, a 503, an HTML
-// page, a redirect) is kept and retried with backoff.
+// Object's SQLite storage before the 200; the object then posts it back to PayPal with fetch
+// (at once, in the background), lets ipnkit decide (verified, paid to this shop, right
+// environment, final status, amount, not acted on before), claims the delivery key once and
+// records the event in an outbox table, in one transaction. An answer that is not a verdict (a
+// timeout, a 503, an HTML page, a redirect) is kept, and the object's alarm retries it with
+// backoff.
 //
 // Bindings (wrangler.toml or a workerd config): `INBOX`, a Durable Object namespace of class
 // `Inbox` with SQLite storage; variables `PAYPAL_ENV` (`live` or `sandbox`), `RECEIVER_EMAIL`,
