@@ -75,9 +75,9 @@ function createApi(native) {
     throw new TypeError(`the raw IPN body must be a Uint8Array (a Buffer is one), not ${describe(body)}`);
   }
 
-  /** A copy of the bytes (a detached buffer reads as empty, as it does natively). */
+  /** A copy of the bytes `bytes()` gave (`slice` of Uint8Array's own, not Buffer's view). */
   function copy(view) {
-    return view.byteLength === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(view);
+    return Uint8Array.prototype.slice.call(view);
   }
 
   function plainData(what, make, data) {

@@ -127,19 +127,11 @@ pub fn check_expected(data: serde_json::Value) -> Option<NativeError> {
         .map(|e| NativeError::from(&e))
 }
 
-/// PayPal's answer as it came: the HTTP status and the response body, or no answer at all.
-fn answer(status: Option<u16>, body: &[u8]) -> Answer<'_> {
-    match status {
-        Some(status) => Answer::Http { status, body },
-        None => Answer::NoAnswer,
-    }
-}
-
 /// What PayPal's answer means: `{kind, reason}`. `status` is `null` when the postback got no
 /// HTTP answer at all.
 #[napi]
 pub fn verdict(status: Option<u16>, body: &[u8]) -> napi::Result<serde_json::Value> {
-    data(&answer(status, body).verdict())
+    data(&Answer::new(status, body).verdict())
 }
 
 /// Receives a raw body within the configuration's limits (the defaults without one). The bytes
@@ -280,7 +272,7 @@ pub fn decide(
         Err(e) => return Ok(Either::B(NativeError::from(&e))),
     };
     match notification.decide(
-        answer(status, answer_body),
+        Answer::new(status, answer_body),
         &config.inner,
         &expected,
         &stored,

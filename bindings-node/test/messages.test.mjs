@@ -113,6 +113,8 @@ test('the verification request is ready for fetch', () => {
   assert.equal(r.method, 'POST');
   assert.equal(r.headers['Content-Type'], 'application/x-www-form-urlencoded');
   assert.deepEqual(Buffer.from(r.body), Buffer.concat([PREFIX, body]));
+  const raw = Buffer.from([0x61, 0x3d, 0x00, 0xff, 0x80, 0x26, 0x62, 0x3d, 0x0a]); // any bytes, kept
+  assert.deepEqual(Buffer.from(ipnkit.verificationRequest(raw, { environment: 'live' }).body), Buffer.concat([PREFIX, raw]));
   const sandbox = new ipnkit.Config({ environment: 'sandbox' });
   assert.equal(ipnkit.parse(body).verificationRequest(sandbox).url, 'https://ipnpb.sandbox.paypal.com/cgi-bin/webscr');
 });

@@ -83,9 +83,10 @@ function createNative(wasm) {
     },
     postback: (body, config) => call(() => wasm.postback(body, json(config))),
     verificationRequest(body, config) {
-      const target = parsed(call(() => wasm.verification_target(body, config.json)));
-      if (target instanceof NativeError) return target;
-      return { ...target, body: wasm.verification_body(body, config.json) };
+      const request = parsed(call(() => wasm.verification_request(body, config.json)));
+      if (request instanceof NativeError) return request;
+      // The body crosses one character a byte.
+      return { ...request, body: Uint8Array.from(request.body, (c) => c.charCodeAt(0)) };
     },
     group: (body, config, name) => parsed(call(() => wasm.group(body, json(config), name))),
     extra: (body, config) => parsed(call(() => wasm.extra(body, json(config)))),

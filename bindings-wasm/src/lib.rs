@@ -122,17 +122,10 @@ pub fn check_expected(text: &str) -> Result<(), Thrown> {
         .map_err(|e| thrown(&e))
 }
 
-fn answer(status: Option<u16>, body: &[u8]) -> Answer<'_> {
-    match status {
-        Some(status) => Answer::Http { status, body },
-        None => Answer::NoAnswer,
-    }
-}
-
 /// What PayPal's answer means, `{kind, reason}` (JSON); `status` absent: no answer at all.
 #[wasm_bindgen]
 pub fn verdict(status: Option<u16>, body: &[u8]) -> Result<String, Thrown> {
-    json(&answer(status, body).verdict())
+    json(&Answer::new(status, body).verdict())
 }
 
 /// A body's flat form ([`Flat`]), as UTF-16 code units.
@@ -152,33 +145,29 @@ pub fn postback(body: &[u8], config: Option<String>) -> Result<Vec<u8>, Thrown> 
     Ok(receive(body, config.as_ref())?.postback())
 }
 
-/// What a verification request is sent to.
+/// A verification request as the adapter reads it.
 #[derive(Serialize)]
-struct Target<'a> {
+struct Request<'a> {
     method: &'a str,
     url: &'a str,
     headers: &'a [(&'a str, &'a str)],
+    /// The body's bytes, one character each (U+0000 to U+00FF): JSON carries no bytes.
+    body: String,
 }
 
-/// The verification request's `{method, url, headers}` (JSON; headers as `[[name, value]]`).
+/// The verification request for the configured environment (JSON: `{method, url, headers,
+/// body}`, headers as `[[name, value]]`, the body one character a byte), whether or not the
+/// body's values decode.
 #[wasm_bindgen]
-pub fn verification_target(body: &[u8], config: &str) -> Result<String, Thrown> {
+pub fn verification_request(body: &[u8], config: &str) -> Result<String, Thrown> {
     let config = config_of(config)?;
     let request = receive(body, Some(&config))?.verification_request(&config);
-    json(&Target {
+    json(&Request {
         method: request.method,
         url: &request.url,
         headers: &request.headers,
+        body: request.body.iter().map(|&b| char::from(b)).collect(),
     })
-}
-
-/// The verification request's body.
-#[wasm_bindgen]
-pub fn verification_body(body: &[u8], config: &str) -> Result<Vec<u8>, Thrown> {
-    let config = config_of(config)?;
-    Ok(receive(body, Some(&config))?
-        .verification_request(&config)
-        .body)
 }
 
 /// A group's members (`items`, `options`, `masspay_items`, `transactions`) or the
@@ -238,7 +227,12 @@ pub fn decide(
     let stored: Vec<String> = serde_json::from_str(stored).map_err(|e| bug(&e))?;
     let notification = receive(body, Some(&config))?;
     let decision = notification
-        .decide(answer(status, answer_body), &config, &expected, &stored)
+        .decide(
+            Answer::new(status, answer_body),
+            &config,
+            &expected,
+            &stored,
+        )
         .map_err(|e| thrown(&e))?;
     json(&decision)
 }

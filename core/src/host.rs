@@ -348,7 +348,16 @@ pub enum Answer<'a> {
     NoAnswer,
 }
 
-impl Answer<'_> {
+impl<'a> Answer<'a> {
+    /// The answer as a host holds it: the HTTP status and the body, or no status when no HTTP
+    /// answer came at all (the body is then empty and not read).
+    pub fn new(status: Option<u16>, body: &'a [u8]) -> Answer<'a> {
+        match status {
+            Some(status) => Answer::Http { status, body },
+            None => Answer::NoAnswer,
+        }
+    }
+
     /// What the answer means.
     pub fn verdict(self) -> Verdict {
         match self {
