@@ -8,6 +8,14 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+/// What the variable table needs of a vocabulary: one generic setter and getter serve them all.
+pub(crate) trait Word {
+    /// [`parse`](TxnType::parse).
+    fn parse_word(text: &str) -> Self;
+    /// [`as_str`](TxnType::as_str).
+    fn word(&self) -> &str;
+}
+
 macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
@@ -42,6 +50,16 @@ macro_rules! vocabulary {
                     $( Self::$variant => $text, )*
                     Self::Other(text) => text,
                 }
+            }
+        }
+
+        impl Word for $name {
+            fn parse_word(text: &str) -> Self {
+                Self::parse(text)
+            }
+
+            fn word(&self) -> &str {
+                self.as_str()
             }
         }
 

@@ -12,7 +12,9 @@ use crate::key::Key;
 use crate::money::{Currency, Money};
 use crate::vocab::*;
 
-use super::table::money_of;
+use super::table::{
+    set_count, set_currency, set_flag, set_money, set_money_cur, set_usd, set_word,
+};
 use super::{Message, Notice, Value};
 
 /// One option of an item: `option_name1` / `option_selection1` (the single item of a Buy Now
@@ -506,25 +508,22 @@ impl Groups {
                     "id" => t.id = text(),
                     "id_for_sender_txn" => t.id_for_sender_txn = text(),
                     "receiver" => t.receiver = text(),
-                    "amount" => t.amount = parse_value!(money_cur [], 0u32, key, value),
-                    "is_primary_receiver" => {
-                        t.is_primary_receiver = parse_value!(flag [], 0u32, key, value)
-                    }
-                    "status" => t.status = parse_value!(vocab[TransactionStatus], 0u32, key, value),
-                    "status_for_sender_txn" => {
-                        t.status_for_sender_txn =
-                            parse_value!(vocab[SenderTransactionStatus], 0u32, key, value)
-                    }
+                    "amount" => set_money_cur(&mut t.amount, 0, key, value)?,
+                    "is_primary_receiver" => set_flag(&mut t.is_primary_receiver, 0, key, value)?,
+                    "status" => set_word::<TransactionStatus>(&mut t.status, 0, key, value)?,
+                    "status_for_sender_txn" => set_word::<SenderTransactionStatus>(
+                        &mut t.status_for_sender_txn,
+                        0,
+                        key,
+                        value,
+                    )?,
                     "pending_reason" => {
-                        t.pending_reason =
-                            parse_value!(vocab[AdaptivePendingReason], 0u32, key, value)
+                        set_word::<AdaptivePendingReason>(&mut t.pending_reason, 0, key, value)?
                     }
                     "paymentType" => t.payment_type = text(),
                     "invoiceId" => t.invoice_id = text(),
                     "refund_id" => t.refund_id = text(),
-                    "refund_amount" => {
-                        t.refund_amount = parse_value!(money_cur [], 0u32, key, value)
-                    }
+                    "refund_amount" => set_money_cur(&mut t.refund_amount, 0, key, value)?,
                     "refund_account_charged" => t.refund_account_charged = text(),
                     other => t.extra.push((other.to_owned(), value.to_owned())),
                 }
@@ -573,13 +572,13 @@ impl Groups {
                 "masspay_txn_id" => item.masspay_txn_id = text(),
                 "receiver_email" => item.receiver_email = text(),
                 "unique_id" => item.unique_id = text(),
-                "status" => item.status = parse_value!(vocab[MasspayStatus], 0u32, key, value),
-                "mc_currency" => item.mc_currency = parse_value!(currency [], 0u32, key, value),
-                "mc_gross" => item.mc_gross = money_of(key, value)?,
-                "mc_fee" => item.mc_fee = money_of(key, value)?,
-                "mc_handling" => item.mc_handling = money_of(key, value)?,
-                "payment_gross" => item.payment_gross = parse_value!(usd [], 0u32, key, value),
-                _ => item.payment_fee = parse_value!(usd [], 0u32, key, value),
+                "status" => set_word::<MasspayStatus>(&mut item.status, 0, key, value)?,
+                "mc_currency" => set_currency(&mut item.mc_currency, 0, key, value)?,
+                "mc_gross" => set_money(&mut item.mc_gross, 0, key, value)?,
+                "mc_fee" => set_money(&mut item.mc_fee, 0, key, value)?,
+                "mc_handling" => set_money(&mut item.mc_handling, 0, key, value)?,
+                "payment_gross" => set_usd(&mut item.payment_gross, 0, key, value)?,
+                _ => set_usd(&mut item.payment_fee, 0, key, value)?,
             }
             return Ok(true);
         }
@@ -610,11 +609,11 @@ impl Groups {
                 "btn_id" => item.btn_id = Some(value.to_owned()),
                 "item_name" => item.item_name = Some(value.to_owned()),
                 "item_number" => item.item_number = Some(value.to_owned()),
-                "quantity" => item.quantity = parse_value!(count [], 0u32, key, value),
-                "mc_gross" => item.mc_gross = money_of(key, value)?,
-                "mc_shipping" => item.mc_shipping = money_of(key, value)?,
-                "mc_handling" => item.mc_handling = money_of(key, value)?,
-                _ => item.tax = money_of(key, value)?,
+                "quantity" => set_count(&mut item.quantity, 0, key, value)?,
+                "mc_gross" => set_money(&mut item.mc_gross, 0, key, value)?,
+                "mc_shipping" => set_money(&mut item.mc_shipping, 0, key, value)?,
+                "mc_handling" => set_money(&mut item.mc_handling, 0, key, value)?,
+                _ => set_money(&mut item.tax, 0, key, value)?,
             }
             return Ok(true);
         }

@@ -8,9 +8,12 @@
 //! [`MODELLED_VARIABLES`]: super::MODELLED_VARIABLES
 //! [`MODELLED_KINDS`]: super::MODELLED_KINDS
 
+use crate::date::PayPalDate;
 use crate::decode::hash;
 use crate::error::{Error, FieldName};
-use crate::money::{Money, amount_of};
+use crate::money::{Currency, Money, amount_of, currency_of, money_with_currency_of};
+use crate::vocab::Word;
+use rust_decimal::Decimal;
 
 use super::{Message, Period, Value, Vars};
 
@@ -55,65 +58,6 @@ macro_rules! stored_type {
     };
 }
 
-/// Reads one variable's text (`$v`, at position `$i`, named `$k`) as its kind.
-macro_rules! parse_value {
-    (text [], $i:expr, $k:expr, $v:expr) => {{
-        let _ = ($k, $v);
-        Some($i)
-    }};
-    (flag [], $i:expr, $k:expr, $v:expr) => {
-        $crate::message::table::non_empty($v)
-            .map(|v| $crate::message::table::flag_of($k, v))
-            .transpose()?
-    };
-    (count [], $i:expr, $k:expr, $v:expr) => {
-        $crate::message::table::non_empty($v)
-            .map(|v| $crate::message::table::count_of($k, v))
-            .transpose()?
-    };
-    (decimal [], $i:expr, $k:expr, $v:expr) => {
-        $crate::message::table::non_empty($v)
-            .map(|v| $crate::money::amount_of($k, v))
-            .transpose()?
-    };
-    (currency [], $i:expr, $k:expr, $v:expr) => {
-        $crate::message::table::non_empty($v)
-            .map(|v| $crate::money::currency_of($k, v))
-            .transpose()?
-    };
-    (date [], $i:expr, $k:expr, $v:expr) => {
-        $crate::date::PayPalDate::parse($k, $v)?
-    };
-    (money [$($src:tt)*], $i:expr, $k:expr, $v:expr) => {
-        $crate::message::table::money_of($k, $v)?
-    };
-    (usd [], $i:expr, $k:expr, $v:expr) => {
-        $crate::message::table::money_of($k, $v)?.map(|m| $crate::money::Money {
-            currency: Some($crate::money::Currency::USD),
-            ..m
-        })
-    };
-    (money_cur [], $i:expr, $k:expr, $v:expr) => {
-        $crate::message::table::non_empty($v)
-            .map(|v| $crate::money::money_with_currency_of($k, v))
-            .transpose()?
-    };
-    (period [], $i:expr, $k:expr, $v:expr) => {
-        $crate::message::table::non_empty($v)
-            .map(|v| $crate::message::table::period_of($k, v))
-            .transpose()?
-    };
-    (vocab [$t:ident], $i:expr, $k:expr, $v:expr) => {{
-        let _ = $k;
-        $crate::message::table::non_empty($v).map($t::parse)
-    }};
-    // PayPal writes `period_type` with a leading space (`+Regular`).
-    (vocab_ws [$t:ident], $i:expr, $k:expr, $v:expr) => {{
-        let _ = $k;
-        $crate::message::table::non_empty($v).map(|v| $t::parse(v.trim_start()))
-    }};
-}
-
 /// The getter of one variable: text borrowed from the message, small values copied, the rest
 /// borrowed.
 macro_rules! getter {
@@ -146,46 +90,6 @@ macro_rules! getter {
         pub fn $name(&self) -> Option<stored_type!($kind [$($arg)*])> {
             self.vars.$name
         }
-    };
-}
-
-/// Wraps a getter's result in a [`Value`] of its kind.
-macro_rules! value_of {
-    (text, $v:expr) => {
-        $v.map(Value::Text)
-    };
-    (flag, $v:expr) => {
-        $v.map(Value::Flag)
-    };
-    (count, $v:expr) => {
-        $v.map(Value::Count)
-    };
-    (decimal, $v:expr) => {
-        $v.map(Value::Decimal)
-    };
-    (currency, $v:expr) => {
-        $v.map(Value::Currency)
-    };
-    (date, $v:expr) => {
-        $v.map(Value::Date)
-    };
-    (money, $v:expr) => {
-        $v.map(Value::Money)
-    };
-    (usd, $v:expr) => {
-        $v.map(Value::Money)
-    };
-    (money_cur, $v:expr) => {
-        $v.map(Value::Money)
-    };
-    (period, $v:expr) => {
-        $v.map(Value::Period)
-    };
-    (vocab, $v:expr) => {
-        $v.map(|w| Value::Word(w.as_str()))
-    };
-    (vocab_ws, $v:expr) => {
-        $v.map(|w| Value::Word(w.as_str()))
     };
 }
 
@@ -233,6 +137,81 @@ macro_rules! check_date {
     ($v:ident, $notices:ident, $name:ident, $($other:tt)*) => {};
 }
 
+/// Stores one variable's value through the one function of its kind (each variable's setter
+/// only picks its field: the parsing is shared, so the table costs a few bytes a variable).
+macro_rules! set_kind {
+    (text [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_text($slot, $i, $k, $v)
+    };
+    (vocab [$t:ident], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_word::<$t>($slot, $i, $k, $v)
+    };
+    (vocab_ws [$t:ident], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_word_trimmed::<$t>($slot, $i, $k, $v)
+    };
+    (flag [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_flag($slot, $i, $k, $v)
+    };
+    (count [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_count($slot, $i, $k, $v)
+    };
+    (decimal [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_decimal($slot, $i, $k, $v)
+    };
+    (currency [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_currency($slot, $i, $k, $v)
+    };
+    (date [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_date($slot, $i, $k, $v)
+    };
+    (money [$($src:tt)*], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_money($slot, $i, $k, $v)
+    };
+    (usd [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_usd($slot, $i, $k, $v)
+    };
+    (money_cur [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_money_cur($slot, $i, $k, $v)
+    };
+    (period [], $slot:expr, $i:expr, $k:expr, $v:expr) => {
+        $crate::message::table::set_period($slot, $i, $k, $v)
+    };
+}
+
+/// Reads one variable back as a [`Value`] through the one function of its kind.
+macro_rules! get_kind {
+    (text [], $m:expr, $slot:expr) => {
+        $crate::message::table::text_value($m, $slot)
+    };
+    (vocab [$t:ident], $m:expr, $slot:expr) => {
+        $crate::message::table::word_value::<$t>($slot)
+    };
+    (vocab_ws [$t:ident], $m:expr, $slot:expr) => {
+        $crate::message::table::word_value::<$t>($slot)
+    };
+    (flag [], $m:expr, $slot:expr) => {
+        $slot.map(Value::Flag)
+    };
+    (count [], $m:expr, $slot:expr) => {
+        $slot.map(Value::Count)
+    };
+    (decimal [], $m:expr, $slot:expr) => {
+        $crate::message::table::decimal_value($slot)
+    };
+    (currency [], $m:expr, $slot:expr) => {
+        $slot.map(Value::Currency)
+    };
+    (date [], $m:expr, $slot:expr) => {
+        $slot.as_ref().map(Value::Date)
+    };
+    (period [], $m:expr, $slot:expr) => {
+        $slot.map(Value::Period)
+    };
+    ($money:ident [$($src:tt)*], $m:expr, $slot:expr) => {
+        $crate::message::table::money_value($slot)
+    };
+}
+
 /// Stores one variable's value, read from its text, position and name.
 pub(super) type Setter = fn(&mut Vars, u32, &str, &str) -> Result<(), Error>;
 
@@ -258,11 +237,9 @@ macro_rules! message {
         /// Every modelled variable with its setter and its getter, in declaration order: the
         /// one list both parsing (through [`VARIABLES`]) and [`Message::present`] read.
         const VARIABLE_LIST: &[(&str, Setter, Getter)] = &[
-            $( (stringify!($name), |m: &mut Vars, i: u32, k: &str, v: &str| -> Result<(), Error> {
-                let _ = i; // only text kinds keep the position
-                m.$name = parse_value!($kind [$($($arg)*)?], i, k, v);
-                Ok(())
-            }, |m: &Message| value_of!($kind, m.$name())), )*
+            $( (stringify!($name),
+                |m: &mut Vars, i: u32, k: &str, v: &str| set_kind!($kind [$($($arg)*)?], &mut m.$name, i, k, v),
+                |m: &Message| get_kind!($kind [$($($arg)*)?], m, &m.vars.$name)), )*
         ];
 
         /// [`VARIABLE_LIST`] in an open-addressing table keyed by name: the one lookup by name,
@@ -436,4 +413,141 @@ pub(super) fn money_of(key: &str, value: &str) -> Result<Option<Money>, Error> {
             amount,
             currency: None,
         }))
+}
+
+// One function a kind, never inlined into the variable table's closures: each closure only
+// finds its field (see `set_kind!` and `get_kind!`).
+
+#[inline(never)]
+pub(super) fn set_text(
+    slot: &mut Option<u32>,
+    position: u32,
+    _: &str,
+    _: &str,
+) -> Result<(), Error> {
+    *slot = Some(position);
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_word<T: Word>(
+    slot: &mut Option<T>,
+    _: u32,
+    _: &str,
+    v: &str,
+) -> Result<(), Error> {
+    *slot = non_empty(v).map(T::parse_word);
+    Ok(())
+}
+
+/// PayPal writes `period_type` with a leading space (`+Regular`).
+#[inline(never)]
+pub(super) fn set_word_trimmed<T: Word>(
+    slot: &mut Option<T>,
+    _: u32,
+    _: &str,
+    v: &str,
+) -> Result<(), Error> {
+    *slot = non_empty(v).map(|v| T::parse_word(v.trim_start()));
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_flag(slot: &mut Option<bool>, _: u32, k: &str, v: &str) -> Result<(), Error> {
+    *slot = non_empty(v).map(|v| flag_of(k, v)).transpose()?;
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_count(slot: &mut Option<u32>, _: u32, k: &str, v: &str) -> Result<(), Error> {
+    *slot = non_empty(v).map(|v| count_of(k, v)).transpose()?;
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_decimal(
+    slot: &mut Option<Decimal>,
+    _: u32,
+    k: &str,
+    v: &str,
+) -> Result<(), Error> {
+    *slot = non_empty(v).map(|v| amount_of(k, v)).transpose()?;
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_currency(
+    slot: &mut Option<Currency>,
+    _: u32,
+    k: &str,
+    v: &str,
+) -> Result<(), Error> {
+    *slot = non_empty(v).map(|v| currency_of(k, v)).transpose()?;
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_date(
+    slot: &mut Option<PayPalDate>,
+    _: u32,
+    k: &str,
+    v: &str,
+) -> Result<(), Error> {
+    *slot = PayPalDate::parse(k, v)?;
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_money(slot: &mut Option<Money>, _: u32, k: &str, v: &str) -> Result<(), Error> {
+    *slot = money_of(k, v)?;
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_usd(slot: &mut Option<Money>, _: u32, k: &str, v: &str) -> Result<(), Error> {
+    *slot = money_of(k, v)?.map(|m| Money {
+        currency: Some(Currency::USD),
+        ..m
+    });
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_money_cur(
+    slot: &mut Option<Money>,
+    _: u32,
+    k: &str,
+    v: &str,
+) -> Result<(), Error> {
+    *slot = non_empty(v)
+        .map(|v| money_with_currency_of(k, v))
+        .transpose()?;
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn set_period(slot: &mut Option<Period>, _: u32, k: &str, v: &str) -> Result<(), Error> {
+    *slot = non_empty(v).map(|v| period_of(k, v)).transpose()?;
+    Ok(())
+}
+
+#[inline(never)]
+pub(super) fn text_value<'m>(m: &'m Message, slot: &Option<u32>) -> Option<Value<'m>> {
+    slot.and_then(|i| m.fields.value_at(i as usize))
+        .map(Value::Text)
+}
+
+#[inline(never)]
+pub(super) fn word_value<T: Word>(slot: &Option<T>) -> Option<Value<'_>> {
+    slot.as_ref().map(|w| Value::Word(w.word()))
+}
+
+#[inline(never)]
+pub(super) fn decimal_value(slot: &Option<Decimal>) -> Option<Value<'_>> {
+    slot.map(Value::Decimal)
+}
+
+#[inline(never)]
+pub(super) fn money_value(slot: &Option<Money>) -> Option<Value<'_>> {
+    slot.map(Value::Money)
 }
