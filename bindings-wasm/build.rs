@@ -1,5 +1,6 @@
-//! Writes the core's schema as JSON at build time, so that the module carries the text and not
-//! the code that builds it (the size budget is for the module).
+//! Writes the core's schema as JSON at build time (`$OUT_DIR/schema.json`), which
+//! `scripts/build wasm` ships beside the module as JavaScript: neither the schema nor the code
+//! that builds it is in the module (the size budget is for the module).
 
 use std::path::PathBuf;
 

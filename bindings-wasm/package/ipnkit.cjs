@@ -3,4 +3,8 @@
 const { createApi } = require('./api.cjs');
 const { createNative } = require('./native.cjs');
 
-module.exports = createApi(createNative(require('./node/ipnkit_wasm.js')));
+// The module's code units are little-endian bytes: Buffer's UTF-16LE decoding reads them as
+// they are, and is several times faster in Node than a TextDecoder.
+const decodeUnits = (units) => Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
+
+module.exports = createApi(createNative(require('./node/ipnkit_wasm.js'), require('./schema.cjs'), decodeUnits));

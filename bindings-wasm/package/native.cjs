@@ -6,8 +6,13 @@
 // The module keeps nothing between calls: a configuration crosses as the JSON the host gave
 // (kept here beside what the core said of it), a parsed message as one string.
 
-/** @param {any} wasm the module's exports (wasm-bindgen glue, any target) */
-function createNative(wasm) {
+/**
+ * @param {any} wasm the module's exports (wasm-bindgen glue, any target)
+ * @param {any} schema the core's schema (`schema.cjs`/`schema.mjs`, written at build time)
+ * @param {((units: Uint16Array) => string) | undefined} decodeUnits how this host turns UTF-16LE
+ *   code units into a string fastest (Node: `Buffer`); a `TextDecoder` when not given
+ */
+function createNative(wasm, schema, decodeUnits) {
   /** A core error as data: what the addon's `NativeError` holds. */
   class NativeError {
     constructor({ code, kind, field, message }) {
@@ -52,6 +57,7 @@ function createNative(wasm) {
     }
   })();
   function fromUnits(units) {
+    if (decodeUnits !== undefined) return decodeUnits(units);
     if (utf16 !== null) return utf16.decode(units);
     let text = '';
     for (let i = 0; i < units.length; i += 8192) {
@@ -64,7 +70,7 @@ function createNative(wasm) {
 
   return {
     NativeError,
-    schema: () => JSON.parse(wasm.schema()),
+    schema: () => schema,
     config(data) {
       const text = plain(data);
       const info = parsed(call(() => wasm.config(text)));

@@ -9,6 +9,9 @@
 //! the host gave (the core reads it again each call), so that no object lives in the module's
 //! memory between calls and nothing has to be freed.
 //!
+//! The core's schema is not in the module: `build.rs` writes it at build time and the package
+//! ships it as JavaScript (`schema.cjs`, `schema.mjs`), which the size budget does not count.
+//!
 //! A core error is thrown as the JSON text of `{code, kind, field, message}` (a string, never an
 //! `Error`): the adapter returns it as a `NativeError`. Anything else thrown (a trap) is a bug.
 
@@ -74,13 +77,6 @@ fn with_message<T>(
     let config = config.as_deref().map(config_of).transpose()?;
     let notification = receive(body, config.as_ref())?;
     f(notification.message().map_err(thrown)?)
-}
-
-/// Every list the package generates its classes and types from (JSON), written at build time
-/// by the core itself (`build.rs`).
-#[wasm_bindgen]
-pub fn schema() -> String {
-    include_str!(concat!(env!("OUT_DIR"), "/schema.json")).to_owned()
 }
 
 /// What the package shows of a configuration.

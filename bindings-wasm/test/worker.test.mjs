@@ -31,6 +31,7 @@ function layout(port, sandboxPort) {
     'ipnkit-wasm/web.mjs': join(PACKAGE, 'web.mjs'),
     'ipnkit-wasm/api.mjs': join(PACKAGE, 'api.mjs'),
     'ipnkit-wasm/native.mjs': join(PACKAGE, 'native.mjs'),
+    'ipnkit-wasm/schema.mjs': join(PACKAGE, 'schema.mjs'),
     'ipnkit-wasm/web/ipnkit_wasm.js': join(PACKAGE, 'web', 'ipnkit_wasm.js'),
     'ipnkit-wasm/ipnkit.wasm': join(PACKAGE, 'web', 'ipnkit_wasm_bg.wasm'),
   };
@@ -55,6 +56,7 @@ const listener :Workerd.Worker = (
     (name = "ipnkit-wasm/web", esModule = embed "ipnkit-wasm/web.mjs"),
     (name = "ipnkit-wasm/api.mjs", esModule = embed "ipnkit-wasm/api.mjs"),
     (name = "ipnkit-wasm/native.mjs", esModule = embed "ipnkit-wasm/native.mjs"),
+    (name = "ipnkit-wasm/schema.mjs", esModule = embed "ipnkit-wasm/schema.mjs"),
     (name = "ipnkit-wasm/web/ipnkit_wasm.js", esModule = embed "ipnkit-wasm/web/ipnkit_wasm.js"),
     (name = "ipnkit-wasm/ipnkit.wasm", wasm = embed "ipnkit-wasm/ipnkit.wasm"),
   ],
