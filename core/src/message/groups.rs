@@ -2,8 +2,6 @@
 //! fraud filters, filled while the variables are read (in any order, under either spelling) and
 //! offered as typed structs or as [records](Record) for bindings.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::decode::Fields;
@@ -407,20 +405,72 @@ const MASSPAY_BASES: &[&str] = &[
     "payment_fee",
 ];
 
+/// Members of a group by number, kept in number order in one vector: members nearly always
+/// arrive in order, so filing one is a look at the last member (a binary search otherwise),
+/// with none of a B-tree's code or allocations.
+pub(super) struct Numbered<T>(Vec<(u32, T)>);
+
+impl<T> Default for Numbered<T> {
+    fn default() -> Self {
+        Numbered(Vec::new())
+    }
+}
+
+impl<T> Numbered<T> {
+    /// Where member `number` is (`Ok`) or goes (`Err`).
+    fn find(&self, number: u32) -> Result<usize, usize> {
+        match self.0.last() {
+            Some(&(last, _)) if last < number => Err(self.0.len()),
+            Some(&(last, _)) if last == number => Ok(self.0.len() - 1),
+            None => Err(0),
+            Some(_) => self.0.binary_search_by_key(&number, |&(n, _)| n),
+        }
+    }
+
+    /// Member `number`, made by `new` when absent.
+    #[allow(clippy::indexing_slicing)] // `at` was just found in the vector or inserted there
+    pub(super) fn entry(&mut self, number: u32, new: impl FnOnce() -> T) -> &mut T {
+        let at = match self.find(number) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, (number, new()));
+                at
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    /// Files a new member; `false` (and nothing changed) when `number` is already filed.
+    pub(super) fn insert_new(&mut self, number: u32, member: T) -> bool {
+        match self.find(number) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, (number, member));
+                true
+            }
+        }
+    }
+
+    /// The members in number order.
+    pub(super) fn into_values(self) -> impl Iterator<Item = T> {
+        self.0.into_iter().map(|(_, member)| member)
+    }
+}
+
 /// Lists being filled while the variables are read, keyed by number.
 #[derive(Default)]
 pub(super) struct Groups {
-    pub(super) options: BTreeMap<u32, ItemOption>,
+    pub(super) options: Numbered<ItemOption>,
     /// Each item with the bits of [`CART_ITEM_BASES`] already filled, whatever their spelling
     /// (`mc_gross_1` and `mc_gross1` fill one slot: both is a duplicate).
-    pub(super) items: BTreeMap<u32, (CartItem, u8)>,
-    pub(super) masspay: BTreeMap<u32, MasspayItem>,
-    pub(super) transactions: BTreeMap<u32, AdaptiveTransaction>,
-    pub(super) fraud_filters: BTreeMap<u32, String>,
+    pub(super) items: Numbered<(CartItem, u8)>,
+    pub(super) masspay: Numbered<MasspayItem>,
+    pub(super) transactions: Numbered<AdaptiveTransaction>,
+    pub(super) fraud_filters: Numbered<String>,
 }
 
-fn option_entry(options: &mut BTreeMap<u32, ItemOption>, number: u32) -> &mut ItemOption {
-    options.entry(number).or_insert_with(|| ItemOption {
+fn option_entry(options: &mut Numbered<ItemOption>, number: u32) -> &mut ItemOption {
+    options.entry(number, || ItemOption {
         number,
         ..ItemOption::default()
     })
@@ -463,7 +513,7 @@ impl Groups {
                 first,
                 second,
             } if base == "option_name" || base == "option_selection" => {
-                let (item, _) = self.items.entry(second).or_insert_with(|| {
+                let (item, _) = self.items.entry(second, || {
                     (
                         CartItem {
                             number: second,
@@ -496,13 +546,10 @@ impl Groups {
                 index,
                 field,
             } => {
-                let t = self
-                    .transactions
-                    .entry(index)
-                    .or_insert_with(|| AdaptiveTransaction {
-                        index,
-                        ..AdaptiveTransaction::default()
-                    });
+                let t = self.transactions.entry(index, || AdaptiveTransaction {
+                    index,
+                    ..AdaptiveTransaction::default()
+                });
                 let text = || Some(value.to_owned());
                 match field {
                     "id" => t.id = text(),
@@ -544,7 +591,7 @@ impl Groups {
     ) -> Result<bool, Error> {
         use crate::key::Separator;
         if base == "fraud_management_pending_filters" {
-            if self.fraud_filters.insert(index, value.to_owned()).is_some() {
+            if !self.fraud_filters.insert_new(index, value.to_owned()) {
                 return Err(Error::DuplicateKey {
                     field: FieldName::new(key),
                     first: 0, // filled in by the caller, which knows the positions
@@ -563,7 +610,7 @@ impl Groups {
             return Ok(true);
         }
         if masspay && separator == Separator::Underscore && MASSPAY_BASES.contains(&base) {
-            let item = self.masspay.entry(index).or_insert_with(|| MasspayItem {
+            let item = self.masspay.entry(index, || MasspayItem {
                 number: index,
                 ..MasspayItem::default()
             });
@@ -587,7 +634,7 @@ impl Groups {
             .position(|b| *b == base)
             .filter(|_| !masspay)
         {
-            let (item, filled) = self.items.entry(index).or_insert_with(|| {
+            let (item, filled) = self.items.entry(index, || {
                 (
                     CartItem {
                         number: index,
@@ -654,5 +701,36 @@ impl Message {
                 field: "num_cart_items".to_owned(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Numbered;
+
+    #[test]
+    fn members_come_out_in_number_order_whatever_order_they_were_filed_in() {
+        let mut members = Numbered::default();
+        for n in [3, 1, 7, 2, 7, 1, 10, 0] {
+            *members.entry(n, || 0) += 1;
+        }
+        assert_eq!(
+            members.into_values().collect::<Vec<u32>>(),
+            [1, 2, 1, 1, 2, 1]
+        );
+        let mut numbers = Numbered::default();
+        for n in [5, 2, 9, 2] {
+            numbers.entry(n, || n);
+        }
+        assert_eq!(numbers.into_values().collect::<Vec<u32>>(), [2, 5, 9]);
+    }
+
+    #[test]
+    fn a_number_is_filed_new_once() {
+        let mut filters = Numbered::default();
+        assert!(filters.insert_new(2, "b"));
+        assert!(filters.insert_new(1, "a"));
+        assert!(!filters.insert_new(2, "again"));
+        assert_eq!(filters.into_values().collect::<Vec<_>>(), ["a", "b"]);
     }
 }
