@@ -1,10 +1,10 @@
 'use strict';
-// Adapts the wasm module's exports (text and bytes in, text and bytes out) to the native
+// Adapts the wasm module's exports (plain data, text and bytes in; text and bytes out) to the native
 // interface of the Node addon, so that one JavaScript API (`api.cjs`) serves both builds.
 // Conversion only: every decision is the core's, in the module.
 //
-// The module keeps nothing between calls: a configuration crosses as the JSON the host gave
-// (kept here beside what the core said of it), a parsed message as one string.
+// The module keeps one kind of object between calls, a configuration the core read (kept here
+// beside what the core said of it); a parsed message crosses as one string.
 
 /**
  * @param {any} wasm the module's exports (wasm-bindgen glue, any target)
@@ -34,7 +34,8 @@ function createNative(wasm, schema, decodeUnits) {
   }
   const parsed = (value) => (value instanceof NativeError ? value : JSON.parse(value));
 
-  /** Plain data as JSON; what has no plain-data form is refused, never dropped. */
+  /** Plain data as JSON; what has no plain-data form is refused, never dropped. The module is
+   * given `JSON.parse` of this text: only null, booleans, numbers, strings, arrays, objects. */
   function plain(data) {
     return JSON.stringify(data === undefined ? null : data, (key, value) => {
       const type = typeof value;
@@ -66,42 +67,45 @@ function createNative(wasm, schema, decodeUnits) {
     return text;
   }
 
-  const json = (config) => (config === undefined || config === null ? undefined : config.json);
+  /** A configuration's limits as the module takes them (`undefined`: none, the defaults). */
+  const limitsOf = (config) => (config === undefined || config === null ? undefined : config.numbers);
 
   return {
     NativeError,
     schema: () => schema,
     config(data) {
-      const text = plain(data);
-      const info = parsed(call(() => wasm.config(text)));
-      if (info instanceof NativeError) return info;
-      return Object.freeze({ environment: info.environment, limits: Object.freeze(info.limits), json: text });
+      const native = call(() => wasm.config(JSON.parse(plain(data))));
+      if (native instanceof NativeError) return native;
+      const { environment, limits } = JSON.parse(native.info());
+      // What the functions that need only the limits are given back: the core's own values.
+      const numbers = Uint32Array.of(limits.max_body_bytes, limits.max_fields, limits.max_key_bytes);
+      return Object.freeze({ environment, limits: Object.freeze(limits), native, numbers });
     },
     checkExpected(data) {
-      const text = plain(data);
-      const error = call(() => wasm.check_expected(text));
+      const normal = JSON.parse(plain(data));
+      const error = call(() => wasm.check_expected(normal));
       return error instanceof NativeError ? error : null;
     },
     verdict: (status, body) => JSON.parse(wasm.verdict(status ?? undefined, body)),
     parse(body, config) {
-      const units = call(() => wasm.parse(body, json(config)));
+      const units = call(() => wasm.parse(body, limitsOf(config)));
       return units instanceof NativeError ? units : fromUnits(units);
     },
-    postback: (body, config) => call(() => wasm.postback(body, json(config))),
+    postback: (body, config) => call(() => wasm.postback(body, limitsOf(config))),
     verificationRequest(body, config) {
-      const request = parsed(call(() => wasm.verification_request(body, config.json)));
+      const request = parsed(call(() => wasm.verification_request(body, config.native)));
       if (request instanceof NativeError) return request;
       // The body crosses one character a byte.
       return { ...request, body: Uint8Array.from(request.body, (c) => c.charCodeAt(0)) };
     },
-    group: (body, config, name) => parsed(call(() => wasm.group(body, json(config), name))),
-    extra: (body, config) => parsed(call(() => wasm.extra(body, json(config)))),
-    variables: (body, config) => parsed(call(() => wasm.variables(body, json(config)))),
-    toJson: (body, config) => call(() => wasm.to_json(body, json(config))),
+    group: (body, config, name) => parsed(call(() => wasm.group(body, limitsOf(config), name))),
+    extra: (body, config) => parsed(call(() => wasm.extra(body, limitsOf(config)))),
+    variables: (body, config) => parsed(call(() => wasm.variables(body, limitsOf(config)))),
+    toJson: (body, config) => call(() => wasm.to_json(body, limitsOf(config))),
     decide: (body, status, answer, config, expected, stored) =>
-      parsed(call(() => wasm.decide(body, status ?? undefined, answer, config.json, plain(expected), JSON.stringify(stored)))),
+      parsed(call(() => wasm.decide(body, status ?? undefined, answer, config.native, JSON.parse(plain(expected)), stored))),
     classify: (body, config, stored) =>
-      parsed(call(() => wasm.classify(body, json(config), JSON.stringify(stored)))),
+      parsed(call(() => wasm.classify(body, limitsOf(config), stored))),
   };
 }
 

@@ -4,10 +4,13 @@
 //!
 //! Values cross as text, which the package's adapter (`package/native.cjs`) turns into the same
 //! interface the Node addon offers, so that one JavaScript API (`api.cjs`) serves both builds:
-//! plain data as JSON, a parsed message as the core's flat form ([`Flat`], one well-formed
-//! UTF-16 string), bytes as bytes. The configuration and the expected order cross as the JSON
-//! the host gave (the core reads it again each call), so that no object lives in the module's
-//! memory between calls and nothing has to be freed.
+//! plain data out as JSON, a parsed message as the core's flat form ([`Flat`], one well-formed
+//! UTF-16 string), bytes as bytes. The configuration and the expected order cross as the plain
+//! data the host gave, converted to the core's [`Plain`], so that the module links no
+//! deserializer (serde's generated code and serde_json's parser cost 19 KB of the gzipped
+//! module). A configuration is read once and kept in the module ([`Configuration`], the one
+//! object it holds between calls, few and long-lived: the glue frees it when it is collected);
+//! nothing else outlives a call.
 //!
 //! The core's schema is not in the module: `build.rs` writes it at build time and the package
 //! ships it as JavaScript (`schema.cjs`, `schema.mjs`), which the size budget does not count.
@@ -17,9 +20,11 @@
 
 #![deny(missing_docs)]
 
-use ipnkit::host::{Answer, Config, Flat, Notification};
+use ipnkit::host::{Answer, Config, Flat, Notification, Plain};
 use ipnkit::{Expected, Limits};
+use js_sys::{Array, Object};
 use serde::Serialize;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{JsError, JsValue, wasm_bindgen};
 
 /// A core error as the adapter reads it.
@@ -59,23 +64,77 @@ fn json<T: Serialize>(value: &T) -> Result<String, Thrown> {
     serde_json::to_string(value).map_err(|e| bug(&e))
 }
 
-fn config_of(text: &str) -> Result<Config, Thrown> {
-    Config::from_json(text).map_err(|e| thrown(&e))
+/// Plain data from what the adapter passes (a `JSON.parse` result: null, booleans, numbers,
+/// strings, arrays and objects only). JavaScript has one kind of number: a whole one within the
+/// exact integers is an integer, any other a float (which the core never takes as a count).
+fn plain(value: &JsValue) -> Result<Plain, Thrown> {
+    const EXACT: f64 = 9_007_199_254_740_991.0; // 2^53 - 1
+    if value.is_null() || value.is_undefined() {
+        Ok(Plain::Null)
+    } else if let Some(b) = value.as_bool() {
+        Ok(Plain::Bool(b))
+    } else if let Some(n) = value.as_f64() {
+        #[allow(clippy::cast_possible_truncation)] // kept only when whole and within ±2^53: exact
+        let whole = (n.fract() == 0.0 && n.abs() <= EXACT).then_some(n as i128);
+        Ok(whole.map_or(Plain::Float(n), Plain::Int))
+    } else if let Some(text) = value.as_string() {
+        Ok(Plain::Text(text))
+    } else if Array::is_array(value) {
+        let items = Array::from(value);
+        let items = items.iter().map(|item| plain(&item));
+        Ok(Plain::List(items.collect::<Result<_, _>>()?))
+    } else if let Some(object) = value.dyn_ref::<Object>() {
+        let entries = Object::entries(object);
+        let entries = entries.iter().map(|entry| {
+            let pair = Array::from(&entry);
+            let key = pair
+                .get(0)
+                .as_string()
+                .ok_or_else(|| bug(&"a key that is not a string"))?;
+            Ok((key, plain(&pair.get(1))?))
+        });
+        Ok(Plain::Map(entries.collect::<Result<_, Thrown>>()?))
+    } else {
+        Err(bug(&"a value that is not plain data"))
+    }
 }
 
-fn receive(body: &[u8], config: Option<&Config>) -> Result<Notification, Thrown> {
-    let limits = config.map_or(Limits::DEFAULT, Config::limits);
+fn config_of(data: &JsValue) -> Result<Config, Thrown> {
+    Config::from_plain(&plain(data)?).map_err(|e| thrown(&e))
+}
+
+/// A configuration the core accepted, kept in the module: converted once, then used by every
+/// call that names it (the only object the module keeps; the package makes one a `Config`).
+#[wasm_bindgen]
+pub struct Configuration {
+    inner: Config,
+}
+
+fn receive(body: &[u8], limits: Limits) -> Result<Notification, Thrown> {
     Notification::copy_of(body, limits).map_err(|e| thrown(&e))
 }
 
-/// Runs `f` on the body's message, received within the configuration's limits.
+/// The limits a configuration's `info` gave (`[max_body_bytes, max_fields, max_key_bytes]`),
+/// passed back by the functions that need only them; none: the defaults.
+fn limits_of(limits: Option<Vec<u32>>) -> Result<Limits, Thrown> {
+    match limits.as_deref() {
+        None => Ok(Limits::DEFAULT),
+        Some(&[max_body_bytes, max_fields, max_key_bytes]) => Ok(Limits {
+            max_body_bytes: max_body_bytes as usize,
+            max_fields: max_fields as usize,
+            max_key_bytes: max_key_bytes as usize,
+        }),
+        Some(_) => Err(bug(&"limits are three numbers")),
+    }
+}
+
+/// Runs `f` on the body's message, received within `limits` (see [`limits_of`]).
 fn with_message<T>(
     body: &[u8],
-    config: Option<String>,
+    limits: Option<Vec<u32>>,
     f: impl FnOnce(&ipnkit::Message) -> Result<T, Thrown>,
 ) -> Result<T, Thrown> {
-    let config = config.as_deref().map(config_of).transpose()?;
-    let notification = receive(body, config.as_ref())?;
+    let notification = receive(body, limits_of(limits)?)?;
     f(notification.message().map_err(thrown)?)
 }
 
@@ -94,26 +153,33 @@ struct LimitsInfo {
     max_key_bytes: usize,
 }
 
-/// Checks a configuration (JSON, the core's keys): `{environment, limits}` (JSON) when the core
-/// accepts it.
+/// A configuration from plain data (the core's keys), when the core accepts it.
 #[wasm_bindgen]
-pub fn config(text: &str) -> Result<String, Thrown> {
-    let config = config_of(text)?;
-    let limits = config.limits();
-    json(&ConfigInfo {
-        environment: config.environment().as_str(),
-        limits: LimitsInfo {
-            max_body_bytes: limits.max_body_bytes,
-            max_fields: limits.max_fields,
-            max_key_bytes: limits.max_key_bytes,
-        },
-    })
+pub fn config(data: JsValue) -> Result<Configuration, Thrown> {
+    config_of(&data).map(|inner| Configuration { inner })
 }
 
-/// Checks an expected order (JSON: `{amount, currency}` as strings, or `{no_amount: true}`).
 #[wasm_bindgen]
-pub fn check_expected(text: &str) -> Result<(), Thrown> {
-    Expected::from_json(text)
+impl Configuration {
+    /// `{environment, limits}` (JSON): what the package shows of the configuration.
+    pub fn info(&self) -> Result<String, Thrown> {
+        let limits = self.inner.limits();
+        json(&ConfigInfo {
+            environment: self.inner.environment().as_str(),
+            limits: LimitsInfo {
+                max_body_bytes: limits.max_body_bytes,
+                max_fields: limits.max_fields,
+                max_key_bytes: limits.max_key_bytes,
+            },
+        })
+    }
+}
+
+/// Checks an expected order (plain data: `{amount, currency}` as strings, or
+/// `{no_amount: true}`).
+#[wasm_bindgen]
+pub fn check_expected(data: JsValue) -> Result<(), Thrown> {
+    Expected::from_plain(&plain(&data)?)
         .map(|_| ())
         .map_err(|e| thrown(&e))
 }
@@ -126,8 +192,8 @@ pub fn verdict(status: Option<u16>, body: &[u8]) -> Result<String, Thrown> {
 
 /// A body's flat form ([`Flat`]), as UTF-16 code units.
 #[wasm_bindgen]
-pub fn parse(body: &[u8], config: Option<String>) -> Result<Vec<u16>, Thrown> {
-    with_message(body, config, |m| {
+pub fn parse(body: &[u8], limits: Option<Vec<u32>>) -> Result<Vec<u16>, Thrown> {
+    with_message(body, limits, |m| {
         Flat::of(m, body)
             .map(Flat::into_units)
             .map_err(|e| thrown(&e))
@@ -136,9 +202,8 @@ pub fn parse(body: &[u8], config: Option<String>) -> Result<Vec<u16>, Thrown> {
 
 /// `cmd=_notify-validate&` followed by the body, whether or not its values decode.
 #[wasm_bindgen]
-pub fn postback(body: &[u8], config: Option<String>) -> Result<Vec<u8>, Thrown> {
-    let config = config.as_deref().map(config_of).transpose()?;
-    Ok(receive(body, config.as_ref())?.postback())
+pub fn postback(body: &[u8], limits: Option<Vec<u32>>) -> Result<Vec<u8>, Thrown> {
+    Ok(receive(body, limits_of(limits)?)?.postback())
 }
 
 /// A verification request as the adapter reads it.
@@ -155,9 +220,8 @@ struct Request<'a> {
 /// body}`, headers as `[[name, value]]`, the body one character a byte), whether or not the
 /// body's values decode.
 #[wasm_bindgen]
-pub fn verification_request(body: &[u8], config: &str) -> Result<String, Thrown> {
-    let config = config_of(config)?;
-    let request = receive(body, Some(&config))?.verification_request(&config);
+pub fn verification_request(body: &[u8], config: &Configuration) -> Result<String, Thrown> {
+    let request = receive(body, config.inner.limits())?.verification_request(&config.inner);
     json(&Request {
         method: request.method,
         url: &request.url,
@@ -169,8 +233,8 @@ pub fn verification_request(body: &[u8], config: &str) -> Result<String, Thrown>
 /// A group's members (`items`, `options`, `masspay_items`, `transactions`) or the
 /// `fraud_filters`, as the canonical JSON has them (JSON).
 #[wasm_bindgen]
-pub fn group(body: &[u8], config: Option<String>, name: &str) -> Result<String, Thrown> {
-    with_message(body, config, |m| match name {
+pub fn group(body: &[u8], limits: Option<Vec<u32>>, name: &str) -> Result<String, Thrown> {
+    with_message(body, limits, |m| match name {
         "fraud_filters" => json(&m.fraud_filters()),
         "options" => json(&m.options()),
         "items" => json(&m.items()),
@@ -183,14 +247,14 @@ pub fn group(body: &[u8], config: Option<String>, name: &str) -> Result<String, 
 /// Unmodelled variables (and modelled ones not of their type), in order: `[[name, value]]`
 /// (JSON).
 #[wasm_bindgen]
-pub fn extra(body: &[u8], config: Option<String>) -> Result<String, Thrown> {
-    with_message(body, config, |m| json(&m.extra().collect::<Vec<_>>()))
+pub fn extra(body: &[u8], limits: Option<Vec<u32>>) -> Result<String, Thrown> {
+    with_message(body, limits, |m| json(&m.extra().collect::<Vec<_>>()))
 }
 
 /// Every variable as received (decoded), in order: `[[name, value]]` (JSON).
 #[wasm_bindgen]
-pub fn variables(body: &[u8], config: Option<String>) -> Result<String, Thrown> {
-    with_message(body, config, |m| {
+pub fn variables(body: &[u8], limits: Option<Vec<u32>>) -> Result<String, Thrown> {
+    with_message(body, limits, |m| {
         json(
             &m.variables()
                 .iter()
@@ -202,30 +266,28 @@ pub fn variables(body: &[u8], config: Option<String>) -> Result<String, Thrown> 
 
 /// The canonical JSON text.
 #[wasm_bindgen]
-pub fn to_json(body: &[u8], config: Option<String>) -> Result<String, Thrown> {
-    with_message(body, config, |m| m.to_canonical_json().map_err(|e| bug(&e)))
+pub fn to_json(body: &[u8], limits: Option<Vec<u32>>) -> Result<String, Thrown> {
+    with_message(body, limits, |m| m.to_canonical_json().map_err(|e| bug(&e)))
 }
 
 /// The core's decision on a body (JSON): from PayPal's answer (`status` absent: none), the
-/// configuration, the expected order and the keys stored under the message's lookup id, oldest
-/// first (JSON lists of strings).
+/// configuration and the expected order (plain data), and the keys stored under the message's
+/// lookup id, oldest first.
 #[wasm_bindgen]
 pub fn decide(
     body: &[u8],
     status: Option<u16>,
     answer_body: &[u8],
-    config: &str,
-    expected: &str,
-    stored: &str,
+    config: &Configuration,
+    expected: JsValue,
+    stored: Vec<String>,
 ) -> Result<String, Thrown> {
-    let config = config_of(config)?;
-    let expected = Expected::from_json(expected).map_err(|e| thrown(&e))?;
-    let stored: Vec<String> = serde_json::from_str(stored).map_err(|e| bug(&e))?;
-    let notification = receive(body, Some(&config))?;
+    let expected = Expected::from_plain(&plain(&expected)?).map_err(|e| thrown(&e))?;
+    let notification = receive(body, config.inner.limits())?;
     let decision = notification
         .decide(
             Answer::new(status, answer_body),
-            &config,
+            &config.inner,
             &expected,
             &stored,
         )
@@ -233,15 +295,17 @@ pub fn decide(
     json(&decision)
 }
 
-/// The delivery of a body against the stored keys (JSON list, oldest first): `{kind, from, to}`
-/// (JSON).
+/// The delivery of a body against the stored keys (oldest first): `{kind, from, to}` (JSON).
 #[wasm_bindgen]
-pub fn classify(body: &[u8], config: Option<String>, stored: &str) -> Result<String, Thrown> {
-    let stored: Vec<String> = serde_json::from_str(stored).map_err(|e| bug(&e))?;
+pub fn classify(
+    body: &[u8],
+    limits: Option<Vec<u32>>,
+    stored: Vec<String>,
+) -> Result<String, Thrown> {
     let stored = stored
         .iter()
         .map(|k| ipnkit::DeliveryKey::from_stored(k))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| thrown(&e))?;
-    with_message(body, config, |m| json(&ipnkit::classify(m, &stored)))
+    with_message(body, limits, |m| json(&ipnkit::classify(m, &stored)))
 }

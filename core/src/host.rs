@@ -40,13 +40,12 @@
 //! # Ok::<(), ipnkit::Error>(())
 //! ```
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserializer, Serialize};
 use serde_json::json;
 
 use crate::body::{Body, Limits, MAX_BODY_BYTES};
 use crate::delivery::{DELIVERY_CODES, Delivery, DeliveryKey, classify};
-use crate::error::{ERROR_KINDS, Error, FieldName, Problem};
+use crate::error::{ERROR_KINDS, Error, Problem};
 use crate::event::EVENTS;
 use crate::message::{GROUPS, MODELLED_KINDS, Message, NOTICE_CODES};
 use crate::money::{Currency, parse_amount};
@@ -73,117 +72,66 @@ pub struct Config {
     limits: Limits,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigData {
-    environment: String,
-    #[serde(default)]
-    receiver_emails: Vec<String>,
-    #[serde(default)]
-    receiver_ids: Vec<String>,
-    #[serde(default)]
-    final_statuses: Option<Vec<String>>,
-    #[serde(default)]
-    limits: Option<MapOnly<LimitsData>>,
-    #[serde(default)]
-    verify_url_for_testing: Option<String>,
+/// A configuration as read from plain data, before its values are checked.
+struct ConfigData<'p> {
+    environment: &'p str,
+    receiver_emails: Vec<&'p str>,
+    receiver_ids: Vec<&'p str>,
+    final_statuses: Option<Vec<&'p str>>,
+    limits: [Option<i128>; 3],
+    verify_url_for_testing: Option<&'p str>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsData {
-    #[serde(default)]
-    max_body_bytes: Option<u64>,
-    #[serde(default)]
-    max_fields: Option<u64>,
-    #[serde(default)]
-    max_key_bytes: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExpectedData {
-    #[serde(default)]
-    amount: Option<String>,
-    #[serde(default)]
-    currency: Option<String>,
-    #[serde(default)]
-    no_amount: bool,
-}
-
-/// A struct read from a map only: serde's derive also accepts a list of the fields' values in
-/// order (`["live"]`), which no host means.
-struct MapOnly<T>(T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for MapOnly<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
-            type Value = MapOnly<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map")
+impl<'p> ConfigData<'p> {
+    /// The keys and their types: a key the configuration does not have, a key given twice or a
+    /// value of the wrong type is refused here; the values are checked by [`Config::from_parts`].
+    fn read(data: &'p Plain) -> Result<ConfigData<'p>, Error> {
+        let [environment, emails, ids, statuses, limits, url] = plain::entries(
+            data,
+            "",
+            [
+                "environment",
+                "receiver_emails",
+                "receiver_ids",
+                "final_statuses",
+                "limits",
+                "verify_url_for_testing",
+            ],
+        )?;
+        let environment = match environment {
+            None => return Err(invalid("environment", Problem::MissingKey)),
+            Some(Plain::Text(text)) => text.as_str(),
+            Some(_) => return Err(plain::wrong("environment")),
+        };
+        let receiver_emails = plain::texts(emails, "receiver_emails", false)?.unwrap_or_default();
+        let receiver_ids = plain::texts(ids, "receiver_ids", false)?.unwrap_or_default();
+        let final_statuses = plain::texts(statuses, "final_statuses", true)?;
+        let limits = match limits {
+            None | Some(Plain::Null) => [None; 3],
+            Some(limits) => {
+                let names = ["max_body_bytes", "max_fields", "max_key_bytes"];
+                let values = plain::entries(limits, "limits", names)?;
+                let mut read = [None; 3];
+                for ((slot, value), name) in read.iter_mut().zip(values).zip(names) {
+                    *slot = plain::optional_int(value, &plain::join("limits", name))?;
+                }
+                read
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<Self::Value, A::Error> {
-                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(MapOnly)
-            }
-        }
-        d.deserialize_map(Visit(std::marker::PhantomData))
+        };
+        Ok(ConfigData {
+            environment,
+            receiver_emails,
+            receiver_ids,
+            final_statuses,
+            limits,
+            verify_url_for_testing: plain::optional_text(url, "verify_url_for_testing")?,
+        })
     }
 }
 
-fn invalid(field: &str, problem: Problem) -> Error {
-    Error::InvalidConfiguration {
-        field: FieldName::new(field),
-        problem,
-    }
-}
+use plain::invalid;
 
-/// Deserializes `T` and turns serde's error into ours: the key's path, what is wrong, never the
-/// value (serde's own text may quote it).
-fn from_data<'de, T: Deserialize<'de>, D: Deserializer<'de>>(data: D) -> Result<T, Error> {
-    serde_path_to_error::deserialize(data).map_err(|e| {
-        let path = e.path().to_string();
-        let text = e.inner().to_string();
-        let join = |name: &str| {
-            if path == "." || path.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            }
-        };
-        // serde's messages name the key between backticks: `unknown field `x`, expected …`.
-        let quoted = |rest: &str| {
-            rest.split('`')
-                .next()
-                .map(join)
-                .unwrap_or_else(|| path.clone())
-        };
-        if text.starts_with("unknown field `") {
-            // The path ends with the unknown key itself.
-            invalid(&path, Problem::UnknownKey)
-        } else if let Some(rest) = text.strip_prefix("missing field `") {
-            invalid(&quoted(rest), Problem::MissingKey)
-        } else if text.starts_with("invalid type") {
-            Error::WrongType {
-                field: FieldName::new(path),
-            }
-        } else {
-            invalid(&path, Problem::InvalidValue)
-        }
-    })
-}
-
-fn json_data<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = from_data(&mut de)?;
-    de.end().map_err(|_| invalid(".", Problem::InvalidValue))?;
-    Ok(value)
-}
-
-fn limit(value: Option<u64>, default: usize, max: usize, field: &str) -> Result<usize, Error> {
+fn limit(value: Option<i128>, default: usize, max: usize, field: &str) -> Result<usize, Error> {
     match value {
         None => Ok(default),
         Some(n) => usize::try_from(n)
@@ -207,15 +155,20 @@ impl Config {
     /// The configuration from a host's plain data (see the table above): a Python dict, a JS
     /// object, a PHP array, JSON — anything with a serde [`Deserializer`].
     pub fn from_data<'de, D: Deserializer<'de>>(data: D) -> Result<Config, Error> {
-        Config::from_parts(from_data::<MapOnly<ConfigData>, D>(data)?.0)
+        Config::from_plain(&plain::from_data(data)?)
     }
 
     /// The configuration from JSON text.
     pub fn from_json(text: &str) -> Result<Config, Error> {
-        Config::from_parts(json_data::<MapOnly<ConfigData>>(text)?.0)
+        Config::from_plain(&plain::from_json(text)?)
     }
 
-    fn from_parts(data: ConfigData) -> Result<Config, Error> {
+    /// The configuration from [`Plain`] data (see the table above).
+    pub fn from_plain(data: &Plain) -> Result<Config, Error> {
+        Config::from_parts(ConfigData::read(data)?)
+    }
+
+    fn from_parts(data: ConfigData<'_>) -> Result<Config, Error> {
         let environment: Environment = data
             .environment
             .parse()
@@ -230,9 +183,9 @@ impl Config {
         if let Some(words) = &data.final_statuses {
             let statuses = words
                 .iter()
-                .map(|word| {
+                .map(|&word| {
                     // Exactly as PayPal writes it: `refunded` would never match a message.
-                    if PaymentStatus::KNOWN.contains(&word.as_str()) {
+                    if PaymentStatus::KNOWN.contains(&word) {
                         Ok(PaymentStatus::parse(word))
                     } else {
                         Err(invalid("final_statuses", Problem::InvalidValue))
@@ -241,35 +194,33 @@ impl Config {
                 .collect::<Result<Vec<_>, _>>()?;
             policy = policy.final_statuses(statuses);
         }
-        let limits = match &data.limits {
-            None => Limits::DEFAULT,
-            Some(MapOnly(l)) => Limits {
-                max_body_bytes: limit(
-                    l.max_body_bytes,
-                    Limits::DEFAULT.max_body_bytes,
-                    MAX_BODY_BYTES,
-                    "limits.max_body_bytes",
-                )?,
-                max_fields: limit(
-                    l.max_fields,
-                    Limits::DEFAULT.max_fields,
-                    MAX_BODY_BYTES,
-                    "limits.max_fields",
-                )?,
-                max_key_bytes: limit(
-                    l.max_key_bytes,
-                    Limits::DEFAULT.max_key_bytes,
-                    MAX_BODY_BYTES,
-                    "limits.max_key_bytes",
-                )?,
-            },
+        let [max_body_bytes, max_fields, max_key_bytes] = data.limits;
+        let limits = Limits {
+            max_body_bytes: limit(
+                max_body_bytes,
+                Limits::DEFAULT.max_body_bytes,
+                MAX_BODY_BYTES,
+                "limits.max_body_bytes",
+            )?,
+            max_fields: limit(
+                max_fields,
+                Limits::DEFAULT.max_fields,
+                MAX_BODY_BYTES,
+                "limits.max_fields",
+            )?,
+            max_key_bytes: limit(
+                max_key_bytes,
+                Limits::DEFAULT.max_key_bytes,
+                MAX_BODY_BYTES,
+                "limits.max_key_bytes",
+            )?,
         };
         let mut verifier = Verifier::new(environment);
         if let Some(url) = data.verify_url_for_testing {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(invalid("verify_url_for_testing", Problem::InvalidValue));
             }
-            verifier = verifier.with_base_url_for_testing(url);
+            verifier = verifier.with_base_url_for_testing(url.to_owned());
         }
         Ok(Config {
             policy,
@@ -306,16 +257,21 @@ impl Expected {
     /// number (a float would be rounded): anything else is [`Error::WrongType`]. A missing or
     /// `null` amount without `no_amount` is an error, never a silent skip.
     pub fn from_data<'de, D: Deserializer<'de>>(data: D) -> Result<Expected, Error> {
-        Expected::from_parts(from_data::<MapOnly<ExpectedData>, D>(data)?.0)
+        Expected::from_plain(&plain::from_data(data)?)
     }
 
     /// What the host expects, from JSON text.
     pub fn from_json(text: &str) -> Result<Expected, Error> {
-        Expected::from_parts(json_data::<MapOnly<ExpectedData>>(text)?.0)
+        Expected::from_plain(&plain::from_json(text)?)
     }
 
-    fn from_parts(data: ExpectedData) -> Result<Expected, Error> {
-        let amount: Option<Decimal> = match (&data.amount, data.no_amount) {
+    /// What the host expects, from [`Plain`] data (see [`Expected::from_data`]).
+    pub fn from_plain(data: &Plain) -> Result<Expected, Error> {
+        let [amount, currency, no_amount] =
+            plain::entries(data, "", ["amount", "currency", "no_amount"])?;
+        let amount = plain::optional_text(amount, "amount")?;
+        let currency = plain::optional_text(currency, "currency")?;
+        let amount: Option<Decimal> = match (amount, plain::flag(no_amount, "no_amount")?) {
             (Some(_), true) => return Err(invalid("no_amount", Problem::Conflict)),
             (None, false) => return Err(invalid("amount", Problem::MissingKey)),
             (None, true) => None,
@@ -323,7 +279,7 @@ impl Expected {
                 Some(parse_amount(text).ok_or_else(|| invalid("amount", Problem::InvalidValue))?)
             }
         };
-        let currency = match &data.currency {
+        let currency = match currency {
             None if amount.is_some() => return Err(invalid("currency", Problem::MissingKey)),
             None => None,
             Some(code) => Some(
@@ -611,7 +567,9 @@ pub fn schema() -> serde_json::Value {
 }
 
 mod flat;
+mod plain;
 pub use flat::Flat;
+pub use plain::Plain;
 
 #[cfg(test)]
 mod tests;

@@ -88,6 +88,43 @@ fn configuration_errors_name_the_key_and_never_the_value() {
             pair("invalid_configuration", "verify_url_for_testing"),
         ),
         (r#"["live"]"#, pair("wrong_type", ".")),
+        (r#"null"#, pair("wrong_type", ".")),
+        (
+            r#"{"environment": null}"#,
+            pair("wrong_type", "environment"),
+        ),
+        (
+            r#"{"environment": "live", "receiver_emails": null}"#,
+            pair("wrong_type", "receiver_emails"),
+        ),
+        (
+            r#"{"environment": "live", "environment": "sandbox"}"#,
+            pair("invalid_configuration", "environment"),
+        ),
+        (
+            r#"{"environment": "live", "limits": {"max_fields": 5, "max_fields": 6}}"#,
+            pair("invalid_configuration", "limits.max_fields"),
+        ),
+        (
+            r#"{"environment": "live", "limits": {"max_fields": 10.0}}"#,
+            pair("wrong_type", "limits.max_fields"),
+        ),
+        (
+            r#"{"environment": "live", "limits": {"max_fields": 18446744073709551615}}"#,
+            pair("invalid_configuration", "limits.max_fields"),
+        ),
+        (
+            r#"{"environment": "live", "limits": "big"}"#,
+            pair("wrong_type", "limits"),
+        ),
+        (
+            r#"{"environment": "live", "final_statuses": ["Completed", 3]}"#,
+            pair("wrong_type", "final_statuses[1]"),
+        ),
+        (
+            r#"{"x": 1, "environment": "live"}"#,
+            pair("invalid_configuration", "x"),
+        ),
         (
             r#"{"environment": "live"} trailing"#,
             pair("invalid_configuration", "."),
@@ -168,6 +205,15 @@ fn expected_amounts_are_exact_strings_and_never_silently_skipped() {
         (
             r#"{"amount": "24.90", "currency": "EUR", "amout": "1"}"#,
             pair("invalid_configuration", "amout"),
+        ),
+        (
+            r#"{"amount": "1.00", "amount": "2.00", "currency": "EUR"}"#,
+            pair("invalid_configuration", "amount"),
+        ),
+        (r#"{"no_amount": null}"#, pair("wrong_type", "no_amount")),
+        (
+            r#"{"amount": "1.00", "currency": null}"#,
+            pair("invalid_configuration", "currency"),
         ),
     ];
     for (json, want) in cases {
@@ -491,4 +537,56 @@ fn configuration_and_expectation_are_maps_only() {
         refusal(Expected::from_json(r#"["24.90", "EUR"]"#)),
         pair("wrong_type", ".")
     );
+}
+
+#[test]
+fn plain_data_reads_as_its_json_does() -> Result<(), Error> {
+    use Plain::{Bool, Float, Int, List, Map, Null, Text};
+    let text = |s: &str| Text(s.to_owned());
+    let map = |entries: Vec<(&str, Plain)>| {
+        Map(entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect())
+    };
+    let config = map(vec![
+        ("environment", text("live")),
+        ("receiver_emails", List(vec![text("Shop@Example.net")])),
+        ("final_statuses", Null),
+        (
+            "limits",
+            map(vec![("max_fields", Int(10)), ("max_key_bytes", Null)]),
+        ),
+    ]);
+    assert_eq!(
+        Config::from_plain(&config)?,
+        Config::from_json(
+            r#"{"environment": "live", "receiver_emails": ["Shop@Example.net"],
+                "final_statuses": null, "limits": {"max_fields": 10, "max_key_bytes": null}}"#
+        )?
+    );
+    // A host whose numbers are all floats (JavaScript) converts whole ones to `Int`: a `Float`
+    // is never a count.
+    let float = map(vec![
+        ("environment", text("live")),
+        ("limits", map(vec![("max_fields", Float(10.0))])),
+    ]);
+    assert_eq!(
+        refusal(Config::from_plain(&float)),
+        pair("wrong_type", "limits.max_fields")
+    );
+    assert_eq!(
+        refusal(Config::from_plain(&List(vec![]))),
+        pair("wrong_type", ".")
+    );
+    let expected = map(vec![("no_amount", Bool(true)), ("currency", text("JPY"))]);
+    assert_eq!(
+        Expected::from_plain(&expected)?,
+        Expected::from_json(r#"{"no_amount": true, "currency": "JPY"}"#)?
+    );
+    assert_eq!(
+        refusal(Expected::from_plain(&map(vec![("amount", Float(24.9))]))),
+        pair("wrong_type", "amount")
+    );
+    Ok(())
 }
