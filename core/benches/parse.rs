@@ -22,14 +22,7 @@ use ipnkit::{Body, Message};
 mod support;
 
 fn corpus() -> Vec<Vec<u8>> {
-    let dir = support::corpus_dir();
-    let mut out: Vec<Vec<u8>> = support::files_in(&dir, ".body")
-        .iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect();
-    for p in support::files_in(&dir, ".fields.json") {
-        out.push(support::encode_fields(&support::read_fields(&p)));
-    }
+    let out = support::bench_corpus();
     assert!(out.len() >= 30, "corpus has {} messages", out.len());
     out
 }

@@ -21,14 +21,7 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .expect("usage: parse_corpus N [message|decode|tokenize]");
     let what = args.next().unwrap_or_else(|| "message".to_owned());
-    let dir = support::corpus_dir();
-    let mut messages: Vec<Vec<u8>> = support::files_in(&dir, ".body")
-        .iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect();
-    for p in support::files_in(&dir, ".fields.json") {
-        messages.push(support::encode_fields(&support::read_fields(&p)));
-    }
+    let messages = support::bench_corpus();
     let bytes: usize = messages.iter().map(Vec::len).sum();
     let mut ok = 0usize;
     for _ in 0..rounds {

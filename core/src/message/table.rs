@@ -452,38 +452,24 @@ pub(super) fn set_word_trimmed<T: Word>(
     Ok(())
 }
 
-#[inline(never)]
-pub(super) fn set_flag(slot: &mut Option<bool>, _: u32, k: &str, v: &str) -> Result<(), Error> {
-    *slot = non_empty(v).map(|v| flag_of(k, v)).transpose()?;
-    Ok(())
+/// One setter a kind whose value `parse` reads from non-empty text (empty text is absent).
+macro_rules! non_empty_setters {
+    ($($name:ident: $t:ty = $parse:path;)*) => {$(
+        #[inline(never)]
+        pub(super) fn $name(slot: &mut Option<$t>, _: u32, k: &str, v: &str) -> Result<(), Error> {
+            *slot = non_empty(v).map(|v| $parse(k, v)).transpose()?;
+            Ok(())
+        }
+    )*};
 }
 
-#[inline(never)]
-pub(super) fn set_count(slot: &mut Option<u32>, _: u32, k: &str, v: &str) -> Result<(), Error> {
-    *slot = non_empty(v).map(|v| count_of(k, v)).transpose()?;
-    Ok(())
-}
-
-#[inline(never)]
-pub(super) fn set_decimal(
-    slot: &mut Option<Decimal>,
-    _: u32,
-    k: &str,
-    v: &str,
-) -> Result<(), Error> {
-    *slot = non_empty(v).map(|v| amount_of(k, v)).transpose()?;
-    Ok(())
-}
-
-#[inline(never)]
-pub(super) fn set_currency(
-    slot: &mut Option<Currency>,
-    _: u32,
-    k: &str,
-    v: &str,
-) -> Result<(), Error> {
-    *slot = non_empty(v).map(|v| currency_of(k, v)).transpose()?;
-    Ok(())
+non_empty_setters! {
+    set_flag: bool = flag_of;
+    set_count: u32 = count_of;
+    set_decimal: Decimal = amount_of;
+    set_currency: Currency = currency_of;
+    set_money_cur: Money = money_with_currency_of;
+    set_period: Period = period_of;
 }
 
 #[inline(never)]
@@ -509,25 +495,6 @@ pub(super) fn set_usd(slot: &mut Option<Money>, _: u32, k: &str, v: &str) -> Res
         currency: Some(Currency::USD),
         ..m
     });
-    Ok(())
-}
-
-#[inline(never)]
-pub(super) fn set_money_cur(
-    slot: &mut Option<Money>,
-    _: u32,
-    k: &str,
-    v: &str,
-) -> Result<(), Error> {
-    *slot = non_empty(v)
-        .map(|v| money_with_currency_of(k, v))
-        .transpose()?;
-    Ok(())
-}
-
-#[inline(never)]
-pub(super) fn set_period(slot: &mut Option<Period>, _: u32, k: &str, v: &str) -> Result<(), Error> {
-    *slot = non_empty(v).map(|v| period_of(k, v)).transpose()?;
     Ok(())
 }
 

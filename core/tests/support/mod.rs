@@ -69,3 +69,17 @@ pub(crate) fn encode_fields(pairs: &[(String, String)]) -> Vec<u8> {
         .join("&")
         .into_bytes()
 }
+
+/// The benchmarks' messages: every `.body` of the corpus as it is, then every `.fields.json` put
+/// on the wire in its charset.
+pub(crate) fn bench_corpus() -> Vec<Vec<u8>> {
+    let dir = corpus_dir();
+    let mut out: Vec<Vec<u8>> = files_in(&dir, ".body")
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    for p in files_in(&dir, ".fields.json") {
+        out.push(encode_fields(&read_fields(&p)));
+    }
+    out
+}
