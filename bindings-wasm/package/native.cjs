@@ -34,16 +34,17 @@ function createNative(wasm, schema, decodeUnits) {
   }
   const parsed = (value) => (value instanceof NativeError ? value : JSON.parse(value));
 
-  /** Plain data as JSON; what has no plain-data form is refused, never dropped. The module is
-   * given `JSON.parse` of this text: only null, booleans, numbers, strings, arrays, objects. */
+  /** Plain data as the module takes it, through JSON: only null, booleans, numbers, strings,
+   * arrays and objects; what has no plain-data form is refused, never dropped. */
   function plain(data) {
-    return JSON.stringify(data === undefined ? null : data, (key, value) => {
+    const text = JSON.stringify(data === undefined ? null : data, (key, value) => {
       const type = typeof value;
       if (type === 'function' || type === 'symbol' || type === 'bigint') {
         throw new TypeError(`${key === '' ? 'the value' : JSON.stringify(key)} is a ${type}`);
       }
       return value;
     });
+    return JSON.parse(text);
   }
 
   // Code units to a string. The flat form is well-formed UTF-16 (the core writes no lone
@@ -74,7 +75,7 @@ function createNative(wasm, schema, decodeUnits) {
     NativeError,
     schema: () => schema,
     config(data) {
-      const native = call(() => wasm.config(JSON.parse(plain(data))));
+      const native = call(() => wasm.config(plain(data)));
       if (native instanceof NativeError) return native;
       const { environment, limits } = JSON.parse(native.info());
       // What the functions that need only the limits are given back: the core's own values.
@@ -82,8 +83,7 @@ function createNative(wasm, schema, decodeUnits) {
       return Object.freeze({ environment, limits: Object.freeze(limits), native, numbers });
     },
     checkExpected(data) {
-      const normal = JSON.parse(plain(data));
-      const error = call(() => wasm.check_expected(normal));
+      const error = call(() => wasm.check_expected(plain(data)));
       return error instanceof NativeError ? error : null;
     },
     verdict: (status, body) => JSON.parse(wasm.verdict(status ?? undefined, body)),
@@ -103,7 +103,7 @@ function createNative(wasm, schema, decodeUnits) {
     variables: (body, config) => parsed(call(() => wasm.variables(body, limitsOf(config)))),
     toJson: (body, config) => call(() => wasm.to_json(body, limitsOf(config))),
     decide: (body, status, answer, config, expected, stored) =>
-      parsed(call(() => wasm.decide(body, status ?? undefined, answer, config.native, JSON.parse(plain(expected)), stored))),
+      parsed(call(() => wasm.decide(body, status ?? undefined, answer, config.native, plain(expected), stored))),
     classify: (body, config, stored) =>
       parsed(call(() => wasm.classify(body, limitsOf(config), stored))),
   };

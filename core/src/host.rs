@@ -53,6 +53,7 @@ use crate::policy::{Expected, Policy, Report, VIOLATION_CODES, Violation, rules_
 use crate::verify::{Environment, Verdict, VerificationRequest, Verifier};
 use crate::vocab::{PaymentStatus, VOCABULARIES};
 use crate::{Decimal, Event, Family};
+use plain::invalid;
 
 /// What a host configures once: the environment, who the merchant is, the limits, and (for tests)
 /// where postbacks go. Built from plain data with [`Config::from_data`].
@@ -128,8 +129,6 @@ impl<'p> ConfigData<'p> {
         })
     }
 }
-
-use plain::invalid;
 
 fn limit(value: Option<i128>, default: usize, max: usize, field: &str) -> Result<usize, Error> {
     match value {
