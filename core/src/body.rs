@@ -131,11 +131,8 @@ impl<'a> Body<'a> {
 
     fn from_cow(raw: Cow<'a, [u8]>, limits: Limits) -> Result<Self, Error> {
         limits.check_len(raw.len())?;
-        let content_end = raw
-            .iter()
-            .rposition(|&b| b != b'\r' && b != b'\n')
-            .map_or(0, |i| i + 1);
-        let pairs = tokenize(raw.get(..content_end).unwrap_or_default(), &limits)?;
+        let content_end = content_of(&raw).len();
+        let pairs = tokenize(content_of(&raw), &limits)?;
         if pairs.is_empty() {
             return Err(Error::EmptyBody);
         }
@@ -248,6 +245,15 @@ pub fn postback(raw: &[u8]) -> Vec<u8> {
     out.extend_from_slice(POSTBACK_PREFIX);
     out.extend_from_slice(raw);
     out
+}
+
+/// The body without its trailing CR/LF bytes (see [`Body::trailer`]).
+pub(crate) fn content_of(raw: &[u8]) -> &[u8] {
+    let end = raw
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(0, |i| i + 1);
+    raw.get(..end).unwrap_or_default()
 }
 
 /// Splits `content` at `&`, and each pair at its first `=`, checking the field and key limits as

@@ -12,10 +12,15 @@
 
 use std::borrow::Cow;
 
-use crate::body::{Body, RawPair};
+use crate::body::{Body, Limits, RawPair};
 use crate::charset::Charset;
 use crate::error::{Error, FieldName};
 use crate::key::Key;
+
+mod fast;
+mod index;
+
+use index::{Duplicate, Index};
 
 /// One decoded variable, borrowed from its [`Fields`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +44,30 @@ impl<'f> Field<'f> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Span {
     key_start: u32,
-    /// End of the key and start of the value.
     key_end: u32,
+    value_start: u32,
     value_end: u32,
     /// Hash of the key (see [`hash`]), for the lookup index.
     hash: u64,
+}
+
+impl Span {
+    /// No text (what a missing span reads as).
+    const EMPTY: Span = Span {
+        key_start: 0,
+        key_end: 0,
+        value_start: 0,
+        value_end: 0,
+        hash: 0,
+    };
+
+    fn key(self) -> std::ops::Range<usize> {
+        self.key_start as usize..self.key_end as usize
+    }
+
+    fn value(self) -> std::ops::Range<usize> {
+        self.value_start as usize..self.value_end as usize
+    }
 }
 
 /// The decoded variables of a body, in their original order, with fast lookup by name.
@@ -56,17 +80,30 @@ struct Span {
 /// assert_eq!(fields.charset().name(), "windows-1252");
 /// # Ok::<(), ipnkit::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Fields {
     charset: Charset,
     charset_given: bool,
-    /// Every key and value, decoded, one after the other.
+    /// Every key and value, decoded; the spans say where (the buffer may hold text no span
+    /// covers: what in-place unescaping left behind).
     text: String,
     spans: Vec<Span>,
-    /// (hash of key, position), sorted: duplicate detection and binary-search lookup. Keys are
-    /// compared only within a run of equal hashes.
-    sorted: Vec<(u64, u32)>,
+    /// Lookup by name (which also found any name given twice).
+    index: Index,
 }
+
+/// Two decodings are equal when they read the same: the same charset, the same variables in
+/// the same order (however the buffer holds them).
+impl PartialEq for Fields {
+    fn eq(&self, other: &Fields) -> bool {
+        self.charset == other.charset
+            && self.charset_given == other.charset_given
+            && self.len() == other.len()
+            && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for Fields {}
 
 impl Fields {
     /// The charset the values were decoded with.
@@ -94,13 +131,9 @@ impl Fields {
 
     /// The position of `key` whose [`hash`] is `h`.
     pub(crate) fn position_with_hash(&self, key: &str, h: u64) -> Option<usize> {
-        let start = self.sorted.partition_point(|&(hi, _)| hi < h);
-        self.sorted
-            .get(start..)?
-            .iter()
-            .take_while(|&&(hi, _)| hi == h)
-            .map(|&(_, i)| i as usize)
-            .find(|&i| self.key_at(i) == Some(key))
+        self.index
+            .candidates(h)
+            .find(|&i| self.hash_at(i) == Some(h) && self.key_at(i) == Some(key))
     }
 
     /// The variable at position `index`.
@@ -114,14 +147,12 @@ impl Fields {
 
     /// The key at `index`; `None` past the end.
     pub(crate) fn key_at(&self, index: usize) -> Option<&str> {
-        let s = self.spans.get(index)?;
-        self.text.get(s.key_start as usize..s.key_end as usize)
+        self.text.get(self.spans.get(index)?.key())
     }
 
     /// The value at `index`; `None` past the end.
     pub(crate) fn value_at(&self, index: usize) -> Option<&str> {
-        let s = self.spans.get(index)?;
-        self.text.get(s.key_end as usize..s.value_end as usize)
+        self.text.get(self.spans.get(index)?.value())
     }
 
     /// The hash of the key at `index`; `None` past the end.
@@ -183,7 +214,32 @@ impl ExactSizeIterator for Iter<'_> {}
 impl Body<'_> {
     /// Decodes every variable in the message's charset. See the [module docs](crate::decode).
     pub fn decode(&self) -> Result<Fields, Error> {
-        decode_body(self)
+        let content = self
+            .as_bytes()
+            .get(..self.as_bytes().len() - self.trailer().len());
+        match content.and_then(|c| fast::decode_fast(c, &self.limits())) {
+            Some(fields) => Ok(fields),
+            None => decode_body(self),
+        }
+    }
+}
+
+/// Decodes with the general path alone, never the one-pass decoder: what the one-pass decoder
+/// must agree with, for property tests and fuzzing. Prefer [`Body::decode`].
+#[doc(hidden)]
+pub fn decode_general(body: &Body<'_>) -> Result<Fields, Error> {
+    decode_body(body)
+}
+
+impl Fields {
+    /// Decodes a raw body straight into its variables, without a [`Body`] (whose pair list the
+    /// general path then builds only when the body is irregular or refused).
+    pub(crate) fn from_raw(raw: &[u8], limits: Limits) -> Result<Fields, Error> {
+        limits.check_len(raw.len())?;
+        match fast::decode_fast(crate::body::content_of(raw), &limits) {
+            Some(fields) => Ok(fields),
+            None => decode_body(&Body::parse_with(raw, limits)?),
+        }
     }
 }
 
@@ -274,47 +330,30 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
         push_span(&mut spans, &text, key_start, key_end);
     }
 
-    let mut fields = Fields {
+    let index = Index::build(spans.len(), |i| {
+        let span = spans.get(i).copied().unwrap_or(Span::EMPTY);
+        (
+            span.hash,
+            text.as_bytes().get(span.key()).unwrap_or_default(),
+        )
+    })
+    .map_err(|Duplicate { first, second }| Error::DuplicateKey {
+        field: FieldName::new(
+            spans
+                .get(second)
+                .and_then(|s| text.get(s.key()))
+                .unwrap_or_default(),
+        ),
+        first,
+        second,
+    })?;
+    Ok(Fields {
         charset,
         charset_given: charset_at.is_some(),
         text,
         spans,
-        sorted: Vec::new(),
-    };
-
-    // Duplicates: sort by (hash, key, position); equal neighbours are one variable twice. Keys
-    // are compared only when their hashes are equal, and a crafted collision costs no more than
-    // sorting by key would.
-    let mut sorted: Vec<(u64, u32)> = fields
-        .spans
-        .iter()
-        .enumerate()
-        .map(|(i, span)| (span.hash, u32::try_from(i).unwrap_or(u32::MAX)))
-        .collect();
-    sorted.sort_unstable();
-    // Duplicates share a hash: look within each run of equal hashes (one entry, but for a
-    // crafted collision, whose run is sorted by key so that it costs O(n log n), not O(n²)).
-    for run in sorted
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|run| run.len() > 1)
-    {
-        let mut positions: Vec<usize> = run.iter().map(|&(_, i)| i as usize).collect();
-        positions.sort_by(|&a, &b| fields.key_at(a).cmp(&fields.key_at(b)).then(a.cmp(&b)));
-        for w in positions.windows(2) {
-            if let [a, b] = *w
-                && let Some(key) = fields.key_at(a)
-                && fields.key_at(b) == Some(key)
-            {
-                return Err(Error::DuplicateKey {
-                    field: FieldName::new(key),
-                    first: a,
-                    second: b,
-                });
-            }
-        }
-    }
-    fields.sorted = sorted;
-    Ok(fields)
+        index,
+    })
 }
 
 /// Unescapes `raw` and appends it to `text` decoded from `charset`; `false` (with `text`
@@ -353,6 +392,7 @@ fn push_span(spans: &mut Vec<Span>, text: &str, key_start: usize, key_end: usize
     spans.push(Span {
         key_start: offset(key_start),
         key_end: offset(key_end),
+        value_start: offset(key_end),
         value_end: offset(text.len()),
         hash: hash(text.get(key_start..key_end).unwrap_or_default()),
     });
@@ -424,21 +464,49 @@ fn is_charset_key(raw: &[u8]) -> bool {
 /// A multiply-rotate hash over 8-byte words (the FxHash construction), for lookup indexes.
 /// Not a defence against collisions: the indexes stay correct (keys are compared) however many
 /// keys collide, and a crafted collision costs no more than sorting by key.
+///
+/// The words are little-endian; the last, partial one (possibly empty) carries the key's length
+/// in its top byte, so that the fast decoder can hash a key while it looks for its end
+/// ([`HashState`]).
 pub(crate) fn hash(key: &str) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut chunks = key.as_bytes().chunks_exact(8);
-    let mut h = key.len() as u64;
+    hash_bytes(key.as_bytes())
+}
+
+/// [`hash`] of a key still in bytes.
+fn hash_bytes(key: &[u8]) -> u64 {
+    let mut chunks = key.chunks_exact(8);
+    let mut state = HashState::default();
     for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        if let Ok(word) = <[u8; 8]>::try_from(chunk) {
+            state.word(u64::from_le_bytes(word));
+        }
     }
     let mut tail = [0u8; 8];
     let rest = chunks.remainder();
     if let Some(dst) = tail.get_mut(..rest.len()) {
         dst.copy_from_slice(rest);
     }
-    (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K)
+    state.finish(u64::from_le_bytes(tail), key.len())
+}
+
+/// [`hash`] fed one word at a time.
+#[derive(Default, Clone, Copy)]
+struct HashState(u64);
+
+impl HashState {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    /// Mixes in 8 bytes of the key.
+    fn word(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+
+    /// Mixes in the last 0 to 7 bytes (the higher bytes zero) and the key's length.
+    fn finish(self, tail: u64, len: usize) -> u64 {
+        #[allow(clippy::cast_possible_truncation)] // the length's low byte is enough for a hash
+        let len = u64::from(len as u8) << 56;
+        (self.0.rotate_left(5) ^ tail ^ len).wrapping_mul(Self::K)
+    }
 }
 
 /// Percent-decodes one key or value of an `application/x-www-form-urlencoded` body: `+` is a
@@ -765,6 +833,100 @@ mod tests {
                 .prop_map(|m| m.into_iter().filter(|(k, _)| k != "charset").collect())
         }
 
+        /// Bodies close to PayPal's, with every irregularity the two decoding paths must agree
+        /// on: escapes of every kind (malformed ones too), charsets (given twice, escaped, not
+        /// ASCII-compatible, unknown), raw bytes outside ASCII, keys given twice or in two
+        /// spellings, pairs without `=` or key, empty segments, long keys, trailing CR/LF.
+        fn near_paypal() -> impl Strategy<Value = Vec<u8>> {
+            let key = prop_oneof![
+                Just(&b"charset"[..]),
+                Just(&b"ch%61rset"[..]),
+                Just(&b"first_name"[..]),
+                Just(&b"mc_gross"[..]),
+                Just(&b"a"[..]),
+                Just(&b"item_name12"[..]),
+                Just(&b"transaction%5B0%5D.id"[..]),
+                Just(&b"transaction[0].id"[..]),
+                Just(&b"k%E9y"[..]),
+                Just(&b"k+y"[..]),
+                Just(&b"k%4"[..]),
+                Just(&b"fraud_management_pending_filters_10_and_more_x"[..]),
+                Just(&b""[..]),
+                Just(&b"\xe9"[..]),
+            ];
+            let value = prop_oneof![
+                prop::sample::select(vec![
+                    &b"UTF-8"[..],
+                    &b"utf%2D8"[..],
+                    &b"windows-1252"[..],
+                    &b"Shift_JIS"[..],
+                    &b"ISO-2022-JP"[..],
+                    &b"UTF-16"[..],
+                    &b"klingon"[..],
+                    &b"%E9"[..],
+                    &b"%C3%A9"[..],
+                    &b"%93%FA"[..],
+                    &b"%80"[..],
+                    &b"%1B%24B"[..],
+                    &b"+"[..],
+                    &b"%20"[..],
+                    &b"%"[..],
+                    &b"%G1"[..],
+                    &b"%4"[..],
+                    &b"="[..],
+                    &b"%26"[..],
+                    &b"\xe9"[..],
+                    &b"\x00"[..],
+                ])
+                .prop_map(<[u8]>::to_vec),
+                "[A-Za-z0-9.@_-]{0,20}".prop_map(String::into_bytes),
+            ];
+            let pair = (
+                key,
+                prop::option::weighted(0.95, prop::collection::vec(value, 0..4)),
+            );
+            let sep = prop_oneof![8 => Just(&b"&"[..]), 1 => Just(&b"&&"[..])];
+            (
+                prop::collection::vec((pair, sep), 1..12),
+                prop_oneof![Just(&b""[..]), Just(&b"&"[..]), Just(&b"\r\n"[..])],
+            )
+                .prop_map(|(pairs, end)| {
+                    let mut raw = Vec::new();
+                    for (i, ((k, v), sep)) in pairs.into_iter().enumerate() {
+                        if i > 0 {
+                            raw.extend_from_slice(sep);
+                        }
+                        raw.extend_from_slice(k);
+                        if let Some(v) = v {
+                            raw.push(b'=');
+                            raw.extend(v.concat());
+                        }
+                    }
+                    raw.extend_from_slice(end);
+                    raw
+                })
+        }
+
+        /// The general path alone, as `Message::parse` falls back to it.
+        fn general(raw: &[u8], limits: Limits) -> Result<Fields, Error> {
+            decode_general(&Body::parse_with(raw, limits)?)
+        }
+
+        fn agree(raw: &[u8], limits: Limits) -> Result<(), TestCaseError> {
+            let fast = Fields::from_raw(raw, limits);
+            let slow = general(raw, limits);
+            prop_assert_eq!(&fast, &slow, "{:?}", String::from_utf8_lossy(raw));
+            // And through a tokenized body, as `Body::decode` decodes.
+            let via_body = Body::parse_with(raw, limits).and_then(|b| b.decode());
+            prop_assert_eq!(&via_body, &slow);
+            if let Ok(fields) = fast {
+                for f in &fields {
+                    prop_assert_eq!(fields.field(f.key), Some(f));
+                }
+            }
+            Ok(())
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(1024))]
 
@@ -805,6 +967,21 @@ mod tests {
                 let body = Body::parse(raw.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let fields = body.decode().map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(fields.get("first_name"), Some(value.as_str()));
+            }
+
+            #[test]
+            fn the_one_pass_decoder_agrees_with_the_general_path(raw in near_paypal()) {
+                agree(&raw, Limits::DEFAULT)?;
+            }
+
+            #[test]
+            fn the_paths_agree_under_any_limits(raw in near_paypal(), max in 1usize..40) {
+                agree(&raw, Limits { max_body_bytes: max * 8, max_fields: max / 3 + 1, max_key_bytes: max })?;
+            }
+
+            #[test]
+            fn the_paths_agree_on_any_bytes(raw in any::<Vec<u8>>()) {
+                agree(&raw, Limits::DEFAULT)?;
             }
 
             #[test]

@@ -33,7 +33,6 @@ use std::sync::LazyLock;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::body::Body;
 use crate::date::PayPalDate;
 use crate::decode::{Fields, hash};
 use crate::error::{Error, FieldName, VALUE_ERROR_CODES};
@@ -416,11 +415,11 @@ message! {
 }
 
 impl Message {
-    /// Parses a raw body with the default limits: [`Body::parse`], [`Body::decode`], then
-    /// [`Message::from_fields`].
+    /// Parses a raw body with the default limits: what [`Body::parse`](crate::Body::parse) then
+    /// [`Body::decode`](crate::Body::decode) give (the same variables and the same errors, in
+    /// one pass over the bytes for a regular body), then [`Message::from_fields`].
     pub fn parse(raw: &[u8]) -> Result<Message, Error> {
-        let body = Body::parse(raw)?;
-        Message::from_fields(body.decode()?)
+        Message::from_fields(Fields::from_raw(raw, crate::body::Limits::DEFAULT)?)
     }
 
     /// Builds the typed message from decoded variables, which it keeps (see

@@ -1,0 +1,354 @@
+//! Decoding in one pass over the raw bytes, for the bodies PayPal sends: all ASCII (PayPal escapes
+//! every other byte) in an ASCII-compatible charset.
+//!
+//! The body is copied once into what becomes the text buffer, and each key and value is
+//! unescaped *in place* (unescaping only shrinks), so a variable without escapes costs no copy at
+//! all. A value whose escapes stand for bytes outside ASCII waits for the charset (which may come
+//! later in the body) and is then decoded to the end of the buffer. Nothing is tokenized first
+//! and no intermediate list of pairs is built.
+//!
+//! Anything irregular — a byte outside ASCII on the wire, a malformed escape, a pair without `=`,
+//! an empty or escaped non-ASCII key, a limit reached, a charset that is unknown or not
+//! ASCII-compatible, bytes invalid in the charset, a name given twice — makes it return `None`,
+//! and the caller decodes with the general path ([`decode_body`](super::decode_body)), which gives
+//! the exact error in its documented order. The two paths are checked to agree on any input
+//! (property tests and the `decode` fuzz target).
+
+use memchr::memchr2;
+
+use super::index::Index;
+use super::{Fields, HashState, Span, hash_bytes, hex};
+use crate::body::Limits;
+use crate::charset::Charset;
+
+/// Decodes `content` (a body without its trailing CR/LF, within its length limit), or `None`
+/// when the general path must (see the [module docs](self)).
+pub(super) fn decode_fast(content: &[u8], limits: &Limits) -> Option<Fields> {
+    let mut buf = content.to_vec();
+    // About one variable every 25 bytes in PayPal's messages.
+    let mut spans: Vec<Span> = Vec::with_capacity((content.len() / 16 + 4).min(limits.max_fields));
+    // Spans whose value holds bytes outside ASCII, undecoded until the charset is known.
+    let mut deferred: Vec<usize> = Vec::new();
+    let mut charset_at: Option<usize> = None;
+    let mut start = 0;
+    while let Some(&first) = buf.get(start) {
+        if first == b'&' {
+            start += 1; // an empty segment: no variable
+            continue;
+        }
+        let index = spans.len();
+        if index >= limits.max_fields {
+            return None;
+        }
+        let (span, high, next) = pair(&mut buf, start, limits)?;
+        if buf.get(span.key()) == Some(b"charset") {
+            if charset_at.is_some() {
+                return None;
+            }
+            charset_at = Some(index);
+        }
+        if high {
+            deferred.push(index);
+        }
+        spans.push(span);
+        start = next;
+    }
+    if spans.is_empty() {
+        return None;
+    }
+
+    let charset = match charset_at {
+        None => Charset::DEFAULT,
+        Some(i) if deferred.contains(&i) => return None,
+        Some(i) => {
+            let span = spans.get(i)?;
+            let label = buf.get(span.value_start as usize..span.value_end as usize)?;
+            Charset::from_label(label).ok()?
+        }
+    };
+    let encoding = charset.encoding();
+    if !encoding.is_ascii_compatible() {
+        return None;
+    }
+    if !deferred.is_empty() {
+        // Decoded after the body's bytes; what the escapes stood for is then blanked, so that
+        // the buffer stays UTF-8.
+        let mut tail = String::new();
+        let mut moved: Vec<(usize, usize, usize)> = Vec::with_capacity(deferred.len());
+        for &i in &deferred {
+            let span = spans.get(i)?;
+            let (from, to) = (span.value_start as usize, span.value_end as usize);
+            let bytes = buf.get(from..to)?;
+            let at = tail.len();
+            if encoding == encoding_rs::UTF_8 {
+                tail.push_str(std::str::from_utf8(bytes).ok()?);
+            } else {
+                tail.push_str(
+                    &encoding.decode_without_bom_handling_and_without_replacement(bytes)?,
+                );
+            }
+            moved.push((i, at, tail.len()));
+            buf.get_mut(from..to)?.fill(b' ');
+        }
+        let base = buf.len();
+        buf.extend_from_slice(tail.as_bytes());
+        for (i, from, to) in moved {
+            let span = spans.get_mut(i)?;
+            span.value_start = offset(base + from);
+            span.value_end = offset(base + to);
+        }
+    }
+    let text = String::from_utf8(buf).ok()?;
+    let index = Index::build(spans.len(), |i| {
+        let span = spans.get(i).copied().unwrap_or(Span::EMPTY);
+        (
+            span.hash,
+            text.as_bytes().get(span.key()).unwrap_or_default(),
+        )
+    })
+    .ok()?;
+    Some(Fields {
+        charset,
+        charset_given: charset_at.is_some(),
+        text,
+        spans,
+        index,
+    })
+}
+
+/// Reads the pair that starts at `start` (not `&`), unescaping its key and value in place: their
+/// span, whether the value holds bytes outside ASCII (to be decoded in the charset), and where
+/// the next pair starts.
+///
+/// Bytes are scanned eight at a time for the four that matter (`&`, `=`, `%`, `+`) and for bytes
+/// outside ASCII; the key is hashed on the way.
+fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, usize)> {
+    let len = buf.len();
+    // The key, up to its `=`.
+    let mut at = start;
+    let mut state = HashState::default();
+    let (key_end, eq, hash) = loop {
+        let word = word_at(buf, at);
+        let found = specials(word);
+        if found == 0 {
+            if at + 8 >= len {
+                return None; // no `=` before the end
+            }
+            state.word(word);
+            at += 8;
+            continue;
+        }
+        let k = found.trailing_zeros() as usize / 8;
+        let special = at + k;
+        match *buf.get(special)? {
+            b'=' => {
+                break (
+                    special,
+                    special,
+                    state.finish(word & low_bytes(k), special - start),
+                );
+            }
+            b'%' | b'+' => {
+                // An escaped key (`transaction%5B0%5D.id`): find its end, unescape, hash.
+                let eq = special + memchr2(b'=', b'&', buf.get(special..)?)?;
+                if buf.get(eq) != Some(&b'=') {
+                    return None;
+                }
+                let (key_end, high, _) = unescape_in_place(buf, special, eq)?;
+                if high {
+                    return None;
+                }
+                break (key_end, eq, hash_bytes(buf.get(start..key_end)?));
+            }
+            _ => return None, // `&` before any `=`, or a byte outside ASCII
+        }
+    };
+    if eq == start || eq - start > limits.max_key_bytes {
+        return None;
+    }
+    // The value, up to the next `&` or the end.
+    let value_start = eq + 1;
+    let mut at = value_start;
+    let (value_end, high, next) = 'value: loop {
+        let word = word_at(buf, at);
+        let mut found = specials(word);
+        while found != 0 {
+            let special = at + found.trailing_zeros() as usize / 8;
+            match *buf.get(special)? {
+                b'&' => break 'value (special, false, special + 1),
+                b'=' => found &= found - 1, // part of the value
+                b'%' | b'+' => {
+                    let (end, high, amp) = unescape_in_place(buf, special, len)?;
+                    break 'value (end, high, amp + 1);
+                }
+                _ => return None, // a byte outside ASCII
+            }
+        }
+        if at + 8 >= len {
+            break (len, false, len);
+        }
+        at += 8;
+    };
+    let span = Span {
+        key_start: offset(start),
+        key_end: offset(key_end),
+        value_start: offset(value_start),
+        value_end: offset(value_end),
+        hash,
+    };
+    Some((span, high, next))
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that is one of `&`, `=`, `%`, `+`, or is outside ASCII.
+fn specials(word: u64) -> u64 {
+    /// The high bit of each byte that is not `byte` (exact: no borrow crosses bytes).
+    fn not(word: u64, byte: u8) -> u64 {
+        let x = word ^ (ONES * u64::from(byte));
+        ((x & !HIGH) + !HIGH) | x
+    }
+    (!(not(word, b'&') & not(word, b'=') & not(word, b'%') & not(word, b'+')) | word) & HIGH
+}
+
+/// The 8 bytes of `buf` from `at`, little-endian, zeros past the end (zero is no special).
+fn word_at(buf: &[u8], at: usize) -> u64 {
+    match buf.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(bytes) => u64::from_le_bytes(*bytes),
+        None => last_word(buf, at),
+    }
+}
+
+#[cold]
+fn last_word(buf: &[u8], at: usize) -> u64 {
+    let mut bytes = [0u8; 8];
+    for (to, from) in bytes.iter_mut().zip(buf.get(at..).unwrap_or_default()) {
+        *to = *from;
+    }
+    u64::from_le_bytes(bytes)
+}
+
+/// A mask of the low `k` bytes (`k` < 8).
+fn low_bytes(k: usize) -> u64 {
+    (1u64 << (8 * k)).wrapping_sub(1)
+}
+
+/// Unescapes in place from `from` (`+` is a space, `%XX` a byte) up to `end` or the first `&`:
+/// where the text now ends, whether a byte outside ASCII came out, and where the input stopped.
+/// `None` on a malformed escape or a raw byte outside ASCII.
+fn unescape_in_place(buf: &mut [u8], from: usize, end: usize) -> Option<(usize, bool, usize)> {
+    let (mut read, mut write) = (from, from);
+    let mut any = 0u8;
+    while read < end {
+        let byte = match *buf.get(read)? {
+            b'&' => break,
+            b'+' => {
+                read += 1;
+                b' '
+            }
+            b'%' if read + 2 < end => {
+                let byte = hex(*buf.get(read + 1)?)? << 4 | hex(*buf.get(read + 2)?)?;
+                read += 3;
+                any |= byte;
+                byte
+            }
+            b'%' | 0x80.. => return None,
+            other => {
+                read += 1;
+                other
+            }
+        };
+        *buf.get_mut(write)? = byte;
+        write += 1;
+    }
+    Some((write, any >= 0x80, read))
+}
+
+/// Offsets are under [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES) plus what decoding adds, which
+/// stays under `u32::MAX` for any body the limits admit.
+fn offset(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast(raw: &[u8]) -> Option<Fields> {
+        decode_fast(raw, &Limits::DEFAULT)
+    }
+
+    #[test]
+    fn paypal_shaped_bodies_take_the_one_pass_path() {
+        for raw in [
+            &b"txn_type=web_accept&payment_date=20%3A12%3A59+Jan+13%2C+2009+PST&mc_gross=19.95"[..],
+            b"first_name=J%F6rg&last_name=%80uro",
+            b"charset=UTF-8&address_street=H%E1%BB%92&custom=a%3Db=c",
+            b"address_city=%93%FA%96%7B&charset=Shift_JIS",
+            b"transaction%5B0%5D.id=1&transaction%5B0%5D.amount=USD+1.00&&",
+            b"transaction[1].id=2&sig=abc==&empty=",
+            b"&&a=1&",
+        ] {
+            let fields = fast(raw).unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(raw)));
+            let general = super::super::decode_general(
+                &crate::Body::parse(raw).unwrap_or_else(|e| panic!("{e}")),
+            );
+            assert_eq!(Ok(fields), general);
+        }
+        let fields =
+            fast(b"address_city=%93%FA%96%7B&charset=Shift_JIS").unwrap_or_else(|| panic!());
+        assert_eq!(fields.get("address_city"), Some("日本"));
+        let fields = fast(b"custom=a%3Db=c&sig=abc==").unwrap_or_else(|| panic!());
+        assert_eq!(
+            (fields.get("custom"), fields.get("sig")),
+            (Some("a=b=c"), Some("abc=="))
+        );
+    }
+
+    #[test]
+    fn irregular_bodies_are_left_to_the_general_path() {
+        for raw in [
+            &b"first_name=J\xf6rg"[..],
+            b"a=%G0",
+            b"a=%4",
+            b"a",
+            b"a=1&b",
+            b"=1",
+            b"k%E9y=1",
+            b"a=1&a=2",
+            b"charset=UTF-8&charset=UTF-8",
+            b"charset=klingon",
+            b"charset=UTF-16&a=1",
+            b"charset=UTF-8&a=%FF",
+            b"charset=%E9&a=1",
+            b"&&",
+        ] {
+            assert!(fast(raw).is_none(), "{}", String::from_utf8_lossy(raw));
+        }
+        let tight = Limits {
+            max_fields: 1,
+            ..Limits::DEFAULT
+        };
+        assert!(decode_fast(b"a=1&b=2", &tight).is_none());
+        let short = Limits {
+            max_key_bytes: 2,
+            ..Limits::DEFAULT
+        };
+        assert!(decode_fast(b"abc=1", &short).is_none());
+    }
+
+    #[test]
+    fn words_find_exactly_the_bytes_that_matter() {
+        for (bytes, expected) in [
+            (*b"abcdefgh", 0u64),
+            (*b"a=b&c%d+", 0x8000_8000_8000_8000),
+            (*b"\x80\x00\x24\x27\x2a\x3c\x3e\xff", 0x8000_0000_0000_0080),
+        ] {
+            assert_eq!(specials(u64::from_le_bytes(bytes)), expected, "{bytes:?}");
+        }
+        assert_eq!(word_at(b"abc", 1), u64::from_le_bytes(*b"bc\0\0\0\0\0\0"));
+        assert_eq!(low_bytes(0), 0);
+        assert_eq!(low_bytes(7), 0x00ff_ffff_ffff_ffff);
+    }
+}

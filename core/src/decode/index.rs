@@ -1,0 +1,242 @@
+//! The lookup index of decoded variables by name, which also finds a name given twice.
+//!
+//! An open-addressing table of positions, built in one pass in body order: a variable costs one
+//! hash and, nearly always, one probe. Names are compared only when their hashes are equal, so the
+//! index stays correct however many names collide; and since [`hash`](super::hash) is not keyed,
+//! a body crafted to collide would make probing quadratic: after a few probes too many the table
+//! is given up for a sorted list of (hash, position), which costs O(n log n) whatever the names.
+//!
+//! The duplicate reported is the same either way: the variable whose second occurrence comes
+//! first in the body, with its first occurrence.
+
+/// A name given twice: the positions of its first and second occurrence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Duplicate {
+    pub(super) first: usize,
+    pub(super) second: usize,
+}
+
+/// Variables by name: see the [module docs](self).
+#[derive(Debug, Clone)]
+pub(super) enum Index {
+    /// Open addressing: each slot holds a position + 1, or 0 when empty. The slot of a hash is
+    /// its top bits (the multiply in the hash mixes best into them).
+    Table { slots: Vec<u32>, shift: u32 },
+    /// (hash, position), sorted: binary search, for bodies whose names collide.
+    Sorted(Vec<(u64, u32)>),
+}
+
+impl Index {
+    /// Indexes `n` variables whose hash and name `entry(i)` gives, in body order.
+    pub(super) fn build<'k>(
+        n: usize,
+        entry: impl Fn(usize) -> (u64, &'k [u8]),
+    ) -> Result<Index, Duplicate> {
+        // At most half full: probes stay short.
+        let bits = (2 * n).max(16).next_power_of_two().trailing_zeros();
+        let shift = 64 - bits;
+        let mut slots = vec![0u32; 1 << bits];
+        let mask = slots.len() - 1;
+        // Beyond this many probes in all, the names collide by design, not by chance.
+        let mut budget = 4 * n + 64;
+        for i in 0..n {
+            let (h, key) = entry(i);
+            let mut at = slot_of(h, shift);
+            loop {
+                // `at` is masked to the table: the sorted form would still answer correctly.
+                let Some(slot) = slots.get_mut(at) else {
+                    return Index::sorted(n, entry);
+                };
+                if *slot == 0 {
+                    *slot = position_plus_one(i);
+                    break;
+                }
+                let j = (*slot - 1) as usize;
+                let (hj, other) = entry(j);
+                if hj == h && other == key {
+                    return Err(Duplicate {
+                        first: j,
+                        second: i,
+                    });
+                }
+                budget = match budget.checked_sub(1) {
+                    Some(left) => left,
+                    None => return Index::sorted(n, entry),
+                };
+                at = (at + 1) & mask;
+            }
+        }
+        Ok(Index::Table { slots, shift })
+    }
+
+    /// The sorted form, for names that collide.
+    #[cold]
+    fn sorted<'k>(n: usize, entry: impl Fn(usize) -> (u64, &'k [u8])) -> Result<Index, Duplicate> {
+        let mut sorted: Vec<(u64, u32)> = (0..n)
+            .map(|i| (entry(i).0, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        sorted.sort_unstable();
+        // Duplicates share a hash: within each run of equal hashes, sort by (name, position) so
+        // that equal names are neighbours (O(n log n) however large the run).
+        let mut second: Option<usize> = None;
+        for run in sorted
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            let mut positions: Vec<usize> = run.iter().map(|&(_, i)| i as usize).collect();
+            positions.sort_by(|&a, &b| entry(a).1.cmp(entry(b).1).then(a.cmp(&b)));
+            for w in positions.windows(2) {
+                if let [a, b] = *w
+                    && entry(a).1 == entry(b).1
+                    && second.is_none_or(|s| b < s)
+                {
+                    second = Some(b);
+                }
+            }
+        }
+        match second {
+            Some(second) => Err(Duplicate {
+                first: first_occurrence(n, &entry, second),
+                second,
+            }),
+            None => Ok(Index::Sorted(sorted)),
+        }
+    }
+
+    /// The positions whose hash is `h`, in no particular order: the candidates for a name.
+    pub(super) fn candidates(&self, h: u64) -> Candidates<'_> {
+        match self {
+            Index::Table { slots, shift } => Candidates::Table {
+                slots,
+                at: slot_of(h, *shift),
+            },
+            Index::Sorted(sorted) => {
+                let start = sorted.partition_point(|&(hi, _)| hi < h);
+                Candidates::Sorted {
+                    run: sorted.get(start..).unwrap_or_default(),
+                    h,
+                }
+            }
+        }
+    }
+}
+
+/// The first position whose name equals the one at `second`.
+fn first_occurrence<'k>(
+    n: usize,
+    entry: &impl Fn(usize) -> (u64, &'k [u8]),
+    second: usize,
+) -> usize {
+    let (h, key) = entry(second);
+    (0..n.min(second))
+        .find(|&i| entry(i) == (h, key))
+        .unwrap_or(second)
+}
+
+#[allow(clippy::cast_possible_truncation)] // under 2^bits: fits any usize
+fn slot_of(h: u64, shift: u32) -> usize {
+    (h >> shift) as usize
+}
+
+/// Positions are under [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES), so + 1 fits.
+fn position_plus_one(i: usize) -> u32 {
+    u32::try_from(i + 1).unwrap_or(u32::MAX)
+}
+
+/// Positions that may hold a name (see [`Index::candidates`]): the caller compares names.
+pub(super) enum Candidates<'i> {
+    Table { slots: &'i [u32], at: usize },
+    Sorted { run: &'i [(u64, u32)], h: u64 },
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Candidates::Table { slots, at } => {
+                let slot = *slots.get(*at)?;
+                if slot == 0 {
+                    return None;
+                }
+                *at = (*at + 1) & (slots.len() - 1);
+                Some((slot - 1) as usize)
+            }
+            Candidates::Sorted { run, h } => {
+                let (&(hi, i), rest) = run.split_first()?;
+                if hi != *h {
+                    return None;
+                }
+                *run = rest;
+                Some(i as usize)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(keys: &[(u64, &'static str)]) -> Result<Index, Duplicate> {
+        Index::build(keys.len(), |i| {
+            let (h, k) = keys.get(i).copied().unwrap_or_default();
+            (h, k.as_bytes())
+        })
+    }
+
+    fn find(index: &Index, keys: &[(u64, &str)], key: &str, h: u64) -> Option<usize> {
+        index
+            .candidates(h)
+            .find(|&i| keys.get(i).is_some_and(|&(hi, k)| hi == h && k == key))
+    }
+
+    #[test]
+    fn the_earliest_second_occurrence_is_reported_in_both_forms() {
+        // b (at 1 and 4) and a (at 0 and 3): a's second occurrence comes first.
+        let keys = [(1, "a"), (2, "b"), (3, "c"), (1, "a"), (2, "b")];
+        assert_eq!(
+            build(&keys).err(),
+            Some(Duplicate {
+                first: 0,
+                second: 3
+            })
+        );
+        // Every name on one hash: the table gives up for the sorted form, same answer.
+        let colliding = [(7, "a"), (7, "b"), (7, "c"), (7, "b"), (7, "a")];
+        assert_eq!(
+            build(&colliding).err(),
+            Some(Duplicate {
+                first: 1,
+                second: 3
+            })
+        );
+    }
+
+    #[test]
+    fn colliding_names_switch_to_the_sorted_form_and_stay_found() {
+        let names: Vec<String> = (0..500).map(|i| format!("k{i}")).collect();
+        let keys: Vec<(u64, &str)> = names.iter().map(|n| (42, n.as_str())).collect();
+        let index = Index::build(keys.len(), |i| {
+            let (h, k) = keys.get(i).copied().unwrap_or_default();
+            (h, k.as_bytes())
+        })
+        .unwrap_or_else(|d| panic!("{d:?}"));
+        assert!(matches!(index, Index::Sorted(_)));
+        for (i, &(h, k)) in keys.iter().enumerate() {
+            assert_eq!(find(&index, &keys, k, h), Some(i));
+        }
+        assert_eq!(find(&index, &keys, "k500", 42), None);
+        assert_eq!(find(&index, &keys, "k1", 43), None);
+    }
+
+    #[test]
+    fn distinct_hashes_use_the_table() {
+        let keys: Vec<(u64, &str)> = vec![(u64::MAX, "x"), (0, "y"), (1 << 63, "z")];
+        let index =
+            build(&[(u64::MAX, "x"), (0, "y"), (1 << 63, "z")]).unwrap_or_else(|d| panic!("{d:?}"));
+        assert!(matches!(index, Index::Table { .. }));
+        assert_eq!(find(&index, &keys, "z", 1 << 63), Some(2));
+        assert_eq!(find(&index, &keys, "w", 5), None);
+    }
+}
