@@ -102,26 +102,34 @@ enum Zone {
 }
 
 fn parse_instant(text: &str) -> Option<(DateTime<Utc>, bool)> {
-    if text.contains('T') && text.contains('-') && !text.contains(' ') {
+    let bytes = text.as_bytes();
+    if !bytes.contains(&b' ') && bytes.contains(&b'T') && bytes.contains(&b'-') {
         return DateTime::parse_from_rfc3339(text)
             .ok()
             .map(|d| (d.with_timezone(&Utc), false));
     }
     // JavaScript's `Date.toString()` may end with the zone's name in parentheses, spaces and all.
-    let (head, zone_name) = match text.split_once(" (") {
+    let (head, zone_name) = match bytes
+        .contains(&b'(')
+        .then(|| text.split_once(" ("))
+        .flatten()
+    {
         Some((head, tail)) => (head, Some(zone_name(tail)?)),
         None => (text, None),
     };
-    // At most 6 tokens in any format: collect them without allocating.
-    let mut tokens = [""; 7];
+    // At most 6 tokens in any format: split at single spaces without allocating.
+    let mut tokens = [""; 6];
     let mut count = 0;
-    for (slot, token) in tokens.iter_mut().zip(head.split(' ')) {
-        *slot = token;
-        count += 1;
+    let mut from = 0;
+    for (i, &b) in head.as_bytes().iter().enumerate() {
+        if b == b' ' {
+            *tokens.get_mut(count)? = head.get(from..i)?;
+            count += 1;
+            from = i + 1;
+        }
     }
-    if count > 6 {
-        return None;
-    }
+    *tokens.get_mut(count)? = head.get(from..)?;
+    count += 1;
     let (local, zone) = match tokens.get(..count)? {
         // 20:12:59 Jan 13, 2009 PST (and `Jan.`)
         [time, month, day, year, zone] if day.ends_with(',') && zone_name.is_none() => (
@@ -159,22 +167,33 @@ fn local(year: &str, month: &str, day: &str, time: &str) -> Option<NaiveDateTime
     let year: i32 = digits(year, 4, 4)?.try_into().ok()?;
     let day = digits(day, 1, 2)?;
     let date = NaiveDate::from_ymd_opt(year, month_number(month)?, day)?;
-    let mut hms = time.split(':');
-    let h = digits(hms.next()?, 2, 2)?;
-    let m = digits(hms.next()?, 2, 2)?;
-    let s = digits(hms.next()?, 2, 2)?;
-    if hms.next().is_some() {
+    let [h1, h2, b':', m1, m2, b':', s1, s2] = *time.as_bytes() else {
         return None;
-    }
-    Some(date.and_time(NaiveTime::from_hms_opt(h, m, s)?))
+    };
+    let two = |a: u8, b: u8| digits_of(&[a, b]);
+    Some(date.and_time(NaiveTime::from_hms_opt(
+        two(h1, h2)?,
+        two(m1, m2)?,
+        two(s1, s2)?,
+    )?))
 }
 
 /// A run of `min..=max` ASCII digits.
 fn digits(s: &str, min: usize, max: usize) -> Option<u32> {
-    if s.len() < min || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.len() < min || s.len() > max {
         return None;
     }
-    s.parse().ok()
+    digits_of(s.as_bytes())
+}
+
+/// ASCII digits (at most 9, so no overflow) as a number.
+fn digits_of(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() || bytes.len() > 9 {
+        return None;
+    }
+    bytes.iter().try_fold(0u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
 }
 
 const MONTHS: [&str; 12] = [

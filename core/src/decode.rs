@@ -52,15 +52,6 @@ struct Span {
 }
 
 impl Span {
-    /// No text (what a missing span reads as).
-    const EMPTY: Span = Span {
-        key_start: 0,
-        key_end: 0,
-        value_start: 0,
-        value_end: 0,
-        hash: 0,
-    };
-
     fn key(self) -> std::ops::Range<usize> {
         self.key_start as usize..self.key_end as usize
     }
@@ -330,22 +321,17 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
         push_span(&mut spans, &text, key_start, key_end);
     }
 
-    let index = Index::build(spans.len(), |i| {
-        let span = spans.get(i).copied().unwrap_or(Span::EMPTY);
-        (
-            span.hash,
-            text.as_bytes().get(span.key()).unwrap_or_default(),
-        )
-    })
-    .map_err(|Duplicate { first, second }| Error::DuplicateKey {
-        field: FieldName::new(
-            spans
-                .get(second)
-                .and_then(|s| text.get(s.key()))
-                .unwrap_or_default(),
-        ),
-        first,
-        second,
+    let index = Index::build(&spans, text.as_bytes()).map_err(|Duplicate { first, second }| {
+        Error::DuplicateKey {
+            field: FieldName::new(
+                spans
+                    .get(second)
+                    .and_then(|s| text.get(s.key()))
+                    .unwrap_or_default(),
+            ),
+            first,
+            second,
+        }
     })?;
     Ok(Fields {
         charset,

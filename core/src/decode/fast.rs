@@ -99,14 +99,7 @@ pub(super) fn decode_fast(content: &[u8], limits: &Limits) -> Option<Fields> {
         }
     }
     let text = String::from_utf8(buf).ok()?;
-    let index = Index::build(spans.len(), |i| {
-        let span = spans.get(i).copied().unwrap_or(Span::EMPTY);
-        (
-            span.hash,
-            text.as_bytes().get(span.key()).unwrap_or_default(),
-        )
-    })
-    .ok()?;
+    let index = Index::build(&spans, text.as_bytes()).ok()?;
     Some(Fields {
         charset,
         charset_given: charset_at.is_some(),

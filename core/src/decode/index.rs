@@ -9,6 +9,8 @@
 //! The duplicate reported is the same either way: the variable whose second occurrence comes
 //! first in the body, with its first occurrence.
 
+use super::Span;
+
 /// A name given twice: the positions of its first and second occurrence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Duplicate {
@@ -27,11 +29,15 @@ pub(super) enum Index {
 }
 
 impl Index {
-    /// Indexes `n` variables whose hash and name `entry(i)` gives, in body order.
-    pub(super) fn build<'k>(
-        n: usize,
-        entry: impl Fn(usize) -> (u64, &'k [u8]),
-    ) -> Result<Index, Duplicate> {
+    /// Indexes the variables at `spans` (keys in `text`), in body order.
+    pub(super) fn build(spans: &[Span], text: &[u8]) -> Result<Index, Duplicate> {
+        let key = |i: usize| {
+            spans
+                .get(i)
+                .and_then(|s| text.get(s.key()))
+                .unwrap_or_default()
+        };
+        let n = spans.len();
         // At most half full: probes stay short.
         let bits = (2 * n).max(16).next_power_of_two().trailing_zeros();
         let shift = 64 - bits;
@@ -39,21 +45,19 @@ impl Index {
         let mask = slots.len() - 1;
         // Beyond this many probes in all, the names collide by design, not by chance.
         let mut budget = 4 * n + 64;
-        for i in 0..n {
-            let (h, key) = entry(i);
-            let mut at = slot_of(h, shift);
+        for (i, span) in spans.iter().enumerate() {
+            let mut at = slot_of(span.hash, shift);
             loop {
                 // `at` is masked to the table: the sorted form would still answer correctly.
                 let Some(slot) = slots.get_mut(at) else {
-                    return Index::sorted(n, entry);
+                    return Index::sorted(spans, key);
                 };
                 if *slot == 0 {
                     *slot = position_plus_one(i);
                     break;
                 }
                 let j = (*slot - 1) as usize;
-                let (hj, other) = entry(j);
-                if hj == h && other == key {
+                if spans.get(j).is_some_and(|other| other.hash == span.hash) && key(j) == key(i) {
                     return Err(Duplicate {
                         first: j,
                         second: i,
@@ -61,7 +65,7 @@ impl Index {
                 }
                 budget = match budget.checked_sub(1) {
                     Some(left) => left,
-                    None => return Index::sorted(n, entry),
+                    None => return Index::sorted(spans, key),
                 };
                 at = (at + 1) & mask;
             }
@@ -71,9 +75,11 @@ impl Index {
 
     /// The sorted form, for names that collide.
     #[cold]
-    fn sorted<'k>(n: usize, entry: impl Fn(usize) -> (u64, &'k [u8])) -> Result<Index, Duplicate> {
-        let mut sorted: Vec<(u64, u32)> = (0..n)
-            .map(|i| (entry(i).0, u32::try_from(i).unwrap_or(u32::MAX)))
+    fn sorted<'t>(spans: &[Span], key: impl Fn(usize) -> &'t [u8]) -> Result<Index, Duplicate> {
+        let mut sorted: Vec<(u64, u32)> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.hash, u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
         sorted.sort_unstable();
         // Duplicates share a hash: within each run of equal hashes, sort by (name, position) so
@@ -84,10 +90,10 @@ impl Index {
             .filter(|run| run.len() > 1)
         {
             let mut positions: Vec<usize> = run.iter().map(|&(_, i)| i as usize).collect();
-            positions.sort_by(|&a, &b| entry(a).1.cmp(entry(b).1).then(a.cmp(&b)));
+            positions.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
             for w in positions.windows(2) {
                 if let [a, b] = *w
-                    && entry(a).1 == entry(b).1
+                    && key(a) == key(b)
                     && second.is_none_or(|s| b < s)
                 {
                     second = Some(b);
@@ -96,7 +102,9 @@ impl Index {
         }
         match second {
             Some(second) => Err(Duplicate {
-                first: first_occurrence(n, &entry, second),
+                first: (0..second)
+                    .find(|&i| key(i) == key(second))
+                    .unwrap_or(second),
                 second,
             }),
             None => Ok(Index::Sorted(sorted)),
@@ -119,18 +127,6 @@ impl Index {
             }
         }
     }
-}
-
-/// The first position whose name equals the one at `second`.
-fn first_occurrence<'k>(
-    n: usize,
-    entry: &impl Fn(usize) -> (u64, &'k [u8]),
-    second: usize,
-) -> usize {
-    let (h, key) = entry(second);
-    (0..n.min(second))
-        .find(|&i| entry(i) == (h, key))
-        .unwrap_or(second)
 }
 
 #[allow(clippy::cast_possible_truncation)] // under 2^bits: fits any usize
@@ -178,11 +174,30 @@ impl Iterator for Candidates<'_> {
 mod tests {
     use super::*;
 
-    fn build(keys: &[(u64, &'static str)]) -> Result<Index, Duplicate> {
-        Index::build(keys.len(), |i| {
-            let (h, k) = keys.get(i).copied().unwrap_or_default();
-            (h, k.as_bytes())
-        })
+    /// Spans over `keys` laid end to end, with the given hashes.
+    fn spans(keys: &[(u64, &str)]) -> (Vec<Span>, String) {
+        let mut text = String::new();
+        let spans = keys
+            .iter()
+            .map(|&(hash, k)| {
+                let start = u32::try_from(text.len()).unwrap_or(u32::MAX);
+                text.push_str(k);
+                let end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+                Span {
+                    key_start: start,
+                    key_end: end,
+                    value_start: end,
+                    value_end: end,
+                    hash,
+                }
+            })
+            .collect();
+        (spans, text)
+    }
+
+    fn build(keys: &[(u64, &str)]) -> Result<Index, Duplicate> {
+        let (spans, text) = spans(keys);
+        Index::build(&spans, text.as_bytes())
     }
 
     fn find(index: &Index, keys: &[(u64, &str)], key: &str, h: u64) -> Option<usize> {
@@ -203,9 +218,21 @@ mod tests {
             })
         );
         // Every name on one hash: the table gives up for the sorted form, same answer.
-        let colliding = [(7, "a"), (7, "b"), (7, "c"), (7, "b"), (7, "a")];
+        let colliding: Vec<(u64, String)> = (0..100)
+            .map(|i| (7, format!("k{i}")))
+            .chain([(7, "k5".to_owned()), (7, "k3".to_owned())])
+            .collect();
+        let colliding: Vec<(u64, &str)> = colliding.iter().map(|(h, k)| (*h, k.as_str())).collect();
         assert_eq!(
             build(&colliding).err(),
+            Some(Duplicate {
+                first: 5,
+                second: 100
+            })
+        );
+        let few = [(7, "a"), (7, "b"), (7, "c"), (7, "b"), (7, "a")];
+        assert_eq!(
+            build(&few).err(),
             Some(Duplicate {
                 first: 1,
                 second: 3
@@ -217,11 +244,7 @@ mod tests {
     fn colliding_names_switch_to_the_sorted_form_and_stay_found() {
         let names: Vec<String> = (0..500).map(|i| format!("k{i}")).collect();
         let keys: Vec<(u64, &str)> = names.iter().map(|n| (42, n.as_str())).collect();
-        let index = Index::build(keys.len(), |i| {
-            let (h, k) = keys.get(i).copied().unwrap_or_default();
-            (h, k.as_bytes())
-        })
-        .unwrap_or_else(|d| panic!("{d:?}"));
+        let index = build(&keys).unwrap_or_else(|d| panic!("{d:?}"));
         assert!(matches!(index, Index::Sorted(_)));
         for (i, &(h, k)) in keys.iter().enumerate() {
             assert_eq!(find(&index, &keys, k, h), Some(i));
@@ -232,9 +255,8 @@ mod tests {
 
     #[test]
     fn distinct_hashes_use_the_table() {
-        let keys: Vec<(u64, &str)> = vec![(u64::MAX, "x"), (0, "y"), (1 << 63, "z")];
-        let index =
-            build(&[(u64::MAX, "x"), (0, "y"), (1 << 63, "z")]).unwrap_or_else(|d| panic!("{d:?}"));
+        let keys = [(u64::MAX, "x"), (0, "y"), (1 << 63, "z")];
+        let index = build(&keys).unwrap_or_else(|d| panic!("{d:?}"));
         assert!(matches!(index, Index::Table { .. }));
         assert_eq!(find(&index, &keys, "z", 1 << 63), Some(2));
         assert_eq!(find(&index, &keys, "w", 5), None);
