@@ -37,6 +37,13 @@ impl Charset {
     /// # Ok::<(), ipnkit::Error>(())
     /// ```
     pub fn from_label(label: &[u8]) -> Result<Charset, Error> {
+        // The two labels nearly every message carries, before the WHATWG table.
+        if label.eq_ignore_ascii_case(b"windows-1252") {
+            return Ok(Charset::DEFAULT);
+        }
+        if label.eq_ignore_ascii_case(b"utf-8") {
+            return Ok(Charset::UTF_8);
+        }
         let trimmed = label.trim_ascii();
         // Resolve first (WHATWG's label table, then with `_` read as `-`), then judge what the
         // label resolved to: an alias such as `ucs-2` or `csunicode` is refused exactly like

@@ -272,28 +272,13 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
     };
 
     // Pass 2: decode keys and values in that charset, into one buffer. Escapes only shrink the
-    // text and ASCII stays one byte, so the body's length is the usual size.
+    // text and ASCII stays one byte, so the body's length is the usual size. (Regular bodies
+    // are decoded by the one-pass decoder: this path is for the others, and for exact errors.)
     let mut text = String::with_capacity(body.as_bytes().len());
     let mut spans = Vec::with_capacity(body.len());
     let mut scratch = Vec::new();
-    // PayPal escapes every byte outside ASCII letters, digits and a few marks: such a body is
-    // checked once, and its keys and values need no further validation.
-    let ascii_body = (charset.encoding().is_ascii_compatible() && body.as_bytes().is_ascii())
-        .then(|| std::str::from_utf8(body.as_bytes()).ok())
-        .flatten();
     for pair in body.pairs() {
         let key_start = text.len();
-        if let Some(whole) = ascii_body {
-            let (key, value) = pair_text(whole, body, &pair);
-            if append_ascii(&mut text, key) {
-                let key_end = text.len();
-                if append_ascii(&mut text, value) {
-                    push_span(&mut spans, &text, key_start, key_end);
-                    continue;
-                }
-            }
-            text.truncate(key_start);
-        }
         if !append_decoded(&mut text, &mut scratch, pair.key, charset) {
             return Err(key_error(pair.key, pair.index, charset));
         }
@@ -382,45 +367,6 @@ fn push_span(spans: &mut Vec<Span>, text: &str, key_start: usize, key_end: usize
         value_end: offset(text.len()),
         hash: hash(text.get(key_start..key_end).unwrap_or_default()),
     });
-}
-
-/// The key and value of `pair` as text, given the whole body as ASCII text.
-fn pair_text<'w>(whole: &'w str, body: &Body<'_>, pair: &RawPair<'_>) -> (&'w str, &'w str) {
-    let base = body.as_bytes().as_ptr() as usize;
-    let slice = |part: &[u8]| {
-        let start = (part.as_ptr() as usize).saturating_sub(base);
-        whole.get(start..start + part.len()).unwrap_or_default()
-    };
-    (slice(pair.key), slice(pair.value.unwrap_or_default()))
-}
-
-/// Appends ASCII `raw`, unescaped, when every byte it stands for is ASCII; `false` (leaving
-/// partial text for the caller to truncate) on an escape of a non-ASCII byte or a malformed escape,
-/// which the general path then handles.
-fn append_ascii(text: &mut String, raw: &str) -> bool {
-    let mut rest = raw;
-    loop {
-        let Some(special) = rest.bytes().position(|b| b == b'%' || b == b'+') else {
-            text.push_str(rest);
-            return true;
-        };
-        let (clean, tail) = rest.split_at(special);
-        text.push_str(clean);
-        match tail.as_bytes() {
-            [b'+', ..] => {
-                text.push(' ');
-                rest = tail.get(1..).unwrap_or_default();
-            }
-            [b'%', hi, lo, ..] => match (hex(*hi), hex(*lo)) {
-                (Some(hi), Some(lo)) if hi < 8 => {
-                    text.push(char::from(hi << 4 | lo));
-                    rest = tail.get(3..).unwrap_or_default();
-                }
-                _ => return false,
-            },
-            _ => return false,
-        }
-    }
 }
 
 /// The error for a key that cannot be decoded: a malformed escape, or else bytes invalid in the

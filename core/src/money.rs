@@ -99,14 +99,33 @@ impl Serialize for Money {
 /// Parses a plain decimal amount: an optional `-`, digits, and optionally `.` and digits.
 /// Anything else (`1,000.00`, `1e3`, ` 5`, `+5`, `.5`, `5.`) is refused.
 pub fn parse_amount(text: &str) -> Option<Decimal> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
     };
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (digits, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty()
+        || !all_digits(int)
+        || (digits.len() > int.len() && (frac.is_empty() || !all_digits(frac)))
+    {
         return None;
+    }
+    // Up to 18 digits fit a u64 mantissa: PayPal's amounts, read without a second pass. Longer
+    // ones, and a negative zero (whose sign `Decimal` keeps), go through `rust_decimal`'s parser.
+    if int.len() + frac.len() <= 18 {
+        let mantissa = int
+            .bytes()
+            .chain(frac.bytes())
+            .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+        if !(negative && mantissa == 0) {
+            let scale = u32::try_from(frac.len()).ok()?;
+            let signed = if negative { -mantissa } else { mantissa };
+            return Some(Decimal::new(signed, scale));
+        }
     }
     Decimal::from_str_exact(text).ok()
 }
@@ -152,6 +171,39 @@ mod tests {
             );
         }
         assert_eq!(parse_amount("-0.12"), Some(Decimal::new(-12, 2)));
+    }
+
+    #[test]
+    fn negative_zero_and_long_amounts_read_as_rust_decimal_reads_them() {
+        for text in [
+            "-0",
+            "-0.00",
+            "1234567890123456789.5",
+            "0.0000000000000000000000000001",
+        ] {
+            let ours = parse_amount(text);
+            let theirs = Decimal::from_str_exact(text).ok();
+            let seen =
+                |d: Option<Decimal>| d.map(|d| (d, d.scale(), d.is_sign_negative(), d.to_string()));
+            assert_eq!(seen(ours), seen(theirs), "{text}");
+            assert!(ours.is_some(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass reading gives exactly what `rust_decimal`'s own parser gives (value,
+        /// scale and sign), for every amount it accepts.
+        #[test]
+        fn amounts_read_as_rust_decimal_reads_them(text in "-?[0-9]{1,20}(\\.[0-9]{0,12})?") {
+            let ours = parse_amount(&text);
+            if !text.ends_with('.') {
+                let theirs = Decimal::from_str_exact(&text).ok();
+                let seen = |d: Option<Decimal>| d.map(|d| (d, d.scale(), d.is_sign_negative(), d.to_string()));
+                proptest::prop_assert_eq!(seen(ours), seen(theirs));
+            } else {
+                proptest::prop_assert_eq!(ours, None);
+            }
+        }
     }
 
     #[test]
