@@ -12,8 +12,10 @@ use crate::error::Error;
 /// The prefix PayPal expects in front of the original body when it is posted back for verification.
 pub const POSTBACK_PREFIX: &[u8] = b"cmd=_notify-validate&";
 
-/// The largest body any [`Limits`] can admit: spans are 32-bit (4 GiB − 2 bytes).
-pub const MAX_BODY_BYTES: usize = (u32::MAX - 1) as usize;
+/// The largest body any [`Limits`] can admit, 1 GiB − 1 byte: spans into the body and into its
+/// decoded text are 32-bit, and decoding can triple a body (a raw windows-1252 byte becomes up to
+/// three bytes of UTF-8).
+pub const MAX_BODY_BYTES: usize = (u32::MAX / 4) as usize;
 
 /// Size limits, checked before any other work so that a hostile body costs little.
 ///
@@ -43,7 +45,7 @@ impl Limits {
     /// Refuses a body of `len` bytes over [`max_body_bytes`](Limits::max_body_bytes) (or over
     /// [`MAX_BODY_BYTES`], whatever the limits say), before any work or copy.
     pub fn check_len(&self, len: usize) -> Result<(), Error> {
-        // Spans are 32-bit: no limit can admit a body of 4 GiB or more.
+        // Spans are 32-bit: no limit can admit a body whose decoded text could pass 4 GiB.
         let limit = self.max_body_bytes.min(MAX_BODY_BYTES);
         if len > limit {
             return Err(Error::BodyTooLarge { actual: len, limit });
