@@ -41,7 +41,10 @@ impl Index {
         // At most half full: probes stay short.
         let bits = (2 * n).max(16).next_power_of_two().trailing_zeros();
         let shift = 64 - bits;
-        let mut slots = vec![0u32; 1 << bits];
+        // Filled, not zero-allocated: allocators serve small blocks from a per-thread cache
+        // that zeroed allocation bypasses.
+        let mut slots = Vec::with_capacity(1 << bits);
+        slots.resize(1 << bits, 0u32);
         let mask = slots.len() - 1;
         // Beyond this many probes in all, the names collide by design, not by chance.
         let mut budget = 4 * n + 64;
