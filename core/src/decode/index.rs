@@ -43,8 +43,7 @@ impl Index {
         let shift = 64 - bits;
         // Filled, not zero-allocated: allocators serve small blocks from a per-thread cache
         // that zeroed allocation bypasses.
-        let mut slots = Vec::with_capacity(1 << bits);
-        slots.resize(1 << bits, 0u32);
+        let mut slots: Vec<u32> = std::iter::repeat_n(0, 1 << bits).collect();
         let mask = slots.len() - 1;
         // Beyond this many probes in all, the names collide by design, not by chance.
         let mut budget = 4 * n + 64;
