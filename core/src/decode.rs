@@ -429,11 +429,13 @@ impl HashState {
     const K: u64 = 0x517c_c1b7_2722_0a95;
 
     /// Mixes in 8 bytes of the key.
+    #[inline(always)]
     fn word(&mut self, word: u64) {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
     }
 
     /// Mixes in the last 0 to 7 bytes (the higher bytes zero) and the key's length.
+    #[inline(always)]
     fn finish(self, tail: u64, len: usize) -> u64 {
         #[allow(clippy::cast_possible_truncation)] // the length's low byte is enough for a hash
         let len = u64::from(len as u8) << 56;
@@ -475,6 +477,7 @@ fn unescape_into(raw: &[u8], out: &mut Vec<u8>) -> bool {
     true
 }
 
+#[inline(always)]
 fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),

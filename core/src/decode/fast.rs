@@ -197,8 +197,12 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each byte of `word` that is one of `&`, `=`, `%`, `+`, or is outside ASCII.
+// Inlined even where the build optimizes for size (the wasm package): a call per word would
+// cost more than the word's work.
+#[inline(always)]
 fn specials(word: u64) -> u64 {
     /// The high bit of each byte that is not `byte` (exact: no borrow crosses bytes).
+    #[inline(always)]
     fn not(word: u64, byte: u8) -> u64 {
         let x = word ^ (ONES * u64::from(byte));
         ((x & !HIGH) + !HIGH) | x
@@ -207,6 +211,7 @@ fn specials(word: u64) -> u64 {
 }
 
 /// The 8 bytes of `buf` from `at`, little-endian, zeros past the end (zero is no special).
+#[inline(always)]
 fn word_at(buf: &[u8], at: usize) -> u64 {
     match buf.get(at..).and_then(<[u8]>::first_chunk::<8>) {
         Some(bytes) => u64::from_le_bytes(*bytes),
@@ -224,6 +229,7 @@ fn last_word(buf: &[u8], at: usize) -> u64 {
 }
 
 /// A mask of the low `k` bytes (`k` < 8).
+#[inline(always)]
 fn low_bytes(k: usize) -> u64 {
     (1u64 << (8 * k)).wrapping_sub(1)
 }
