@@ -70,6 +70,7 @@ pub mod money;
 pub mod policy;
 pub mod verify;
 pub mod vocab;
+mod words;
 
 pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair, postback};
 pub use charset::Charset;

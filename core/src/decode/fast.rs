@@ -20,6 +20,7 @@ use super::index::Index;
 use super::{Fields, HashState, Span, hash_bytes, hex};
 use crate::body::Limits;
 use crate::charset::Charset;
+use crate::words::{HIGH, first, low_bytes, others, word_at};
 
 /// Decodes `content` (a body without its trailing CR/LF, within its length limit), or `None`
 /// when the general path must (see the [module docs](self)).
@@ -132,7 +133,7 @@ fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, us
             at += 8;
             continue;
         }
-        let k = found.trailing_zeros() as usize / 8;
+        let k = first(found);
         let special = at + k;
         match *buf.get(special)? {
             b'=' => {
@@ -167,7 +168,7 @@ fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, us
         let word = word_at(buf, at);
         let mut found = specials(word);
         while found != 0 {
-            let special = at + found.trailing_zeros() as usize / 8;
+            let special = at + first(found);
             match *buf.get(special)? {
                 b'&' => break 'value (special, false, special + 1),
                 b'=' => found &= found - 1, // part of the value
@@ -193,45 +194,11 @@ fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, us
     Some((span, high, next))
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
 /// The high bit of each byte of `word` that is one of `&`, `=`, `%`, `+`, or is outside ASCII.
-// Inlined even where the build optimizes for size (the wasm package): a call per word would
-// cost more than the word's work.
-#[inline(always)]
+#[inline(always)] // see `crate::words`
 fn specials(word: u64) -> u64 {
-    /// The high bit of each byte that is not `byte` (exact: no borrow crosses bytes).
-    #[inline(always)]
-    fn not(word: u64, byte: u8) -> u64 {
-        let x = word ^ (ONES * u64::from(byte));
-        ((x & !HIGH) + !HIGH) | x
-    }
-    (!(not(word, b'&') & not(word, b'=') & not(word, b'%') & not(word, b'+')) | word) & HIGH
-}
-
-/// The 8 bytes of `buf` from `at`, little-endian, zeros past the end (zero is no special).
-#[inline(always)]
-fn word_at(buf: &[u8], at: usize) -> u64 {
-    match buf.get(at..).and_then(<[u8]>::first_chunk::<8>) {
-        Some(bytes) => u64::from_le_bytes(*bytes),
-        None => last_word(buf, at),
-    }
-}
-
-#[cold]
-fn last_word(buf: &[u8], at: usize) -> u64 {
-    let mut bytes = [0u8; 8];
-    for (to, from) in bytes.iter_mut().zip(buf.get(at..).unwrap_or_default()) {
-        *to = *from;
-    }
-    u64::from_le_bytes(bytes)
-}
-
-/// A mask of the low `k` bytes (`k` < 8).
-#[inline(always)]
-fn low_bytes(k: usize) -> u64 {
-    (1u64 << (8 * k)).wrapping_sub(1)
+    (!(others(word, b'&') & others(word, b'=') & others(word, b'%') & others(word, b'+')) | word)
+        & HIGH
 }
 
 /// Unescapes in place from `from` (`+` is a space, `%XX` a byte) up to `end` or the first `&`:
@@ -355,8 +322,5 @@ mod tests {
         ] {
             assert_eq!(specials(u64::from_le_bytes(bytes)), expected, "{bytes:?}");
         }
-        assert_eq!(word_at(b"abc", 1), u64::from_le_bytes(*b"bc\0\0\0\0\0\0"));
-        assert_eq!(low_bytes(0), 0);
-        assert_eq!(low_bytes(7), 0x00ff_ffff_ffff_ffff);
     }
 }
