@@ -240,7 +240,7 @@ pub fn group(body: &[u8], limits: Option<Vec<u32>>, name: &str) -> Result<String
         "items" => json(&m.items()),
         "masspay_items" => json(&m.masspay_items()),
         "transactions" => json(&m.transactions()),
-        other => Err(bug(&format!("{other:?} is not a group"))),
+        other => Err(bug(&format!("\"{other}\" is not a group"))),
     })
 }
 

@@ -63,7 +63,7 @@ impl Default for Limits {
 
 /// Where one pair lies in the body: 12 bytes, so that tokenizing writes little.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PairSpan {
+pub(crate) struct PairSpan {
     /// First byte of the key.
     start: u32,
     /// The first `=`, or [`NO_EQ`] when the pair has none.
@@ -76,6 +76,17 @@ struct PairSpan {
 const NO_EQ: u32 = u32::MAX;
 
 impl PairSpan {
+    /// The pair from `start` to `end` (exclusive) with its first `=` at `eq`; offsets are under
+    /// [`MAX_BODY_BYTES`].
+    pub(crate) fn new(start: usize, eq: Option<usize>, end: usize) -> PairSpan {
+        let offset = |i: usize| u32::try_from(i).unwrap_or(NO_EQ);
+        PairSpan {
+            start: offset(start),
+            eq: eq.map_or(NO_EQ, offset),
+            end: offset(end),
+        }
+    }
+
     fn key(self) -> Range<usize> {
         let key_end = if self.eq == NO_EQ { self.end } else { self.eq };
         self.start as usize..key_end as usize
@@ -228,6 +239,17 @@ impl<'a> Body<'a> {
 }
 
 impl Body<'static> {
+    /// An owned body whose pairs were found by the one-pass decoder, with the same limits
+    /// checked (so that it need not be tokenized again).
+    pub(crate) fn from_pairs(raw: Vec<u8>, pairs: Vec<PairSpan>, limits: Limits) -> Self {
+        Body {
+            content_end: content_of(&raw).len(),
+            raw: Cow::Owned(raw),
+            pairs,
+            limits,
+        }
+    }
+
     /// Tokenizes an owned body with the [default limits](Limits::DEFAULT).
     pub fn parse_owned(raw: Vec<u8>) -> Result<Self, Error> {
         Self::parse_owned_with(raw, Limits::DEFAULT)
@@ -284,12 +306,7 @@ fn tokenize(content: &[u8], limits: &Limits) -> Result<Vec<PairSpan>, Error> {
                 limit: limits.max_key_bytes,
             });
         }
-        let offset = |i: usize| u32::try_from(i).unwrap_or(NO_EQ);
-        pairs.push(PairSpan {
-            start: offset(start),
-            eq: eq.map_or(NO_EQ, offset),
-            end: offset(end),
-        });
+        pairs.push(PairSpan::new(start, eq, end));
         Ok(())
     };
     let (mut start, mut eq) = (0, None);

@@ -3,7 +3,9 @@
 //!
 //! Every key and value is decoded into one owned text buffer, so a message costs three
 //! allocations however many variables it has, and [`Fields`] borrows nothing from the body.
-//! Nothing is replaced: a malformed escape, a byte sequence invalid in the charset, an unknown
+//! Two paths give the same result: a one-pass decoder over the raw bytes for the bodies PayPal
+//! sends (all ASCII, escapes unescaped in place: see `decode/fast.rs`), and the general path for
+//! any other body, which also gives every error in its documented order. Nothing is replaced: a malformed escape, a byte sequence invalid in the charset, an unknown
 //! charset or a key seen twice is an [`Error`] that names the field and not its value.
 //!
 //! The percent-decoder is written here rather than taken from `percent-encoding` or
@@ -220,6 +222,30 @@ impl Body<'_> {
 #[doc(hidden)]
 pub fn decode_general(body: &Body<'_>) -> Result<Fields, Error> {
     decode_body(body)
+}
+
+impl Body<'static> {
+    /// Tokenizes and decodes an owned body at once (what [`Notification`](crate::Notification)
+    /// keeps): the one-pass decoder finds the pairs as it decodes them; an irregular body is
+    /// tokenized, then decoded by the general path. Fails only when the body itself is refused
+    /// (over the limits, or empty); the variables' own error is the second part.
+    pub(crate) fn parse_and_decode(
+        raw: Vec<u8>,
+        limits: Limits,
+    ) -> Result<(Body<'static>, Result<Fields, Error>), Error> {
+        limits.check_len(raw.len())?;
+        let mut pairs = Vec::new();
+        let decoded =
+            fast::decode_fast_with(crate::body::content_of(&raw), &limits, Some(&mut pairs));
+        match decoded {
+            Some(fields) => Ok((Body::from_pairs(raw, pairs, limits), Ok(fields))),
+            None => {
+                let body = Body::parse_owned_with(raw, limits)?;
+                let fields = decode_body(&body);
+                Ok((body, fields))
+            }
+        }
+    }
 }
 
 impl Fields {
@@ -854,6 +880,14 @@ mod tests {
             // And through a tokenized body, as `Body::decode` decodes.
             let via_body = Body::parse_with(raw, limits).and_then(|b| b.decode());
             prop_assert_eq!(&via_body, &slow);
+            // And tokenized and decoded at once, as `Notification::new` does: the same body
+            // (pair spans included) and the same variables or error.
+            let at_once = Body::parse_and_decode(raw.to_vec(), limits);
+            let apart = Body::parse_owned_with(raw.to_vec(), limits).map(|b| {
+                let fields = decode_general(&b);
+                (b, fields)
+            });
+            prop_assert_eq!(at_once, apart);
             if let Ok(fields) = fast {
                 for f in &fields {
                     prop_assert_eq!(fields.field(f.key), Some(f));

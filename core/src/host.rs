@@ -335,8 +335,8 @@ impl Notification {
     /// over `limits`): then there is nothing to post back. A body whose values do not decode is
     /// kept, with its error ([`message`](Notification::message)).
     pub fn new(raw: Vec<u8>, limits: Limits) -> Result<Notification, Error> {
-        let body = Body::parse_owned_with(raw, limits)?;
-        let message = body.decode().and_then(Message::from_fields);
+        let (body, fields) = Body::parse_and_decode(raw, limits)?;
+        let message = fields.and_then(Message::from_fields);
         Ok(Notification { body, message })
     }
 

@@ -18,13 +18,24 @@ use memchr::memchr2;
 
 use super::index::Index;
 use super::{Fields, HashState, Span, hash_bytes, hex};
-use crate::body::Limits;
+use crate::body::{Limits, PairSpan};
 use crate::charset::Charset;
 use crate::words::{HIGH, first, low_bytes, others, word_at};
 
 /// Decodes `content` (a body without its trailing CR/LF, within its length limit), or `None`
 /// when the general path must (see the [module docs](self)).
 pub(super) fn decode_fast(content: &[u8], limits: &Limits) -> Option<Fields> {
+    decode_fast_with(content, limits, None)
+}
+
+/// [`decode_fast`], filing in `pairs` where each pair lies on the wire (what
+/// [`Body`](crate::Body) keeps, so that it need not tokenize again). One function for both, not
+/// a generic: the wasm build would carry it twice.
+pub(super) fn decode_fast_with(
+    content: &[u8],
+    limits: &Limits,
+    mut pairs: Option<&mut Vec<PairSpan>>,
+) -> Option<Fields> {
     let mut buf = content.to_vec();
     // About one variable every 26 bytes in PayPal's messages; a typical message's spans then
     // stay under 1 KiB, which allocators serve from a per-thread cache.
@@ -42,7 +53,10 @@ pub(super) fn decode_fast(content: &[u8], limits: &Limits) -> Option<Fields> {
         if index >= limits.max_fields {
             return None;
         }
-        let (span, high, next) = pair(&mut buf, start, limits)?;
+        let (span, high, eq, end) = pair(&mut buf, start, limits)?;
+        if let Some(pairs) = pairs.as_deref_mut() {
+            pairs.push(PairSpan::new(start, Some(eq), end));
+        }
         if buf.get(span.key()) == Some(b"charset") {
             if charset_at.is_some() {
                 return None;
@@ -53,7 +67,7 @@ pub(super) fn decode_fast(content: &[u8], limits: &Limits) -> Option<Fields> {
             deferred.push(index);
         }
         spans.push(span);
-        start = next;
+        start = end + 1;
     }
     if spans.is_empty() {
         return None;
@@ -113,11 +127,11 @@ pub(super) fn decode_fast(content: &[u8], limits: &Limits) -> Option<Fields> {
 
 /// Reads the pair that starts at `start` (not `&`), unescaping its key and value in place: their
 /// span, whether the value holds bytes outside ASCII (to be decoded in the charset), and where
-/// the next pair starts.
+/// its `=` and its end (the next `&`, or the end of the body) are on the wire.
 ///
 /// Bytes are scanned eight at a time for the four that matter (`&`, `=`, `%`, `+`) and for bytes
 /// outside ASCII; the key is hashed on the way.
-fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, usize)> {
+fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, usize, usize)> {
     let len = buf.len();
     // The key, up to its `=`.
     let mut at = start;
@@ -164,17 +178,17 @@ fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, us
     // The value, up to the next `&` or the end.
     let value_start = eq + 1;
     let mut at = value_start;
-    let (value_end, high, next) = 'value: loop {
+    let (value_end, high, end) = 'value: loop {
         let word = word_at(buf, at);
         let mut found = specials(word);
         while found != 0 {
             let special = at + first(found);
             match *buf.get(special)? {
-                b'&' => break 'value (special, false, special + 1),
+                b'&' => break 'value (special, false, special),
                 b'=' => found &= found - 1, // part of the value
                 b'%' | b'+' => {
-                    let (end, high, amp) = unescape_in_place(buf, special, len)?;
-                    break 'value (end, high, amp + 1);
+                    let (value_end, high, stop) = unescape_in_place(buf, special, len)?;
+                    break 'value (value_end, high, stop);
                 }
                 _ => return None, // a byte outside ASCII
             }
@@ -191,7 +205,7 @@ fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, us
         value_end: offset(value_end),
         hash,
     };
-    Some((span, high, next))
+    Some((span, high, eq, end))
 }
 
 /// The high bit of each byte of `word` that is one of `&`, `=`, `%`, `+`, or is outside ASCII.
