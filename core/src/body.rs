@@ -145,8 +145,9 @@ impl<'a> Body<'a> {
 
     fn from_cow(raw: Cow<'a, [u8]>, limits: Limits) -> Result<Self, Error> {
         limits.check_len(raw.len())?;
-        let content_end = content_of(&raw).len();
-        let pairs = tokenize(content_of(&raw), &limits)?;
+        let content = content_of(&raw);
+        let content_end = content.len();
+        let pairs = tokenize(content, &limits)?;
         if pairs.is_empty() {
             return Err(Error::EmptyBody);
         }
@@ -176,6 +177,11 @@ impl<'a> Body<'a> {
     /// The limits this body was checked against.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// The bytes without the [`trailer`](Body::trailer): what the pairs are read from.
+    pub(crate) fn content(&self) -> &[u8] {
+        self.raw.get(..self.content_end).unwrap_or_default()
     }
 
     /// Trailing CR/LF bytes after the last pair (usually empty).

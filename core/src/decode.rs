@@ -5,8 +5,9 @@
 //! allocations however many variables it has, and [`Fields`] borrows nothing from the body.
 //! Two paths give the same result: a one-pass decoder over the raw bytes for the bodies PayPal
 //! sends (all ASCII, escapes unescaped in place: see `decode/fast.rs`), and the general path for
-//! any other body, which also gives every error in its documented order. Nothing is replaced: a malformed escape, a byte sequence invalid in the charset, an unknown
-//! charset or a key seen twice is an [`Error`] that names the field and not its value.
+//! any other body, which also gives every error in its documented order. Nothing is replaced: a
+//! malformed escape, a byte sequence invalid in the charset, an unknown charset or a key seen
+//! twice is an [`Error`] that names the field and not its value.
 //!
 //! The percent-decoder is written here rather than taken from `percent-encoding` or
 //! `form_urlencoded` because both are lenient by design (a stray `%` passes through unchanged),
@@ -207,10 +208,7 @@ impl ExactSizeIterator for Iter<'_> {}
 impl Body<'_> {
     /// Decodes every variable in the message's charset. See the [module docs](crate::decode).
     pub fn decode(&self) -> Result<Fields, Error> {
-        let content = self
-            .as_bytes()
-            .get(..self.as_bytes().len() - self.trailer().len());
-        match content.and_then(|c| fast::decode_fast(c, &self.limits())) {
+        match fast::decode_fast(self.content(), &self.limits()) {
             Some(fields) => Ok(fields),
             None => decode_body(self),
         }
@@ -385,7 +383,6 @@ fn append_decoded(text: &mut String, scratch: &mut Vec<u8>, raw: &[u8], charset:
 }
 
 fn push_span(spans: &mut Vec<Span>, text: &str, key_start: usize, key_end: usize) {
-    let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
     spans.push(Span {
         key_start: offset(key_start),
         key_end: offset(key_end),
@@ -393,6 +390,12 @@ fn push_span(spans: &mut Vec<Span>, text: &str, key_start: usize, key_end: usize
         value_end: offset(text.len()),
         hash: hash(text.get(key_start..key_end).unwrap_or_default()),
     });
+}
+
+/// A position in the text buffer as a span's 32 bits. The buffer stays under `u32::MAX`: the
+/// body is at most [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES), and decoding at most triples it.
+fn offset(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// The error for a key that cannot be decoded: a malformed escape, or else bytes invalid in the

@@ -17,7 +17,7 @@
 use memchr::memchr2;
 
 use super::index::Index;
-use super::{Fields, HashState, Span, hash_bytes, hex};
+use super::{Fields, HashState, Span, hash_bytes, hex, offset};
 use crate::body::{Limits, PairSpan};
 use crate::charset::Charset;
 use crate::words::{HIGH, first, low_bytes, others, word_at};
@@ -78,7 +78,7 @@ pub(super) fn decode_fast_with(
         Some(i) if deferred.contains(&i) => return None,
         Some(i) => {
             let span = spans.get(i)?;
-            let label = buf.get(span.value_start as usize..span.value_end as usize)?;
+            let label = buf.get(span.value())?;
             Charset::from_label(label).ok()?
         }
     };
@@ -93,8 +93,8 @@ pub(super) fn decode_fast_with(
         let mut moved: Vec<(usize, usize, usize)> = Vec::with_capacity(deferred.len());
         for &i in &deferred {
             let span = spans.get(i)?;
-            let (from, to) = (span.value_start as usize, span.value_end as usize);
-            let bytes = buf.get(from..to)?;
+            let value = span.value();
+            let bytes = buf.get(value.clone())?;
             let at = tail.len();
             if encoding == encoding_rs::UTF_8 {
                 tail.push_str(std::str::from_utf8(bytes).ok()?);
@@ -104,7 +104,7 @@ pub(super) fn decode_fast_with(
                 );
             }
             moved.push((i, at, tail.len()));
-            buf.get_mut(from..to)?.fill(b' ');
+            buf.get_mut(value)?.fill(b' ');
         }
         let base = buf.len();
         buf.extend_from_slice(tail.as_bytes());
@@ -252,12 +252,6 @@ fn unescape_in_place(buf: &mut [u8], from: usize, end: usize) -> Option<(usize, 
         write += 1;
     }
     Some((from + write, any >= 0x80, from + read))
-}
-
-/// Offsets are under twice [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES) (the body, then what the
-/// charset decoding appends, at most three bytes for every escape of three), under `u32::MAX`.
-fn offset(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -85,8 +85,10 @@ impl Index {
             .collect();
         sorted.sort_unstable();
         // Duplicates share a hash: within each run of equal hashes, sort by (name, position) so
-        // that equal names are neighbours (O(n log n) however large the run).
-        let mut second: Option<usize> = None;
+        // that equal names are neighbours (O(n log n) however large the run). The earliest
+        // second occurrence is always a name's second position, whose neighbour before it is
+        // that name's first.
+        let mut found: Option<Duplicate> = None;
         for run in sorted
             .chunk_by(|a, b| a.0 == b.0)
             .filter(|run| run.len() > 1)
@@ -94,21 +96,16 @@ impl Index {
             let mut positions: Vec<usize> = run.iter().map(|&(_, i)| i as usize).collect();
             positions.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
             for w in positions.windows(2) {
-                if let [a, b] = *w
-                    && key(a) == key(b)
-                    && second.is_none_or(|s| b < s)
+                if let [first, second] = *w
+                    && key(first) == key(second)
+                    && found.is_none_or(|d| second < d.second)
                 {
-                    second = Some(b);
+                    found = Some(Duplicate { first, second });
                 }
             }
         }
-        match second {
-            Some(second) => Err(Duplicate {
-                first: (0..second)
-                    .find(|&i| key(i) == key(second))
-                    .unwrap_or(second),
-                second,
-            }),
+        match found {
+            Some(duplicate) => Err(duplicate),
             None => Ok(Index::Sorted(sorted)),
         }
     }
