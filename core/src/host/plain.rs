@@ -30,6 +30,10 @@ pub enum Plain {
     /// A map with string keys, in the host's order; a key given twice stays twice (the reader
     /// refuses it).
     Map(Vec<(String, Plain)>),
+    /// A host value that is not plain data (an object, a byte string that is not UTF-8): the
+    /// reader refuses it as [`Error::WrongType`] at its path, as it does any value of the wrong
+    /// type, so a binding converts without deciding.
+    NotPlain,
 }
 
 impl<'de> Deserialize<'de> for Plain {
@@ -133,8 +137,11 @@ pub(super) fn entries<'p, const N: usize>(
     path: &str,
     names: [&str; N],
 ) -> Result<[Option<&'p Plain>; N], Error> {
-    let Plain::Map(map) = value else {
-        return Err(wrong(if path.is_empty() { "." } else { path }));
+    let map = match value {
+        Plain::Map(map) => map.as_slice(),
+        // A host whose empty collection is both a list and a map (PHP's `[]`) passes a list.
+        Plain::List(items) if items.is_empty() => &[],
+        _ => return Err(wrong(if path.is_empty() { "." } else { path })),
     };
     let mut found = [None; N];
     for (key, value) in map {
