@@ -1,0 +1,61 @@
+<?php
+declare(strict_types=1);
+
+use PHPUnit\Framework\TestCase;
+
+/** The README's PHP section, executed as written, with assertions live. */
+final class ReadmeTest extends TestCase
+{
+    /** @return list<string> the ```php blocks of the README's PHP section */
+    private static function blocks(): array
+    {
+        $readme = file_get_contents(ROOT . '/README.md');
+        if (!preg_match('/^## PHP\n(.*?)^## /ms', $readme, $section)) {
+            throw new RuntimeException('the README has no PHP section');
+        }
+        preg_match_all('/^```php\n(.*?)^```/ms', $section[1], $blocks);
+        if (!$blocks[1]) {
+            throw new RuntimeException("the README's PHP section has no php example");
+        }
+        return $blocks[1];
+    }
+
+    /** Runs $code in a new PHP process with this extension and assertions that throw. */
+    private static function runPhp(string $code): array
+    {
+        $file = tempnam(sys_get_temp_dir(), 'ipnkit-readme');
+        file_put_contents($file, $code);
+        $command = [PHP_BINARY, '-n', '-d', 'extension=' . self::extensionPath(), '-d', 'zend.assertions=1',
+            '-d', 'assert.exception=1', $file];
+        exec(implode(' ', array_map('escapeshellarg', $command)) . ' 2>&1', $output, $status);
+        unlink($file);
+        return [$status, implode("\n", $output)];
+    }
+
+    private static function extensionPath(): string
+    {
+        $path = getenv('IPNKIT_PHP_EXTENSION');
+        if (!$path || !is_file($path)) {
+            throw new RuntimeException('set IPNKIT_PHP_EXTENSION to the extension file (scripts/build php prints it)');
+        }
+        return $path;
+    }
+
+    public function testTheExamplesRunAsWritten(): void
+    {
+        foreach (self::blocks() as $i => $code) {
+            [$status, $output] = self::runPhp($code);
+            $this->assertSame(0, $status, "README PHP example #$i:\n$output");
+        }
+    }
+
+    public function testTheExamplesWouldFailIfTheyWereWrong(): void
+    {
+        // The same example with one expectation changed must fail: its asserts are live.
+        $code = self::blocks()[0];
+        $broken = str_replace("->amount() === '24.90'", "->amount() === '24.91'", $code);
+        $this->assertNotSame($code, $broken);
+        [$status] = self::runPhp($broken);
+        $this->assertNotSame(0, $status);
+    }
+}
