@@ -584,15 +584,24 @@ fn plain_data_reads_as_its_json_does() -> Result<(), Error> {
         refusal(Config::from_plain(&List(vec![text("live")]))),
         pair("wrong_type", ".")
     );
-    let limits = map(vec![("environment", text("live")), ("limits", List(vec![]))]);
-    assert_eq!(Config::from_plain(&limits)?.limits(), crate::Limits::DEFAULT);
+    let limits = map(vec![
+        ("environment", text("live")),
+        ("limits", List(vec![])),
+    ]);
+    assert_eq!(
+        Config::from_plain(&limits)?.limits(),
+        crate::Limits::DEFAULT
+    );
     // A host value that is not plain data is refused at its path, wherever it is.
     let objects = [
         (map(vec![("environment", Plain::NotPlain)]), "environment"),
         (
             map(vec![
                 ("environment", text("live")),
-                ("receiver_emails", List(vec![text("a@b.c"), Plain::NotPlain])),
+                (
+                    "receiver_emails",
+                    List(vec![text("a@b.c"), Plain::NotPlain]),
+                ),
             ]),
             "receiver_emails[1]",
         ),
@@ -602,7 +611,10 @@ fn plain_data_reads_as_its_json_does() -> Result<(), Error> {
         assert_eq!(refusal(Config::from_plain(&data)), pair("wrong_type", path));
     }
     assert_eq!(
-        refusal(Expected::from_plain(&map(vec![("amount", Plain::NotPlain)]))),
+        refusal(Expected::from_plain(&map(vec![(
+            "amount",
+            Plain::NotPlain
+        )]))),
         pair("wrong_type", "amount")
     );
     let expected = map(vec![("no_amount", Bool(true)), ("currency", text("JPY"))]);
