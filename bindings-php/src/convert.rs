@@ -5,12 +5,12 @@
 use ext_php_rs::binary::Binary;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::FromZval;
-use ext_php_rs::exception::{PhpException, PhpResult};
+use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
 use ipnkit::host::Plain;
 
-use crate::errors::type_error;
+use crate::errors::{bug, type_error};
 
 /// The raw body argument: a PHP string of any bytes, borrowed for the call. Anything else is
 /// kept as its type so that the function can say what to pass instead (the arginfo says
@@ -145,11 +145,6 @@ fn len(n: usize) -> u32 {
 pub(crate) fn array_of<T: serde::Serialize>(value: &T) -> PhpResult<ZBox<ZendHashTable>> {
     let value = serde_json::to_value(value).map_err(|e| bug(&e.to_string()))?;
     array(&value)
-}
-
-/// A failure of the binding itself (never of the input), as an `\Error`.
-pub(crate) fn bug(what: &str) -> PhpException {
-    PhpException::new(format!("ipnkit: {what}"), 0, ext_php_rs::zend::ce::error())
 }
 
 /// A PHP string holding any bytes.

@@ -120,7 +120,7 @@ pub(crate) fn register() -> Result<(), String> {
         .registration(keep)
         .register()
         .map_err(|e| format!("{BASE}: {e}"))?;
-    if !base().instance_of(runtime_exception()) || registered(BASE).is_none() {
+    if !registered(BASE).is_some_and(|base| base.instance_of(runtime_exception())) {
         return Err(format!("{BASE} is not a RuntimeException"));
     }
     for (_, stem, _, _) in ipnkit::ERROR_KINDS {
@@ -148,7 +148,7 @@ zend_fastcall! {
             let (Some(this), Some(message), Some(code)) =
                 (this, message.val::<String>(), code.val::<String>())
             else {
-                PhpException::new("Ipnkit\\IpnException::__construct(): the message and the error code are strings".into(), 0, ce::type_error()).throw();
+                type_error("Ipnkit\\IpnException::__construct(): the message and the error code are strings".into()).throw();
                 return;
             };
             let field = field.val::<String>();
@@ -157,7 +157,7 @@ zend_fastcall! {
                 .and_then(|()| this.set_property("errorCode", code))
                 .and_then(|()| this.set_property("field", field));
             if let Err(e) = set {
-                PhpException::new(format!("Ipnkit\\IpnException::__construct(): {e}"), 0, ce::error()).throw();
+                error(format!("Ipnkit\\IpnException::__construct(): {e}")).throw();
             }
         }));
     }
@@ -165,17 +165,17 @@ zend_fastcall! {
 
 fn read(ex: &mut ExecuteData, retval: &mut Zval, name: &str) {
     let Some(this) = ex.get_self() else {
-        PhpException::new(format!("{name} is read on an exception"), 0, ce::error()).throw();
+        error(format!("{name} is read on an exception")).throw();
         return;
     };
     match this.get_property::<Option<String>>(name) {
         Ok(Some(value)) => {
             if let Err(e) = retval.set_string(&value, false) {
-                PhpException::new(format!("{name}: {e}"), 0, ce::error()).throw();
+                error(format!("{name}: {e}")).throw();
             }
         }
         Ok(None) => retval.set_null(),
-        Err(e) => PhpException::new(format!("{name}: {e}"), 0, ce::error()).throw(),
+        Err(e) => error(format!("{name}: {e}")).throw(),
     }
 }
 
@@ -194,22 +194,10 @@ zend_fastcall! {
 /// The exception of the core's `error`: the class of its kind, its message (which never holds
 /// a value), its stable code and its field.
 pub(crate) fn exception(error: &ipnkit::Error) -> PhpException {
-    let kind = error.kind().code();
-    let Some((_, stem, _, _)) = ipnkit::ERROR_KINDS.iter().find(|(k, ..)| *k == kind) else {
-        return PhpException::new(
-            format!("ipnkit: the error kind {kind} has no exception class: {error}"),
-            0,
-            ce::error(),
-        );
-    };
-    let name = class_name(stem);
+    let name = class_name(error.kind().stem());
     match object(&name, error) {
         Ok(object) => PhpException::new(error.to_string(), 0, ce::exception()).with_object(object),
-        Err(e) => PhpException::new(
-            format!("ipnkit: cannot create {name} ({e}): {error}"),
-            0,
-            ce::error(),
-        ),
+        Err(e) => bug(&format!("cannot create {name} ({e}): {error}")),
     }
 }
 
@@ -222,6 +210,17 @@ fn object(name: &str, error: &ipnkit::Error) -> Result<Zval, String> {
         .try_call_method("__construct", vec![&message, &error.code(), &field])
         .map_err(|e| e.to_string())?;
     object.into_zval(false).map_err(|e| e.to_string())
+}
+
+/// An `\Error`: a misuse PHP reports as one (a misspelled property), or a failure of the
+/// binding itself.
+pub(crate) fn error(message: String) -> PhpException {
+    PhpException::new(message, 0, ce::error())
+}
+
+/// A failure of the binding itself (never of the input), as an `\Error`.
+pub(crate) fn bug(what: &str) -> PhpException {
+    error(format!("ipnkit: {what}"))
 }
 
 /// A `\TypeError` for an argument of the wrong type.

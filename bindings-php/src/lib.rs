@@ -17,26 +17,21 @@ mod convert;
 mod errors;
 
 use ext_php_rs::convert::IntoZval;
-use ext_php_rs::exception::{PhpException, PhpResult};
+use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
-use ext_php_rs::zend::ce;
 use ipnkit::host::{Answer, Config as CoreConfig, Notification, Plain};
 use ipnkit::{Expected as CoreExpected, Limits, Lookup, Value};
 
 pub use convert::Raw;
-use convert::{array, array_of, bug, bytes, plain};
-use errors::exception;
+use convert::{array, array_of, bytes, plain};
+use errors::{bug, error, exception};
 use ext_php_rs::binary::Binary;
 use ext_php_rs::boxed::ZBox;
 
 fn core<T>(result: Result<T, ipnkit::Error>) -> PhpResult<T> {
     result.map_err(|e| exception(&e))
-}
-
-fn error(message: String) -> PhpException {
-    PhpException::new(message, 0, ce::error())
 }
 
 /// Receives a raw body within the configuration's limits (the defaults without one).
@@ -278,26 +273,21 @@ impl Message {
     /// The canonical JSON as a PHP array: `json_encode($m->toArray())` is the canonical JSON
     /// (amounts `['amount' => '24.90', 'currency' => 'EUR']`, dates `['utc' => …, 'text' => …]`).
     pub fn to_array(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        array(&self.canonical()?)
+        // The message serializes as its canonical JSON; the keys keep their order (serde_json's
+        // `preserve_order`).
+        array_of(self.message()?)
     }
 
     /// The canonical JSON text.
     pub fn to_json(&self) -> PhpResult<String> {
         self.message()?
             .to_canonical_json()
-            .map_err(|e| error(format!("ipnkit: {e}")))
+            .map_err(|e| bug(&e.to_string()))
     }
 
     /// `json_encode($message)`: the canonical JSON.
     pub fn json_serialize(&self) -> PhpResult<ZBox<ZendHashTable>> {
         self.to_array()
-    }
-}
-
-impl Message {
-    fn canonical(&self) -> PhpResult<serde_json::Value> {
-        let text = self.to_json()?;
-        serde_json::from_str(&text).map_err(|e| error(format!("ipnkit: {e}")))
     }
 }
 
@@ -390,7 +380,7 @@ impl PayPalDate {
         let call = |name: &str, args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn>| {
             ZendCallable::try_from_name(name)
                 .and_then(|f| f.try_call(args))
-                .map_err(|e| error(format!("ipnkit: {name}(): {e}")))
+                .map_err(|e| bug(&format!("{name}(): {e}")))
         };
         let utc = call("timezone_open", vec![&"UTC"])?;
         let instant = call(
@@ -399,7 +389,7 @@ impl PayPalDate {
         )?;
         instant
             .try_call_method("setTimezone", vec![&utc])
-            .map_err(|e| error(format!("ipnkit: DateTimeImmutable::setTimezone(): {e}")))
+            .map_err(|e| bug(&format!("DateTimeImmutable::setTimezone(): {e}")))
     }
 
     /// The date as PayPal wrote it.
@@ -643,7 +633,7 @@ impl Decision {
 
     /// `json_encode($decision)`.
     pub fn json_serialize(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        array_of(&self.inner)
+        self.to_array()
     }
 }
 

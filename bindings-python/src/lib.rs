@@ -19,22 +19,14 @@ static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static PACKAGE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 /// The Python exception for a core error: the class of its kind (`ipnkit.<Stem>Error`, named by
-/// the core's `ERROR_KINDS`), with the code, the field and the message.
+/// the core's `ErrorKind::stem`), with the code, the field and the message.
 fn error(py: Python<'_>, e: &ipnkit::Error) -> PyErr {
-    let kind = e.kind().code();
-    let class = ipnkit::ERROR_KINDS
-        .iter()
-        .find(|(k, ..)| *k == kind)
-        .map(|(_, stem, ..)| format!("{stem}Error"));
-    let made = class
-        .ok_or_else(|| PyRuntimeError::new_err(format!("no class for error kind {kind}")))
-        .and_then(|class| {
-            py.import("ipnkit")?.getattr(class.as_str())?.call1((
-                e.code(),
-                e.field(),
-                e.to_string(),
-            ))
-        });
+    let class = format!("{}Error", e.kind().stem());
+    let made = py.import("ipnkit").and_then(|package| {
+        package
+            .getattr(class.as_str())?
+            .call1((e.code(), e.field(), e.to_string()))
+    });
     match made {
         Ok(instance) => PyErr::from_value(instance),
         Err(failure) => failure,

@@ -373,6 +373,24 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// The stem bindings name the kind's exception class with (`DuplicateKey` →
+    /// `DuplicateKeyError` in Python, `Ipnkit\DuplicateKeyException` in PHP): the second column
+    /// of [`ERROR_KINDS`].
+    pub fn stem(self) -> &'static str {
+        match self {
+            ErrorKind::Body => "Body",
+            ErrorKind::Limit => "Limit",
+            ErrorKind::Format => "Format",
+            ErrorKind::Charset => "Charset",
+            ErrorKind::Duplicate => "DuplicateKey",
+            ErrorKind::Value => "ValueFormat",
+            ErrorKind::Configuration => "Configuration",
+            ErrorKind::Argument => "Argument",
+        }
+    }
+}
+
 impl Serialize for ErrorKind {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.code())
@@ -587,11 +605,12 @@ mod tests {
     fn every_code_has_one_kind_and_the_table_says_the_same() {
         let mut listed: Vec<&str> = Vec::new();
         for e in one_of_each() {
-            let (kind, _, _, codes) = ERROR_KINDS
+            let (kind, stem, _, codes) = ERROR_KINDS
                 .iter()
                 .find(|(kind, ..)| *kind == e.kind().code())
                 .copied()
                 .unwrap_or_else(|| panic!("kind {} is not in ERROR_KINDS", e.kind().code()));
+            assert_eq!(e.kind().stem(), stem, "the stem of {kind}");
             assert!(
                 codes.contains(&e.code()),
                 "{} is not listed under {kind}",
