@@ -21,7 +21,8 @@ pub(crate) struct SandboxArgs {
     deliver_to: Option<String>,
     /// Raw IPN bodies to deliver: files, or directories of `*.body` files.
     messages: Vec<PathBuf>,
-    /// Faults to inject: `all`, `none`, or a list of `slow,5xx,html,drop,duplicate,reorder`.
+    /// Faults to inject: `all`, `none`, or a list of `slow,5xx,html,drop,duplicate,reorder,lost`
+    /// (`lost`: a `DoCapture` answer never arrives).
     #[arg(long, default_value = "none", value_parser = Faults::parse)]
     faults: Faults,
     /// Retry deliveries on PayPal's schedule (about four days) instead of the compressed one.
@@ -34,7 +35,8 @@ pub(crate) struct SandboxArgs {
     #[arg(long, default_value_t = 3)]
     linger: u64,
     /// Keep serving postbacks after the run (until killed); `POST /sandbox/resend?n=N` then
-    /// resends message N with `resend=true`, and `GET /sandbox/report` reports.
+    /// resends message N with `resend=true`, and `GET /sandbox/report` reports. Express
+    /// Checkout (`POST /nvp`: authorize and capture, notified to the shop) is served too.
     #[arg(long)]
     serve: bool,
 }

@@ -5,7 +5,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`sandbox`] | [`Sandbox`]: a local stand-in for PayPal — delivers messages, answers postbacks, injects faults |
+//! | [`sandbox`] | [`Sandbox`]: a local stand-in for PayPal — delivers messages, answers postbacks, plays Express Checkout's authorize and capture, injects faults |
 //! | [`listener`] | [`Listener`]: a reference listener — SQLite before 200, postback with retries, policy, deduplication, event sink |
 //! | [`store`] | [`Store`]: the listener's SQLite store |
 //!
@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod express;
 pub mod listener;
 pub mod sandbox;
 pub mod store;

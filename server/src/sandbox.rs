@@ -13,6 +13,10 @@
 //!   answers, an HTML page with `VERIFIED` in it, a dropped connection; duplicate deliveries and
 //!   out-of-order deliveries.
 //! - `resend`: delivers a message again with `resend=true`, as PayPal's IPN history does.
+//! - Express Checkout, authorize and capture: `POST /nvp` answers `SetExpressCheckout`,
+//!   `DoExpressCheckoutPayment` and `DoCapture`, `GET /cgi-bin/webscr?cmd=_express-checkout`
+//!   approves a checkout, and each payment, authorization and capture is notified to the shop's
+//!   `NOTIFYURL` (see the `express` module's table). Fault `lost`: a capture's answer is lost.
 
 use std::collections::HashSet;
 use std::io;
@@ -24,11 +28,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::express::{Express, Notification};
+
 /// The `User-Agent` of deliveries: PayPal's, as listeners see it.
 pub const PAYPAL_USER_AGENT: &str = "PayPal IPN ( https://www.paypal.com/ipn )";
 
 /// Which faults to inject, each on every `every`-th occasion (postbacks for the first four,
-/// deliveries for the last two).
+/// deliveries for the next two, `DoCapture` calls for the last).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Faults {
     /// Answer a postback only after [`Faults::SLOW`].
@@ -43,6 +49,9 @@ pub struct Faults {
     pub duplicate: bool,
     /// Deliver messages out of order.
     pub reorder: bool,
+    /// Capture (`DoCapture`), notify, then close the connection without answering: the shop
+    /// never reads the capture's answer.
+    pub lost: bool,
     /// How often a fault strikes (every n-th occasion); 0 means 4.
     pub every: u32,
 }
@@ -60,11 +69,13 @@ impl Faults {
             drop: true,
             duplicate: true,
             reorder: true,
+            lost: true,
             every: 4,
         }
     }
 
-    /// Parses a comma-separated list: `slow,5xx,html,drop,duplicate,reorder`, or `all`, `none`.
+    /// Parses a comma-separated list: `slow,5xx,html,drop,duplicate,reorder,lost`, or `all`,
+    /// `none`.
     pub fn parse(list: &str) -> Result<Faults, String> {
         let mut f = Faults::default();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -77,13 +88,14 @@ impl Faults {
                 "drop" => f.drop = true,
                 "duplicate" => f.duplicate = true,
                 "reorder" => f.reorder = true,
+                "lost" => f.lost = true,
                 other => return Err(format!("unknown fault {other:?}")),
             }
         }
         Ok(f)
     }
 
-    fn every(self) -> u64 {
+    pub(crate) fn every(self) -> u64 {
         if self.every == 0 {
             4
         } else {
@@ -135,6 +147,9 @@ pub struct Report {
     pub invalid: u64,
     /// Postbacks answered with an injected fault instead.
     pub faulted: u64,
+    /// Deliveries under way (not yet acknowledged or abandoned), notifications of Express
+    /// Checkout calls included.
+    pub in_flight: u64,
 }
 
 #[derive(Default)]
@@ -149,6 +164,7 @@ struct Counters {
     faulted: AtomicU64,
     postbacks: AtomicU64,
     deliveries: AtomicU64,
+    in_flight: AtomicU64,
 }
 
 struct Shared {
@@ -158,10 +174,18 @@ struct Shared {
     latencies: Mutex<Vec<u64>>,
     delivered_bodies: Mutex<HashSet<Vec<u8>>>,
     counters: Counters,
+    express: Express,
 }
 
 impl Shared {
     fn deliver_one(&self, agent: &ureq::Agent, url: &str, body: &[u8], schedule: Schedule) {
+        let c = &self.counters;
+        c.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.try_delivering(agent, url, body, schedule);
+        c.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn try_delivering(&self, agent: &ureq::Agent, url: &str, body: &[u8], schedule: Schedule) {
         let c = &self.counters;
         for (attempt, delay) in std::iter::once(Duration::ZERO)
             .chain(schedule.delays())
@@ -203,6 +227,7 @@ impl Shared {
             verified: get(&c.verified),
             invalid: get(&c.invalid),
             faulted: get(&c.faulted),
+            in_flight: get(&c.in_flight),
         }
     }
 
@@ -253,6 +278,7 @@ impl Sandbox {
             latencies: Mutex::new(Vec::new()),
             last_run: Mutex::new(None),
             counters: Counters::default(),
+            express: Express::new(),
         });
         let threads = (0..4)
             .map(|_| {
@@ -481,9 +507,71 @@ fn control(shared: &Shared, request: tiny_http::Request) {
     }
 }
 
-fn answer(shared: &Shared, mut request: tiny_http::Request) {
+/// Express Checkout: `POST /nvp` (the API) and `GET /cgi-bin/webscr?cmd=_express-checkout`
+/// (the buyer's approval).
+fn express(shared: &Arc<Shared>, mut request: tiny_http::Request) {
+    if *request.method() == tiny_http::Method::Get {
+        let url = request.url().to_owned();
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let token = pairs.iter().find(|(k, _)| k == "token").map(|(_, v)| v);
+        return match token.and_then(|t| shared.express.approve(t)) {
+            Some(back) => match tiny_http::Header::from_bytes(&b"Location"[..], back.as_bytes()) {
+                Ok(location) => {
+                    let response = tiny_http::Response::from_string("")
+                        .with_status_code(302)
+                        .with_header(location);
+                    let _ = request.respond(response);
+                }
+                Err(()) => respond(request, 400, "RETURNURL is not a URL", "text/plain"),
+            },
+            None => respond(request, 404, "no such checkout", "text/plain"),
+        };
+    }
+    let mut body = Vec::new();
+    if io::Read::read_to_end(request.as_reader(), &mut body).is_err() {
+        return respond(request, 400, "unreadable body", "text/plain");
+    }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let outcome = shared.express.call(&pairs, shared.faults);
+    if let Some(notification) = outcome.notify {
+        notify(shared, notification);
+    }
+    if outcome.lost {
+        // The capture is made and notified; its answer never arrives.
+        drop(request.into_writer());
+        return;
+    }
+    respond(request, 200, &outcome.answer, "text/plain; charset=utf-8");
+}
+
+/// Delivers an Express Checkout notification in the background, as PayPal does.
+fn notify(shared: &Arc<Shared>, n: Notification) {
+    lock(&shared.delivered_bodies).insert(n.body.clone());
+    let shared = Arc::clone(shared);
+    // Counted from now, so that the report never shows a notification neither sent nor under way.
+    shared.counters.in_flight.fetch_add(1, Ordering::SeqCst);
+    thread::spawn(move || {
+        let agent = client(Duration::from_secs(5));
+        for _ in 0..n.copies {
+            shared.deliver_one(&agent, &n.url, &n.body, Schedule::Compressed);
+        }
+        shared.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
+fn answer(shared: &Arc<Shared>, mut request: tiny_http::Request) {
     if request.url().starts_with("/sandbox/") {
         return control(shared, request);
+    }
+    let checkout_page = *request.method() == tiny_http::Method::Get
+        && request
+            .url()
+            .starts_with("/cgi-bin/webscr?cmd=_express-checkout&");
+    if request.url() == "/nvp" && *request.method() == tiny_http::Method::Post || checkout_page {
+        return express(shared, request);
     }
     if request.url() != "/cgi-bin/webscr" || *request.method() != tiny_http::Method::Post {
         respond(request, 404, "not found", "text/plain");
@@ -662,6 +750,192 @@ mod tests {
         sandbox.stop();
     }
 
+    /// The NVP answer of `pairs` as a map; `None` when the connection closed without one.
+    fn nvp(
+        sandbox: &Sandbox,
+        pairs: &[(&str, &str)],
+    ) -> Option<std::collections::HashMap<String, String>> {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("USER", "shop_api1.example.net");
+        for (k, v) in pairs {
+            form.append_pair(k, v);
+        }
+        let (status, text) = post(&format!("{}/nvp", sandbox.url()), form.finish().as_bytes());
+        (status == 200).then(|| {
+            form_urlencoded::parse(text.as_bytes())
+                .into_owned()
+                .collect()
+        })
+    }
+
+    #[test]
+    fn express_checkout_authorizes_captures_and_notifies_each_step() {
+        let faults = Faults {
+            lost: true,
+            every: 2,
+            ..Faults::default()
+        };
+        let sandbox = Sandbox::start("127.0.0.1:0", faults).unwrap_or_else(|e| panic!("{e}"));
+        let shop = tiny_http::Server::http("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let notify_url = match shop.server_addr().to_ip() {
+            Some(addr) => format!("http://{addr}/ipn"),
+            None => panic!("the shop must listen on an IP address"),
+        };
+        let next_notification = || {
+            let mut request = shop
+                .recv_timeout(Duration::from_secs(10))
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("no notification"));
+            let mut body = Vec::new();
+            let _ = io::Read::read_to_end(request.as_reader(), &mut body);
+            let _ = request.respond(tiny_http::Response::empty(200));
+            let message = ipnkit::Message::parse(&body).unwrap_or_else(|e| panic!("{e}"));
+            let postback = [ipnkit::POSTBACK_PREFIX, &body].concat();
+            let url = format!("{}/cgi-bin/webscr", sandbox.url());
+            assert_eq!(post(&url, &postback), (200, "VERIFIED".into()));
+            message
+        };
+
+        let set = nvp(
+            &sandbox,
+            &[
+                ("METHOD", "SetExpressCheckout"),
+                ("PAYMENTREQUEST_0_AMT", "24.90"),
+                ("PAYMENTREQUEST_0_CURRENCYCODE", "EUR"),
+                ("PAYMENTREQUEST_0_PAYMENTACTION", "Authorization"),
+                ("PAYMENTREQUEST_0_INVNUM", "order-7"),
+                ("PAYMENTREQUEST_0_NOTIFYURL", &notify_url),
+                ("RETURNURL", "http://shop.example/return?lang=de"),
+                ("CANCELURL", "http://shop.example/cancel"),
+            ],
+        )
+        .unwrap_or_else(|| panic!("no answer"));
+        assert_eq!(set["ACK"], "Success", "{set:?}");
+        let token = set["TOKEN"].clone();
+
+        // The buyer approves on the checkout page and is sent back with a PayerID.
+        let page = format!(
+            "{}/cgi-bin/webscr?cmd=_express-checkout&token={token}",
+            sandbox.url()
+        );
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let approved = agent.get(&page).call().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(approved.status(), 302);
+        let back = approved
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let prefix = format!("http://shop.example/return?lang=de&token={token}&PayerID=");
+        let payer = back
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{back}"))
+            .to_owned();
+        assert_eq!(payer.len(), 13);
+
+        let early = nvp(
+            &sandbox,
+            &[
+                ("METHOD", "DoExpressCheckoutPayment"),
+                ("TOKEN", &token),
+                ("PAYERID", "SOMEONEELSE"),
+                ("PAYMENTREQUEST_0_AMT", "24.90"),
+                ("PAYMENTREQUEST_0_CURRENCYCODE", "EUR"),
+            ],
+        )
+        .unwrap_or_default();
+        assert_eq!(early.get("L_ERRORCODE0").map(String::as_str), Some("10419"));
+        let pay = nvp(
+            &sandbox,
+            &[
+                ("METHOD", "DoExpressCheckoutPayment"),
+                ("TOKEN", &token),
+                ("PAYERID", &payer),
+                ("PAYMENTREQUEST_0_AMT", "24.90"),
+                ("PAYMENTREQUEST_0_CURRENCYCODE", "EUR"),
+                ("PAYMENTREQUEST_0_PAYMENTACTION", "Authorization"),
+            ],
+        )
+        .unwrap_or_else(|| panic!("no answer"));
+        assert_eq!(pay["PAYMENTINFO_0_PAYMENTSTATUS"], "Pending", "{pay:?}");
+        let auth_id = pay["PAYMENTINFO_0_TRANSACTIONID"].clone();
+        let authorized = next_notification();
+        assert_eq!(authorized.event().code(), "authorization_created");
+        assert_eq!(authorized.auth_id(), Some(auth_id.as_str()));
+        assert_eq!(authorized.txn_id(), Some(auth_id.as_str()));
+        assert_eq!(authorized.invoice(), Some("order-7"));
+        assert_eq!(authorized.receiver_email(), Some("shop@example.net"));
+
+        // DoCapture: more than authorized is refused (the first call); the second is made,
+        // notified, and its answer lost (every 2nd); a third finds it done.
+        let capture = |amount: &str| {
+            nvp(
+                &sandbox,
+                &[
+                    ("METHOD", "DoCapture"),
+                    ("AUTHORIZATIONID", &auth_id),
+                    ("AMT", amount),
+                    ("CURRENCYCODE", "EUR"),
+                    ("COMPLETETYPE", "Complete"),
+                ],
+            )
+        };
+        let too_much = capture("25.00").unwrap_or_default();
+        assert_eq!(
+            too_much.get("L_ERRORCODE0").map(String::as_str),
+            Some("10610")
+        );
+        assert_eq!(capture("24.90"), None, "the lost answer");
+        let captured = next_notification();
+        assert_eq!(captured.event().code(), "capture_completed");
+        assert_eq!(captured.auth_id(), Some(auth_id.as_str()));
+        assert_eq!(captured.parent_txn_id(), Some(auth_id.as_str()));
+        assert_ne!(captured.txn_id(), Some(auth_id.as_str()));
+        assert_eq!(
+            captured.mc_gross().map(|m| m.amount.to_string()),
+            Some("24.90".into())
+        );
+        let again = capture("24.90").unwrap_or_default();
+        assert_eq!(again.get("L_ERRORCODE0").map(String::as_str), Some("10602"));
+
+        // Bad calls are failures with PayPal's codes, never a crash.
+        assert_eq!(
+            nvp(&sandbox, &[("METHOD", "Refund")]).unwrap_or_default()["L_ERRORCODE0"],
+            "81002"
+        );
+        let (_, anonymous) = post(&format!("{}/nvp", sandbox.url()), b"METHOD=DoCapture");
+        assert!(anonymous.contains("L_ERRORCODE0=10002"), "{anonymous}");
+        let bad_amount = nvp(
+            &sandbox,
+            &[
+                ("METHOD", "SetExpressCheckout"),
+                ("PAYMENTREQUEST_0_AMT", "1e3"),
+                ("RETURNURL", "http://a/"),
+                ("CANCELURL", "http://a/"),
+            ],
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            bad_amount.get("L_ERRORCODE0").map(String::as_str),
+            Some("10004"),
+            "{bad_amount:?}"
+        );
+        assert!(bad_amount["L_LONGMESSAGE0"].starts_with("PAYMENTREQUEST_0_AMT"));
+        let report = sandbox.report();
+        assert_eq!(
+            (report.acknowledged, report.in_flight),
+            (2, 0),
+            "{report:?}"
+        );
+        sandbox.stop();
+    }
+
     #[test]
     fn messages_get_test_ipn_and_lose_trailing_newlines() {
         assert_eq!(as_sandbox_message(b"a=1\n\n"), b"a=1&test_ipn=1");
@@ -675,6 +949,7 @@ mod tests {
             })
         );
         assert!(Faults::parse("fire").is_err());
+        assert!(Faults::parse("lost").is_ok_and(|f| f.lost) && Faults::all().lost);
         assert_eq!(Schedule::Compressed.delays().len(), 8);
         assert_eq!(Schedule::PayPal.delays().len(), 15);
     }
