@@ -1,0 +1,180 @@
+<?php
+// The settle job: posts each stored body back to PayPal with curl, reads the verdict, and lets
+// ipnkit decide (verified, paid to this shop, right environment, final status, amount and
+// currency, not acted on before). A postback without a real answer (a timeout, a 503, an HTML
+// page, a redirect, a closed connection) keeps the message for a later try, with backoff; it is
+// never dropped and never taken as INVALID. Postbacks run side by side (curl_multi), each with
+// its own deadline: one that hangs delays no other message.
+//
+// Run it from cron (`php settle.php`: works through what is due, then exits) or as a service
+// (`php settle.php --watch`: until SIGTERM, which lets the postbacks in flight finish).
+declare(strict_types=1);
+
+namespace IpnkitExample;
+
+use Closure;
+use CurlHandle;
+use CurlMultiHandle;
+use Ipnkit\{Config, Decision, Expected, Ipn, IpnException, Message, Verdict};
+use PDO;
+
+final class Settler
+{
+    /** The longest PayPal answer read: a verdict is a word; anything longer is not one. */
+    private const MAX_ANSWER_BYTES = 65536;
+
+    /** @var array<int, array{handle: CurlHandle, id: int, body: string, attempts: int, answer: string}> by handle id */
+    private array $inFlight = [];
+
+    /**
+     * @param Closure(Message, PDO): ?Expected $expected  what the message should pay (your order,
+     *        looked up by invoice, custom or auth_id), Expected::noAmount() when it pays no order,
+     *        null when it names an order you do not have (kept as `unmatched` for a person)
+     * @param Closure(Message, Decision, PDO): void $act  acts on an accepted notification, inside
+     *        the transaction that records it: write to $db only, or be idempotent on
+     *        $decision->deliveryKey()
+     */
+    public function __construct(
+        private readonly Inbox $inbox,
+        private readonly Config $config,
+        private readonly Closure $expected,
+        private readonly Closure $act,
+        private readonly float $timeout = 30.0,
+        private readonly int $concurrency = 8,
+    ) {
+    }
+
+    /** The delay before retry number $attempts (from 1): 0.2 s doubling, at most 5 minutes. */
+    public static function backoff(int $attempts): float
+    {
+        return min(0.2 * 2 ** min($attempts - 1, 20), 300.0);
+    }
+
+    /**
+     * Works until $keepGoing() is false and nothing is in flight; with $untilIdle, also stops once
+     * nothing is due and nothing is in flight (the cron run).
+     *
+     * @param callable(): bool $keepGoing
+     */
+    public function run(callable $keepGoing, bool $untilIdle): void
+    {
+        $multi = curl_multi_init();
+        try {
+            $lastScan = 0.0;
+            while (true) {
+                $going = $keepGoing();
+                $now = microtime(true);
+                if ($going && count($this->inFlight) < $this->concurrency && $now - $lastScan >= 0.1) {
+                    $lastScan = $now;
+                    $busy = array_values(array_map(fn (array $f): int => $f['id'], $this->inFlight));
+                    $due = $this->inbox->due($now, $this->concurrency - count($this->inFlight), $busy);
+                    foreach ($due as $message) {
+                        $this->start($multi, $message);
+                    }
+                    if ($due === [] && $this->inFlight === [] && $untilIdle) {
+                        return;
+                    }
+                }
+                if ($this->inFlight === []) {
+                    if (!$going) {
+                        return;
+                    }
+                    usleep(100_000);
+                    continue;
+                }
+                curl_multi_exec($multi, $running);
+                if (curl_multi_select($multi, 0.1) === -1) {
+                    usleep(1_000); // nothing to wait on yet (a connection being set up)
+                }
+                while (($info = curl_multi_info_read($multi)) !== false) {
+                    $this->finish($multi, $info['handle'], $info['result']);
+                    $lastScan = 0.0; // room for another: look now
+                }
+            }
+        } finally {
+            foreach ($this->inFlight as $flight) {
+                curl_multi_remove_handle($multi, $flight['handle']);
+            }
+            $this->inFlight = [];
+            curl_multi_close($multi);
+        }
+    }
+
+    /** @param array{id: int, body: string, attempts: int} $message */
+    private function start(CurlMultiHandle $multi, array $message): void
+    {
+        try {
+            $request = Ipn::verificationRequest($message['body'], $this->config);
+        } catch (IpnException $e) {
+            // Not a body ipnkit can post back (over a limit, not a form): kept, never posted.
+            $this->inbox->settle($message['id'], 'unreadable', $e->getErrorCode(), $message['attempts']);
+            return;
+        }
+        $handle = curl_init($request->url());
+        $key = spl_object_id($handle);
+        $this->inFlight[$key] = $message + ['handle' => $handle, 'answer' => ''];
+        curl_setopt_array($handle, [
+            CURLOPT_POST => true,
+            CURLOPT_POSTFIELDS => $request->body(), // byte for byte: a string, never an array
+            CURLOPT_HTTPHEADER => $request->curlHeaders(),
+            CURLOPT_FOLLOWLOCATION => false, // a redirect is not PayPal's answer
+            CURLOPT_PROTOCOLS => CURLPROTO_HTTPS | CURLPROTO_HTTP, // http: the local stand-in only
+            CURLOPT_CONNECTTIMEOUT_MS => (int) min($this->timeout * 1000, 10_000),
+            CURLOPT_TIMEOUT_MS => (int) ($this->timeout * 1000),
+            CURLOPT_NOSIGNAL => true,
+            CURLOPT_WRITEFUNCTION => function (CurlHandle $h, string $data) use ($key): int {
+                $this->inFlight[$key]['answer'] .= $data;
+                // Enough to tell it is not a verdict: stop reading (the transfer ends in error).
+                return strlen($this->inFlight[$key]['answer']) > self::MAX_ANSWER_BYTES ? 0 : strlen($data);
+            },
+        ]);
+        curl_multi_add_handle($multi, $handle);
+    }
+
+    private function finish(CurlMultiHandle $multi, CurlHandle $handle, int $result): void
+    {
+        $key = spl_object_id($handle);
+        $flight = $this->inFlight[$key] ?? throw new \LogicException('a transfer this job did not start');
+        unset($this->inFlight[$key]);
+        curl_multi_remove_handle($multi, $handle);
+        // No complete answer (refused, reset, timed out, too long): not PayPal's verdict.
+        $verdict = $result === CURLE_OK
+            ? Ipn::verdict(curl_getinfo($handle, CURLINFO_RESPONSE_CODE), $flight['answer'])
+            : Verdict::noAnswer();
+        curl_close($handle);
+        $this->settleOne($flight['id'], $flight['body'], $flight['attempts'], $verdict);
+    }
+
+    private function settleOne(int $id, string $body, int $attempts, Verdict $verdict): void
+    {
+        if ($verdict->isUnexpected()) {
+            $this->postpone($id, $attempts, $verdict->reason());
+            return;
+        }
+        if (!$verdict->isVerified()) {
+            $this->inbox->settle($id, 'invalid', null, $attempts);
+            return;
+        }
+        try {
+            $message = Ipn::parse($body, $this->config);
+        } catch (IpnException $e) {
+            // Verified by PayPal, but not readable by ipnkit: kept for a person to look at.
+            $this->inbox->settle($id, 'unreadable', $e->getErrorCode() . ':' . ($e->getField() ?? ''), $attempts);
+            return;
+        }
+        $expected = ($this->expected)($message, $this->inbox->db);
+        if ($expected === null) {
+            $this->inbox->settle($id, 'unmatched', $message->event(), $attempts, $message);
+            return;
+        }
+        $state = $this->inbox->decide($id, $attempts, $message, $verdict, $this->config, $expected, $this->act);
+        if ($state === 'retry') {
+            $this->postpone($id, $attempts, $verdict->reason());
+        }
+    }
+
+    private function postpone(int $id, int $attempts, ?string $reason): void
+    {
+        $this->inbox->postpone($id, $attempts + 1, microtime(true) + self::backoff($attempts + 1), $reason);
+    }
+}
