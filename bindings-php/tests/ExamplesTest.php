@@ -67,6 +67,7 @@ final class ExamplesTest extends TestCase
             'IPNKIT_VERIFY_URL' => "http://127.0.0.1:$sandboxPort",
             'IPNKIT_POSTBACK_TIMEOUT' => '5',
             'PHP_CLI_SERVER_WORKERS' => '4',
+            'SHOP_URL' => "http://127.0.0.1:$port",
         ] + $more;
         $php = [PHP_BINARY, '-d', 'extension=' . extensionFile()];
         $server = $this->start("$example-server", [...$php, '-d', 'enable_post_data_reading=0', '-S', "127.0.0.1:$port",
@@ -191,5 +192,105 @@ final class ExamplesTest extends TestCase
         $this->assertSame($accepted, $events);
         $this->assertSame(count($accepted), count(array_unique($accepted)), 'a delivery key accepted twice');
         $this->assertGreaterThan(20, count($accepted));
+    }
+
+    public function testTheShopConfirmsAnOrderFromItsCaptureNotificationWhenDoCapturesAnswerIsLost(): void
+    {
+        $sandboxPort = freePort();
+        $paypal = "http://127.0.0.1:$sandboxPort";
+        $sandbox = $this->start('sandbox', [ipnkitBinary(), 'sandbox', '--listen', "127.0.0.1:$sandboxPort", '--faults', 'all', '--serve']);
+        $sandbox->waitFor('/answering postbacks at/', 20, 'its start');
+        $shop = $this->serve('shop', $sandboxPort, [
+            'PAYPAL_NVP_URL' => "$paypal/nvp",
+            'PAYPAL_CHECKOUT_URL' => "$paypal/cgi-bin/webscr",
+            'PAYPAL_API_USER' => 'shop_api1.example.net', // the stand-in's merchant: shop@example.net
+            'PAYPAL_API_PASSWORD' => 'not-a-secret',
+            'PAYPAL_API_SIGNATURE' => 'not-a-secret',
+            'PAYPAL_API_TIMEOUT' => '2', // how long a buyer whose answer is lost waits
+        ]);
+
+        // Eight buyers, one after another, as a browser goes: the shop's checkout, PayPal's
+        // page, back to the shop, which authorizes and captures. The stand-in loses every 4th
+        // DoCapture answer after capturing.
+        $pages = [];
+        foreach (['mug', 'shirt', 'poster', 'shirt', 'mug', 'poster', 'shirt', 'mug'] as $i => $product) {
+            [$status, $headers] = http('POST', "$shop/checkout", ['product' => $product]);
+            $this->assertSame(303, $status, $this->logs());
+            $this->assertStringStartsWith("$paypal/cgi-bin/webscr?cmd=_express-checkout&token=EC-", $headers['location']);
+            [$status, $headers] = http('GET', $headers['location']);
+            $this->assertSame(302, $status);
+            $this->assertStringStartsWith("$shop/return?token=EC-", $headers['location']);
+            [$status, , $page] = http('GET', $headers['location']);
+            $pages[$i + 1] = [$status, $headers['location']];
+        }
+        $this->assertSame([1 => 200, 2 => 200, 3 => 200, 4 => 202, 5 => 200, 6 => 200, 7 => 200, 8 => 202], array_map(fn (array $p): int => $p[0], $pages), $this->logs());
+
+        // Every notification delivered (the stand-in's report), every stored one settled.
+        $deadline = microtime(true) + 60;
+        while (($report = self::report($sandboxPort))['in_flight'] > 0) {
+            $this->assertLessThan($deadline, microtime(true), 'notifications still in flight' . $this->logs());
+            usleep(100_000);
+        }
+        $db = $this->inbox('shop');
+        $this->waitUntilSettled($db, 60);
+        $logs = json_encode($report) . "\n" . $this->logs();
+        $this->assertSame(0, $report['abandoned'], $logs);
+        $this->assertSame($report['delivered'], $report['acknowledged'], $logs);
+        $this->assertGreaterThan(0, $report['faulted'], $logs);
+
+        // Each order paid: the ones whose DoCapture answer was lost by their capture's
+        // notification, matched by the authorization id stored before DoCapture.
+        $orders = $db->query('SELECT * FROM shop_order ORDER BY id')->fetchAll();
+        $this->assertSame(range(1, 8), array_map('intval', array_column($orders, 'id')));
+        foreach ($orders as $order) {
+            $this->assertSame('paid', $order['state'], json_encode($order) . $logs);
+            $this->assertNotNull($order['auth_id']);
+            $this->assertNotNull($order['capture_id']);
+        }
+        $this->assertSame('ipn', $orders[3]['confirmed_by']);
+        $this->assertSame('ipn', $orders[7]['confirmed_by']);
+
+        // Acted on once per capture, its amount the order's (checked by ipnkit before acting);
+        // each authorization kept, not acted on (Pending is not final); duplicates skipped.
+        $messages = $db->query('SELECT body, state, detail, attempts FROM ipn_message ORDER BY settle_order')->fetchAll();
+        $config = new Config(['environment' => 'sandbox', 'receiver_emails' => [self::RECEIVER]]);
+        $seen = [];
+        foreach ($messages as $row) {
+            $m = Ipn::parse($row['body'], $config);
+            $first = !isset($seen[$m->deliveryKey()]);
+            $seen[$m->deliveryKey()] = true;
+            $expectedState = match (true) {
+                !$first => ['duplicate', null],
+                $m->event() === 'capture_completed' => ['accepted', null],
+                default => ['refused', 'status_not_final'],
+            };
+            $this->assertSame($expectedState, [$row['state'], $row['detail']], $m->event() . $logs);
+        }
+        $settled = [];
+        foreach ($messages as $row) {
+            $m = Ipn::parse($row['body'], $config);
+            if ($row['state'] !== 'duplicate') {
+                $settled[] = [$m->event(), $m->invoice, $m->auth_id, $m->txn_id, (string) $m->mc_gross];
+            }
+        }
+        $expected = [];
+        foreach ($orders as $order) {
+            $gross = "{$order['amount']} {$order['currency']}";
+            $expected[] = ['authorization_created', "order-{$order['id']}", $order['auth_id'], $order['auth_id'], $gross];
+            $expected[] = ['capture_completed', "order-{$order['id']}", $order['auth_id'], $order['capture_id'], $gross];
+        }
+        sort($settled);
+        sort($expected);
+        $this->assertSame($expected, $settled);
+        $events = $db->query('SELECT event, order_id FROM shop_event ORDER BY order_id')->fetchAll(PDO::FETCH_NUM);
+        $this->assertSame(array_map(fn (int $id): array => ['capture_completed', $id], range(1, 8)),
+            array_map(fn (array $e): array => [$e[0], (int) $e[1]], $events));
+        $this->assertContains('duplicate', array_column($messages, 'state'), 'no duplicate notification was caught');
+        $this->assertNotEmpty(array_filter($messages, fn (array $r): bool => $r['attempts'] > 0), 'no postback was retried');
+
+        // The buyer of a lost answer comes back: the order is paid, nothing is captured again.
+        [$status, , $page] = http('GET', $pages[4][1]);
+        $this->assertSame([200, "Paid, thank you. Your order is on its way.\n"], [$status, $page]);
+        $this->assertSame($report['delivered'], self::report($sandboxPort)['delivered'], 'a notification after the reload');
     }
 }

@@ -14,8 +14,8 @@
 //! with `test_ipn=1`, retried like any other delivery, and verify like them. The merchant is
 //! named by the API user name, PayPal's way: `shop_api1.example.net` is `shop@example.net`.
 //!
-//! Faults: with `lost`, every n-th `DoCapture` captures and notifies, then closes the connection
-//! without an answer, as when the shop's request dies before PayPal's answer arrives; with
+//! Faults: with `lost`, every n-th `DoCapture` captures and notifies, but never answers (the
+//! shop's request times out), as when the answer is lost on its way; with
 //! `duplicate`, every n-th notification is delivered twice.
 
 use std::collections::HashMap;

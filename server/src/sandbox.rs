@@ -10,7 +10,8 @@
 //!   `cmd=_notify-validate&` followed by the exact bytes of a message it delivered, else
 //!   `INVALID`.
 //! - Faults, chosen per run, each on every `every`-th occasion: slow postback answers, 503
-//!   answers, an HTML page with `VERIFIED` in it, a dropped connection; duplicate deliveries and
+//!   answers, an HTML page with `VERIFIED` in it, no answer at all (the connection stays open and
+//!   silent until the client gives up, as a hung endpoint does); duplicate deliveries and
 //!   out-of-order deliveries.
 //! - `resend`: delivers a message again with `resend=true`, as PayPal's IPN history does.
 //! - Express Checkout, authorize and capture: `POST /nvp` answers `SetExpressCheckout`,
@@ -43,14 +44,15 @@ pub struct Faults {
     pub server_error: bool,
     /// Answer a postback 200 with an HTML page that contains `VERIFIED`.
     pub html: bool,
-    /// Close a postback's connection without answering.
+    /// Never answer a postback: its connection stays open and silent until the client gives up
+    /// (a hung endpoint; the client's own timeout decides how long that is).
     pub drop: bool,
     /// Deliver a message twice.
     pub duplicate: bool,
     /// Deliver messages out of order.
     pub reorder: bool,
-    /// Capture (`DoCapture`), notify, then close the connection without answering: the shop
-    /// never reads the capture's answer.
+    /// Capture (`DoCapture`) and notify, but never answer: the connection stays silent until the
+    /// shop's request gives up, and the shop never reads the capture's id.
     pub lost: bool,
     /// How often a fault strikes (every n-th occasion); 0 means 4.
     pub every: u32,
@@ -540,7 +542,7 @@ fn express(shared: &Arc<Shared>, mut request: tiny_http::Request) {
         notify(shared, notification);
     }
     if outcome.lost {
-        // The capture is made and notified; its answer never arrives.
+        // The capture is made and notified; its answer never arrives (the client times out).
         drop(request.into_writer());
         return;
     }
@@ -617,7 +619,8 @@ fn answer(shared: &Arc<Shared>, mut request: tiny_http::Request) {
             }
             Some("drop") => {
                 c.faulted.fetch_add(1, Ordering::SeqCst);
-                // Take the raw connection and close it without a word.
+                // Take the raw connection and never write to it: the client waits for its
+                // own timeout, as with an endpoint that hangs.
                 drop(request.into_writer());
                 return;
             }
@@ -740,7 +743,7 @@ mod tests {
         );
         assert!(
             answers.iter().any(|(s, _)| *s == 0),
-            "a dropped connection: {answers:?}"
+            "a postback never answered: {answers:?}"
         );
         assert!(
             answers.contains(&(200, "INVALID".into())),

@@ -44,6 +44,36 @@ final class Settler
     ) {
     }
 
+    /**
+     * The job from the command line: one job at a time per inbox (a second one exits at once:
+     * 0 under cron, 1 with --watch), until idle (cron) or SIGTERM/SIGINT (--watch), which let
+     * the postbacks in flight finish. Returns the exit code.
+     *
+     * @param list<string> $argv
+     */
+    public function runAsJob(array $argv, string $lockFile): int
+    {
+        $watch = in_array('--watch', array_slice($argv, 1), true);
+        $lock = fopen($lockFile, 'c');
+        if ($lock === false || !flock($lock, LOCK_EX | LOCK_NB)) {
+            fwrite(STDERR, "another settle job is running\n");
+            return $watch ? 1 : 0;
+        }
+        $stop = false;
+        pcntl_async_signals(true);
+        foreach ([SIGTERM, SIGINT] as $signal) {
+            pcntl_signal($signal, function () use (&$stop): void {
+                $stop = true;
+            });
+        }
+        // A function, not fn (): an arrow function captures $stop's value once, never the signal.
+        $this->run(function () use (&$stop): bool {
+            return !$stop;
+        }, untilIdle: !$watch);
+        flock($lock, LOCK_UN);
+        return 0;
+    }
+
     /** The delay before retry number $attempts (from 1): 0.2 s doubling, at most 5 minutes. */
     public static function backoff(int $attempts): float
     {

@@ -15,22 +15,10 @@ require __DIR__ . '/../lib/Settler.php';
 use Ipnkit\{Decision, Expected, Message};
 use IpnkitExample\{Inbox, Settings, Settler};
 
-$watch = in_array('--watch', array_slice($argv, 1), true);
 $settings = Settings::fromEnvironment();
 $inbox = Inbox::open($settings->db);
 $inbox->db->exec('CREATE TABLE IF NOT EXISTS listener_event (
     delivery_key TEXT PRIMARY KEY, event TEXT NOT NULL, txn_id TEXT, acted_at REAL NOT NULL)');
-
-$lock = fopen($settings->db . '.settle-lock', 'c');
-if ($lock === false || !flock($lock, LOCK_EX | LOCK_NB)) {
-    fwrite(STDERR, "another settle job is running\n");
-    exit($watch ? 1 : 0);
-}
-
-$stop = false;
-pcntl_async_signals(true);
-pcntl_signal(SIGTERM, function () use (&$stop): void { $stop = true; });
-pcntl_signal(SIGINT, function () use (&$stop): void { $stop = true; });
 
 $settler = new Settler(
     $inbox,
@@ -43,5 +31,4 @@ $settler = new Settler(
     },
     timeout: $settings->postbackTimeout,
 );
-// A function, not fn (): an arrow function would capture $stop's value once, never the signal.
-$settler->run(function () use (&$stop): bool { return !$stop; }, untilIdle: !$watch);
+exit($settler->runAsJob($argv, $settings->db . '.settle-lock'));
