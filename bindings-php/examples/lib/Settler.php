@@ -172,7 +172,24 @@ final class Settler
             ? Ipn::verdict(curl_getinfo($handle, CURLINFO_RESPONSE_CODE), $flight['answer'])
             : Verdict::noAnswer();
         curl_close($handle);
-        $this->settleOne($flight['id'], $flight['body'], $flight['attempts'], $verdict);
+        try {
+            $this->settleOne($flight['id'], $flight['body'], $flight['attempts'], $verdict);
+        } catch (\Throwable $e) {
+            // The database, or the shop's action, failed: the message stays in the inbox and is
+            // tried again later; the job goes on with the others.
+            self::log(['problem' => 'settle_failed', 'id' => $flight['id'], 'error' => $e::class . ': ' . $e->getMessage()]);
+            try {
+                $this->postpone($flight['id'], $flight['attempts'], 'settle_failed');
+            } catch (\Throwable $again) {
+                self::log(['problem' => 'postpone_failed', 'id' => $flight['id'], 'error' => $again::class . ': ' . $again->getMessage()]);
+            }
+        }
+    }
+
+    /** @param array<string, mixed> $line */
+    private static function log(array $line): void
+    {
+        error_log(json_encode($line, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE));
     }
 
     private function settleOne(int $id, string $body, int $attempts, Verdict $verdict): void
