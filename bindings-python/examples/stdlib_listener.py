@@ -12,6 +12,7 @@ Against the local PayPal stand-in (`ipnkit sandbox`), add `--verify-url http://1
 from __future__ import annotations
 
 import argparse
+import email.message
 import http.server
 import json
 import sqlite3
@@ -19,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Callable, List, Literal, Optional, Sequence, Tuple
+from typing import IO, Callable, List, Literal, Optional, Sequence, Tuple
 
 import ipnkit
 
@@ -67,11 +68,31 @@ def make_server(address: Tuple[str, int], db_path: str) -> http.server.Threading
     return http.server.ThreadingHTTPServer(address, Handler)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """PayPal's answer is the postback's own response: a redirect is never followed (urllib
+    would follow a 302 as a GET to wherever it points). The 3xx comes back as an HTTPError:
+    an unexpected answer, retried later."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: email.message.Message,
+        newurl: str,
+    ) -> Optional[urllib.request.Request]:
+        return None
+
+
+_POSTBACK_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post(request: ipnkit.VerificationRequest, timeout: float = 10.0) -> ipnkit.Verdict:
     """The postback, with urllib, and PayPal's verdict."""
     http_request = urllib.request.Request(request.url, data=request.body, headers=request.headers)
     try:
-        with urllib.request.urlopen(http_request, timeout=timeout) as response:
+        with _POSTBACK_OPENER.open(http_request, timeout=timeout) as response:
             return ipnkit.verdict(response.status, response.read(65536))
     except urllib.error.HTTPError as error:
         return ipnkit.verdict(error.code, error.read(65536))

@@ -75,6 +75,57 @@ def test_stdlib_listener_against_the_sandbox(tmp_path):
     assert states.get("duplicate", 0) >= 1, states   # the sandbox's duplicate deliveries
 
 
+def test_stdlib_listener_never_follows_a_redirect_from_the_verification_endpoint():
+    import http.server
+
+    listener = importlib.import_module("stdlib_listener")
+    reached = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            reached.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "8")
+            self.end_headers()
+            self.wfile.write(b"VERIFIED")
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    elsewhere = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    target = f"http://127.0.0.1:{elsewhere.server_address[1]}/cgi-bin/webscr"
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        status = 301
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(Redirecting.status)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    endpoint = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (elsewhere, endpoint):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = ipnkit.Config(environment="sandbox", receiver_emails=["shop@example.net"],
+                               verify_url_for_testing=f"http://127.0.0.1:{endpoint.server_address[1]}")
+        request = ipnkit.verification_request(b"txn_id=1&payment_status=Completed&test_ipn=1", config)
+        for status in (301, 302, 303, 307, 308):
+            Redirecting.status = status
+            verdict = listener.post(request, timeout=5)
+            assert (verdict.kind, reached) == ("unexpected", []), status
+    finally:
+        endpoint.shutdown()
+        elsewhere.shutdown()
+
+
 def test_fastapi_app_with_its_test_client(tmp_path, monkeypatch):
     from fastapi.testclient import TestClient
 

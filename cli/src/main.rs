@@ -259,7 +259,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Check(args) => check(*args),
         Command::Sandbox(args) => serve::sandbox(args).map_err(Failure::Io),
-        Command::Listen(args) => serve::listen(args).map_err(Failure::Io),
+        Command::Listen(args) => {
+            args.check().map_err(Failure::Usage)?;
+            serve::listen(args).map_err(Failure::Io)
+        }
         Command::Demo(args) => serve::demo(args).map_err(Failure::Io),
         Command::Verdict { status, file } => {
             // PayPal's answer is a word; 64 KiB is plenty to tell it from an error page.

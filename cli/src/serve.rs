@@ -140,6 +140,20 @@ fn policy(env: Environment, emails: &[String], ids: &[String]) -> Policy {
     policy
 }
 
+impl ListenArgs {
+    /// Refuses combinations that cannot be meant: `--verify-url` (a test stand-in) with
+    /// `--env live` would verify real payments against something other than PayPal.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.verify_url.is_some() && self.env == Environment::Live {
+            return Err(
+                "--verify-url is for tests against `ipnkit sandbox`: it cannot be used with --env live"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
     let mut verifier = Verifier::new(args.env);
     if let Some(url) = &args.verify_url {

@@ -198,6 +198,31 @@ fn unreadable_input_and_bad_usage_have_their_own_exit_codes() {
     assert_eq!(out.status.code(), Some(2), "--status is required");
 }
 
+#[test]
+fn listen_refuses_a_test_verification_url_with_live_payments() {
+    // Refused before anything is opened: no store file, no port.
+    let db = std::env::temp_dir().join(format!("ipnkit-live-verify-{}.sqlite", std::process::id()));
+    let args = [
+        "listen",
+        "--env",
+        "live",
+        "--verify-url",
+        "http://127.0.0.1:9",
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let out = ipnkit(
+        &[&args[..], &["--db", &db.display().to_string()]].concat(),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ipnkit: --verify-url is for tests against `ipnkit sandbox`: it cannot be used with --env live\n"
+    );
+    assert!(!db.exists(), "the store was created");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

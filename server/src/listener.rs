@@ -219,8 +219,20 @@ fn receive(store: &Store, mut request: tiny_http::Request, wake: &mpsc::Sender<(
 /// race are told apart by the store's unique delivery key, the loser becoming a duplicate.
 const WORKERS: usize = 4;
 
+/// The postback client: PayPal's answer is the response to the postback itself, so a redirect
+/// is never followed (it comes back as a 3xx: an unexpected answer, retried later), whoever it
+/// points to.
+fn postback_client(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
 fn work(mut stores: Vec<Store>, config: &Config, stop: &AtomicBool, woken: &mpsc::Receiver<()>) {
-    let agent = client(config.postback_timeout);
+    let agent = postback_client(config.postback_timeout);
     let mut sink = SinkWriter::new(&config.sink);
     while !stop.load(Ordering::SeqCst) {
         let Some(first) = stores.first() else { return };
