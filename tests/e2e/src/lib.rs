@@ -92,6 +92,28 @@ impl Drop for ListenerProcess {
     }
 }
 
+/// The arguments of `ipnkit listen` for a test: any free loopback port, the sandbox
+/// environment, postbacks to `verify_url`, this shop's address `shop@example.net`, quick retries,
+/// the store in `db`. Append what a test needs beside them.
+pub fn test_listener_args(verify_url: &str, db: &Path) -> Vec<String> {
+    [
+        "--listen",
+        "127.0.0.1:0",
+        "--env",
+        "sandbox",
+        "--verify-url",
+        verify_url,
+        "--receiver-email",
+        "shop@example.net",
+        "--fast-retry",
+        "--db",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([db.display().to_string()])
+    .collect()
+}
+
 /// The delivery keys of the event lines a listener's sink received (one JSON object a line).
 pub fn event_keys(lines: &str) -> Vec<String> {
     lines

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use ipnkit_e2e::{ListenerProcess, wait_for};
+use ipnkit_e2e::{ListenerProcess, test_listener_args, wait_for};
 use ipnkit_server::Store;
 use ipnkit_server::sandbox::client;
 
@@ -49,26 +49,9 @@ fn a_redirect_from_the_verification_endpoint_is_never_followed() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let (db, events) = (dir.join("ipn.sqlite"), dir.join("events.jsonl"));
-    let args: Vec<String> = [
-        "--listen",
-        "127.0.0.1:0",
-        "--env",
-        "sandbox",
-        "--verify-url",
-        &endpoint,
-        "--receiver-email",
-        "shop@example.net",
-        "--fast-retry",
-        "--postback-timeout",
-        "2",
-        "--db",
-        &db.display().to_string(),
-        "--events-file",
-        &events.display().to_string(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = test_listener_args(&endpoint, &db);
+    args.extend(["--postback-timeout", "2", "--events-file"].map(String::from));
+    args.push(events.display().to_string());
     let listener = ListenerProcess::spawn(&args);
     let message =
         b"txn_type=web_accept&txn_id=REDIRECT0000001&payment_status=Completed&mc_gross=9.00\

@@ -11,7 +11,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use ipnkit_e2e::{ListenerProcess, event_keys, wait_for};
+use ipnkit_e2e::{ListenerProcess, event_keys, test_listener_args, wait_for};
 use ipnkit_server::{Faults, Sandbox, Schedule};
 
 #[test]
@@ -20,24 +20,7 @@ fn accepted_events_go_to_standard_output_by_default() {
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("stdout.jsonl");
     let sandbox = Sandbox::start("127.0.0.1:0", Faults::default()).unwrap();
-    let args: Vec<String> = [
-        "--listen",
-        "127.0.0.1:0",
-        "--env",
-        "sandbox",
-        "--verify-url",
-        sandbox.url(),
-        "--receiver-email",
-        "shop@example.net",
-        "--fast-retry",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([
-        "--db".to_owned(),
-        dir.join("db.sqlite").display().to_string(),
-    ])
-    .collect();
+    let args = test_listener_args(sandbox.url(), &dir.join("db.sqlite"));
     let listener = ListenerProcess::spawn_with_stdout(
         &args,
         Stdio::from(std::fs::File::create(&out).unwrap()),
