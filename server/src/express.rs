@@ -79,7 +79,7 @@ pub(crate) struct Notification {
     /// The raw IPN body.
     pub(crate) body: Vec<u8>,
     /// 1, or 2 when the `duplicate` fault strikes.
-    pub(crate) copies: usize,
+    pub(crate) copies: u64,
 }
 
 /// The stand-in's answer to one API call.

@@ -553,14 +553,18 @@ fn express(shared: &Arc<Shared>, mut request: tiny_http::Request) {
 fn notify(shared: &Arc<Shared>, n: Notification) {
     lock(&shared.delivered_bodies).insert(n.body.clone());
     let shared = Arc::clone(shared);
-    // Counted from now, so that the report never shows a notification neither sent nor under way.
-    shared.counters.in_flight.fetch_add(1, Ordering::SeqCst);
+    // Every copy counted from now, so that the report never shows a notification neither sent
+    // nor under way; each leaves the count when it is acknowledged or abandoned.
+    shared
+        .counters
+        .in_flight
+        .fetch_add(n.copies, Ordering::SeqCst);
     thread::spawn(move || {
         let agent = client(Duration::from_secs(5));
         for _ in 0..n.copies {
-            shared.deliver_one(&agent, &n.url, &n.body, Schedule::Compressed);
+            shared.try_delivering(&agent, &n.url, &n.body, Schedule::Compressed);
+            shared.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
         }
-        shared.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
     });
 }
 
