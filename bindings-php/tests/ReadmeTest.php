@@ -1,6 +1,8 @@
 <?php
 declare(strict_types=1);
 
+require_once __DIR__ . '/support.php';
+
 use PHPUnit\Framework\TestCase;
 
 /** The README's PHP section, executed as written, with assertions live. */
@@ -25,20 +27,11 @@ final class ReadmeTest extends TestCase
     {
         $file = tempnam(sys_get_temp_dir(), 'ipnkit-readme');
         file_put_contents($file, $code);
-        $command = [PHP_BINARY, '-n', '-d', 'extension=' . self::extensionPath(), '-d', 'zend.assertions=1',
+        $command = [PHP_BINARY, '-n', '-d', 'extension=' . extensionFile(), '-d', 'zend.assertions=1',
             '-d', 'assert.exception=1', $file];
         exec(implode(' ', array_map('escapeshellarg', $command)) . ' 2>&1', $output, $status);
         unlink($file);
         return [$status, implode("\n", $output)];
-    }
-
-    private static function extensionPath(): string
-    {
-        $path = getenv('IPNKIT_PHP_EXTENSION');
-        if (!$path || !is_file($path)) {
-            throw new RuntimeException('set IPNKIT_PHP_EXTENSION to the extension file (scripts/build php prints it)');
-        }
-        return $path;
     }
 
     public function testTheExamplesRunAsWritten(): void
