@@ -59,7 +59,7 @@ enum Command {
     Sandbox(serve::SandboxArgs),
     /// Run the reference listener: store each message in SQLite before answering 200, post it
     /// back, apply the policy and the duplicate rules, emit accepted events as JSON lines.
-    Listen(serve::ListenArgs),
+    Listen(Box<serve::ListenArgs>),
     /// The end-to-end demo: the sandbox and the listener on loopback, the project's vectors (and
     /// the shared corpus when present) delivered with faults on, and what became of each.
     Demo(serve::DemoArgs),
@@ -261,7 +261,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sandbox(args) => serve::sandbox(args).map_err(Failure::Io),
         Command::Listen(args) => {
             args.check().map_err(Failure::Usage)?;
-            serve::listen(args).map_err(Failure::Io)
+            serve::listen(*args).map_err(Failure::Io)
         }
         Command::Demo(args) => serve::demo(args).map_err(Failure::Io),
         Command::Verdict { status, file } => {

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use ipnkit::{Environment, Policy, Verifier};
+use ipnkit::Environment;
 use ipnkit_server::sandbox::load_messages;
-use ipnkit_server::{Backoff, Config, Counts, Faults, Listener, Sandbox, Schedule, Sink, Store};
+use ipnkit_server::{
+    Backoff, Config, Counts, Faults, HttpLimits, Listener, Orders, Retention, Sandbox, Schedule,
+    Sink, Store,
+};
 
 /// `ipnkit sandbox`
 #[derive(Args)]
@@ -44,7 +47,7 @@ pub(crate) struct SandboxArgs {
 /// `ipnkit listen`
 #[derive(Args)]
 pub(crate) struct ListenArgs {
-    /// Address to receive IPN messages on.
+    /// Address to receive IPN messages on (also serves `GET /health` and `GET /metrics`).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
     /// The SQLite file that stores every message before it is answered.
@@ -53,7 +56,8 @@ pub(crate) struct ListenArgs {
     /// The environment this listener runs in (decides the postback endpoint and the policy).
     #[arg(long, value_parser = crate::parse_environment)]
     env: Environment,
-    /// Post back to this base URL instead of PayPal (tests against `ipnkit sandbox` only).
+    /// Post back to this base URL instead of PayPal (tests against `ipnkit sandbox` only; refused
+    /// with `--env live`).
     #[arg(long)]
     verify_url: Option<String>,
     /// This merchant's e-mail address (repeatable).
@@ -62,24 +66,61 @@ pub(crate) struct ListenArgs {
     /// This merchant's PayPal account id (repeatable).
     #[arg(long = "receiver-id")]
     receiver_ids: Vec<String>,
-    /// Append accepted events to this file (default: standard output).
+    /// The shop's orders as JSON lines (`{"invoice": "…", "amount": "19.95", "currency": "USD"}`,
+    /// or `custom` instead of `invoice`), read again at each lookup. Without `--orders-file` or
+    /// `--orders-url` no order is known: no payment is shipped (`order_not_found`).
+    #[arg(long, conflicts_with = "orders_url")]
+    orders_file: Option<PathBuf>,
+    /// Ask the shop for each payment's order: `GET URL?invoice=…&custom=…&item_number=…`
+    /// answers `{"amount": "19.95", "currency": "USD"}` or 404; anything else is retried.
+    #[arg(long)]
+    orders_url: Option<String>,
+    /// Append events to this file (default: standard output).
     #[arg(long, conflicts_with_all = ["events_exec", "events_url"])]
     events_file: Option<PathBuf>,
-    /// Write accepted events to this command's standard input (run with `sh -c`).
+    /// Write events to this command's standard input (run with `sh -c`).
     #[arg(long, conflicts_with = "events_url")]
     events_exec: Option<String>,
-    /// POST each accepted event to this URL.
+    /// POST each event to this URL, signed (`Ipnkit-Signature`) with the secret in
+    /// `$IPNKIT_EVENTS_SECRET` when it is set.
     #[arg(long)]
     events_url: Option<String>,
+    /// The secret events POSTed to `--events-url` are signed with (HMAC-SHA256).
+    #[arg(
+        long,
+        env = "IPNKIT_EVENTS_SECRET",
+        hide_env_values = true,
+        requires = "events_url"
+    )]
+    events_secret: Option<String>,
     /// Retry unanswered postbacks quickly (for tests) instead of over minutes and hours.
     #[arg(long)]
     fast_retry: bool,
-    /// Seconds a postback may take.
+    /// Seconds a postback (or an order lookup) may take, all in.
     #[arg(long, default_value_t = 10)]
     postback_timeout: u64,
-    /// Receiving threads.
+    /// Postbacks in flight at most: a hung one holds one of these until its deadline.
+    #[arg(long, default_value_t = 8)]
+    workers: usize,
+    /// Threads that write received bodies to the store.
     #[arg(long, default_value_t = 8)]
     threads: usize,
+    /// Connections open at once at most; past it new connections are closed.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers (and an idle connection stays open).
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a client has to send a request's body.
+    #[arg(long, default_value_t = 10)]
+    body_timeout: u64,
+    /// Days a settled message's raw body is kept (personal data); its outcome stays.
+    #[arg(long, default_value_t = 30)]
+    retain_days: u64,
+    /// First put every stored message that could not be read, or whose order was not found,
+    /// back to work (read again by this version, with the current orders; not posted back).
+    #[arg(long)]
+    reprocess: bool,
 }
 
 /// `ipnkit demo`
@@ -129,15 +170,20 @@ pub(crate) fn sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
     })
 }
 
-fn policy(env: Environment, emails: &[String], ids: &[String]) -> Policy {
-    let mut policy = Policy::new(env);
-    for email in emails {
-        policy = policy.receiver_email(email);
-    }
-    for id in ids {
-        policy = policy.receiver_id(id);
-    }
-    policy
+/// The core's host configuration for the listener's flags.
+fn host_config(
+    env: Environment,
+    emails: &[String],
+    ids: &[String],
+    verify_url: Option<&str>,
+) -> Result<ipnkit::host::Config, String> {
+    let data = serde_json::json!({
+        "environment": match env { Environment::Live => "live", Environment::Sandbox => "sandbox" },
+        "receiver_emails": emails,
+        "receiver_ids": ids,
+        "verify_url_for_testing": verify_url,
+    });
+    ipnkit::host::Config::from_json(&data.to_string()).map_err(|e| e.to_string())
 }
 
 impl ListenArgs {
@@ -154,22 +200,60 @@ impl ListenArgs {
     }
 }
 
+/// Logs to standard error: `IPNKIT_LOG` (or `RUST_LOG`) filters, `info` by default. Log lines
+/// carry message ids and codes, never a message's values.
+fn init_logs() {
+    let filter = std::env::var("IPNKIT_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        // A log that cannot be written (standard error closed) is lost, never a panic: the
+        // subscriber's own report of the failure would go to the same closed stream.
+        .log_internal_errors(false)
+        .try_init();
+}
+
 pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
-    let mut verifier = Verifier::new(args.env);
-    if let Some(url) = &args.verify_url {
-        verifier = verifier.with_base_url_for_testing(url);
-    }
+    let host = host_config(
+        args.env,
+        &args.receiver_emails,
+        &args.receiver_ids,
+        args.verify_url.as_deref(),
+    )?;
     let sink = match (&args.events_file, &args.events_exec, &args.events_url) {
         (Some(path), _, _) => Sink::File(path.clone()),
         (_, Some(command), _) => Sink::Command(command.clone()),
-        (_, _, Some(url)) => Sink::Url(url.clone()),
+        (_, _, Some(url)) => {
+            let secret = match &args.events_secret {
+                Some(secret) => Some(
+                    ipnkit::signature::Secret::new(secret.as_bytes())
+                        .map_err(|e| format!("IPNKIT_EVENTS_SECRET: {}", e.code()))?,
+                ),
+                None => None,
+            };
+            Sink::Url(url.clone(), secret)
+        }
         _ => Sink::Stdout,
     };
+    let orders = match (&args.orders_file, &args.orders_url) {
+        (Some(path), _) => Orders::File(path.clone()),
+        (_, Some(url)) => Orders::Url(url.clone()),
+        _ => Orders::None,
+    };
+    if args.reprocess {
+        let n = Store::open(&args.db)
+            .and_then(|mut store| store.reprocess())
+            .map_err(|e| e.to_string())?;
+        eprintln!("ipnkit listen: {n} stored messages put back to work");
+    }
     let listener = Listener::start(Config {
         listen: args.listen.clone(),
         db: args.db.clone(),
-        verifier,
-        policy: policy(args.env, &args.receiver_emails, &args.receiver_ids),
+        host,
+        orders,
         sink,
         postback_timeout: Duration::from_secs(args.postback_timeout),
         backoff: if args.fast_retry {
@@ -177,17 +261,75 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
         } else {
             Backoff::PRODUCTION
         },
+        workers: args.workers,
         threads: args.threads,
+        http: HttpLimits {
+            max_connections: args.max_connections.max(1),
+            header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+            body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+            ..HttpLimits::DEFAULT
+        },
+        retention: Retention {
+            bodies: Duration::from_secs(args.retain_days.saturating_mul(86_400)),
+            ..Retention::DEFAULT
+        },
     })
     .map_err(|e| e.to_string())?;
-    // The first line on stderr is the URL, for scripts and the end-to-end suite.
+    // The first line on stderr is the URL, for scripts and the end-to-end suite; logs follow.
     eprintln!("ipnkit listen: receiving at {}", listener.url());
-    loop {
-        std::thread::sleep(Duration::from_secs(3600));
-    }
+    init_logs();
+    listener
+        .run_until_signal()
+        .map_err(|e| format!("io: {e}"))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 const DEMO_RECEIVERS: &[&str] = &["shop@example.net", "payouts@example.net"];
+
+/// The demo's own payment: 0.01 paid against an order of 100.00 — refused (`amount_mismatch`).
+const DEMO_MISMATCH: &[u8] =
+    b"txn_type=web_accept&txn_id=DEMO0MISMATCH001&payment_status=Completed\
+    &mc_gross=0.01&mc_currency=USD&invoice=demo-order-100&receiver_email=shop%40example.net\
+    &payer_email=buyer%40example.com&test_ipn=1";
+
+/// The shop's order book for the demo: an order for each payment the demo delivers that names
+/// one (`invoice` or `custom`), for the amount the payment carries — as the shop would have it —
+/// and the order of [`DEMO_MISMATCH`], for 100.00.
+fn demo_orders(messages: &[Vec<u8>]) -> String {
+    use ipnkit::{Lookup, Message, Value, expects_amount};
+    let mut lines = vec![
+        serde_json::json!({"invoice": "demo-order-100", "amount": "100.00", "currency": "USD"})
+            .to_string(),
+    ];
+    for raw in messages {
+        let Ok(message) = Message::parse(raw) else {
+            continue;
+        };
+        if !expects_amount(message.event()) {
+            continue;
+        }
+        let money = ["mc_gross", "mc_amount3"]
+            .iter()
+            .find_map(|name| match message.get(name) {
+                Lookup::Value(Value::Money(money)) => money.currency.map(|c| (money.amount, c)),
+                _ => None,
+            });
+        let reference = ["invoice", "custom"]
+            .iter()
+            .find_map(|name| match message.get(name) {
+                Lookup::Value(Value::Text(text)) if !text.trim().is_empty() => Some((*name, text)),
+                _ => None,
+            });
+        if let (Some((amount, currency)), Some((name, reference))) = (money, reference) {
+            let mut line = serde_json::Map::new();
+            line.insert(name.to_owned(), reference.into());
+            line.insert("amount".into(), amount.to_string().into());
+            line.insert("currency".into(), currency.as_str().into());
+            lines.push(serde_json::Value::Object(line).to_string());
+        }
+    }
+    lines.join("\n") + "\n"
+}
 
 pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -199,34 +341,26 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
             sources.push(corpus);
         }
     }
-    let messages = load_messages(&sources).map_err(|e| format!("io: {e}"))?;
+    let mut messages = load_messages(&sources).map_err(|e| format!("io: {e}"))?;
+    messages.push(DEMO_MISMATCH.to_vec());
     let dir = std::env::temp_dir().join(format!("ipnkit-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("io: {e}"))?;
     let db = args.db.unwrap_or_else(|| dir.join("listener.sqlite"));
     let events = dir.join("events.jsonl");
+    let orders = dir.join("orders.jsonl");
+    std::fs::write(&orders, demo_orders(&messages)).map_err(|e| format!("io: {e}"))?;
 
     eprintln!(
-        "ipnkit demo: {} messages from {}",
+        "ipnkit demo: {} messages from {} (and one paying 0.01 for an order of 100.00)",
         messages.len(),
         describe(&sources)
     );
     let sandbox = Sandbox::start("127.0.0.1:0", Faults::all()).map_err(|e| format!("io: {e}"))?;
     let listener = Listener::start(Config {
-        listen: "127.0.0.1:0".into(),
-        db: db.clone(),
-        verifier: Verifier::new(Environment::Sandbox).with_base_url_for_testing(sandbox.url()),
-        policy: policy(
-            Environment::Sandbox,
-            &DEMO_RECEIVERS
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>(),
-            &[],
-        ),
+        orders: Orders::File(orders.clone()),
         sink: Sink::File(events.clone()),
-        postback_timeout: Duration::from_secs(2),
-        backoff: Backoff::COMPRESSED,
-        threads: 4,
+        ..Config::for_stand_in(sandbox.url(), db.clone(), DEMO_RECEIVERS)
+            .map_err(|e| e.to_string())?
     })
     .map_err(|e| e.to_string())?;
     eprintln!(
@@ -234,9 +368,10 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
         sandbox.url()
     );
     eprintln!(
-        "  listener:        {} (store: {})",
+        "  listener:        {} (store: {}, orders: {})",
         listener.url(),
-        db.display()
+        db.display(),
+        orders.display()
     );
 
     let started = Instant::now();
@@ -252,9 +387,9 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     let store = Store::open(&db).map_err(|e| e.to_string())?;
     let counts = wait_settled(&store, Duration::from_secs(120), &|c| {
         progress.show(format!(
-            "  processing: {} settled, {} waiting for a postback",
-            c.accepted + c.refused + c.duplicate + c.stale + c.invalid + c.unreadable,
-            c.received
+            "  processing: {} settled, {} waiting",
+            c.settled(),
+            c.unsettled()
         ));
     })
     .map_err(|e| e.to_string())?;
@@ -264,13 +399,26 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     sandbox.stop();
 
     let outcomes = store.outcomes().map_err(|e| e.to_string())?;
-    let mut refusals: std::collections::BTreeMap<String, usize> = Default::default();
-    for (_, state, detail) in &outcomes {
-        if state == "refused" || state == "unreadable" {
-            *refusals
-                .entry(detail.clone().unwrap_or_default())
-                .or_default() += 1;
-        }
+    let refusals = store.refusals().map_err(|e| e.to_string())?;
+    let written = std::fs::read_to_string(&events).unwrap_or_default();
+    let mut by_event: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    let mut ids = std::collections::HashSet::new();
+    let mut shipped = 0;
+    for line in written.lines() {
+        let event: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("event line: {e}"))?;
+        let text = |k: &str| {
+            event
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("-")
+                .to_owned()
+        };
+        *by_event
+            .entry((text("outcome"), text("event")))
+            .or_default() += 1;
+        ids.insert(event.get("id").and_then(serde_json::Value::as_i64));
+        shipped += usize::from(event.get("ship") == Some(&serde_json::Value::Bool(true)));
     }
     println!(
         "ipnkit demo: {} messages, {} deliveries, in {:.1} s",
@@ -283,11 +431,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
         report.acknowledged, report.retried, report.verified, report.invalid, report.faulted
     );
     println!("  listener: {} stored", outcomes.len());
-    println!(
-        "    accepted     {:>4}  (events in {})",
-        counts.accepted,
-        events.display()
-    );
+    println!("    accepted     {:>4}", counts.accepted);
     println!("    refused      {:>4}", counts.refused);
     for (codes, n) in &refusals {
         println!("      {n:>4} × {codes}");
@@ -302,17 +446,57 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     );
     println!("    invalid      {:>4}", counts.invalid);
     println!("    unreadable   {:>4}", counts.unreadable);
-    println!("    unsettled    {:>4}", counts.received);
-    let accounted = counts.received == 0 && report.abandoned == 0;
+    println!("    unsettled    {:>4}", counts.unsettled());
     println!(
-        "  {}",
-        if accounted {
-            "every message accounted for"
-        } else {
-            "SOME MESSAGES ARE NOT ACCOUNTED FOR"
-        }
+        "  events: {} lines in {} ({} ship the goods)",
+        written.lines().count(),
+        events.display(),
+        shipped
     );
-    Ok(if accounted {
+    for ((outcome, event), n) in &by_event {
+        println!("    {n:>4} × {outcome:<10} {event}");
+    }
+    // Every message accounted for; the resend a duplicate; the 0.01 payment refused; refunds
+    // and reversals delivered; each event once.
+    let resend_duplicate = counts.duplicate > 0;
+    let mismatch_refused = refusals
+        .iter()
+        .any(|(codes, _)| codes.split(',').any(|c| c == "amount_mismatch"));
+    let has = |event: &str| by_event.keys().any(|(o, e)| o == "accepted" && e == event);
+    let refunds_delivered = has("payment_refunded") && has("payment_reversed");
+    let once = ids.len() == written.lines().count();
+    let accounted = counts.unsettled() == 0 && report.abandoned == 0;
+    let checks = [
+        (
+            accounted,
+            "every message accounted for",
+            "SOME MESSAGES ARE NOT ACCOUNTED FOR",
+        ),
+        (
+            resend_duplicate,
+            "the resend came out a duplicate",
+            "THE RESEND WAS NOT DEDUPLICATED",
+        ),
+        (
+            mismatch_refused,
+            "the 0.01 payment for a 100.00 order was refused",
+            "THE AMOUNT MISMATCH WAS NOT REFUSED",
+        ),
+        (
+            refunds_delivered,
+            "refunds and reversals reached the sink",
+            "REFUNDS OR REVERSALS DID NOT REACH THE SINK",
+        ),
+        (
+            once,
+            "each event written once",
+            "AN EVENT WAS WRITTEN TWICE",
+        ),
+    ];
+    for (ok, good, bad) in checks {
+        println!("  {}", if ok { good } else { bad });
+    }
+    Ok(if checks.iter().all(|c| c.0) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -389,7 +573,7 @@ pub(crate) fn wait_settled(
     loop {
         let counts = store.counts()?;
         progress(&counts);
-        if counts.received == 0 || Instant::now() > deadline {
+        if counts.unsettled() == 0 || Instant::now() > deadline {
             return Ok(counts);
         }
         std::thread::sleep(Duration::from_millis(100));

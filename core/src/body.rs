@@ -159,6 +159,20 @@ impl<'a> Body<'a> {
         })
     }
 
+    /// Whether the body carries a non-empty `verify_sign`: every notification PayPal sends does
+    /// (it is PayPal's signature over the message). A listener posts back only bodies that carry
+    /// one; anything else posted to its URL is not PayPal's and is kept apart as junk.
+    ///
+    /// ```
+    /// assert!(ipnkit::Body::parse(b"txn_id=1&verify_sign=AFcWxV21C7fd0v3bYYYRCpSSRl31A")?.has_verify_sign());
+    /// assert!(!ipnkit::Body::parse(b"txn_id=1&verify_sign=")?.has_verify_sign());
+    /// # Ok::<(), ipnkit::Error>(())
+    /// ```
+    pub fn has_verify_sign(&self) -> bool {
+        self.pairs()
+            .any(|p| p.key == b"verify_sign" && p.value.is_some_and(|v| !v.is_empty()))
+    }
+
     /// The exact bytes received.
     pub fn as_bytes(&self) -> &[u8] {
         &self.raw

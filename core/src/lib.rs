@@ -68,6 +68,7 @@ pub mod listener;
 pub mod message;
 pub mod money;
 pub mod policy;
+pub mod signature;
 pub mod verify;
 pub mod vocab;
 mod words;
@@ -90,7 +91,7 @@ pub use message::{
 pub use money::{Currency, Money};
 pub use policy::{
     Expected, NotVerified, Policy, Report, VIOLATION_CODES, Verified, Violation, ViolationCode,
-    rules_for,
+    expects_amount, rules_for,
 };
 /// The exact decimal type of every amount, re-exported so that callers need not depend on the same
 /// `rust_decimal` version.

@@ -235,6 +235,14 @@ fn rules_of(event: &Event) -> (ReceiverRule, AmountRule, Finality) {
     }
 }
 
+/// Whether the rules compare an amount for this event (a payment, a capture, a subscription's
+/// sign-up or payment, an Adaptive payment): then the host must know the order it is for, and
+/// pass its amount and currency as [`Expected`]. Refunds, reversals, denials, cancellations and
+/// the like move no money the host expects, and need no order.
+pub fn expects_amount(event: &Event) -> bool {
+    !matches!(rules_of(event).1, AmountRule::None)
+}
+
 /// The event's rules, for a table or a binding: (receiver, amount, final) as short words.
 ///
 /// `receiver` is `receiver`, `payer`, `transaction` or `none`; `amount` is `mc_gross`,

@@ -17,8 +17,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipnkit::{Environment, Policy, Verifier};
-use ipnkit_server::{Backoff, Config, Faults, Listener, Sandbox, Schedule, Sink, Store};
+use ipnkit_server::{Config, Faults, Listener, Sandbox, Schedule, Store};
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
@@ -29,14 +28,8 @@ fn main() {
 
     let sandbox = Sandbox::start("127.0.0.1:0", Faults::default()).unwrap();
     let listener = Listener::start(Config {
-        listen: "127.0.0.1:0".into(),
-        db: db.clone(),
-        verifier: Verifier::new(Environment::Sandbox).with_base_url_for_testing(sandbox.url()),
-        policy: Policy::new(Environment::Sandbox).receiver_email("shop@example.net"),
-        sink: Sink::None,
         postback_timeout: Duration::from_secs(5),
-        backoff: Backoff::COMPRESSED,
-        threads: 8,
+        ..Config::for_stand_in(sandbox.url(), db.clone(), &["shop@example.net"]).unwrap()
     })
     .unwrap();
     let messages: Vec<Vec<u8>> = (0..count)

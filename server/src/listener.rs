@@ -1,32 +1,45 @@
 //! A reference IPN listener: the flow of `ipnkit::listener`, run as a service.
 //!
-//! - Receiving threads store each raw body durably in SQLite and only then answer `200`.
-//! - One worker posts each stored message back (to PayPal, or to a stand-in when the host asked
-//!   for one), reads the verdict, applies the policy and the duplicate rules, and writes the
-//!   accepted event to an outbox in the same transaction; then hands the outbox to the sink.
-//! - An `Unexpected` verdict (5xx, timeout, an HTML page, a dropped connection) is retried later
-//!   with backoff, forever: a message is never dropped. Restarting loses nothing: stored
-//!   messages not yet settled, and events not yet sent, are picked up again.
+//! - The HTTP layer ([`crate::http`], hyper on tokio) reads each request within limits and
+//!   timeouts, keeps whatever does not look like PayPal's (no `verify_sign`) apart as junk, and
+//!   stores each real body durably in SQLite before it answers `200`.
+//! - Postback workers (threads, [`Config::workers`]) each claim one due message at a time with a
+//!   lease, post it back, and settle it: a slow or hung postback holds one worker until its
+//!   deadline, never the others. An unanswered postback (5xx, timeout, an HTML page, a
+//!   redirect, a dropped connection) is retried later with backoff, forever: a message is never
+//!   dropped. A message PayPal verified is never posted back again.
+//! - A verified message is typed, its order looked up ([`Orders`]) when the rules compare an
+//!   amount, and [`Notification::decide`] gives the action; the outcome and its event go to the
+//!   store in one transaction. Every verified notification for this merchant becomes an event:
+//!   accepted (payments, refunds, reversals, disputes…; `ship` only for a payment whose order
+//!   was found and matched), refused (with the violations, once per delivery), or unreadable
+//!   (with the error's code and field, kept for `--reprocess`).
+//! - One thread hands the outbox to the sink (at least once, each event under its stable id)
+//!   and prunes old bodies. Store errors back off and are logged, in every loop.
+//! - Restarting loses nothing: stored messages not yet settled, and events not yet sent, are
+//!   picked up again.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use ipnkit::{
-    Body, Delivery, DeliveryKey, Expected, Limits, Message, Policy, Unexpected, Verdict, Verified,
-    Verifier, classify,
-};
+use bytes::Bytes;
+use ipnkit::host::{Action, Answer, Decision, Notification};
+use ipnkit::signature::{HEADER, Secret, sign};
+use ipnkit::{DeliveryKey, Expected, Limits, Message, Verdict, expects_amount};
 use serde_json::json;
+use tokio::sync::{mpsc, watch};
 
-use crate::sandbox::client;
-use crate::store::{Counts, Store, StoreError, now_ms};
+use crate::http::HttpLimits;
+use crate::orders::{self, Found, Orders};
+use crate::store::{Counts, Pending, Store, StoreError, ms, now_ms};
 
-/// Where accepted events go, one JSON line each.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where events go, one JSON line each.
+#[derive(Debug, Clone)]
 pub enum Sink {
     /// Standard output.
     Stdout,
@@ -34,13 +47,14 @@ pub enum Sink {
     File(PathBuf),
     /// Written to the standard input of a command (`sh -c`), started once.
     Command(String),
-    /// POSTed to a URL, one request per event (any 2xx is success).
-    Url(String),
+    /// POSTed to a URL, one request per event (any 2xx is success), signed with the secret
+    /// when there is one (see [`ipnkit::signature`]).
+    Url(String, Option<Secret>),
     /// Kept in the store only.
     None,
 }
 
-/// How long to wait before the n-th retry of an unanswered postback.
+/// How long to wait before the n-th retry of an unanswered postback or order lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     /// The first wait.
@@ -61,10 +75,28 @@ impl Backoff {
         max: Duration::from_secs(3600),
     };
 
-    fn after(self, attempts: i64) -> Duration {
+    /// The wait before retry number `attempts` (from 0).
+    pub fn after(self, attempts: i64) -> Duration {
         let doublings = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
         self.first.saturating_mul(1 << doublings).min(self.max)
     }
+}
+
+/// How long raw bodies are kept once their message is settled (they are personal data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Settled messages' bodies are erased after this (the row and its outcome stay).
+    pub bodies: Duration,
+    /// Junk is deleted after this.
+    pub junk: Duration,
+}
+
+impl Retention {
+    /// 30 days for bodies, one day for junk.
+    pub const DEFAULT: Retention = Retention {
+        bodies: Duration::from_secs(30 * 86_400),
+        junk: Duration::from_secs(86_400),
+    };
 }
 
 /// What the listener needs to run.
@@ -74,29 +106,288 @@ pub struct Config {
     pub listen: String,
     /// The SQLite file.
     pub db: PathBuf,
-    /// Where postbacks go.
-    pub verifier: Verifier,
-    /// The business rules.
-    pub policy: Policy,
-    /// Where accepted events go.
+    /// The environment, the merchant's receivers, the limits, where postbacks go.
+    pub host: ipnkit::host::Config,
+    /// Where the amount and currency of each payment's order come from.
+    pub orders: Orders,
+    /// Where events go.
     pub sink: Sink,
-    /// How long a postback may take.
+    /// How long a postback (or an order lookup) may take, all in.
     pub postback_timeout: Duration,
-    /// When to retry an unanswered postback.
+    /// When to retry an unanswered postback or order lookup.
     pub backoff: Backoff,
-    /// Receiving threads.
+    /// Postbacks in flight at most (one worker thread each).
+    pub workers: usize,
+    /// Threads that write received bodies to the store.
     pub threads: usize,
+    /// The HTTP layer's limits and timeouts.
+    pub http: HttpLimits,
+    /// How long raw bodies are kept.
+    pub retention: Retention,
 }
 
-/// A running listener. [`Listener::stop`] shuts it down; dropping it does too.
+impl Config {
+    /// A listener on a free loopback port against a local stand-in at `verify_url` (the sandbox
+    /// environment), receiving for `receivers`, with quick retries, no order book and no sink:
+    /// the starting point of tests, demos and benchmarks, which then set what they need.
+    pub fn for_stand_in(
+        verify_url: &str,
+        db: PathBuf,
+        receivers: &[&str],
+    ) -> Result<Config, ipnkit::Error> {
+        let host = ipnkit::host::Config::from_json(
+            &json!({
+                "environment": "sandbox",
+                "receiver_emails": receivers,
+                "verify_url_for_testing": verify_url,
+            })
+            .to_string(),
+        )?;
+        Ok(Config {
+            listen: "127.0.0.1:0".into(),
+            db,
+            host,
+            orders: Orders::None,
+            sink: Sink::None,
+            postback_timeout: Duration::from_secs(2),
+            backoff: Backoff::COMPRESSED,
+            workers: 8,
+            threads: 4,
+            http: HttpLimits::DEFAULT,
+            retention: Retention::DEFAULT,
+        })
+    }
+}
+
+/// Counters since the process started (the store holds the rest).
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    pub(crate) received: AtomicU64,
+    pub(crate) junk: AtomicU64,
+    pub(crate) junk_dropped: AtomicU64,
+    pub(crate) too_large: AtomicU64,
+    pub(crate) truncated: AtomicU64,
+    pub(crate) body_timeouts: AtomicU64,
+    pub(crate) store_failures: AtomicU64,
+    pub(crate) connections_refused: AtomicU64,
+    pub(crate) accept_errors: AtomicU64,
+    pub(crate) verified: AtomicU64,
+    pub(crate) invalid: AtomicU64,
+    pub(crate) unexpected: AtomicU64,
+    pub(crate) lookups_failed: AtomicU64,
+    pub(crate) events_sent: AtomicU64,
+    pub(crate) sink_failures: AtomicU64,
+}
+
+/// Store connections for the receiving side, opened as needed and reused.
+pub(crate) struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Store>>,
+}
+
+impl Pool {
+    pub(crate) fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let idle = lock(&self.idle).pop();
+        let mut store = match idle {
+            Some(store) => store,
+            None => Store::open(&self.path)?,
+        };
+        let result = work(&mut store);
+        lock(&self.idle).push(store);
+        result
+    }
+}
+
+/// Wakes sleeping workers when a message arrives.
+#[derive(Default)]
+pub(crate) struct Wake {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Wake {
+    pub(crate) fn notify(&self) {
+        *lock(&self.generation) += 1;
+        self.changed.notify_all();
+    }
+
+    fn wait(&self, timeout: Duration) {
+        let guard = lock(&self.generation);
+        let seen = *guard;
+        let _ = self
+            .changed
+            .wait_timeout_while(guard, timeout, |g| *g == seen);
+    }
+}
+
+/// What the HTTP layer shares with the rest.
+pub(crate) struct Shared {
+    pub(crate) pool: Pool,
+    pub(crate) junk: mpsc::Sender<(i64, &'static str, Bytes)>,
+    pub(crate) wake: Arc<Wake>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) limits: Limits,
+    pub(crate) http: HttpLimits,
+}
+
+impl Shared {
+    /// The counters in Prometheus' text format.
+    pub(crate) fn render_metrics(&self) -> Result<String, StoreError> {
+        let (counts, refusals, oldest, unsent) = self.pool.with(|s| {
+            Ok((
+                s.counts()?,
+                s.refusals()?,
+                s.oldest_unsettled_at()?,
+                s.unsent_count()?,
+            ))
+        })?;
+        Ok(render(&self.metrics, &counts, &refusals, oldest, unsent))
+    }
+}
+
+fn render(
+    m: &Metrics,
+    counts: &Counts,
+    refusals: &[(String, i64)],
+    oldest: Option<i64>,
+    unsent: i64,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut counter = |name: &str, help: &str, value: &AtomicU64| {
+        let _ = writeln!(
+            out,
+            "# HELP ipnkit_{name} {help}\n# TYPE ipnkit_{name} counter"
+        );
+        let _ = writeln!(out, "ipnkit_{name} {}", value.load(Ordering::Relaxed));
+    };
+    counter(
+        "received_total",
+        "Messages stored (answered 200).",
+        &m.received,
+    );
+    counter(
+        "junk_total",
+        "Posts without a verify_sign (or not a form body): never posted back.",
+        &m.junk,
+    );
+    counter(
+        "junk_dropped_total",
+        "Junk not kept because the junk writer was behind.",
+        &m.junk_dropped,
+    );
+    counter(
+        "too_large_total",
+        "Requests refused with 413.",
+        &m.too_large,
+    );
+    counter(
+        "truncated_total",
+        "Bodies cut short: never stored.",
+        &m.truncated,
+    );
+    counter(
+        "body_timeouts_total",
+        "Bodies not received in time (408).",
+        &m.body_timeouts,
+    );
+    counter(
+        "store_failures_total",
+        "Bodies that could not be stored (500).",
+        &m.store_failures,
+    );
+    counter(
+        "connections_refused_total",
+        "Connections closed at the connection limit.",
+        &m.connections_refused,
+    );
+    counter(
+        "accept_errors_total",
+        "Failed accepts (file descriptors).",
+        &m.accept_errors,
+    );
+    counter(
+        "verified_total",
+        "Postbacks answered VERIFIED.",
+        &m.verified,
+    );
+    counter("invalid_total", "Postbacks answered INVALID.", &m.invalid);
+    counter(
+        "unexpected_total",
+        "Postbacks without a usable answer (retried).",
+        &m.unexpected,
+    );
+    counter(
+        "order_lookups_failed_total",
+        "Order lookups that could not be answered (retried).",
+        &m.lookups_failed,
+    );
+    counter(
+        "events_sent_total",
+        "Events handed to the sink.",
+        &m.events_sent,
+    );
+    counter(
+        "sink_failures_total",
+        "Failed hand-overs to the sink (retried).",
+        &m.sink_failures,
+    );
+    let _ = writeln!(
+        out,
+        "# HELP ipnkit_messages Stored messages by state.\n# TYPE ipnkit_messages gauge"
+    );
+    for (state, n) in [
+        ("received", counts.received),
+        ("verified", counts.verified),
+        ("invalid", counts.invalid),
+        ("refused", counts.refused),
+        ("duplicate", counts.duplicate),
+        ("stale", counts.stale),
+        ("accepted", counts.accepted),
+        ("unreadable", counts.unreadable),
+        ("junk", counts.junk),
+    ] {
+        let _ = writeln!(out, "ipnkit_messages{{state=\"{state}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ipnkit_refused Refused and unreadable messages by their codes.\n# TYPE ipnkit_refused gauge"
+    );
+    for (codes, n) in refusals {
+        // Codes are ipnkit's own words (letters, digits, `_`, `,`): no escaping needed.
+        let _ = writeln!(out, "ipnkit_refused{{codes=\"{codes}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ipnkit_queue_depth Messages not settled yet.\n# TYPE ipnkit_queue_depth gauge\nipnkit_queue_depth {}",
+        counts.unsettled()
+    );
+    let age = oldest.map_or(0.0, |at| (now_ms() - at).max(0) as f64 / 1000.0);
+    let _ = writeln!(
+        out,
+        "# HELP ipnkit_oldest_unsettled_seconds Age of the oldest message not settled.\n# TYPE ipnkit_oldest_unsettled_seconds gauge\nipnkit_oldest_unsettled_seconds {age:.3}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP ipnkit_events_unsent Events waiting for the sink.\n# TYPE ipnkit_events_unsent gauge\nipnkit_events_unsent {unsent}"
+    );
+    out
+}
+
+/// A running listener. [`Listener::stop`] shuts it down gracefully; dropping it does too.
 pub struct Listener {
-    server: Arc<tiny_http::Server>,
+    runtime: Option<tokio::runtime::Runtime>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    shutdown: watch::Sender<bool>,
     url: String,
     db: PathBuf,
     stop: Arc<AtomicBool>,
-    wake: mpsc::Sender<()>,
-    receivers: Vec<thread::JoinHandle<()>>,
-    worker: Option<thread::JoinHandle<()>>,
+    wake: Arc<Wake>,
+    threads: Vec<thread::JoinHandle<()>>,
+    junk_writer: Option<thread::JoinHandle<()>>,
 }
 
 /// Why the listener could not start.
@@ -111,44 +402,91 @@ pub enum StartError {
 }
 
 impl Listener {
-    /// Opens the store, binds the address, and starts receiving and processing.
+    /// Opens the store (checking that it can be written), binds the address, and starts
+    /// receiving and processing.
     pub fn start(config: Config) -> Result<Listener, StartError> {
-        let store = Store::open(&config.db)?;
-        drop(store);
-        let server = tiny_http::Server::http(&config.listen)
+        let first = Store::open(&config.db)?;
+        let socket = std::net::TcpListener::bind(&config.listen)
             .map_err(|e| StartError::Listen(e.to_string()))?;
-        let url = match server.server_addr().to_ip() {
-            Some(addr) => format!("http://{addr}/ipn"),
-            None => return Err(StartError::Listen("not an IP address".into())),
+        let addr = socket
+            .local_addr()
+            .map_err(|e| StartError::Listen(e.to_string()))?;
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| StartError::Listen(e.to_string()))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(config.threads.max(1))
+            .thread_name("ipnkit-http")
+            .enable_all()
+            .build()
+            .map_err(|e| StartError::Listen(e.to_string()))?;
+        let socket = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(socket)
+                .map_err(|e| StartError::Listen(e.to_string()))?
         };
-        let server = Arc::new(server);
+        let wake = Arc::new(Wake::default());
+        let metrics = Arc::new(Metrics::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let (wake, woken) = mpsc::channel();
-        let mut receivers = Vec::new();
-        for _ in 0..config.threads.max(1) {
-            let server = Arc::clone(&server);
+        let (junk, junk_in) = mpsc::channel(1024);
+        let junk_store = Store::open(&config.db)?;
+        let junk_writer = thread::Builder::new()
+            .name("ipnkit-junk".into())
+            .spawn(move || write_junk(junk_store, junk_in))
+            .map_err(|e| StartError::Listen(e.to_string()))?;
+        let shared = Arc::new(Shared {
+            pool: Pool {
+                path: config.db.clone(),
+                idle: Mutex::new(vec![first]),
+            },
+            junk,
+            wake: Arc::clone(&wake),
+            metrics: Arc::clone(&metrics),
+            limits: config.host.limits(),
+            http: config.http,
+        });
+        let (shutdown, shutdown_seen) = watch::channel(false);
+        let server = runtime.spawn(crate::http::serve(socket, shared, shutdown_seen));
+
+        let config = Arc::new(config);
+        let mut threads = Vec::new();
+        for n in 0..config.workers.max(1) {
             let store = Store::open(&config.db)?;
-            let wake = wake.clone();
-            receivers.push(thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    receive(&store, request, &wake);
-                }
-            }));
+            let (config, stop, wake, metrics) = (
+                Arc::clone(&config),
+                Arc::clone(&stop),
+                Arc::clone(&wake),
+                Arc::clone(&metrics),
+            );
+            threads.push(
+                thread::Builder::new()
+                    .name(format!("ipnkit-postback-{n}"))
+                    .spawn(move || work(store, &config, &stop, &wake, &metrics))
+                    .map_err(|e| StartError::Listen(e.to_string()))?,
+            );
         }
-        let worker_stores = (0..WORKERS)
-            .map(|_| Store::open(&config.db))
-            .collect::<Result<Vec<_>, _>>()?;
-        let worker_stop = Arc::clone(&stop);
-        let db = config.db.clone();
-        let worker = thread::spawn(move || work(worker_stores, &config, &worker_stop, &woken));
+        let store = Store::open(&config.db)?;
+        let (flush_config, flush_stop, flush_wake) =
+            (Arc::clone(&config), Arc::clone(&stop), Arc::clone(&wake));
+        threads.push(
+            thread::Builder::new()
+                .name("ipnkit-events".into())
+                .spawn(move || {
+                    deliver_events(store, &flush_config, &flush_stop, &flush_wake, &metrics)
+                })
+                .map_err(|e| StartError::Listen(e.to_string()))?,
+        );
         Ok(Listener {
-            server,
-            url,
-            db,
+            runtime: Some(runtime),
+            server: Some(server),
+            shutdown,
+            url: format!("http://{addr}/ipn"),
+            db: config.db.clone(),
             stop,
             wake,
-            receivers,
-            worker: Some(worker),
+            threads,
+            junk_writer: Some(junk_writer),
         })
     }
 
@@ -162,23 +500,47 @@ impl Listener {
         Store::open(&self.db)?.counts()
     }
 
-    /// Stops receiving and processing, and waits for the threads.
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully ([`stop`](Listener::stop)).
+    pub fn run_until_signal(self) -> std::io::Result<()> {
+        if let Some(runtime) = &self.runtime {
+            runtime.block_on(async {
+                use tokio::signal::unix::{SignalKind, signal};
+                let mut term = signal(SignalKind::terminate())?;
+                let mut int = signal(SignalKind::interrupt())?;
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+                    _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+                }
+                Ok::<(), std::io::Error>(())
+            })?;
+        }
+        self.stop();
+        Ok(())
+    }
+
+    /// Stops accepting, lets requests in flight finish, lets each worker finish its message,
+    /// hands what is in the outbox to the sink, and returns.
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = self.wake.send(());
-        for _ in 0..self.receivers.len() {
-            self.server.unblock();
+        let _ = self.shutdown.send(true);
+        if let (Some(runtime), Some(server)) = (&self.runtime, self.server.take()) {
+            let _ = runtime.block_on(server);
         }
-        for t in self.receivers.drain(..) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(5));
+        }
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify();
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
+        if let Some(junk) = self.junk_writer.take() {
+            let _ = junk.join();
         }
+        tracing::info!("stopped");
     }
 }
 
@@ -188,40 +550,86 @@ impl Drop for Listener {
     }
 }
 
-/// Stores the body, then answers: 200 once it is durable, 500 if it could not be stored (PayPal
-/// will deliver it again), 413 past the size limit.
-fn receive(store: &Store, mut request: tiny_http::Request, wake: &mpsc::Sender<()>) {
-    if *request.method() != tiny_http::Method::Post {
-        let _ = request.respond(tiny_http::Response::empty(405));
-        return;
-    }
-    let limit = Limits::DEFAULT.max_body_bytes;
-    let mut body = Vec::new();
-    let read = request
-        .as_reader()
-        .take(u64::try_from(limit).unwrap_or(u64::MAX) + 1)
-        .read_to_end(&mut body);
-    let status = match read {
-        Err(_) => 400,
-        Ok(_) if body.len() > limit => 413,
-        Ok(_) => match store.insert(&body) {
-            Ok(_) => {
-                let _ = wake.send(());
-                200
-            }
-            Err(_) => 500,
-        },
-    };
-    let _ = request.respond(tiny_http::Response::empty(status));
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Postbacks run on this many threads. Deduplication stays exact: two copies of a message that
-/// race are told apart by the store's unique delivery key, the loser becoming a duplicate.
-const WORKERS: usize = 4;
+/// Writes junk in batches until every sender is gone.
+fn write_junk(mut store: Store, mut incoming: mpsc::Receiver<(i64, &'static str, Bytes)>) {
+    let mut batch = Vec::new();
+    while incoming.blocking_recv_many(&mut batch, 256) > 0 {
+        let rows: Vec<(i64, &str, &[u8])> = batch
+            .iter()
+            .map(|(at, reason, body)| (*at, *reason, &body[..]))
+            .collect();
+        if let Err(error) = store.insert_junk(&rows) {
+            tracing::warn!(%error, n = rows.len(), "junk not kept");
+            thread::sleep(Duration::from_millis(500));
+        }
+        batch.clear();
+    }
+}
+
+/// Store errors in a loop: logged, then a pause that doubles up to 30 s.
+struct Trouble {
+    pause: Duration,
+}
+
+impl Trouble {
+    fn new() -> Trouble {
+        Trouble {
+            pause: Duration::ZERO,
+        }
+    }
+
+    fn failed(&mut self, what: &str, error: &StoreError) -> Duration {
+        self.pause = (self.pause * 2).clamp(Duration::from_millis(100), Duration::from_secs(30));
+        tracing::error!(%error, pause_ms = ms(self.pause), "{what}");
+        self.pause
+    }
+
+    fn ok(&mut self) {
+        self.pause = Duration::ZERO;
+    }
+}
+
+fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metrics: &Metrics) {
+    let agent = postback_client(config.postback_timeout);
+    let lookups = orders::client(config.postback_timeout);
+    // While a worker holds a message, it is not due for anyone else; were this process to die,
+    // it is due again when the lease ends.
+    let lease = config.postback_timeout * 3 + Duration::from_secs(5);
+    let mut trouble = Trouble::new();
+    while !stop.load(Ordering::SeqCst) {
+        match store.claim(now_ms(), lease) {
+            Ok(Some(pending)) => {
+                trouble.ok();
+                let id = pending.id;
+                if let Err(error) = process(&mut store, config, &agent, &lookups, metrics, pending)
+                {
+                    // Left as it was: due again when its lease ends.
+                    let pause = trouble.failed("cannot settle a message", &error);
+                    tracing::warn!(message_id = id, "retried when its lease ends");
+                    wake.wait(pause);
+                }
+            }
+            Ok(None) => {
+                let wait = match store.next_due_at() {
+                    Ok(Some(at)) => Duration::from_millis(
+                        u64::try_from((at - now_ms()).clamp(5, 1000)).unwrap_or(1000),
+                    ),
+                    _ => Duration::from_secs(1),
+                };
+                wake.wait(wait);
+            }
+            Err(error) => wake.wait(trouble.failed("cannot claim a message", &error)),
+        }
+    }
+}
 
 /// The postback client: PayPal's answer is the response to the postback itself, so a redirect
 /// is never followed (it comes back as a 3xx: an unexpected answer, retried later), whoever it
-/// points to.
+/// points to. One deadline for the whole exchange.
 fn postback_client(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
@@ -231,51 +639,8 @@ fn postback_client(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-fn work(mut stores: Vec<Store>, config: &Config, stop: &AtomicBool, woken: &mpsc::Receiver<()>) {
-    let agent = postback_client(config.postback_timeout);
-    let mut sink = SinkWriter::new(&config.sink);
-    while !stop.load(Ordering::SeqCst) {
-        let Some(first) = stores.first() else { return };
-        flush_events(first, &mut sink);
-        let due = first.due(now_ms(), 256).unwrap_or_default();
-        if due.is_empty() {
-            let wait = match first.next_due_at() {
-                Ok(Some(at)) => Duration::from_millis(
-                    u64::try_from((at - now_ms()).clamp(1, 200)).unwrap_or(200),
-                ),
-                _ => Duration::from_millis(200),
-            };
-            let _ = woken.recv_timeout(wait);
-            continue;
-        }
-        let per_worker = due.len().div_ceil(stores.len());
-        thread::scope(|scope| {
-            for (store, batch) in stores.iter_mut().zip(due.chunks(per_worker)) {
-                let agent = &agent;
-                scope.spawn(move || {
-                    for pending in batch {
-                        if stop.load(Ordering::SeqCst) {
-                            return;
-                        }
-                        // A store error leaves the message as it was: tried again next pass.
-                        let _ = process(store, config, agent, pending);
-                    }
-                });
-            }
-        });
-    }
-    if let Some(first) = stores.first() {
-        flush_events(first, &mut sink);
-    }
-}
-
-/// PayPal's answer as it came (status, body), or why there is none to read.
-fn post_back(
-    agent: &ureq::Agent,
-    config: &Config,
-    body: &Body<'_>,
-) -> Result<(u16, Vec<u8>), Unexpected> {
-    let request = config.verifier.request(body);
+/// PayPal's answer as it came: the status and the body (at most 64 KiB read), or no status.
+fn post_back(agent: &ureq::Agent, request: &ipnkit::VerificationRequest) -> (Option<u16>, Vec<u8>) {
     let mut call = agent.post(&request.url);
     for (name, value) in &request.headers {
         call = call.header(*name, *value);
@@ -283,108 +648,312 @@ fn post_back(
     match call.send(&request.body[..]) {
         Ok(mut response) => {
             let status = response.status().as_u16();
-            response
+            match response
                 .body_mut()
                 .with_config()
                 .limit(64 * 1024)
                 .read_to_vec()
-                .map(|answer| (status, answer))
-                .map_err(|_| Unexpected::UnrecognizedBody)
+            {
+                Ok(body) => (Some(status), body),
+                // A body cut short or too long: not an answer to read.
+                Err(_) => (Some(status), b"\0unreadable".to_vec()),
+            }
         }
         // Timeouts, refused or dropped connections: no answer at all.
-        Err(_) => Err(Unexpected::NoAnswer),
+        Err(_) => (None, Vec::new()),
     }
+}
+
+fn retry_at(config: &Config, attempts: i64) -> i64 {
+    now_ms().saturating_add(ms(config.backoff.after(attempts)))
 }
 
 fn process(
     store: &mut Store,
     config: &Config,
     agent: &ureq::Agent,
-    pending: &crate::store::Pending,
+    lookups: &ureq::Agent,
+    metrics: &Metrics,
+    pending: Pending,
 ) -> Result<(), StoreError> {
-    let body = match Body::parse(&pending.body) {
-        Ok(body) => body,
-        Err(e) => return store.settle(pending.id, "unreadable", e.code()),
+    let id = pending.id;
+    let notification = match Notification::new(pending.body, config.host.limits()) {
+        Ok(n) => n,
+        Err(error) => {
+            // Stored bodies passed these limits when received; a smaller limit since then.
+            tracing::warn!(
+                message_id = id,
+                code = error.code(),
+                "body refused by the limits"
+            );
+            return store.settle(id, "unreadable", error.code(), error.field());
+        }
     };
-    // Not an answer (none at all, or not readable): keep the body, post back again later.
-    let retry_later = |store: &mut Store, why: Unexpected| {
-        let at = now_ms()
-            + i64::try_from(config.backoff.after(pending.attempts).as_millis())
-                .unwrap_or(i64::MAX / 2);
-        store.retry_later(pending.id, at, why.code())
-    };
-    let (status, response) = match post_back(agent, config, &body) {
-        Ok(answer) => answer,
-        Err(why) => return retry_later(store, why),
-    };
-    match Verdict::from_response(status, &response) {
-        Verdict::Unexpected(why) => return retry_later(store, why),
-        Verdict::Invalid => return store.settle(pending.id, "invalid", "invalid"),
-        Verdict::Verified => {}
+    if !pending.verified {
+        let request = notification.verification_request(&config.host);
+        let (status, body) = post_back(agent, &request);
+        match Answer::new(status, &body).verdict() {
+            Verdict::Unexpected(why) => {
+                metrics.unexpected.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    message_id = id,
+                    reason = why.code(),
+                    attempts = pending.attempts + 1,
+                    "no usable answer: retried later"
+                );
+                return store.retry_later(id, retry_at(config, pending.attempts), why.code());
+            }
+            Verdict::Invalid => {
+                metrics.invalid.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(message_id = id, "INVALID");
+                return store.settle(id, "invalid", "invalid", None);
+            }
+            Verdict::Verified => {
+                metrics.verified.fetch_add(1, Ordering::Relaxed);
+                store.mark_verified(id)?;
+            }
+        }
     }
-    let message = match body.decode().and_then(Message::from_fields) {
-        Ok(m) => m,
-        Err(e) => return store.settle(pending.id, "unreadable", e.code()),
-    };
-    let Ok(verified) = Verified::from_response(message, status, &response) else {
-        return store.settle(pending.id, "invalid", "not_verified");
-    };
-    let report = config.policy.check(&verified, &Expected::none());
-    if !report.is_accept() {
-        let codes: Vec<&str> = report.violations.iter().map(|v| v.code.as_str()).collect();
-        return store.settle(pending.id, "refused", &codes.join(","));
-    }
-    let message = verified.message();
-    let key = DeliveryKey::of(message);
-    let stored: Result<Vec<DeliveryKey>, _> = store
-        .keys(key.lookup_id())?
-        .iter()
-        .map(|k| DeliveryKey::from_stored(k))
-        .collect();
-    let Ok(stored) = stored else {
-        // A stored key this version cannot read: never guess what was acted on. The message
-        // waits (and the reason is on its row) until an operator looks.
-        let at = now_ms() + 3_600_000;
-        return store.retry_later(pending.id, at, "invalid_delivery_key");
-    };
-    let delivery = classify(message, &stored);
-    match delivery {
-        Delivery::Duplicate => return store.settle(pending.id, "duplicate", "duplicate"),
-        Delivery::Stale { .. } => return store.settle(pending.id, "stale", "stale"),
-        _ => {}
-    }
-    let Ok(canonical) = serde_json::to_value(message) else {
-        // A message always serializes (strings, numbers, lists, string-keyed maps); were it
-        // ever refused, the row says so rather than emitting an empty event.
-        return store.settle(pending.id, "unreadable", "canonical_json");
-    };
-    let line = json!({
-        "id": pending.id,
-        "event": message.event().code(),
-        "family": message.family().code(),
-        "delivery": delivery,
-        "key": key.as_str(),
-        "message": canonical,
-    })
-    .to_string();
-    store.accept(
-        pending.id,
-        key.as_str(),
-        key.lookup_id(),
-        &line,
-        delivery.code(),
-    )?;
-    Ok(())
+    decide(
+        store,
+        config,
+        lookups,
+        metrics,
+        id,
+        pending.attempts,
+        pending.verified,
+        &notification,
+    )
 }
 
-fn flush_events(store: &Store, sink: &mut SinkWriter) {
-    let Ok(events) = store.unsent_events() else {
-        return;
-    };
-    for (id, line) in events {
-        if sink.write(&line).is_err() || store.mark_sent(id).is_err() {
-            return; // tried again on the next pass
+/// How a verified notification ends: the decision, the order, the event.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    store: &mut Store,
+    config: &Config,
+    lookups: &ureq::Agent,
+    metrics: &Metrics,
+    id: i64,
+    attempts: i64,
+    was_verified: bool,
+    notification: &Notification,
+) -> Result<(), StoreError> {
+    let message = match notification.message() {
+        Ok(message) => message,
+        Err(error) => {
+            tracing::warn!(
+                message_id = id,
+                code = error.code(),
+                field = error.field(),
+                "verified, but a value cannot be read: kept for --reprocess"
+            );
+            let line = |event_id: i64| {
+                json!({
+                    "id": event_id,
+                    "message_id": id,
+                    "outcome": "unreadable",
+                    "ship": false,
+                    "error": error,
+                })
+                .to_string()
+            };
+            return store.settle_with_event(id, "unreadable", error.code(), error.field(), &line);
         }
+    };
+    let needs_order = expects_amount(message.event());
+    let (expected, order) = if needs_order {
+        match config.orders.lookup(message, lookups) {
+            Ok(Found::Order(expected)) => (expected, "found"),
+            Ok(Found::NotFound) => (Expected::none(), "not_found"),
+            Err(why) => {
+                metrics.lookups_failed.fetch_add(1, Ordering::Relaxed);
+                // Attempts count from the verification on: the lookup's own backoff.
+                let attempts = if was_verified { attempts } else { 0 };
+                tracing::warn!(
+                    message_id = id,
+                    reason = why.code(),
+                    "order lookup failed: retried later"
+                );
+                return store.retry_later(id, retry_at(config, attempts), why.code());
+            }
+        }
+    } else {
+        (Expected::none(), "not_needed")
+    };
+    let key = DeliveryKey::of(message);
+    let stored = store.keys(key.lookup_id())?;
+    // PayPal's VERIFIED, as this listener received it (now, or before a restart: the store
+    // records it, and a verified message is never posted back again).
+    let verified = Answer::Http {
+        status: 200,
+        body: b"VERIFIED",
+    };
+    let decision = match notification.decide(verified, &config.host, &expected, &stored) {
+        Ok(decision) => decision,
+        Err(error) => {
+            // A stored key this version cannot read: never guess what was acted on. The message
+            // waits (and the reason is on its row) until an operator looks.
+            tracing::error!(
+                message_id = id,
+                code = error.code(),
+                "a stored delivery key cannot be read: message held"
+            );
+            return store.retry_later(id, now_ms() + 3_600_000, error.code());
+        }
+    };
+    let mut codes: Vec<&str> = decision
+        .violations
+        .iter()
+        .map(|v| v.code.as_str())
+        .collect();
+    // Not this merchant's (or not this environment's): refused, and no event for the shop.
+    let ours = !codes.iter().any(|c| {
+        matches!(
+            *c,
+            "receiver_mismatch" | "receiver_not_configured" | "environment_mismatch"
+        )
+    });
+    if ours && order == "not_found" {
+        codes.insert(0, "order_not_found");
+    }
+    let detail = codes.join(",");
+    let event = |outcome: &'static str, ship: bool| {
+        let decision = &decision;
+        let codes = &codes;
+        move |event_id: i64| {
+            event_line(event_id, id, outcome, ship, order, decision, codes, message)
+        }
+    };
+    match decision.action {
+        Action::Act if order != "not_found" => {
+            let key = decision.delivery_key.as_deref().unwrap_or_default();
+            let lookup = decision.lookup_id.as_deref().unwrap_or_default();
+            let delivery = decision.delivery.as_ref().map_or("new", |d| d.code());
+            let accepted =
+                store.accept(id, key, lookup, delivery, &event("accepted", needs_order))?;
+            tracing::info!(
+                message_id = id,
+                event = decision.event,
+                outcome = if accepted { "accepted" } else { "duplicate" },
+                "settled"
+            );
+            Ok(())
+        }
+        Action::Skip => {
+            let state = match decision.delivery {
+                Some(ipnkit::Delivery::Stale { .. }) => "stale",
+                _ => "duplicate",
+            };
+            tracing::info!(message_id = id, outcome = state, "settled");
+            store.settle(id, state, state, None)
+        }
+        Action::Act | Action::Refuse if ours => {
+            let key = decision.delivery_key.as_deref().unwrap_or_default();
+            let reported = store.refuse(id, key, &detail, &event("refused", false))?;
+            tracing::info!(message_id = id, event = decision.event, codes = %detail, outcome = if reported { "refused" } else { "duplicate" }, "settled");
+            Ok(())
+        }
+        Action::Act | Action::Refuse => {
+            tracing::info!(message_id = id, codes = %detail, outcome = "refused", "not this merchant's: no event");
+            store.settle(id, "refused", &detail, None)
+        }
+        Action::Retry => {
+            // `decide` answers Retry only for an unexpected answer, and this one is VERIFIED.
+            tracing::error!(message_id = id, "decided to retry a verified message: held");
+            store.retry_later(id, now_ms() + 3_600_000, "retry_after_verified")
+        }
+    }
+}
+
+/// An event line: what the application reads. `id` is the event's stable id (a sink may see
+/// it more than once, always with this id).
+#[allow(clippy::too_many_arguments)]
+fn event_line(
+    id: i64,
+    message_id: i64,
+    outcome: &str,
+    ship: bool,
+    order: &str,
+    decision: &Decision,
+    codes: &[&str],
+    message: &Message,
+) -> String {
+    json!({
+        "id": id,
+        "message_id": message_id,
+        "outcome": outcome,
+        "event": decision.event,
+        "family": decision.family,
+        "ship": ship,
+        "order": order,
+        "violations": codes,
+        "delivery": decision.delivery,
+        "key": decision.delivery_key,
+        "decision": decision,
+        "message": message,
+    })
+    .to_string()
+}
+
+/// Hands the outbox to the sink, in order, marking each event sent once the sink has it; prunes
+/// old bodies once an hour.
+fn deliver_events(
+    store: Store,
+    config: &Config,
+    stop: &AtomicBool,
+    wake: &Wake,
+    metrics: &Metrics,
+) {
+    let mut sink = SinkWriter::new(&config.sink);
+    let mut trouble = Trouble::new();
+    let mut sink_pause = Duration::ZERO;
+    let mut next_prune = 0;
+    loop {
+        let stopping = stop.load(Ordering::SeqCst);
+        if now_ms() >= next_prune {
+            let now = now_ms();
+            match store.prune(
+                now - ms(config.retention.bodies),
+                now - ms(config.retention.junk),
+            ) {
+                Ok((0, 0)) => {}
+                Ok((bodies, junk)) => tracing::info!(bodies, junk, "pruned"),
+                Err(error) => tracing::warn!(%error, "cannot prune"),
+            }
+            next_prune = now + 3_600_000;
+        }
+        let mut pause = Duration::from_millis(200);
+        match store.unsent_events(100) {
+            Ok(events) => {
+                trouble.ok();
+                for (id, line) in events {
+                    if let Err(error) = sink.write(&line) {
+                        metrics.sink_failures.fetch_add(1, Ordering::Relaxed);
+                        sink_pause = (sink_pause * 2)
+                            .clamp(Duration::from_millis(100), Duration::from_secs(30));
+                        tracing::warn!(event = id, %error, pause_ms = ms(sink_pause), "sink failed: retried");
+                        pause = sink_pause;
+                        break;
+                    }
+                    sink_pause = Duration::ZERO;
+                    metrics.events_sent.fetch_add(1, Ordering::Relaxed);
+                    if let Err(error) = store.mark_sent(id) {
+                        pause = trouble.failed("cannot mark an event sent", &error);
+                        break;
+                    }
+                }
+            }
+            Err(error) => pause = trouble.failed("cannot read the outbox", &error),
+        }
+        if stopping {
+            // One last pass after the workers stopped: what they settled is handed over.
+            match store.unsent_count() {
+                Ok(0) | Err(_) => return,
+                Ok(_) if pause > Duration::from_millis(200) => return,
+                Ok(_) => continue,
+            }
+        }
+        wake.wait(pause);
     }
 }
 
@@ -399,7 +968,12 @@ impl SinkWriter {
         SinkWriter {
             sink: sink.clone(),
             child: None,
-            agent: client(Duration::from_secs(10)),
+            agent: ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(10)))
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build()
+                .into(),
         }
     }
 
@@ -434,19 +1008,24 @@ impl SinkWriter {
                 }
                 result
             }
-            Sink::Url(url) => match self
-                .agent
-                .post(url)
-                .header("Content-Type", "application/json")
-                .send(line)
-            {
-                Ok(r) if r.status().is_success() => Ok(()),
-                Ok(r) => Err(std::io::Error::other(format!(
-                    "sink answered {}",
-                    r.status()
-                ))),
-                Err(e) => Err(std::io::Error::other(e.to_string())),
-            },
+            Sink::Url(url, secret) => {
+                let mut call = self
+                    .agent
+                    .post(url)
+                    .header("Content-Type", "application/json");
+                if let Some(secret) = secret {
+                    let signature = sign(secret, now_ms() / 1000, line.as_bytes());
+                    call = call.header(HEADER, &signature);
+                }
+                match call.send(line) {
+                    Ok(r) if r.status().is_success() => Ok(()),
+                    Ok(r) => Err(std::io::Error::other(format!(
+                        "sink answered {}",
+                        r.status()
+                    ))),
+                    Err(e) => Err(std::io::Error::other(e.to_string())),
+                }
+            }
         }
     }
 }

@@ -420,19 +420,28 @@ impl Drop for Sandbox {
     }
 }
 
-/// The bytes the sandbox sends for a message: trailing CR/LF (a file artefact) removed, and
-/// `test_ipn=1` appended when the message has no `test_ipn`.
+/// The bytes the sandbox sends for a message: trailing CR/LF (a file artefact) removed,
+/// `test_ipn=1` appended when the message has no `test_ipn`, and a `verify_sign` appended when
+/// it has none (PayPal signs every notification; test fixtures often drop the signature).
 pub fn as_sandbox_message(raw: &[u8]) -> Vec<u8> {
     let end = raw
         .iter()
         .rposition(|&b| b != b'\r' && b != b'\n')
         .map_or(0, |i| i + 1);
     let mut body = raw.get(..end).unwrap_or_default().to_vec();
-    let has_test_ipn = body
-        .split(|&b| b == b'&')
-        .any(|pair| pair.starts_with(b"test_ipn="));
-    if !has_test_ipn {
+    let has = |body: &[u8], key: &[u8]| {
+        body.split(|&b| b == b'&').any(|pair| {
+            pair.strip_prefix(key)
+                .is_some_and(|rest| rest.first() == Some(&b'='))
+        })
+    };
+    if !has(&body, b"test_ipn") {
         body.extend_from_slice(b"&test_ipn=1");
+    }
+    if !has(&body, b"verify_sign") {
+        body.extend_from_slice(
+            b"&verify_sign=AiPC9BjkCyDFQXbSkoZcgqH3hpacASJcFfmTSabpg.6nZdl-ZvWk2Hz",
+        );
     }
     body
 }
@@ -674,7 +683,7 @@ mod tests {
         );
         assert_eq!(sandbox.report().acknowledged, 1);
         let sent = as_sandbox_message(&message);
-        assert_eq!(sent, b"txn_id=1&mc_gross=1.00&test_ipn=1");
+        assert!(sent.starts_with(b"txn_id=1&mc_gross=1.00&test_ipn=1&verify_sign="));
         let postback = [ipnkit::POSTBACK_PREFIX, &sent].concat();
         assert_eq!(post(&url, &postback), (200, "VERIFIED".into()));
         let mut tampered = postback.clone();
@@ -711,7 +720,12 @@ mod tests {
             post(&format!("{}/sandbox/resend?n=5", sandbox.url()), b"").0,
             404
         );
-        let postback = [ipnkit::POSTBACK_PREFIX, b"txn_id=9&test_ipn=1&resend=true"].concat();
+        let postback = [
+            ipnkit::POSTBACK_PREFIX,
+            &as_sandbox_message(b"txn_id=9"),
+            b"&resend=true",
+        ]
+        .concat();
         assert_eq!(post(&url, &postback), (200, "VERIFIED".into()));
         let report: serde_json::Value = client(Duration::from_secs(2))
             .get(format!("{}/sandbox/report", sandbox.url()))
@@ -944,9 +958,27 @@ mod tests {
     }
 
     #[test]
-    fn messages_get_test_ipn_and_lose_trailing_newlines() {
-        assert_eq!(as_sandbox_message(b"a=1\n\n"), b"a=1&test_ipn=1");
-        assert_eq!(as_sandbox_message(b"test_ipn=1&a=1"), b"test_ipn=1&a=1");
+    fn messages_get_test_ipn_and_a_signature_and_lose_trailing_newlines() {
+        let signed = |body: &str| {
+            format!("{body}&verify_sign=AiPC9BjkCyDFQXbSkoZcgqH3hpacASJcFfmTSabpg.6nZdl-ZvWk2Hz")
+        };
+        assert_eq!(
+            as_sandbox_message(b"a=1\n\n"),
+            signed("a=1&test_ipn=1").as_bytes()
+        );
+        assert_eq!(
+            as_sandbox_message(b"test_ipn=1&a=1"),
+            signed("test_ipn=1&a=1").as_bytes()
+        );
+        // `test_ipnx` is not `test_ipn`; a message that has both keeps them as they are.
+        assert_eq!(
+            as_sandbox_message(b"test_ipnx=1"),
+            signed("test_ipnx=1&test_ipn=1").as_bytes()
+        );
+        assert_eq!(
+            as_sandbox_message(b"test_ipn=0&verify_sign=X"),
+            b"test_ipn=0&verify_sign=X"
+        );
         assert_eq!(
             Faults::parse("5xx,drop"),
             Ok(Faults {

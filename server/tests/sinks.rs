@@ -1,5 +1,6 @@
 //! Each event sink of the reference listener receives one JSON line per accepted message: a
-//! command's standard input, a URL, a file (the end-to-end suite covers files too).
+//! command's standard input, a URL (each POST signed when a secret is set), a file (the
+//! end-to-end suite covers files too).
 
 #![allow(
     clippy::unwrap_used,
@@ -12,15 +13,15 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ipnkit::{Environment, Policy, Verifier};
-use ipnkit_server::{Backoff, Config, Faults, Listener, Sandbox, Schedule, Sink};
+use ipnkit::signature::{HEADER, Secret, verify};
+use ipnkit_server::{Config, Faults, Listener, Orders, Sandbox, Schedule, Sink};
 
 fn messages() -> Vec<Vec<u8>> {
     (1..=3)
         .map(|i| {
             format!(
                 "txn_type=web_accept&txn_id=SINK{i:013}&payment_status=Completed&mc_gross={i}.00\
-                 &mc_currency=USD&receiver_email=shop%40example.net&test_ipn=1"
+                 &mc_currency=USD&receiver_email=shop%40example.net&invoice=sink-{i}&test_ipn=1"
             )
             .into_bytes()
         })
@@ -28,16 +29,16 @@ fn messages() -> Vec<Vec<u8>> {
 }
 
 fn run(sink: Sink, db: &Path, until: impl Fn() -> bool) {
+    let orders = db.with_extension("orders.jsonl");
+    let lines: Vec<String> = (1..=3)
+        .map(|i| format!(r#"{{"invoice": "sink-{i}", "amount": "{i}.00", "currency": "USD"}}"#))
+        .collect();
+    std::fs::write(&orders, lines.join("\n")).unwrap();
     let sandbox = Sandbox::start("127.0.0.1:0", Faults::default()).unwrap();
     let listener = Listener::start(Config {
-        listen: "127.0.0.1:0".into(),
-        db: db.to_path_buf(),
-        verifier: Verifier::new(Environment::Sandbox).with_base_url_for_testing(sandbox.url()),
-        policy: Policy::new(Environment::Sandbox).receiver_email("shop@example.net"),
         sink,
-        postback_timeout: Duration::from_secs(2),
-        backoff: Backoff::COMPRESSED,
-        threads: 2,
+        orders: Orders::File(orders),
+        ..Config::for_stand_in(sandbox.url(), db.to_path_buf(), &["shop@example.net"]).unwrap()
     })
     .unwrap();
     sandbox.deliver(
@@ -63,10 +64,10 @@ fn keys(lines: &str) -> Vec<String> {
     let mut keys: Vec<String> = lines
         .lines()
         .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+            let event = serde_json::from_str::<serde_json::Value>(l).unwrap();
+            assert_eq!(event["outcome"], "accepted", "{l}");
+            assert_eq!(event["ship"], true, "{l}");
+            event["key"].as_str().unwrap().to_owned()
         })
         .collect();
     keys.sort();
@@ -94,27 +95,54 @@ fn a_command_gets_one_line_per_accepted_event() {
 }
 
 #[test]
-fn a_url_gets_one_post_per_accepted_event() {
+fn a_url_gets_one_signed_post_per_accepted_event() {
     let dir = std::env::temp_dir().join(format!("ipnkit-sink-url-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
     let url = format!("http://{}/events", server.server_addr().to_ip().unwrap());
-    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let received = Arc::new(Mutex::new(Vec::<(String, Option<String>)>::new()));
     let (srv, got) = (Arc::clone(&server), Arc::clone(&received));
     let collector = std::thread::spawn(move || {
         for mut request in srv.incoming_requests() {
             let mut body = String::new();
             std::io::Read::read_to_string(request.as_reader(), &mut body).unwrap();
             assert_eq!(request.url(), "/events");
-            got.lock().unwrap().push(body);
+            let signature = request
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv(HEADER))
+                .map(|h| h.value.to_string());
+            got.lock().unwrap().push((body, signature));
             let _ = request.respond(tiny_http::Response::empty(204));
         }
     });
-    run(Sink::Url(url), &dir.join("db.sqlite"), || {
-        received.lock().unwrap().len() >= 3
-    });
-    let lines = received.lock().unwrap().join("\n");
-    assert_eq!(keys(&lines), expected_keys());
+    let secret = Secret::new(b"shared with the shop").unwrap();
+    run(
+        Sink::Url(url, Some(secret.clone())),
+        &dir.join("db.sqlite"),
+        || received.lock().unwrap().len() >= 3,
+    );
+    let received = received.lock().unwrap().clone();
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    for (body, signature) in &received {
+        let signature = signature.as_deref().expect("every POST is signed");
+        assert_eq!(
+            verify(&secret, signature, body.as_bytes(), now, 300),
+            Ok(())
+        );
+        // Another secret, or a body changed on the way, is refused.
+        let other = Secret::new(b"not the shop's").unwrap();
+        assert!(verify(&other, signature, body.as_bytes(), now, 300).is_err());
+        assert!(verify(&secret, signature, format!("{body} ").as_bytes(), now, 300).is_err());
+    }
+    let lines: Vec<&str> = received.iter().map(|(b, _)| b.as_str()).collect();
+    assert_eq!(keys(&lines.join("\n")), expected_keys());
     server.unblock();
     let _ = collector.join();
     let _ = std::fs::remove_dir_all(&dir);

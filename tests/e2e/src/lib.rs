@@ -7,6 +7,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The `ipnkit` binary: `$IPNKIT_BIN`, or the workspace's debug build (which `cargo test
@@ -35,6 +36,7 @@ pub struct ListenerProcess {
     child: Child,
     /// The URL it receives IPN messages at.
     pub url: String,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl ListenerProcess {
@@ -54,10 +56,17 @@ impl ListenerProcess {
             .spawn()
             .expect("start the listener");
         let stderr = child.stderr.take().expect("listener stderr");
+        let mut stderr = BufReader::new(stderr);
         let mut line = String::new();
-        BufReader::new(stderr)
-            .read_line(&mut line)
-            .expect("listener's first line");
+        stderr.read_line(&mut line).expect("listener's first line");
+        // The rest of its standard error (its log) is kept for the test to read.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
         let url = line
             .trim()
             .rsplit(' ')
@@ -65,7 +74,20 @@ impl ListenerProcess {
             .filter(|u| u.starts_with("http://"))
             .unwrap_or_else(|| panic!("the listener said {line:?}"))
             .to_owned();
-        ListenerProcess { child, url }
+        ListenerProcess { child, url, log }
+    }
+
+    /// Its log so far (standard error after the first line).
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Sends it SIGTERM and waits for it to exit; returns whether it exited successfully.
+    pub fn terminate(mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().is_ok_and(|s| s.success())
     }
 
     /// The `host:port` it listens on.
@@ -114,18 +136,25 @@ pub fn test_listener_args(verify_url: &str, db: &Path) -> Vec<String> {
     .collect()
 }
 
-/// The delivery keys of the event lines a listener's sink received (one JSON object a line).
+/// The delivery keys of the accepted events among the event lines a listener's sink received
+/// (one JSON object a line), in the order written.
 pub fn event_keys(lines: &str) -> Vec<String> {
     lines
         .lines()
-        .map(|line| {
+        .filter_map(|line| {
             let event: serde_json::Value =
                 serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-            event
-                .get("key")
+            let outcome = event
+                .get("outcome")
                 .and_then(serde_json::Value::as_str)
-                .unwrap_or_else(|| panic!("no key: {line}"))
-                .to_owned()
+                .unwrap_or_else(|| panic!("no outcome: {line}"));
+            (outcome == "accepted").then(|| {
+                event
+                    .get("key")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_else(|| panic!("no key: {line}"))
+                    .to_owned()
+            })
         })
         .collect()
 }

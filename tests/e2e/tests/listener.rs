@@ -35,6 +35,17 @@ fn vectors() -> Vec<Vec<u8>> {
     messages
 }
 
+/// The shop's orders for the generated payments (the vectors' payments name no order of this
+/// shop: they are refused with `order_not_found`, and reported).
+fn orders(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("orders.jsonl");
+    let lines: Vec<String> = (0..60)
+        .map(|i| format!(r#"{{"custom": "order-{i}", "amount": "{i}.00", "currency": "USD"}}"#))
+        .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
 fn listener_args(db: &Path, events: &Path, sandbox: &str, listen: &str) -> Vec<String> {
     [
         "--listen",
@@ -56,6 +67,8 @@ fn listener_args(db: &Path, events: &Path, sandbox: &str, listen: &str) -> Vec<S
         db.display().to_string(),
         "--events-file".to_owned(),
         events.display().to_string(),
+        "--orders-file".to_owned(),
+        orders(db.parent().unwrap()).display().to_string(),
     ])
     .collect()
 }
@@ -115,18 +128,18 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
     let store = Store::open(&db).unwrap();
     let counts = wait_for(Duration::from_secs(120), "every message to settle", || {
         let c = store.counts().unwrap();
-        (c.received == 0).then_some(c)
+        (c.unsettled() == 0).then_some(c)
     });
     assert_eq!(counts.unreadable, 0, "{counts:?}");
 
     // Every distinct message: stored and settled; acted on (accepted) at most once, every other
     // copy of an accepted message a duplicate. (Refusals are not actions: each copy is refused.)
     let mut by_body: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
-    for (id, state, _) in store.outcomes().unwrap() {
+    for outcome in store.outcomes().unwrap() {
         by_body
-            .entry(store.body(id).unwrap().unwrap())
+            .entry(store.body(outcome.id).unwrap().unwrap())
             .or_default()
-            .push(state);
+            .push(outcome.state);
     }
     // The lookup ids of the accepted messages: a message may be stale only when a later state of
     // the same thing (a resolved dispute delivered before its opening) was acted on.

@@ -1,5 +1,5 @@
-//! `ipnkit listen` without an events option writes one JSON line per accepted event to its
-//! standard output.
+//! `ipnkit listen` without an events option writes one JSON line per event to its standard
+//! output (refunds need no order: both are accepted).
 
 #![allow(
     clippy::unwrap_used,
@@ -29,8 +29,9 @@ fn accepted_events_go_to_standard_output_by_default() {
         .iter()
         .map(|t| {
             format!(
-                "txn_type=web_accept&txn_id=STDOUT{t}&payment_status=Completed&mc_gross=1.00\
-                 &mc_currency=USD&receiver_email=shop%40example.net&test_ipn=1"
+                "txn_type=web_accept&txn_id=STDOUT{t}&parent_txn_id=PARENT{t}\
+                 &payment_status=Refunded&reason_code=refund&mc_gross=-1.00&mc_currency=USD\
+                 &receiver_email=shop%40example.net&test_ipn=1"
             )
             .into_bytes()
         })
@@ -48,7 +49,7 @@ fn accepted_events_go_to_standard_output_by_default() {
     });
     let mut keys = event_keys(&text);
     keys.sort();
-    assert_eq!(keys, ["txn:STDOUTA:Completed", "txn:STDOUTB:Completed"]);
+    assert_eq!(keys, ["txn:STDOUTA:Refunded", "txn:STDOUTB:Refunded"]);
     drop(listener);
     sandbox.stop();
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,0 +1,267 @@
+//! The listener's HTTP layer, for the open internet: hyper on tokio.
+//!
+//! - Headers: at most [`HttpLimits::header_bytes`] in all and [`HttpLimits::max_headers`] of
+//!   them (hyper answers 431 and closes past either), read within
+//!   [`HttpLimits::header_timeout`]; the same timeout closes an idle keep-alive connection.
+//! - Body: a declared `Content-Length` over the limit is answered 413 before a byte is read;
+//!   otherwise the body is read up to the limit (413 past it, whatever was declared), within
+//!   [`HttpLimits::body_timeout`] (408), and nothing is allocated from what a client declares. A
+//!   body that ends before its declared length (the connection closed) is never stored.
+//! - At most [`HttpLimits::max_connections`] connections at once: past it a new connection is
+//!   closed at once (PayPal delivers it again later), counted and logged. An accept error (out
+//!   of file descriptors) is logged and the loop goes on after a pause: it never exits.
+//! - Graceful shutdown: stop accepting, let requests in flight finish (their bodies stored),
+//!   then close.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{Semaphore, watch};
+
+use crate::listener::Shared;
+use crate::store::now_ms;
+
+/// The HTTP layer's limits and timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Most bytes of the request line and headers together.
+    pub header_bytes: usize,
+    /// Most header fields.
+    pub max_headers: usize,
+    /// Time to receive the whole head of a request; also how long a connection may sit idle.
+    pub header_timeout: Duration,
+    /// Time to receive the whole body once the head is in.
+    pub body_timeout: Duration,
+    /// Most connections open at once.
+    pub max_connections: usize,
+    /// On shutdown, how long requests in flight may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl HttpLimits {
+    /// Generous for PayPal (a few hundred bytes of headers, a body of a few KB sent at once),
+    /// small for anyone holding connections open.
+    pub const DEFAULT: HttpLimits = HttpLimits {
+        header_bytes: 16 * 1024,
+        max_headers: 64,
+        header_timeout: Duration::from_secs(10),
+        body_timeout: Duration::from_secs(10),
+        max_connections: 1024,
+        shutdown_grace: Duration::from_secs(10),
+    };
+}
+
+type Answer = Response<Full<Bytes>>;
+
+fn answer(status: StatusCode, body: &'static str) -> Answer {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response
+}
+
+/// Answers and closes the connection (the rest of the request is not read).
+fn answer_and_close(status: StatusCode, body: &'static str) -> Answer {
+    let mut response = answer(status, body);
+    response
+        .headers_mut()
+        .insert(CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    response
+}
+
+/// Accepts connections until `shutdown` turns true, then finishes what is in flight.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let limits = shared.http;
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.header_bytes.max(8192))
+        .max_header_size(limits.header_bytes)
+        .max_headers(limits.max_headers);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let mut accept_errors = 0u32;
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                accept_errors = 0;
+                stream
+            }
+            Err(error) => {
+                // Out of file descriptors, most likely: wait for connections to close.
+                accept_errors = accept_errors.saturating_add(1);
+                shared.metrics.accept_errors.fetch_add(1, Ordering::Relaxed);
+                if accept_errors.is_power_of_two() {
+                    tracing::error!(%error, times = accept_errors, "cannot accept a connection");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            let n = shared
+                .metrics
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            if (n + 1).is_power_of_two() {
+                tracing::warn!(
+                    max = limits.max_connections,
+                    refused = n + 1,
+                    "connection limit reached: closing new connections"
+                );
+            }
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        let service = hyper::service::service_fn(move |request| {
+            let shared = Arc::clone(&shared);
+            async move { Ok::<_, Infallible>(handle(request, &shared).await) }
+        });
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A connection's errors (a client gone, a timeout, a head too large) end it; hyper
+            // has answered what can be answered.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_grace) => {
+            tracing::warn!("shutdown: requests still in flight after the grace period were cut");
+        }
+    }
+}
+
+async fn handle(request: Request<Incoming>, shared: &Arc<Shared>) -> Answer {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/health") => return health(shared).await,
+        (&Method::GET, "/metrics") => return metrics(shared).await,
+        (&Method::POST, _) => {}
+        _ => return answer(StatusCode::METHOD_NOT_ALLOWED, "POST the IPN body here\n"),
+    }
+    let metrics = &shared.metrics;
+    let limit = shared.limits.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        metrics.too_large.fetch_add(1, Ordering::Relaxed);
+        return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit\n");
+    }
+    let read = tokio::time::timeout(
+        shared.http.body_timeout,
+        Limited::new(request.into_body(), limit).collect(),
+    )
+    .await;
+    let body = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            metrics.too_large.fetch_add(1, Ordering::Relaxed);
+            return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit\n");
+        }
+        Ok(Err(_)) => {
+            // Cut short (the client closed before its Content-Length), or malformed chunks:
+            // never stored, whatever arrived.
+            metrics.truncated.fetch_add(1, Ordering::Relaxed);
+            return answer_and_close(StatusCode::BAD_REQUEST, "incomplete body\n");
+        }
+        Err(_) => {
+            metrics.body_timeouts.fetch_add(1, Ordering::Relaxed);
+            return answer_and_close(StatusCode::REQUEST_TIMEOUT, "body too slow\n");
+        }
+    };
+    let junk = match ipnkit::Body::parse_with(&body, shared.limits) {
+        Err(error) => Some(error.code()),
+        Ok(parsed) if !parsed.has_verify_sign() => Some("no_verify_sign"),
+        Ok(_) => None,
+    };
+    if let Some(reason) = junk {
+        metrics.junk.fetch_add(1, Ordering::Relaxed);
+        // Kept apart from real messages, written in batches; when the writer is behind, junk
+        // is counted and dropped rather than queued without bound.
+        if shared.junk.try_send((now_ms(), reason, body)).is_err() {
+            metrics.junk_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        return answer(StatusCode::OK, "");
+    }
+    let stored = {
+        let shared = Arc::clone(shared);
+        tokio::task::spawn_blocking(move || shared.pool.with(|store| store.insert(&body))).await
+    };
+    match stored {
+        Ok(Ok(id)) => {
+            metrics.received.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(message_id = id, "stored");
+            shared.wake.notify();
+            answer(StatusCode::OK, "")
+        }
+        Ok(Err(error)) => {
+            metrics.store_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(%error, "cannot store a message: answered 500 (PayPal sends it again)");
+            answer(StatusCode::INTERNAL_SERVER_ERROR, "")
+        }
+        Err(_) => {
+            metrics.store_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("storing a message was cut short: answered 500");
+            answer(StatusCode::INTERNAL_SERVER_ERROR, "")
+        }
+    }
+}
+
+async fn health(shared: &Arc<Shared>) -> Answer {
+    let shared2 = Arc::clone(shared);
+    let read = tokio::task::spawn_blocking(move || shared2.pool.with(|store| store.counts())).await;
+    match read {
+        Ok(Ok(counts)) => {
+            let body = serde_json::json!({"status": "ok", "unsettled": counts.unsettled()});
+            let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        _ => answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{\"status\": \"store_unavailable\"}",
+        ),
+    }
+}
+
+async fn metrics(shared: &Arc<Shared>) -> Answer {
+    let shared2 = Arc::clone(shared);
+    let text = tokio::task::spawn_blocking(move || shared2.render_metrics()).await;
+    match text {
+        Ok(Ok(text)) => {
+            let mut response = Response::new(Full::new(Bytes::from(text)));
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            response
+        }
+        _ => answer(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
+    }
+}

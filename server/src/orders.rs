@@ -1,0 +1,192 @@
+//! The shop's orders: what amount and currency a payment must have.
+//!
+//! A verified payment is only "ship the goods" when its amount and currency are those of the
+//! order it pays for, and only the shop knows its orders. The listener asks the shop, with the
+//! message's `invoice`, `custom` and `item_number`:
+//!
+//! - [`Orders::Url`]: `GET URL?invoice=…&custom=…&item_number=…` (the ones the message has). A
+//!   `200` answers `{"amount": "19.95", "currency": "USD"}` (the amount a string: exact);
+//!   `404` says there is no such order. Anything else (no answer, a 5xx, a redirect, a body that
+//!   is not that JSON) is "unreachable": the lookup is retried later, never skipped.
+//! - [`Orders::File`]: JSON lines, each `{"invoice": …, "amount": …, "currency": …}` or with
+//!   `custom` instead of `invoice`, read again at each lookup (a small shop appends to it).
+//!
+//! With neither, no order is known: payments are reported with `order_not_found` and never
+//! shipped.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnkit::{Expected, Lookup as Variable, Message, Value};
+use serde::Deserialize;
+
+/// Where the listener finds the order a payment is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Orders {
+    /// No order book: no payment is shipped.
+    None,
+    /// JSON lines with `invoice` or `custom`, `amount`, `currency`.
+    File(PathBuf),
+    /// Asked over HTTP (see the module docs).
+    Url(String),
+}
+
+/// What a lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// The order, with the amount and currency the payment must have.
+    Order(Expected),
+    /// The shop has no such order (or the message names none).
+    NotFound,
+}
+
+/// Why a lookup could not be answered (retried later): a stable code, never a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unreachable {
+    /// No HTTP answer (refused, timed out, dropped).
+    #[error("orders_no_answer")]
+    NoAnswer,
+    /// An HTTP status other than 200 or 404.
+    #[error("orders_http_status")]
+    HttpStatus,
+    /// A 200 whose body is not an order.
+    #[error("orders_bad_answer")]
+    BadAnswer,
+    /// The orders file cannot be read.
+    #[error("orders_file_unreadable")]
+    FileUnreadable,
+    /// A line of the orders file is not an order.
+    #[error("orders_file_invalid")]
+    FileInvalid,
+}
+
+impl Unreachable {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Unreachable::NoAnswer => "orders_no_answer",
+            Unreachable::HttpStatus => "orders_http_status",
+            Unreachable::BadAnswer => "orders_bad_answer",
+            Unreachable::FileUnreadable => "orders_file_unreadable",
+            Unreachable::FileInvalid => "orders_file_invalid",
+        }
+    }
+}
+
+/// The message's references to the shop's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct References<'m> {
+    invoice: Option<&'m str>,
+    custom: Option<&'m str>,
+    item_number: Option<&'m str>,
+}
+
+fn text<'m>(message: &'m Message, name: &str) -> Option<&'m str> {
+    match message.get(name) {
+        Variable::Value(Value::Text(text)) if !text.trim().is_empty() => Some(text),
+        _ => None,
+    }
+}
+
+impl<'m> References<'m> {
+    fn of(message: &'m Message) -> References<'m> {
+        References {
+            invoice: text(message, "invoice"),
+            custom: text(message, "custom"),
+            item_number: text(message, "item_number"),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.invoice.is_none() && self.custom.is_none() && self.item_number.is_none()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderLine {
+    invoice: Option<String>,
+    custom: Option<String>,
+    amount: String,
+    currency: String,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    amount: String,
+    currency: String,
+}
+
+/// The expected money, read exactly by the core (a string amount, a known currency).
+fn expected(amount: &str, currency: &str) -> Option<Expected> {
+    let data = serde_json::json!({"amount": amount, "currency": currency});
+    Expected::from_json(&data.to_string()).ok()
+}
+
+impl Orders {
+    /// The order `message` pays for.
+    pub fn lookup(&self, message: &Message, agent: &ureq::Agent) -> Result<Found, Unreachable> {
+        let refs = References::of(message);
+        match self {
+            Orders::None => Ok(Found::NotFound),
+            _ if refs.is_empty() => Ok(Found::NotFound),
+            Orders::File(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|_| Unreachable::FileUnreadable)?;
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    let order: OrderLine =
+                        serde_json::from_str(line).map_err(|_| Unreachable::FileInvalid)?;
+                    let matches = (order.invoice.is_some()
+                        && order.invoice.as_deref() == refs.invoice)
+                        || (order.custom.is_some() && order.custom.as_deref() == refs.custom);
+                    if matches {
+                        return expected(&order.amount, &order.currency)
+                            .map(Found::Order)
+                            .ok_or(Unreachable::FileInvalid);
+                    }
+                }
+                Ok(Found::NotFound)
+            }
+            Orders::Url(url) => {
+                let mut call = agent.get(url);
+                for (name, value) in [
+                    ("invoice", refs.invoice),
+                    ("custom", refs.custom),
+                    ("item_number", refs.item_number),
+                ] {
+                    if let Some(value) = value {
+                        call = call.query(name, value);
+                    }
+                }
+                let mut response = call.call().map_err(|_| Unreachable::NoAnswer)?;
+                match response.status().as_u16() {
+                    200 => {}
+                    404 => return Ok(Found::NotFound),
+                    _ => return Err(Unreachable::HttpStatus),
+                }
+                let body = response
+                    .body_mut()
+                    .with_config()
+                    .limit(64 * 1024)
+                    .read_to_vec()
+                    .map_err(|_| Unreachable::NoAnswer)?;
+                let answer: Answer =
+                    serde_json::from_slice(&body).map_err(|_| Unreachable::BadAnswer)?;
+                expected(&answer.amount, &answer.currency)
+                    .map(Found::Order)
+                    .ok_or(Unreachable::BadAnswer)
+            }
+        }
+    }
+}
+
+/// The HTTP client for order lookups: redirects are not followed (an answer is the shop's, from
+/// the URL it configured), a deadline for the whole call.
+pub fn client(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
