@@ -243,12 +243,15 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
         (_, Some(url)) => Orders::Url(url.clone()),
         _ => Orders::None,
     };
-    if args.reprocess {
-        let n = Store::open(&args.db)
-            .and_then(|mut store| store.reprocess())
-            .map_err(|e| e.to_string())?;
-        eprintln!("ipnkit listen: {n} stored messages put back to work");
-    }
+    let reprocessed = if args.reprocess {
+        Some(
+            Store::open(&args.db)
+                .and_then(|mut store| store.reprocess())
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
     let listener = Listener::start(Config {
         listen: args.listen.clone(),
         db: args.db.clone(),
@@ -278,6 +281,12 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
     // The first line on stderr is the URL, for scripts and the end-to-end suite; logs follow.
     eprintln!("ipnkit listen: receiving at {}", listener.url());
     init_logs();
+    if let Some(n) = reprocessed {
+        tracing::info!(
+            messages = n,
+            "--reprocess: stored messages put back to work"
+        );
+    }
     listener
         .run_until_signal()
         .map_err(|e| format!("io: {e}"))?;

@@ -239,17 +239,20 @@ impl Store {
     }
 
     /// Claims the message due first: it is not due again for `lease` (the time its work may take:
-    /// were this process to die meanwhile, it is picked up again then). Oldest due first.
-    pub fn claim(&self, now: i64, lease: Duration) -> Result<Option<Pending>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "UPDATE messages SET next_attempt_at = ?2
-             WHERE id = (SELECT id FROM messages
-                         WHERE state IN ('received', 'verified') AND next_attempt_at <= ?1
-                         ORDER BY next_attempt_at, id LIMIT 1)
-             RETURNING id, body, attempts, verified",
-        )?;
-        Ok(stmt
-            .query_row(params![now, now.saturating_add(ms(lease))], |r| {
+    /// were this process to die meanwhile, it is picked up again then). Oldest due first. The
+    /// claim is one write transaction, committed before the message is returned: two workers
+    /// never hold the same message.
+    pub fn claim(&mut self, now: i64, lease: Duration) -> Result<Option<Pending>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let pending = tx
+            .prepare_cached(
+                "SELECT id, body, attempts, verified FROM messages
+                 WHERE state IN ('received', 'verified') AND next_attempt_at <= ?1
+                 ORDER BY next_attempt_at, id LIMIT 1",
+            )?
+            .query_row(params![now], |r| {
                 Ok(Pending {
                     id: r.get(0)?,
                     body: r.get(1)?,
@@ -257,7 +260,15 @@ impl Store {
                     verified: r.get::<_, i64>(3)? != 0,
                 })
             })
-            .optional()?)
+            .optional()?;
+        if let Some(p) = &pending {
+            tx.execute(
+                "UPDATE messages SET next_attempt_at = ?2 WHERE id = ?1",
+                params![p.id, now.saturating_add(ms(lease))],
+            )?;
+        }
+        tx.commit()?;
+        Ok(pending)
     }
 
     /// When the next message is due, if any is waiting.
@@ -283,11 +294,11 @@ impl Store {
         Ok(())
     }
 
-    /// Records PayPal's `VERIFIED` for message `id`: it is never posted back again.
+    /// Records PayPal's `VERIFIED` for message `id`: it is never posted back again. The claim
+    /// stays: the worker that holds it goes on to settle it.
     pub fn mark_verified(&self, id: i64) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE messages SET state = 'verified', verified = 1, attempts = 0,
-                 next_attempt_at = 0, detail = NULL
+            "UPDATE messages SET state = 'verified', verified = 1, attempts = 0, detail = NULL
              WHERE id = ?1",
             params![id],
         )?;
