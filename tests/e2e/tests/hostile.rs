@@ -823,12 +823,14 @@ fn a_closed_standard_error_never_stops_the_work() {
     .unwrap();
     // The reader is gone: the pipe is closed.
     let url = first.trim().rsplit(' ').next().unwrap().to_owned();
-    for i in 0..5 {
+    // More messages than postback workers: a worker that died at its first log line would
+    // leave the rest unsettled.
+    for i in 0..20 {
         assert_eq!(post(&url, &payment(&format!("STDERR{i:09}"), "")), 200);
     }
-    let settled = wait_for(Duration::from_secs(20), "five messages settled", || {
+    let settled = wait_for(Duration::from_secs(20), "twenty messages settled", || {
         let c = counts(&db);
-        (c.settled() == 5).then_some(c)
+        (c.settled() == 20).then_some(c)
     });
     let _ = child.kill();
     let _ = child.wait();
