@@ -128,7 +128,8 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
     let store = Store::open(&db).unwrap();
     let counts = wait_for(Duration::from_secs(120), "every message to settle", || {
         let c = store.counts().unwrap();
-        (c.unsettled() == 0).then_some(c)
+        // Settled, and every event handed to the sink.
+        (c.unsettled() == 0 && store.unsent_count().unwrap() == 0).then_some(c)
     });
     assert_eq!(counts.unreadable, 0, "{counts:?}");
 
