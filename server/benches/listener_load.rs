@@ -17,7 +17,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipnkit_server::{Config, Faults, Listener, Sandbox, Schedule, Store};
+use ipnkit_server::{Config, Faults, Listener, Orders, Sandbox, Schedule, Store};
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
@@ -27,7 +27,14 @@ fn main() {
     let db = dir.join("load.sqlite");
 
     let sandbox = Sandbox::start("127.0.0.1:0", Faults::default()).unwrap();
+    // The shop's order book: one order a message, matched by invoice.
+    let orders = dir.join("orders.jsonl");
+    let lines: Vec<String> = (0..count)
+        .map(|i| format!(r#"{{"invoice": "load-{i}", "amount": "19.95", "currency": "USD"}}"#))
+        .collect();
+    std::fs::write(&orders, lines.join("\n")).unwrap();
     let listener = Listener::start(Config {
+        orders: Orders::File(orders),
         postback_timeout: Duration::from_secs(5),
         ..Config::for_stand_in(sandbox.url(), db.clone(), &["shop@example.net"]).unwrap()
     })
@@ -37,7 +44,7 @@ fn main() {
             format!(
                 "txn_type=web_accept&txn_id=LOAD{i:013}&payment_status=Completed&mc_gross=19.95\
                  &mc_currency=USD&receiver_email=shop%40example.net&first_name=J%F6rg\
-                 &payment_date=20%3A12%3A59+Jan+13%2C+2009+PST&charset=windows-1252&test_ipn=1"
+                 &payment_date=20%3A12%3A59+Jan+13%2C+2009+PST&charset=windows-1252&invoice=load-{i}&test_ipn=1"
             )
             .into_bytes()
         })
@@ -55,7 +62,7 @@ fn main() {
     let store = Store::open(&db).unwrap();
     let settled = loop {
         let c = store.counts().unwrap();
-        if c.received == 0 {
+        if c.unsettled() == 0 {
             break started.elapsed();
         }
         assert!(

@@ -596,6 +596,7 @@ impl Trouble {
 fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metrics: &Metrics) {
     let agent = postback_client(config.postback_timeout);
     let lookups = orders::client(config.postback_timeout);
+    let mut orders_cache = orders::FileCache::default();
     // While a worker holds a message, it is not due for anyone else; were this process to die,
     // it is due again when the lease ends.
     let lease = config.postback_timeout * 3 + Duration::from_secs(5);
@@ -605,8 +606,12 @@ fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metri
             Ok(Some(pending)) => {
                 trouble.ok();
                 let id = pending.id;
-                if let Err(error) = process(&mut store, config, &agent, &lookups, metrics, pending)
-                {
+                let work = Work {
+                    config,
+                    lookups: &lookups,
+                    metrics,
+                };
+                if let Err(error) = process(&mut store, &work, &agent, &mut orders_cache, pending) {
                     // Left as it was: due again when its lease ends.
                     let pause = trouble.failed("cannot settle a message", &error);
                     tracing::warn!(message_id = id, "retried when its lease ends");
@@ -668,14 +673,21 @@ fn retry_at(config: &Config, attempts: i64) -> i64 {
     now_ms().saturating_add(ms(config.backoff.after(attempts)))
 }
 
+/// What a worker works with.
+struct Work<'a> {
+    config: &'a Config,
+    lookups: &'a ureq::Agent,
+    metrics: &'a Metrics,
+}
+
 fn process(
     store: &mut Store,
-    config: &Config,
+    work: &Work<'_>,
     agent: &ureq::Agent,
-    lookups: &ureq::Agent,
-    metrics: &Metrics,
+    orders_cache: &mut orders::FileCache,
     pending: Pending,
 ) -> Result<(), StoreError> {
+    let (config, metrics) = (work.config, work.metrics);
     let id = pending.id;
     let notification = match Notification::new(pending.body, config.host.limits()) {
         Ok(n) => n,
@@ -714,30 +726,25 @@ fn process(
             }
         }
     }
-    decide(
-        store,
-        config,
-        lookups,
-        metrics,
-        id,
-        pending.attempts,
-        pending.verified,
-        &notification,
-    )
+    let attempts = if pending.verified {
+        pending.attempts
+    } else {
+        0
+    };
+    decide(store, work, orders_cache, id, attempts, &notification)
 }
 
-/// How a verified notification ends: the decision, the order, the event.
-#[allow(clippy::too_many_arguments)]
+/// How a verified notification ends: the decision, the order, the event. `attempts` counts the
+/// order lookups tried so far (their own backoff).
 fn decide(
     store: &mut Store,
-    config: &Config,
-    lookups: &ureq::Agent,
-    metrics: &Metrics,
+    work: &Work<'_>,
+    orders_cache: &mut orders::FileCache,
     id: i64,
     attempts: i64,
-    was_verified: bool,
     notification: &Notification,
 ) -> Result<(), StoreError> {
+    let (config, metrics) = (work.config, work.metrics);
     let message = match notification.message() {
         Ok(message) => message,
         Err(error) => {
@@ -762,13 +769,11 @@ fn decide(
     };
     let needs_order = expects_amount(message.event());
     let (expected, order) = if needs_order {
-        match config.orders.lookup(message, lookups) {
+        match config.orders.lookup(message, work.lookups, orders_cache) {
             Ok(Found::Order(expected)) => (expected, "found"),
             Ok(Found::NotFound) => (Expected::none(), "not_found"),
             Err(why) => {
                 metrics.lookups_failed.fetch_add(1, Ordering::Relaxed);
-                // Attempts count from the verification on: the lookup's own backoff.
-                let attempts = if was_verified { attempts } else { 0 };
                 tracing::warn!(
                     message_id = id,
                     reason = why.code(),

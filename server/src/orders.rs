@@ -9,7 +9,8 @@
 //!   `404` says there is no such order. Anything else (no answer, a 5xx, a redirect, a body that
 //!   is not that JSON) is "unreachable": the lookup is retried later, never skipped.
 //! - [`Orders::File`]: JSON lines, each `{"invoice": …, "amount": …, "currency": …}` or with
-//!   `custom` instead of `invoice`, read again at each lookup (a small shop appends to it).
+//!   `custom` instead of `invoice`, read again whenever it changes (a small shop appends to it;
+//!   a later line for the same reference replaces an earlier one).
 //!
 //! With neither, no order is known: payments are reported with `order_not_found` and never
 //! shipped.
@@ -123,29 +124,65 @@ fn expected(amount: &str, currency: &str) -> Option<Expected> {
     Expected::from_json(&data.to_string()).ok()
 }
 
+/// The orders file as last read: re-read only when its length or modification time changes.
+#[derive(Debug, Default)]
+pub struct FileCache {
+    seen: Option<(u64, Option<std::time::SystemTime>)>,
+    by_invoice: std::collections::HashMap<String, (String, String)>,
+    by_custom: std::collections::HashMap<String, (String, String)>,
+}
+
+impl FileCache {
+    fn refresh(&mut self, path: &std::path::Path) -> Result<(), Unreachable> {
+        let meta = std::fs::metadata(path).map_err(|_| Unreachable::FileUnreadable)?;
+        let seen = (meta.len(), meta.modified().ok());
+        if self.seen == Some(seen) && seen.1.is_some() {
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(path).map_err(|_| Unreachable::FileUnreadable)?;
+        let mut by_invoice = std::collections::HashMap::new();
+        let mut by_custom = std::collections::HashMap::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let order: OrderLine =
+                serde_json::from_str(line).map_err(|_| Unreachable::FileInvalid)?;
+            // A later line for the same reference replaces an earlier one.
+            let money = (order.amount, order.currency);
+            match (order.invoice, order.custom) {
+                (Some(invoice), _) => by_invoice.insert(invoice, money),
+                (None, Some(custom)) => by_custom.insert(custom, money),
+                (None, None) => return Err(Unreachable::FileInvalid),
+            };
+        }
+        (self.by_invoice, self.by_custom) = (by_invoice, by_custom);
+        self.seen = Some(seen);
+        Ok(())
+    }
+}
+
 impl Orders {
-    /// The order `message` pays for.
-    pub fn lookup(&self, message: &Message, agent: &ureq::Agent) -> Result<Found, Unreachable> {
+    /// The order `message` pays for. `cache` keeps the orders file between lookups.
+    pub fn lookup(
+        &self,
+        message: &Message,
+        agent: &ureq::Agent,
+        cache: &mut FileCache,
+    ) -> Result<Found, Unreachable> {
         let refs = References::of(message);
         match self {
             Orders::None => Ok(Found::NotFound),
             _ if refs.is_empty() => Ok(Found::NotFound),
             Orders::File(path) => {
-                let text =
-                    std::fs::read_to_string(path).map_err(|_| Unreachable::FileUnreadable)?;
-                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    let order: OrderLine =
-                        serde_json::from_str(line).map_err(|_| Unreachable::FileInvalid)?;
-                    let matches = (order.invoice.is_some()
-                        && order.invoice.as_deref() == refs.invoice)
-                        || (order.custom.is_some() && order.custom.as_deref() == refs.custom);
-                    if matches {
-                        return expected(&order.amount, &order.currency)
-                            .map(Found::Order)
-                            .ok_or(Unreachable::FileInvalid);
-                    }
+                cache.refresh(path)?;
+                let order = refs
+                    .invoice
+                    .and_then(|i| cache.by_invoice.get(i))
+                    .or_else(|| refs.custom.and_then(|c| cache.by_custom.get(c)));
+                match order {
+                    None => Ok(Found::NotFound),
+                    Some((amount, currency)) => expected(amount, currency)
+                        .map(Found::Order)
+                        .ok_or(Unreachable::FileInvalid),
                 }
-                Ok(Found::NotFound)
             }
             Orders::Url(url) => {
                 let mut call = agent.get(url);
