@@ -34,8 +34,10 @@ pub(crate) struct SandboxArgs {
     /// Concurrent deliveries.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
-    /// After delivering, keep answering postbacks until this many seconds pass without one.
-    #[arg(long, default_value_t = 3)]
+    /// After delivering, keep answering postbacks until every delivered message has been
+    /// verified, or until this many seconds pass without a postback. The default outlasts
+    /// `ipnkit listen`'s own: a 10 s postback timeout, then its first retry 30 s later.
+    #[arg(long, default_value_t = 60)]
     linger: u64,
     /// Keep serving postbacks after the run (until killed); `POST /sandbox/resend?n=N` then
     /// resends message N with `resend=true`, and `GET /sandbox/report` reports. Express

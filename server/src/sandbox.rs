@@ -152,6 +152,8 @@ pub struct Report {
     /// Deliveries under way (not yet acknowledged or abandoned), notifications of Express
     /// Checkout calls included.
     pub in_flight: u64,
+    /// Distinct messages delivered but never verified by a postback (yet).
+    pub unverified: u64,
 }
 
 #[derive(Default)]
@@ -175,6 +177,8 @@ struct Shared {
     /// Round trips of acknowledged deliveries, in microseconds.
     latencies: Mutex<Vec<u64>>,
     delivered_bodies: Mutex<HashSet<Vec<u8>>>,
+    /// The delivered bodies verified by a postback at least once.
+    verified_bodies: Mutex<HashSet<Vec<u8>>>,
     counters: Counters,
     express: Express,
 }
@@ -230,6 +234,11 @@ impl Shared {
             invalid: get(&c.invalid),
             faulted: get(&c.faulted),
             in_flight: get(&c.in_flight),
+            unverified: {
+                let delivered = lock(&self.delivered_bodies).len();
+                let verified = lock(&self.verified_bodies).len();
+                u64::try_from(delivered.saturating_sub(verified)).unwrap_or(u64::MAX)
+            },
         }
     }
 
@@ -277,6 +286,7 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             faults,
             delivered_bodies: Mutex::new(HashSet::new()),
+            verified_bodies: Mutex::new(HashSet::new()),
             latencies: Mutex::new(Vec::new()),
             last_run: Mutex::new(None),
             counters: Counters::default(),
@@ -373,17 +383,26 @@ impl Sandbox {
         self.shared.resend(n)
     }
 
-    /// Waits until `quiet` passes without a postback (the listener has verified what it got).
+    /// Waits until every delivered message has been verified by a postback, or until `quiet`
+    /// passes without a postback (a listener that stopped posting back).
     pub fn wait_quiet(&self, quiet: Duration) {
         let quiet_ms = u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX);
         loop {
+            if self.all_verified() {
+                return;
+            }
             let last = self.shared.counters.last_postback_ms.load(Ordering::SeqCst);
             let idle = now_ms().saturating_sub(last);
             if idle >= quiet_ms {
                 return;
             }
-            thread::sleep(Duration::from_millis(quiet_ms - idle));
+            thread::sleep(Duration::from_millis((quiet_ms - idle).min(100)));
         }
+    }
+
+    /// Whether every message delivered so far has been verified by a postback at least once.
+    pub fn all_verified(&self) -> bool {
+        self.shared.report().unverified == 0
     }
 
     /// The round trip of every acknowledged delivery so far: how long the listener took to
@@ -643,8 +662,9 @@ fn answer(shared: &Arc<Shared>, mut request: tiny_http::Request) {
     }
     let known = body
         .strip_prefix(ipnkit::POSTBACK_PREFIX)
-        .is_some_and(|original| lock(&shared.delivered_bodies).contains(original));
-    if known {
+        .filter(|original| lock(&shared.delivered_bodies).contains(*original));
+    if let Some(original) = known {
+        lock(&shared.verified_bodies).insert(original.to_vec());
         c.verified.fetch_add(1, Ordering::SeqCst);
         respond(request, 200, "VERIFIED", "text/plain");
     } else {

@@ -836,3 +836,45 @@ fn a_closed_standard_error_never_stops_the_work() {
     let _ = child.wait();
     assert_eq!(settled.unsettled(), 0);
 }
+
+#[test]
+fn the_stand_ins_defaults_outlast_the_listeners_timeouts() {
+    // The README's two commands, with every fault on (a dropped postback is one the listener
+    // waits its whole --postback-timeout for) and the stand-in's default --linger.
+    let dir = scratch("defaults");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stand_in = format!("127.0.0.1:{port}");
+    let db = dir.join("db.sqlite");
+    let listener = start(
+        &format!("http://{stand_in}"),
+        &db,
+        &["--postback-timeout", "10"],
+    );
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
+    let output = std::process::Command::new(ipnkit_bin())
+        .args([
+            "sandbox",
+            "--listen",
+            &stand_in,
+            "--deliver-to",
+            &listener.url,
+        ])
+        .args(["--faults", "all"])
+        .arg(&vectors)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert!(output.status.success(), "{report}");
+    assert_eq!(report["unverified"], 0, "{report}");
+    assert!(report["faulted"].as_u64().unwrap() > 0, "{report}");
+    // Every message was verified before the stand-in left: the listener settles each.
+    wait_for(Duration::from_secs(10), "every message settled", || {
+        (counts(&db).unsettled() == 0).then_some(())
+    });
+    drop(listener);
+}
