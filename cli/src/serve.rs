@@ -34,8 +34,8 @@ pub(crate) struct SandboxArgs {
     /// Concurrent deliveries.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
-    /// After delivering, keep answering postbacks until every delivered message has been
-    /// verified, or until this many seconds pass without a postback. The default outlasts
+    /// After delivering, keep answering postbacks until every copy the listener acknowledged has
+    /// been verified, or until this many seconds pass without a postback. The default outlasts
     /// `ipnkit listen`'s own: a 10 s postback timeout, then its first retry 30 s later.
     #[arg(long, default_value_t = 60)]
     linger: u64,
@@ -49,7 +49,8 @@ pub(crate) struct SandboxArgs {
 /// `ipnkit listen`
 #[derive(Args)]
 pub(crate) struct ListenArgs {
-    /// Address to receive IPN messages on (also serves `GET /health` and `GET /metrics`).
+    /// Address to receive IPN messages on (also serves `GET /health` and `GET /metrics`, to
+    /// loopback clients only).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
     /// The SQLite file that stores every message before it is answered.
@@ -219,6 +220,8 @@ fn init_logs() {
 }
 
 pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
+    // Before the listener starts: what it logs from its first connection on is kept.
+    init_logs();
     let host = host_config(
         args.env,
         &args.receiver_emails,
@@ -280,9 +283,9 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
         },
     })
     .map_err(|e| e.to_string())?;
-    // The first line on stderr is the URL, for scripts and the end-to-end suite; logs follow.
+    // For scripts and the end-to-end suite: the line that says where it receives. (Work resumed
+    // from the store may log before it.)
     eprintln!("ipnkit listen: receiving at {}", listener.url());
-    init_logs();
     if let Some(n) = reprocessed {
         tracing::info!(
             messages = n,

@@ -39,6 +39,7 @@
 //! | [`policy`] | [`Policy`], [`Expected`], [`Verified`], [`Report`]: the business rules before acting |
 //! | [`delivery`] | [`DeliveryKey`], [`classify`]: duplicates, status transitions and stale deliveries, sans-IO |
 //! | [`listener`] | the whole listener flow, in order, with an example |
+//! | [`signature`] | [`signature::sign`], [`signature::verify`]: HMAC-SHA256 signatures of the reference listener's events, for the application that receives them |
 //! | [`host`] | [`Notification`], [`Config`], [`Decision`]: the one API every binding converts |
 //! | [`verify`] | [`Environment`], [`VerificationRequest`], [`Verdict`]: the protocol, without I/O |
 //! | [`error`] | [`Error`]: one enum, a stable code per kind, field names but never values |

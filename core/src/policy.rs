@@ -239,6 +239,14 @@ fn rules_of(event: &Event) -> (ReceiverRule, AmountRule, Finality) {
 /// sign-up or payment, an Adaptive payment): then the host must know the order it is for, and
 /// pass its amount and currency as [`Expected`]. Refunds, reversals, denials, cancellations and
 /// the like move no money the host expects, and need no order.
+///
+/// ```
+/// use ipnkit::{Event, expects_amount};
+/// assert!(expects_amount(&Event::PaymentCompleted));
+/// assert!(expects_amount(&Event::SubscriptionSignup));
+/// assert!(!expects_amount(&Event::PaymentRefunded));
+/// assert!(!expects_amount(&Event::DisputeOpened));
+/// ```
 pub fn expects_amount(event: &Event) -> bool {
     !matches!(rules_of(event).1, AmountRule::None)
 }

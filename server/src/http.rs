@@ -98,10 +98,10 @@ pub(crate) async fn serve(
             accepted = listener.accept() => accepted,
             _ = shutdown.changed() => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => {
+        let (stream, peer) = match accepted {
+            Ok((stream, peer)) => {
                 accept_errors = 0;
-                stream
+                (stream, peer)
             }
             Err(error) => {
                 // Out of file descriptors, most likely: wait for connections to close.
@@ -133,7 +133,7 @@ pub(crate) async fn serve(
         let shared = Arc::clone(&shared);
         let service = hyper::service::service_fn(move |request| {
             let shared = Arc::clone(&shared);
-            async move { Ok::<_, Infallible>(handle(request, &shared).await) }
+            async move { Ok::<_, Infallible>(handle(request, &shared, peer).await) }
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
@@ -152,10 +152,19 @@ pub(crate) async fn serve(
     }
 }
 
-async fn handle(request: Request<Incoming>, shared: &Arc<Shared>) -> Answer {
+async fn handle(
+    request: Request<Incoming>,
+    shared: &Arc<Shared>,
+    peer: std::net::SocketAddr,
+) -> Answer {
+    // Health and counters are for the operator: asked from this machine (a Prometheus agent,
+    // a load balancer's local check, a reverse proxy), never from the internet, where each
+    // scrape's queries would be work anyone could make the store do.
+    let local = peer.ip().is_loopback();
     match (request.method(), request.uri().path()) {
-        (&Method::GET, "/health") => return health(shared).await,
-        (&Method::GET, "/metrics") => return metrics(shared).await,
+        (&Method::GET, "/health") if local => return health(shared).await,
+        (&Method::GET, "/metrics") if local => return metrics(shared).await,
+        (&Method::GET, "/health" | "/metrics") => return answer(StatusCode::NOT_FOUND, ""),
         (&Method::POST, _) => {}
         _ => return answer(StatusCode::METHOD_NOT_ALLOWED, "POST the IPN body here\n"),
     }

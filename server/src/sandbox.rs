@@ -152,7 +152,8 @@ pub struct Report {
     /// Deliveries under way (not yet acknowledged or abandoned), notifications of Express
     /// Checkout calls included.
     pub in_flight: u64,
-    /// Distinct messages delivered but never verified by a postback (yet).
+    /// Copies the listener acknowledged beyond the postbacks answered VERIFIED for their body:
+    /// messages a listener holds but has not verified (yet).
     pub unverified: u64,
 }
 
@@ -177,8 +178,9 @@ struct Shared {
     /// Round trips of acknowledged deliveries, in microseconds.
     latencies: Mutex<Vec<u64>>,
     delivered_bodies: Mutex<HashSet<Vec<u8>>>,
-    /// The delivered bodies verified by a postback at least once.
-    verified_bodies: Mutex<HashSet<Vec<u8>>>,
+    /// For each delivered body: copies acknowledged by the listener, postbacks answered
+    /// VERIFIED (a listener stores each acknowledged copy and posts each back).
+    copies: Mutex<std::collections::HashMap<Vec<u8>, (u64, u64)>>,
     counters: Counters,
     express: Express,
 }
@@ -215,6 +217,7 @@ impl Shared {
                     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                     lock(&self.latencies).push(micros);
                     c.acknowledged.fetch_add(1, Ordering::SeqCst);
+                    lock(&self.copies).entry(body.to_vec()).or_default().0 += 1;
                     return;
                 }
             }
@@ -234,11 +237,10 @@ impl Shared {
             invalid: get(&c.invalid),
             faulted: get(&c.faulted),
             in_flight: get(&c.in_flight),
-            unverified: {
-                let delivered = lock(&self.delivered_bodies).len();
-                let verified = lock(&self.verified_bodies).len();
-                u64::try_from(delivered.saturating_sub(verified)).unwrap_or(u64::MAX)
-            },
+            unverified: lock(&self.copies)
+                .values()
+                .map(|&(acknowledged, verified)| acknowledged.saturating_sub(verified))
+                .sum(),
         }
     }
 
@@ -286,7 +288,7 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             faults,
             delivered_bodies: Mutex::new(HashSet::new()),
-            verified_bodies: Mutex::new(HashSet::new()),
+            copies: Mutex::new(std::collections::HashMap::new()),
             latencies: Mutex::new(Vec::new()),
             last_run: Mutex::new(None),
             counters: Counters::default(),
@@ -383,7 +385,7 @@ impl Sandbox {
         self.shared.resend(n)
     }
 
-    /// Waits until every delivered message has been verified by a postback, or until `quiet`
+    /// Waits until every acknowledged copy has been verified by a postback, or until `quiet`
     /// passes without a postback (a listener that stopped posting back).
     pub fn wait_quiet(&self, quiet: Duration) {
         let quiet_ms = u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX);
@@ -400,7 +402,7 @@ impl Sandbox {
         }
     }
 
-    /// Whether every message delivered so far has been verified by a postback at least once.
+    /// Whether every copy the listener acknowledged has been verified by a postback.
     pub fn all_verified(&self) -> bool {
         self.shared.report().unverified == 0
     }
@@ -664,7 +666,7 @@ fn answer(shared: &Arc<Shared>, mut request: tiny_http::Request) {
         .strip_prefix(ipnkit::POSTBACK_PREFIX)
         .filter(|original| lock(&shared.delivered_bodies).contains(*original));
     if let Some(original) = known {
-        lock(&shared.verified_bodies).insert(original.to_vec());
+        lock(&shared.copies).entry(original.to_vec()).or_default().1 += 1;
         c.verified.fetch_add(1, Ordering::SeqCst);
         respond(request, 200, "VERIFIED", "text/plain");
     } else {

@@ -57,27 +57,32 @@ impl ListenerProcess {
             .expect("start the listener");
         let stderr = child.stderr.take().expect("listener stderr");
         let mut stderr = BufReader::new(stderr);
-        let mut line = String::new();
-        stderr.read_line(&mut line).expect("listener's first line");
+        // Log lines may come first (work resumed from the store); the URL is on the line that
+        // says where it receives.
+        let mut early = Vec::new();
+        let url = loop {
+            let mut line = String::new();
+            let read = stderr
+                .read_line(&mut line)
+                .expect("the listener's standard error");
+            assert!(read > 0, "the listener exited saying {early:?}");
+            if let Some(url) = line.trim().strip_prefix("ipnkit listen: receiving at ") {
+                break url.to_owned();
+            }
+            early.push(line.trim_end().to_owned());
+        };
         // The rest of its standard error (its log) is kept for the test to read.
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(Mutex::new(early));
         let kept = Arc::clone(&log);
         std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
                 kept.lock().unwrap().push(line);
             }
         });
-        let url = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .filter(|u| u.starts_with("http://"))
-            .unwrap_or_else(|| panic!("the listener said {line:?}"))
-            .to_owned();
         ListenerProcess { child, url, log }
     }
 
-    /// Its log so far (standard error after the first line).
+    /// Its log so far (its standard error, but for the line with the URL).
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }

@@ -878,3 +878,106 @@ fn the_stand_ins_defaults_outlast_the_listeners_timeouts() {
     });
     drop(listener);
 }
+
+#[test]
+fn orders_are_asked_of_the_shop_and_an_unreachable_shop_is_asked_again() {
+    // The shop: order-ok is 9.00 USD; order-gone does not exist; order-flaky fails twice first.
+    let asked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = Arc::clone(&asked);
+    let flaky = Arc::new(AtomicUsize::new(0));
+    let shop = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let shop_url = format!("http://{}/orders", shop.server_addr().to_ip().unwrap());
+    thread::spawn(move || {
+        for request in shop.incoming_requests() {
+            let url = request.url().to_owned();
+            log.lock().unwrap().push(url.clone());
+            let json = |body: &str| {
+                let header =
+                    tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                        .unwrap();
+                tiny_http::Response::from_data(body.as_bytes().to_vec()).with_header(header)
+            };
+            let answer = if url.contains("invoice=order-ok") {
+                json(r#"{"amount": "9.00", "currency": "USD"}"#)
+            } else if url.contains("invoice=order-flaky") {
+                if flaky.fetch_add(1, Ordering::SeqCst) < 2 {
+                    json("<html>busy</html>").with_status_code(503)
+                } else {
+                    json(r#"{"amount": "9.00", "currency": "USD"}"#)
+                }
+            } else {
+                json("{}").with_status_code(404)
+            };
+            let _ = request.respond(answer);
+        }
+    });
+    let dir = scratch("orders-url");
+    let (endpoint, _) = verifying();
+    let (db, events) = (dir.join("db.sqlite"), dir.join("events.jsonl"));
+    let events_arg = events.display().to_string();
+    let listener = start(
+        &endpoint,
+        &db,
+        &["--orders-url", &shop_url, "--events-file", &events_arg],
+    );
+    for (txn, invoice) in [
+        ("ORDEROK00000001", "order-ok"),
+        ("ORDERGONE000001", "order-gone"),
+        ("ORDERFLAKY00001", "order-flaky"),
+    ] {
+        let message = payment(
+            txn,
+            &format!("&invoice={invoice}&custom=c-{txn}&item_number=SKU-1"),
+        );
+        assert_eq!(post(&listener.url, &message), 200);
+    }
+    wait_for(Duration::from_secs(20), "three events", || {
+        let text = std::fs::read_to_string(&events).unwrap_or_default();
+        (text.lines().count() == 3).then_some(())
+    });
+    let text = std::fs::read_to_string(&events).unwrap();
+    let outcome = |txn: &str| {
+        let line = text.lines().find(|l| l.contains(txn)).unwrap();
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        (
+            e["outcome"].as_str().unwrap().to_owned(),
+            e["ship"] == true,
+            e["order"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(
+        outcome("ORDEROK00000001"),
+        ("accepted".into(), true, "found".into())
+    );
+    assert_eq!(
+        outcome("ORDERGONE000001"),
+        ("refused".into(), false, "not_found".into())
+    );
+    assert_eq!(
+        outcome("ORDERFLAKY00001"),
+        ("accepted".into(), true, "found".into())
+    );
+    let asked = asked.lock().unwrap();
+    // Asked with the message's references; the unreachable answers asked again, never skipped.
+    assert!(
+        asked.iter().any(|u| u.contains("invoice=order-ok")
+            && u.contains("custom=c-ORDEROK00000001")
+            && u.contains("item_number=SKU-1")),
+        "{asked:?}"
+    );
+    assert_eq!(
+        asked.iter().filter(|u| u.contains("order-flaky")).count(),
+        3,
+        "{asked:?}"
+    );
+    assert!(metric(&listener, "ipnkit_order_lookups_failed_total") >= 2.0);
+    // The health endpoint says all is well.
+    let health = client(Duration::from_secs(5))
+        .get(listener.url.replace("/ipn", "/health"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert_eq!(health, r#"{"status":"ok","unsettled":0}"#);
+}

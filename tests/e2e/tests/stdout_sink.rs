@@ -49,7 +49,10 @@ fn accepted_events_go_to_standard_output_by_default() {
     });
     let mut keys = event_keys(&text);
     keys.sort();
-    assert_eq!(keys, ["txn:STDOUTA:Refunded", "txn:STDOUTB:Refunded"]);
+    assert_eq!(
+        keys,
+        ["txn:STDOUTA:Refunded/refund", "txn:STDOUTB:Refunded/refund"]
+    );
     drop(listener);
     sandbox.stop();
     let _ = std::fs::remove_dir_all(&dir);
