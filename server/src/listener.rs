@@ -594,8 +594,8 @@ impl Trouble {
 }
 
 fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metrics: &Metrics) {
-    let agent = postback_client(config.postback_timeout);
-    let lookups = orders::client(config.postback_timeout);
+    let agent = client(config.postback_timeout);
+    let lookups = client(config.postback_timeout);
     let mut orders_cache = orders::FileCache::default();
     // While a worker holds a message, it is not due for anyone else; were this process to die,
     // it is due again when the lease ends.
@@ -632,10 +632,11 @@ fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metri
     }
 }
 
-/// The postback client: PayPal's answer is the response to the postback itself, so a redirect
-/// is never followed (it comes back as a 3xx: an unexpected answer, retried later), whoever it
-/// points to. One deadline for the whole exchange.
-fn postback_client(timeout: Duration) -> ureq::Agent {
+/// The listener's HTTP client, for postbacks, order lookups and the URL sink: one deadline for
+/// the whole exchange, and a redirect is never followed. PayPal's answer is the response to the
+/// postback itself (a 3xx is an unexpected answer, retried later, whoever it points to); the
+/// shop's answers come from the URLs it configured.
+pub(crate) fn client(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
@@ -973,12 +974,7 @@ impl SinkWriter {
         SinkWriter {
             sink: sink.clone(),
             child: None,
-            agent: ureq::Agent::config_builder()
-                .timeout_global(Some(Duration::from_secs(10)))
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .build()
-                .into(),
+            agent: client(Duration::from_secs(10)),
         }
     }
 

@@ -16,7 +16,6 @@
 //! shipped.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use ipnkit::{Expected, Lookup as Variable, Message, Value};
 use serde::Deserialize;
@@ -215,15 +214,4 @@ impl Orders {
             }
         }
     }
-}
-
-/// The HTTP client for order lookups: redirects are not followed (an answer is the shop's, from
-/// the URL it configured), a deadline for the whole call.
-pub fn client(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into()
 }
