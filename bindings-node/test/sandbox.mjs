@@ -68,13 +68,21 @@ export async function sandboxReport(port) {
   return (await fetch(`http://127.0.0.1:${port}/sandbox/report`)).json();
 }
 
-/** The bytes the sandbox sends for a vector: trailing CR/LF dropped, `test_ipn=1` added if absent. */
+/** The signature `ipnkit sandbox` adds to a message without one (server/src/sandbox.rs). */
+const SANDBOX_VERIFY_SIGN = 'AiPC9BjkCyDFQXbSkoZcgqH3hpacASJcFfmTSabpg.6nZdl-ZvWk2Hz';
+
+/**
+ * The bytes the sandbox sends for a vector: trailing CR/LF dropped, `test_ipn=1` added if absent,
+ * then a `verify_sign` if absent (PayPal signs every notification).
+ */
 export function asSandboxSends(body) {
   let end = body.length;
   while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d)) end -= 1;
-  const trimmed = body.subarray(0, end);
-  const hasTestIpn = trimmed.toString('latin1').split('&').some((pair) => pair.startsWith('test_ipn='));
-  return hasTestIpn ? trimmed : Buffer.concat([trimmed, Buffer.from('&test_ipn=1')]);
+  let sent = body.subarray(0, end);
+  const has = (key) => sent.toString('latin1').split('&').some((pair) => pair.startsWith(`${key}=`));
+  if (!has('test_ipn')) sent = Buffer.concat([sent, Buffer.from('&test_ipn=1')]);
+  if (!has('verify_sign')) sent = Buffer.concat([sent, Buffer.from(`&verify_sign=${SANDBOX_VERIFY_SIGN}`)]);
+  return sent;
 }
 
 /**

@@ -104,16 +104,29 @@ final class ExamplesTest extends TestCase
         return json_decode($body, true, flags: JSON_THROW_ON_ERROR);
     }
 
-    /** The bytes the sandbox sends for a vector: trailing CR/LF dropped, `test_ipn=1` added if absent. */
+    /**
+     * The bytes the sandbox sends for a vector: trailing CR/LF dropped, `test_ipn=1` added if
+     * absent, then a `verify_sign` if absent (PayPal signs every notification; the value is the
+     * one server/src/sandbox.rs adds).
+     */
     private static function asSandboxSends(string $body): string
     {
         $body = rtrim($body, "\r\n");
-        foreach (explode('&', $body) as $pair) {
-            if (str_starts_with($pair, 'test_ipn=')) {
-                return $body;
+        $has = static function (string $body, string $key): bool {
+            foreach (explode('&', $body) as $pair) {
+                if (str_starts_with($pair, $key . '=')) {
+                    return true;
+                }
             }
+            return false;
+        };
+        if (!$has($body, 'test_ipn')) {
+            $body .= '&test_ipn=1';
         }
-        return $body . '&test_ipn=1';
+        if (!$has($body, 'verify_sign')) {
+            $body .= '&verify_sign=AiPC9BjkCyDFQXbSkoZcgqH3hpacASJcFfmTSabpg.6nZdl-ZvWk2Hz';
+        }
+        return $body;
     }
 
     /**
