@@ -306,9 +306,9 @@ const DEMO_MISMATCH: &[u8] =
     &mc_gross=0.01&mc_currency=USD&invoice=demo-order-100&receiver_email=shop%40example.net\
     &payer_email=buyer%40example.com&test_ipn=1";
 
-/// The shop's order book for the demo: an order for each payment the demo delivers that names
+/// The shop's order book for the demo: an order for each of `messages` that is a payment naming
 /// one (`invoice` or `custom`), for the amount the payment carries — as the shop would have it —
-/// and the order of [`DEMO_MISMATCH`], for 100.00.
+/// and the order [`DEMO_MISMATCH`] pays too little for, 100.00.
 fn demo_orders(messages: &[Vec<u8>]) -> String {
     use ipnkit::{Lookup, Message, Value, expects_amount};
     let mut lines = vec![
@@ -356,13 +356,15 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
         }
     }
     let mut messages = load_messages(&sources).map_err(|e| format!("io: {e}"))?;
+    // The order book is the shop's: written before the underpayment arrives.
+    let order_book = demo_orders(&messages);
     messages.push(DEMO_MISMATCH.to_vec());
     let dir = std::env::temp_dir().join(format!("ipnkit-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("io: {e}"))?;
     let db = args.db.unwrap_or_else(|| dir.join("listener.sqlite"));
     let events = dir.join("events.jsonl");
     let orders = dir.join("orders.jsonl");
-    std::fs::write(&orders, demo_orders(&messages)).map_err(|e| format!("io: {e}"))?;
+    std::fs::write(&orders, order_book).map_err(|e| format!("io: {e}"))?;
 
     eprintln!(
         "ipnkit demo: {} messages from {} (and one paying 0.01 for an order of 100.00)",
