@@ -70,7 +70,7 @@ pub(crate) struct ListenArgs {
     #[arg(long = "receiver-id")]
     receiver_ids: Vec<String>,
     /// The shop's orders as JSON lines (`{"invoice": "…", "amount": "19.95", "currency": "USD"}`,
-    /// or `custom` instead of `invoice`), read again at each lookup. Without `--orders-file` or
+    /// or `custom` instead of `invoice`), read again whenever it changes. Without `--orders-file` or
     /// `--orders-url` no order is known: no payment is shipped (`order_not_found`).
     #[arg(long, conflicts_with = "orders_url")]
     orders_file: Option<PathBuf>,
