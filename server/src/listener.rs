@@ -525,6 +525,9 @@ impl Listener {
     }
 
     fn shutdown(&mut self) {
+        if self.runtime.is_none() {
+            return; // stopped already (`stop`, then `drop`)
+        }
         let _ = self.shutdown.send(true);
         if let (Some(runtime), Some(server)) = (&self.runtime, self.server.take()) {
             let _ = runtime.block_on(server);
