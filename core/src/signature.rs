@@ -29,18 +29,15 @@ pub const HEADER: &str = "Ipnkit-Signature";
 
 /// Why a signature is refused: a stable code each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.code())]
 pub enum SignatureError {
     /// The header is not `t=<seconds>,v1=<64 hex digits>`.
-    #[error("signature_malformed")]
     Malformed,
     /// The MAC does not match: another secret, or a body changed on the way.
-    #[error("signature_mismatch")]
     Mismatch,
     /// The timestamp is further from now than the tolerance: a replay, or a clock far off.
-    #[error("signature_expired")]
     Expired,
     /// The shared secret is empty: anyone could sign.
-    #[error("signature_secret_empty")]
     EmptySecret,
 }
 

@@ -67,6 +67,16 @@ fn answer(status: StatusCode, body: &'static str) -> Answer {
     response
 }
 
+/// A 200 with `body` of `content_type`.
+fn typed(body: String, content_type: &'static str) -> Answer {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(content_type),
+    );
+    response
+}
+
 /// Answers and closes the connection (the rest of the request is not read).
 fn answer_and_close(status: StatusCode, body: &'static str) -> Answer {
     let mut response = answer(status, body);
@@ -245,12 +255,7 @@ async fn health(shared: &Arc<Shared>) -> Answer {
     match read {
         Ok(Ok(counts)) => {
             let body = serde_json::json!({"status": "ok", "unsettled": counts.unsettled()});
-            let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-            response.headers_mut().insert(
-                CONTENT_TYPE,
-                hyper::header::HeaderValue::from_static("application/json"),
-            );
-            response
+            typed(body.to_string(), "application/json")
         }
         _ => answer(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -263,14 +268,7 @@ async fn metrics(shared: &Arc<Shared>) -> Answer {
     let shared2 = Arc::clone(shared);
     let text = tokio::task::spawn_blocking(move || shared2.render_metrics()).await;
     match text {
-        Ok(Ok(text)) => {
-            let mut response = Response::new(Full::new(Bytes::from(text)));
-            response.headers_mut().insert(
-                CONTENT_TYPE,
-                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
-            );
-            response
-        }
+        Ok(Ok(text)) => typed(text, "text/plain; version=0.0.4"),
         _ => answer(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
     }
 }

@@ -30,7 +30,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ipnkit::host::{Action, Answer, Decision, Notification};
 use ipnkit::signature::{HEADER, Secret, sign};
-use ipnkit::{DeliveryKey, Expected, Limits, Message, Verdict, expects_amount};
+use ipnkit::{DeliveryKey, Expected, Limits, Message, Verdict, ViolationCode, expects_amount};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
@@ -339,17 +339,7 @@ fn render(
         out,
         "# HELP ipnkit_messages Stored messages by state.\n# TYPE ipnkit_messages gauge"
     );
-    for (state, n) in [
-        ("received", counts.received),
-        ("verified", counts.verified),
-        ("invalid", counts.invalid),
-        ("refused", counts.refused),
-        ("duplicate", counts.duplicate),
-        ("stale", counts.stale),
-        ("accepted", counts.accepted),
-        ("unreadable", counts.unreadable),
-        ("junk", counts.junk),
-    ] {
+    for (state, n) in counts.by_state() {
         let _ = writeln!(out, "ipnkit_messages{{state=\"{state}\"}} {n}");
     }
     let _ = writeln!(
@@ -573,7 +563,8 @@ fn write_junk(mut store: Store, mut incoming: mpsc::Receiver<(i64, &'static str,
     }
 }
 
-/// Store errors in a loop: logged, then a pause that doubles up to 30 s.
+/// Failures in a loop (the store's, the sink's): a pause that doubles from 100 ms up to 30 s
+/// while they last.
 struct Trouble {
     pause: Duration,
 }
@@ -585,10 +576,17 @@ impl Trouble {
         }
     }
 
-    fn failed(&mut self, what: &str, error: &StoreError) -> Duration {
+    /// The pause after one more failure in a row.
+    fn next_pause(&mut self) -> Duration {
         self.pause = (self.pause * 2).clamp(Duration::from_millis(100), Duration::from_secs(30));
-        tracing::error!(%error, pause_ms = ms(self.pause), "{what}");
         self.pause
+    }
+
+    /// A store error: logged, and the pause before trying again.
+    fn failed(&mut self, what: &str, error: &StoreError) -> Duration {
+        let pause = self.next_pause();
+        tracing::error!(%error, pause_ms = ms(pause), "{what}");
+        pause
     }
 
     fn ok(&mut self) {
@@ -597,8 +595,13 @@ impl Trouble {
 }
 
 fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metrics: &Metrics) {
+    // One client (and its connection pool) for postbacks and order lookups.
     let agent = client(config.postback_timeout);
-    let lookups = client(config.postback_timeout);
+    let work = Work {
+        config,
+        agent: &agent,
+        metrics,
+    };
     let mut orders_cache = orders::FileCache::default();
     // While a worker holds a message, it is not due for anyone else; were this process to die,
     // it is due again when the lease ends.
@@ -609,12 +612,7 @@ fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metri
             Ok(Some(pending)) => {
                 trouble.ok();
                 let id = pending.id;
-                let work = Work {
-                    config,
-                    lookups: &lookups,
-                    metrics,
-                };
-                if let Err(error) = process(&mut store, &work, &agent, &mut orders_cache, pending) {
+                if let Err(error) = process(&mut store, &work, &mut orders_cache, pending) {
                     // Left as it was: due again when its lease ends.
                     let pause = trouble.failed("cannot settle a message", &error);
                     tracing::warn!(message_id = id, "retried when its lease ends");
@@ -680,14 +678,14 @@ fn retry_at(config: &Config, attempts: i64) -> i64 {
 /// What a worker works with.
 struct Work<'a> {
     config: &'a Config,
-    lookups: &'a ureq::Agent,
+    /// For postbacks and order lookups.
+    agent: &'a ureq::Agent,
     metrics: &'a Metrics,
 }
 
 fn process(
     store: &mut Store,
     work: &Work<'_>,
-    agent: &ureq::Agent,
     orders_cache: &mut orders::FileCache,
     pending: Pending,
 ) -> Result<(), StoreError> {
@@ -707,7 +705,7 @@ fn process(
     };
     if !pending.verified {
         let request = notification.verification_request(&config.host);
-        let (status, body) = post_back(agent, &request);
+        let (status, body) = post_back(work.agent, &request);
         match Answer::new(status, &body).verdict() {
             Verdict::Unexpected(why) => {
                 metrics.unexpected.fetch_add(1, Ordering::Relaxed);
@@ -773,7 +771,7 @@ fn decide(
     };
     let needs_order = expects_amount(message.event());
     let (expected, order) = if needs_order {
-        match config.orders.lookup(message, work.lookups, orders_cache) {
+        match config.orders.lookup(message, work.agent, orders_cache) {
             Ok(Found::Order(expected)) => (expected, "found"),
             Ok(Found::NotFound) => (Expected::none(), "not_found"),
             Err(why) => {
@@ -810,18 +808,20 @@ fn decide(
             return store.retry_later(id, now_ms() + 3_600_000, error.code());
         }
     };
+    // Not this merchant's (or not this environment's): refused, and no event for the shop.
+    let ours = !decision.violations.iter().any(|v| {
+        matches!(
+            v.code,
+            ViolationCode::ReceiverMismatch
+                | ViolationCode::ReceiverNotConfigured
+                | ViolationCode::EnvironmentMismatch
+        )
+    });
     let mut codes: Vec<&str> = decision
         .violations
         .iter()
         .map(|v| v.code.as_str())
         .collect();
-    // Not this merchant's (or not this environment's): refused, and no event for the shop.
-    let ours = !codes.iter().any(|c| {
-        matches!(
-            *c,
-            "receiver_mismatch" | "receiver_not_configured" | "environment_mismatch"
-        )
-    });
     if ours && order == "not_found" {
         codes.insert(0, "order_not_found");
     }
@@ -915,7 +915,7 @@ fn deliver_events(
 ) {
     let mut sink = SinkWriter::new(&config.sink);
     let mut trouble = Trouble::new();
-    let mut sink_pause = Duration::ZERO;
+    let mut sink_trouble = Trouble::new();
     let mut next_prune = 0;
     loop {
         let stopping = stop.load(Ordering::SeqCst);
@@ -938,13 +938,11 @@ fn deliver_events(
                 for (id, line) in events {
                     if let Err(error) = sink.write(&line) {
                         metrics.sink_failures.fetch_add(1, Ordering::Relaxed);
-                        sink_pause = (sink_pause * 2)
-                            .clamp(Duration::from_millis(100), Duration::from_secs(30));
-                        tracing::warn!(event = id, %error, pause_ms = ms(sink_pause), "sink failed: retried");
-                        pause = sink_pause;
+                        pause = sink_trouble.next_pause();
+                        tracing::warn!(event = id, %error, pause_ms = ms(pause), "sink failed: retried");
                         break;
                     }
-                    sink_pause = Duration::ZERO;
+                    sink_trouble.ok();
                     metrics.events_sent.fetch_add(1, Ordering::Relaxed);
                     if let Err(error) = store.mark_sent(id) {
                         pause = trouble.failed("cannot mark an event sent", &error);

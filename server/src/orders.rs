@@ -42,21 +42,17 @@ pub enum Found {
 
 /// Why a lookup could not be answered (retried later): a stable code, never a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.code())]
 pub enum Unreachable {
     /// No HTTP answer (refused, timed out, dropped).
-    #[error("orders_no_answer")]
     NoAnswer,
     /// An HTTP status other than 200 or 404.
-    #[error("orders_http_status")]
     HttpStatus,
     /// A 200 whose body is not an order.
-    #[error("orders_bad_answer")]
     BadAnswer,
     /// The orders file cannot be read.
-    #[error("orders_file_unreadable")]
     FileUnreadable,
     /// A line of the orders file is not an order.
-    #[error("orders_file_invalid")]
     FileInvalid,
 }
 
@@ -119,16 +115,17 @@ struct Answer {
 
 /// The expected money, read exactly by the core (a string amount, a known currency).
 fn expected(amount: &str, currency: &str) -> Option<Expected> {
-    let data = serde_json::json!({"amount": amount, "currency": currency});
-    Expected::from_json(&data.to_string()).ok()
+    Expected::from_data(serde_json::json!({"amount": amount, "currency": currency})).ok()
 }
 
-/// The orders file as last read: re-read only when its length or modification time changes.
+/// The orders file as last read, each order's money read once: re-read only when the file's
+/// length or modification time changes.
 #[derive(Debug, Default)]
 pub struct FileCache {
     seen: Option<(u64, Option<std::time::SystemTime>)>,
-    by_invoice: std::collections::HashMap<String, (String, String)>,
-    by_custom: std::collections::HashMap<String, (String, String)>,
+    /// `None` for a line whose money cannot be read: a lookup that finds it fails.
+    by_invoice: std::collections::HashMap<String, Option<Expected>>,
+    by_custom: std::collections::HashMap<String, Option<Expected>>,
 }
 
 impl FileCache {
@@ -145,7 +142,7 @@ impl FileCache {
             let order: OrderLine =
                 serde_json::from_str(line).map_err(|_| Unreachable::FileInvalid)?;
             // A later line for the same reference replaces an earlier one.
-            let money = (order.amount, order.currency);
+            let money = expected(&order.amount, &order.currency);
             match (order.invoice, order.custom) {
                 (Some(invoice), _) => by_invoice.insert(invoice, money),
                 (None, Some(custom)) => by_custom.insert(custom, money),
@@ -178,9 +175,7 @@ impl Orders {
                     .or_else(|| refs.custom.and_then(|c| cache.by_custom.get(c)));
                 match order {
                     None => Ok(Found::NotFound),
-                    Some((amount, currency)) => expected(amount, currency)
-                        .map(Found::Order)
-                        .ok_or(Unreachable::FileInvalid),
+                    Some(money) => money.map(Found::Order).ok_or(Unreachable::FileInvalid),
                 }
             }
             Orders::Url(url) => {

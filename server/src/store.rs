@@ -87,6 +87,21 @@ impl Counts {
         self.received + self.verified
     }
 
+    /// Each state's name (as the store writes it) and count, junk last.
+    pub fn by_state(&self) -> [(&'static str, i64); 9] {
+        [
+            ("received", self.received),
+            ("verified", self.verified),
+            ("invalid", self.invalid),
+            ("refused", self.refused),
+            ("duplicate", self.duplicate),
+            ("stale", self.stale),
+            ("accepted", self.accepted),
+            ("unreadable", self.unreadable),
+            ("junk", self.junk),
+        ]
+    }
+
     /// Messages settled in a final state.
     pub fn settled(&self) -> i64 {
         self.invalid + self.refused + self.duplicate + self.stale + self.accepted + self.unreadable
@@ -112,9 +127,6 @@ pub const SCHEMA_VERSION: i64 = 2;
 pub const JUNK_ROWS_KEPT: i64 = 10_000;
 /// See [`JUNK_ROWS_KEPT`].
 pub const JUNK_BYTES_KEPT: usize = 2048;
-
-/// The states a message can end in (and `received`/`verified` while it is worked on).
-const SETTLED_STATES: &str = "'invalid', 'refused', 'duplicate', 'stale', 'accepted', 'unreadable'";
 
 impl Store {
     /// Opens (creating if needed) the store at `path`, checks that it can be written, and
@@ -323,12 +335,7 @@ impl Store {
         detail: &str,
         field: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE messages SET state = ?2, detail = ?3, field = ?4, attempts = attempts + 1
-             WHERE id = ?1",
-            params![id, state, detail, field],
-        )?;
-        Ok(())
+        set_outcome(&self.conn, id, state, detail, field)
     }
 
     /// [`settle`](Store::settle), and puts `event_line` in the outbox, in one transaction.
@@ -341,11 +348,7 @@ impl Store {
         event_line: &dyn Fn(i64) -> String,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE messages SET state = ?2, detail = ?3, field = ?4, attempts = attempts + 1
-             WHERE id = ?1",
-            params![id, state, detail, field],
-        )?;
+        set_outcome(&tx, id, state, detail, field)?;
         insert_event(&tx, id, event_line)?;
         tx.commit()?;
         Ok(())
@@ -371,11 +374,7 @@ impl Store {
         } else {
             ("refused", detail)
         };
-        tx.execute(
-            "UPDATE messages SET state = ?2, detail = ?3, field = NULL, attempts = attempts + 1
-             WHERE id = ?1",
-            params![id, state, detail],
-        )?;
+        set_outcome(&tx, id, state, detail, None)?;
         if inserted != 0 {
             insert_event(&tx, id, event_line)?;
         }
@@ -409,17 +408,11 @@ impl Store {
             params![key, lookup_id, id],
         )?;
         if inserted == 0 {
-            tx.execute(
-                "UPDATE messages SET state = 'duplicate', detail = 'duplicate', attempts = attempts + 1 WHERE id = ?1",
-                params![id],
-            )?;
+            set_outcome(&tx, id, "duplicate", "duplicate", None)?;
             tx.commit()?;
             return Ok(false);
         }
-        tx.execute(
-            "UPDATE messages SET state = 'accepted', detail = ?2, field = NULL, attempts = attempts + 1 WHERE id = ?1",
-            params![id, detail],
-        )?;
+        set_outcome(&tx, id, "accepted", detail, None)?;
         insert_event(&tx, id, event_line)?;
         tx.commit()?;
         Ok(true)
@@ -541,11 +534,9 @@ impl Store {
     /// beyond the newest [`JUNK_ROWS_KEPT`], is deleted. Returns (bodies erased, junk deleted).
     pub fn prune(&self, before: i64, junk_before: i64) -> Result<(usize, usize), StoreError> {
         let erased = self.conn.execute(
-            &format!(
-                "UPDATE messages SET body = x'', pruned = 1
-                 WHERE pruned = 0 AND received_at < ?1
-                   AND state IN ({SETTLED_STATES}) AND state != 'unreadable'"
-            ),
+            "UPDATE messages SET body = x'', pruned = 1
+             WHERE pruned = 0 AND received_at < ?1
+               AND state IN ('invalid', 'refused', 'duplicate', 'stale', 'accepted')",
             params![before],
         )?;
         let mut deleted = self.conn.execute(
@@ -593,6 +584,23 @@ pub struct Outcome {
     pub detail: Option<String>,
     /// The field concerned, when there is one.
     pub field: Option<String>,
+}
+
+/// Message `id`'s outcome: its state, the codes saying why, the field concerned (or none), and
+/// one more attempt counted.
+fn set_outcome(
+    conn: &Connection,
+    id: i64,
+    state: &str,
+    detail: &str,
+    field: Option<&str>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE messages SET state = ?2, detail = ?3, field = ?4, attempts = attempts + 1
+         WHERE id = ?1",
+        params![id, state, detail, field],
+    )?;
+    Ok(())
 }
 
 fn insert_event(
