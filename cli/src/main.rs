@@ -57,9 +57,13 @@ enum Command {
     /// Play PayPal locally: answer verification postbacks, and deliver messages to a listener
     /// with retries and injected faults; prints a JSON report at the end.
     Sandbox(serve::SandboxArgs),
-    /// Run the reference listener: store each message in SQLite before answering 200, post it
+    /// Run the reference listener: store each message (SQLite, or PostgreSQL shared by several
+    /// listeners) before answering 200, post it
     /// back, apply the policy and the duplicate rules, emit accepted events as JSON lines.
     Listen(Box<serve::ListenArgs>),
+    /// Copy a listener's store into another, empty one, ids kept: from SQLite to PostgreSQL
+    /// (to run several listeners), or back. Stop the listeners first. Junk is not copied.
+    CopyStore(serve::CopyStoreArgs),
     /// The end-to-end demo: the sandbox and the listener on loopback, the project's vectors (and
     /// the shared corpus when present) delivered with faults on, and what became of each.
     Demo(serve::DemoArgs),
@@ -264,6 +268,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             serve::listen(*args).map_err(Failure::Io)
         }
         Command::Demo(args) => serve::demo(args).map_err(Failure::Io),
+        Command::CopyStore(args) => serve::copy_store(args).map_err(Failure::Io),
         Command::Verdict { status, file } => {
             // PayPal's answer is a word; 64 KiB is plenty to tell it from an error page.
             let response = read_input(&file, 64 * 1024)?;

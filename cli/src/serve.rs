@@ -9,8 +9,8 @@ use clap::Args;
 use ipnkit::Environment;
 use ipnkit_server::sandbox::load_messages;
 use ipnkit_server::{
-    Backoff, Config, Counts, Faults, HttpLimits, Listener, Orders, Retention, Sandbox, Schedule,
-    Sink, Store,
+    Backoff, Config, Counts, Db, Faults, HttpLimits, Listener, Orders, Retention, Sandbox,
+    Schedule, Sink, Store, store,
 };
 
 /// `ipnkit sandbox`
@@ -53,9 +53,11 @@ pub(crate) struct ListenArgs {
     /// loopback clients only).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
-    /// The SQLite file that stores every message before it is answered.
-    #[arg(long, default_value = "ipnkit.sqlite")]
-    db: PathBuf,
+    /// The store that keeps every message before it is answered: a SQLite file (one listener),
+    /// or a `postgres://user:password@host/database` URL shared by several listeners (the URL is
+    /// better given in `$IPNKIT_DB`: a command line is visible to every user of the machine).
+    #[arg(long, env = "IPNKIT_DB", hide_env_values = true, default_value = "ipnkit.sqlite", value_parser = parse_db)]
+    db: Db,
     /// The environment this listener runs in (decides the postback endpoint and the policy).
     #[arg(long, value_parser = crate::parse_environment)]
     env: Environment,
@@ -135,6 +137,44 @@ pub(crate) struct DemoArgs {
     /// Extra messages to deliver: files or directories (default: `tests/vectors` and
     /// `../shared/corpus` when they are there).
     messages: Vec<PathBuf>,
+}
+
+/// `ipnkit copy-store`
+#[derive(Args)]
+pub(crate) struct CopyStoreArgs {
+    /// The store to copy: a SQLite file or a `postgres://` URL (only read).
+    #[arg(long, value_parser = parse_db)]
+    from: Db,
+    /// The store to write: a SQLite file or a `postgres://` URL (`$IPNKIT_DB`), created or
+    /// migrated if needed, holding no messages yet.
+    #[arg(long, env = "IPNKIT_DB", hide_env_values = true, value_parser = parse_db)]
+    to: Db,
+}
+
+fn parse_db(s: &str) -> Result<Db, String> {
+    Db::parse(s).map_err(|e| e.to_string())
+}
+
+/// Copies a store into another, empty one (SQLite to PostgreSQL, or back), ids kept.
+pub(crate) fn copy_store(args: CopyStoreArgs) -> Result<ExitCode, String> {
+    if args.from == args.to {
+        return Err("--from and --to are the same store".into());
+    }
+    let copied = store::copy(&args.from, &args.to).map_err(|e| e.to_string())?;
+    let unsent = copied.events.iter().filter(|e| !e.3).count();
+    println!(
+        "{}",
+        serde_json::json!({
+            "from": args.from.to_string(),
+            "to": args.to.to_string(),
+            "messages": copied.messages.len(),
+            "deliveries": copied.deliveries.len(),
+            "reported": copied.reported.len(),
+            "events": copied.events.len(),
+            "events_unsent": unsent,
+        })
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
@@ -250,7 +290,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
     };
     let reprocessed = if args.reprocess {
         Some(
-            Store::open(&args.db)
+            store::open(&args.db)
                 .and_then(|mut store| store.reprocess())
                 .map_err(|e| e.to_string())?,
         )
@@ -400,8 +440,8 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     progress.done();
     // PayPal's IPN history: resend the first message; it must come out a duplicate.
     sandbox.resend(0);
-    let store = Store::open(&db).map_err(|e| e.to_string())?;
-    let counts = wait_settled(&store, Duration::from_secs(120), &|c| {
+    let mut store = store::open(&Db::Sqlite(db.clone())).map_err(|e| e.to_string())?;
+    let counts = wait_settled(store.as_mut(), Duration::from_secs(120), &|c| {
         progress.show(format!(
             "  processing: {} settled, {} waiting",
             c.settled(),
@@ -581,7 +621,7 @@ fn describe(sources: &[PathBuf]) -> String {
 
 /// Polls the store until no message waits for a postback (or `timeout`).
 pub(crate) fn wait_settled(
-    store: &Store,
+    store: &mut dyn Store,
     timeout: Duration,
     progress: &dyn Fn(&Counts),
 ) -> Result<Counts, ipnkit_server::StoreError> {

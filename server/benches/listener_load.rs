@@ -17,7 +17,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipnkit_server::{Config, Faults, Listener, Orders, Sandbox, Schedule, Store};
+use ipnkit_server::{Config, Db, Faults, Listener, Orders, Sandbox, Schedule, store};
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
@@ -59,7 +59,7 @@ fn main() {
         &|_, _| {},
     );
     let answered = started.elapsed();
-    let store = Store::open(&db).unwrap();
+    let mut store = store::open(&Db::from(db.as_path())).unwrap();
     let settled = loop {
         let c = store.counts().unwrap();
         if c.unsettled() == 0 {

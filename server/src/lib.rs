@@ -6,10 +6,10 @@
 //! | module | what |
 //! |---|---|
 //! | [`sandbox`] | [`Sandbox`]: a local stand-in for PayPal — delivers messages, answers postbacks, plays Express Checkout's authorize and capture, injects faults |
-//! | [`listener`] | [`Listener`]: a reference listener — SQLite before 200, postbacks by independent workers with retries, order lookup, rules, deduplication, events to a sink (signed when POSTed) |
+//! | [`listener`] | [`Listener`]: a reference listener — stored before 200, postbacks by independent workers with retries, order lookup, rules, deduplication, events to a sink (signed when POSTed) |
 //! | [`http`] | the listener's HTTP layer (hyper on tokio): limits and timeouts while reading, a connection cap, graceful shutdown |
 //! | [`orders`] | [`Orders`]: where a payment's expected amount and currency come from |
-//! | [`store`] | [`Store`]: the listener's SQLite store |
+//! | [`store`] | [`Store`]: the listener's store, SQLite (one process) or PostgreSQL (several) |
 //!
 //! The core (`ipnkit`) stays free of I/O; everything that touches a socket or a file is here.
 
@@ -27,4 +27,4 @@ pub use http::HttpLimits;
 pub use listener::{Backoff, Config, Listener, Retention, Sink, StartError};
 pub use orders::Orders;
 pub use sandbox::{Faults, Report, Sandbox, Schedule};
-pub use store::{Counts, Outcome, Store, StoreError};
+pub use store::{Counts, Db, Outcome, Store, StoreError};

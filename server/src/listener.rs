@@ -36,7 +36,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::http::HttpLimits;
 use crate::orders::{self, Found, Orders};
-use crate::store::{Counts, Pending, Store, StoreError, ms, now_ms};
+use crate::store::{self, Counts, Db, Pending, Store, StoreError, ms, now_ms};
 
 /// Where events go, one JSON line each.
 #[derive(Debug, Clone)]
@@ -104,8 +104,8 @@ impl Retention {
 pub struct Config {
     /// Address to listen on (`127.0.0.1:0` picks a free port).
     pub listen: String,
-    /// The SQLite file.
-    pub db: PathBuf,
+    /// The store: a SQLite file, or a PostgreSQL database shared with other listeners.
+    pub db: Db,
     /// The environment, the merchant's receivers, the limits, where postbacks go.
     pub host: ipnkit::host::Config,
     /// Where the amount and currency of each payment's order come from.
@@ -132,7 +132,7 @@ impl Config {
     /// the starting point of tests, demos and benchmarks, which then set what they need.
     pub fn for_stand_in(
         verify_url: &str,
-        db: PathBuf,
+        db: impl Into<Db>,
         receivers: &[&str],
     ) -> Result<Config, ipnkit::Error> {
         let host = ipnkit::host::Config::from_json(
@@ -145,7 +145,7 @@ impl Config {
         )?;
         Ok(Config {
             listen: "127.0.0.1:0".into(),
-            db,
+            db: db.into(),
             host,
             orders: Orders::None,
             sink: Sink::None,
@@ -181,21 +181,21 @@ pub(crate) struct Metrics {
 
 /// Store connections for the receiving side, opened as needed and reused.
 pub(crate) struct Pool {
-    path: PathBuf,
-    idle: Mutex<Vec<Store>>,
+    db: Db,
+    idle: Mutex<Vec<Box<dyn Store>>>,
 }
 
 impl Pool {
     pub(crate) fn with<T>(
         &self,
-        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+        work: impl FnOnce(&mut dyn Store) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let idle = lock(&self.idle).pop();
         let mut store = match idle {
             Some(store) => store,
-            None => Store::open(&self.path)?,
+            None => store::open(&self.db)?,
         };
-        let result = work(&mut store);
+        let result = work(store.as_mut());
         lock(&self.idle).push(store);
         result
     }
@@ -373,7 +373,7 @@ pub struct Listener {
     server: Option<tokio::task::JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
     url: String,
-    db: PathBuf,
+    db: Db,
     stop: Arc<AtomicBool>,
     wake: Arc<Wake>,
     threads: Vec<thread::JoinHandle<()>>,
@@ -395,7 +395,7 @@ impl Listener {
     /// Opens the store (checking that it can be written), binds the address, and starts
     /// receiving and processing.
     pub fn start(config: Config) -> Result<Listener, StartError> {
-        let first = Store::open(&config.db)?;
+        let first = store::open(&config.db)?;
         let socket = std::net::TcpListener::bind(&config.listen)
             .map_err(|e| StartError::Listen(e.to_string()))?;
         let addr = socket
@@ -420,14 +420,14 @@ impl Listener {
         let metrics = Arc::new(Metrics::default());
         let stop = Arc::new(AtomicBool::new(false));
         let (junk, junk_in) = mpsc::channel(1024);
-        let junk_store = Store::open(&config.db)?;
+        let junk_store = store::open(&config.db)?;
         let junk_writer = thread::Builder::new()
             .name("ipnkit-junk".into())
             .spawn(move || write_junk(junk_store, junk_in))
             .map_err(|e| StartError::Listen(e.to_string()))?;
         let shared = Arc::new(Shared {
             pool: Pool {
-                path: config.db.clone(),
+                db: config.db.clone(),
                 idle: Mutex::new(vec![first]),
             },
             junk,
@@ -442,7 +442,7 @@ impl Listener {
         let config = Arc::new(config);
         let mut threads = Vec::new();
         for n in 0..config.workers.max(1) {
-            let store = Store::open(&config.db)?;
+            let store = store::open(&config.db)?;
             let (config, stop, wake, metrics) = (
                 Arc::clone(&config),
                 Arc::clone(&stop),
@@ -456,7 +456,7 @@ impl Listener {
                     .map_err(|e| StartError::Listen(e.to_string()))?,
             );
         }
-        let store = Store::open(&config.db)?;
+        let store = store::open(&config.db)?;
         let (flush_config, flush_stop, flush_wake) =
             (Arc::clone(&config), Arc::clone(&stop), Arc::clone(&wake));
         threads.push(
@@ -487,7 +487,7 @@ impl Listener {
 
     /// Counts of stored messages by state.
     pub fn counts(&self) -> Result<Counts, StoreError> {
-        Store::open(&self.db)?.counts()
+        store::open(&self.db)?.counts()
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully ([`stop`](Listener::stop)).
@@ -548,7 +548,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Writes junk in batches until every sender is gone.
-fn write_junk(mut store: Store, mut incoming: mpsc::Receiver<(i64, &'static str, Bytes)>) {
+fn write_junk(mut store: Box<dyn Store>, mut incoming: mpsc::Receiver<(i64, &'static str, Bytes)>) {
     let mut batch = Vec::new();
     while incoming.blocking_recv_many(&mut batch, 256) > 0 {
         let rows: Vec<(i64, &str, &[u8])> = batch
@@ -594,7 +594,13 @@ impl Trouble {
     }
 }
 
-fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metrics: &Metrics) {
+fn work(
+    mut store: Box<dyn Store>,
+    config: &Config,
+    stop: &AtomicBool,
+    wake: &Wake,
+    metrics: &Metrics,
+) {
     // One client (and its connection pool) for postbacks and order lookups.
     let agent = client(config.postback_timeout);
     let work = Work {
@@ -612,7 +618,7 @@ fn work(mut store: Store, config: &Config, stop: &AtomicBool, wake: &Wake, metri
             Ok(Some(pending)) => {
                 trouble.ok();
                 let id = pending.id;
-                if let Err(error) = process(&mut store, &work, &mut orders_cache, pending) {
+                if let Err(error) = process(store.as_mut(), &work, &mut orders_cache, pending) {
                     // Left as it was: due again when its lease ends.
                     let pause = trouble.failed("cannot settle a message", &error);
                     tracing::warn!(message_id = id, "retried when its lease ends");
@@ -684,7 +690,7 @@ struct Work<'a> {
 }
 
 fn process(
-    store: &mut Store,
+    store: &mut dyn Store,
     work: &Work<'_>,
     orders_cache: &mut orders::FileCache,
     pending: Pending,
@@ -739,7 +745,7 @@ fn process(
 /// How a verified notification ends: the decision, the order, the event. `attempts` counts the
 /// order lookups tried so far (their own backoff).
 fn decide(
-    store: &mut Store,
+    store: &mut dyn Store,
     work: &Work<'_>,
     orders_cache: &mut orders::FileCache,
     id: i64,
@@ -907,7 +913,7 @@ fn event_line(
 /// Hands the outbox to the sink, in order, marking each event sent once the sink has it; prunes
 /// old bodies once an hour.
 fn deliver_events(
-    store: Store,
+    mut store: Box<dyn Store>,
     config: &Config,
     stop: &AtomicBool,
     wake: &Wake,
@@ -917,6 +923,7 @@ fn deliver_events(
     let mut trouble = Trouble::new();
     let mut sink_trouble = Trouble::new();
     let mut next_prune = 0;
+    let mut leading = false;
     loop {
         let stopping = stop.load(Ordering::SeqCst);
         if now_ms() >= next_prune {
@@ -932,6 +939,29 @@ fn deliver_events(
             next_prune = now + 3_600_000;
         }
         let mut pause = Duration::from_millis(200);
+        // With several processes on one store, one at a time hands the outbox over.
+        let leads = match store.lead_events() {
+            Ok(leads) => leads,
+            Err(error) => {
+                pause = trouble.failed("cannot ask for the outbox", &error);
+                false
+            }
+        };
+        if leads != leading {
+            leading = leads;
+            if leading {
+                tracing::info!("this process hands the outbox to the sink");
+            } else {
+                tracing::info!("another process hands the outbox to the sink");
+            }
+        }
+        if !leads {
+            if stopping {
+                return;
+            }
+            wake.wait(pause.max(Duration::from_secs(1)));
+            continue;
+        }
         match store.unsent_events(100) {
             Ok(events) => {
                 trouble.ok();

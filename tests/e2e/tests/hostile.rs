@@ -17,8 +17,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ipnkit_e2e::{ListenerProcess, event_keys, ipnkit_bin, test_listener_args, wait_for};
-use ipnkit_server::Store;
 use ipnkit_server::sandbox::client;
+use ipnkit_server::{Db, store};
 
 /// A server on a free loopback port answering each request (each on its own thread) with
 /// `answer(n, body)` (n counts from 0); returns its base URL and the bodies it received.
@@ -127,7 +127,7 @@ fn status_line(stream: &mut TcpStream) -> Option<String> {
 }
 
 fn counts(db: &Path) -> ipnkit_server::Counts {
-    Store::open(db).unwrap().counts().unwrap()
+    store::open(&Db::from(db)).unwrap().counts().unwrap()
 }
 
 /// A real message is stored and answered 200 — the listener is still doing its job.
@@ -363,7 +363,9 @@ fn a_full_disk_backs_off_and_logs() {
     std::fs::remove_file(&filler).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let c = loop {
-        let c = Store::open(&db).ok().and_then(|s| s.counts().ok());
+        let c = store::open(&Db::from(db.as_path()))
+            .ok()
+            .and_then(|mut s| s.counts().ok());
         if let Some(c) = c.filter(|c| c.accepted + c.refused == 1) {
             break c;
         }
@@ -465,7 +467,7 @@ fn a_read_only_store_is_refused_at_start() {
     // the listener started as `nobody` cannot write it.
     let dir = scratch("readonly");
     let db = dir.join("db.sqlite");
-    let owner = Store::open(&db).unwrap();
+    let mut owner = store::open(&Db::from(db.as_path())).unwrap();
     owner.insert(&payment("READONLY0000001", "")).unwrap();
     assert!(db.with_extension("sqlite-wal").exists());
     let output = std::process::Command::new("runuser")
@@ -659,13 +661,16 @@ fn a_verified_message_that_cannot_be_read_is_kept_reported_and_reprocessed() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(field(&events[0], "outcome"), "unreadable");
     assert_eq!(events[0]["error"]["field"], "first_name", "{}", events[0]);
-    let outcomes = Store::open(&db).unwrap().outcomes().unwrap();
+    let outcomes = store::open(&Db::from(db.as_path()))
+        .unwrap()
+        .outcomes()
+        .unwrap();
     assert_eq!(
         (outcomes[0].state.as_str(), outcomes[0].field.as_deref()),
         ("unreadable", Some("first_name"))
     );
     assert_eq!(
-        Store::open(&db)
+        store::open(&Db::from(db.as_path()))
             .unwrap()
             .body(outcomes[0].id)
             .unwrap()
@@ -790,7 +795,7 @@ fn sigterm_finishes_requests_in_flight_and_hands_over_every_event_once() {
     );
     assert!(listener.terminate());
     // Every message settled and every event written exactly once, under distinct ids.
-    let store = Store::open(&db).unwrap();
+    let mut store = store::open(&Db::from(db.as_path())).unwrap();
     let c = store.counts().unwrap();
     assert_eq!((c.accepted, c.unsettled()), (sent, 0), "{c:?}");
     let text = std::fs::read_to_string(&events).unwrap();

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use ipnkit_e2e::{ListenerProcess, event_keys, wait_for};
 use ipnkit_server::sandbox::{as_sandbox_message, client, load_messages};
-use ipnkit_server::{Faults, Sandbox, Schedule, Store};
+use ipnkit_server::{Db, Faults, Sandbox, Schedule, store};
 
 fn vectors() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
@@ -125,7 +125,7 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
         .unwrap();
     assert_eq!(answer.status().as_u16(), 200);
 
-    let store = Store::open(&db).unwrap();
+    let mut store = store::open(&Db::from(db.as_path())).unwrap();
     let counts = wait_for(Duration::from_secs(120), "every message to settle", || {
         let c = store.counts().unwrap();
         // Settled, and every event handed to the sink.
