@@ -378,6 +378,10 @@ pub struct Listener {
     wake: Arc<Wake>,
     threads: Vec<thread::JoinHandle<()>>,
     junk_writer: Option<thread::JoinHandle<()>>,
+    /// Held until the runtime has stopped: its store connections are closed here, outside any
+    /// async task (a PostgreSQL connection closes with a blocking call, which must not run on
+    /// the runtime's threads).
+    shared: Option<Arc<Shared>>,
 }
 
 /// Why the listener could not start.
@@ -437,7 +441,11 @@ impl Listener {
             http: config.http,
         });
         let (shutdown, shutdown_seen) = watch::channel(false);
-        let server = runtime.spawn(crate::http::serve(socket, shared, shutdown_seen));
+        let server = runtime.spawn(crate::http::serve(
+            socket,
+            Arc::clone(&shared),
+            shutdown_seen,
+        ));
 
         let config = Arc::new(config);
         let mut threads = Vec::new();
@@ -477,6 +485,7 @@ impl Listener {
             wake,
             threads,
             junk_writer: Some(junk_writer),
+            shared: Some(shared),
         })
     }
 
@@ -525,6 +534,7 @@ impl Listener {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(5));
         }
+        drop(self.shared.take());
         self.stop.store(true, Ordering::SeqCst);
         self.wake.notify();
         for t in self.threads.drain(..) {

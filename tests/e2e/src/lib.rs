@@ -2,7 +2,12 @@
 //! that it can be killed and restarted mid-run. The reference listener is `ipnkit listen`; the
 //! bindings' example listeners will plug in through [`ListenerProcess::spawn`]'s command.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod postgres;
 
@@ -11,7 +16,9 @@ pub use postgres::{TestPostgres, postgres_bin};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// The `ipnkit` binary: `$IPNKIT_BIN`, or the workspace's debug build (which `cargo test
@@ -51,7 +58,12 @@ impl ListenerProcess {
 
     /// The same, with the listener's standard output (its default event sink) going to `stdout`.
     pub fn spawn_with_stdout(args: &[String], stdout: Stdio) -> ListenerProcess {
-        let mut child = Command::new(ipnkit_bin())
+        Self::spawn_from(&ipnkit_bin(), args, stdout)
+    }
+
+    /// The same, with the `ipnkit` binary at `bin` (a release build, for benchmarks).
+    pub fn spawn_from(bin: &Path, args: &[String], stdout: Stdio) -> ListenerProcess {
+        let mut child = Command::new(bin)
             .arg("listen")
             .args(args)
             .stdin(Stdio::null())
@@ -210,5 +222,85 @@ pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Opt
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A load balancer without health checks: each delivery goes to the next listener in turn; a
+/// listener that does not answer makes it a 502 (and the stand-in, like PayPal, retries).
+pub struct RoundRobin {
+    /// The URL to deliver to.
+    pub url: String,
+    sent: Arc<Vec<AtomicU64>>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl RoundRobin {
+    /// Starts it in front of `upstreams` (URLs).
+    pub fn start(upstreams: Vec<String>) -> RoundRobin {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let url = format!("http://{}/ipn", server.server_addr().to_ip().unwrap());
+        let sent = Arc::new(
+            (0..upstreams.len())
+                .map(|_| AtomicU64::new(0))
+                .collect::<Vec<_>>(),
+        );
+        let upstreams = Arc::new(upstreams);
+        let stop = Arc::new(AtomicBool::new(false));
+        let next = Arc::new(AtomicU64::new(0));
+        let threads = (0..8)
+            .map(|_| {
+                let (server, upstreams, sent, stop, next) = (
+                    Arc::clone(&server),
+                    Arc::clone(&upstreams),
+                    Arc::clone(&sent),
+                    Arc::clone(&stop),
+                    Arc::clone(&next),
+                );
+                thread::spawn(move || {
+                    let agent = ipnkit_server::sandbox::client(Duration::from_secs(5));
+                    while !stop.load(Ordering::SeqCst) {
+                        let Ok(Some(mut request)) = server.recv_timeout(Duration::from_millis(100))
+                        else {
+                            continue;
+                        };
+                        let mut body = Vec::new();
+                        let _ = request.as_reader().read_to_end(&mut body);
+                        let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap();
+                        let which = n % upstreams.len();
+                        let target = &upstreams[which];
+                        sent[which].fetch_add(1, Ordering::SeqCst);
+                        let status = agent
+                            .post(target)
+                            .header("Content-Type", "application/x-www-form-urlencoded")
+                            .send(&body[..])
+                            .map_or(502, |r| r.status().as_u16());
+                        let _ = request.respond(tiny_http::Response::empty(status));
+                    }
+                })
+            })
+            .collect();
+        RoundRobin {
+            url,
+            sent,
+            stop,
+            threads,
+        }
+    }
+}
+
+impl RoundRobin {
+    /// How many deliveries went to each upstream.
+    pub fn sent(&self) -> Vec<u64> {
+        self.sent.iter().map(|n| n.load(Ordering::SeqCst)).collect()
+    }
+}
+
+impl Drop for RoundRobin {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }
