@@ -264,11 +264,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Check(args) => check(*args),
         Command::Sandbox(args) => serve::sandbox(args).map_err(Failure::Io),
         Command::Listen(args) => {
-            args.check().map_err(Failure::Usage)?;
-            serve::listen(*args).map_err(Failure::Io)
+            let db = args.check().map_err(Failure::Usage)?;
+            serve::listen(*args, db).map_err(Failure::Io)
         }
         Command::Demo(args) => serve::demo(args).map_err(Failure::Io),
-        Command::CopyStore(args) => serve::copy_store(args).map_err(Failure::Io),
+        Command::CopyStore(args) => {
+            let (from, to) = args.stores().map_err(Failure::Usage)?;
+            serve::copy_store(&from, &to).map_err(Failure::Io)
+        }
         Command::Verdict { status, file } => {
             // PayPal's answer is a word; 64 KiB is plenty to tell it from an error page.
             let response = read_input(&file, 64 * 1024)?;

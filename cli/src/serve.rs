@@ -56,8 +56,14 @@ pub(crate) struct ListenArgs {
     /// The store that keeps every message before it is answered: a SQLite file (one listener),
     /// or a `postgres://user:password@host/database` URL shared by several listeners (the URL is
     /// better given in `$IPNKIT_DB`: a command line is visible to every user of the machine).
-    #[arg(long, env = "IPNKIT_DB", hide_env_values = true, default_value = "ipnkit.sqlite", value_parser = parse_db)]
-    db: Db,
+    // Read by `parse_db`, not by clap: clap's errors quote the value, password included.
+    #[arg(
+        long,
+        env = "IPNKIT_DB",
+        hide_env_values = true,
+        default_value = "ipnkit.sqlite"
+    )]
+    db: String,
     /// The environment this listener runs in (decides the postback endpoint and the policy).
     #[arg(long, value_parser = crate::parse_environment)]
     env: Environment,
@@ -143,30 +149,39 @@ pub(crate) struct DemoArgs {
 #[derive(Args)]
 pub(crate) struct CopyStoreArgs {
     /// The store to copy: a SQLite file or a `postgres://` URL (only read).
-    #[arg(long, value_parser = parse_db)]
-    from: Db,
+    #[arg(long)]
+    from: String,
     /// The store to write: a SQLite file or a `postgres://` URL (`$IPNKIT_DB`), created or
     /// migrated if needed, holding no messages yet.
-    #[arg(long, env = "IPNKIT_DB", hide_env_values = true, value_parser = parse_db)]
-    to: Db,
+    #[arg(long, env = "IPNKIT_DB", hide_env_values = true)]
+    to: String,
 }
 
+impl CopyStoreArgs {
+    /// The two stores, read (a usage error otherwise).
+    pub(crate) fn stores(&self) -> Result<(Db, Db), String> {
+        let (from, to) = (parse_db(&self.from)?, parse_db(&self.to)?);
+        if from == to {
+            return Err("--from and --to are the same store".into());
+        }
+        Ok((from, to))
+    }
+}
+
+/// `--db` and its kin: a path or a `postgres://` URL; the error never quotes the value.
 fn parse_db(s: &str) -> Result<Db, String> {
     Db::parse(s).map_err(|e| e.to_string())
 }
 
 /// Copies a store into another, empty one (SQLite to PostgreSQL, or back), ids kept.
-pub(crate) fn copy_store(args: CopyStoreArgs) -> Result<ExitCode, String> {
-    if args.from == args.to {
-        return Err("--from and --to are the same store".into());
-    }
-    let copied = store::copy(&args.from, &args.to).map_err(|e| e.to_string())?;
+pub(crate) fn copy_store(from: &Db, to: &Db) -> Result<ExitCode, String> {
+    let copied = store::copy(from, to).map_err(|e| e.to_string())?;
     let unsent = copied.events.iter().filter(|e| !e.3).count();
     println!(
         "{}",
         serde_json::json!({
-            "from": args.from.to_string(),
-            "to": args.to.to_string(),
+            "from": from.to_string(),
+            "to": to.to_string(),
             "messages": copied.messages.len(),
             "deliveries": copied.deliveries.len(),
             "reported": copied.reported.len(),
@@ -232,14 +247,16 @@ fn host_config(
 impl ListenArgs {
     /// Refuses combinations that cannot be meant: `--verify-url` (a test stand-in) with
     /// `--env live` would verify real payments against something other than PayPal.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    /// The arguments clap cannot check: the store it names, and the test-only override.
+    pub(crate) fn check(&self) -> Result<Db, String> {
+        let db = parse_db(&self.db)?;
         if self.verify_url.is_some() && self.env == Environment::Live {
             return Err(
                 "--verify-url is for tests against `ipnkit sandbox`: it cannot be used with --env live"
                     .into(),
             );
         }
-        Ok(())
+        Ok(db)
     }
 }
 
@@ -259,7 +276,7 @@ fn init_logs() {
         .try_init();
 }
 
-pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
+pub(crate) fn listen(args: ListenArgs, db: Db) -> Result<ExitCode, String> {
     // Before the listener starts: what it logs from its first connection on is kept.
     init_logs();
     let host = host_config(
@@ -288,9 +305,11 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
         (_, Some(url)) => Orders::Url(url.clone()),
         _ => Orders::None,
     };
+    let shown = db.to_string();
+    let engine = db.engine();
     let reprocessed = if args.reprocess {
         Some(
-            store::open(&args.db)
+            store::open(&db)
                 .and_then(|mut store| store.reprocess())
                 .map_err(|e| e.to_string())?,
         )
@@ -299,7 +318,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
     };
     let listener = Listener::start(Config {
         listen: args.listen.clone(),
-        db: args.db.clone(),
+        db,
         host,
         orders,
         sink,
@@ -326,6 +345,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode, String> {
     // For scripts and the end-to-end suite: the line that says where it receives. (Work resumed
     // from the store may log before it.)
     eprintln!("ipnkit listen: receiving at {}", listener.url());
+    tracing::info!(store = %shown, engine, "store");
     if let Some(n) = reprocessed {
         tracing::info!(
             messages = n,

@@ -372,3 +372,40 @@ fn check_prints_event_and_delivery_key_and_refuses_bad_usage() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).starts_with("ipnkit: duplicate_key"));
 }
+
+#[test]
+fn copy_store_refuses_what_it_cannot_copy_and_never_shows_a_password() {
+    let dir = std::env::temp_dir().join(format!("ipnkit-cli-copy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("typo.sqlite").display().to_string();
+    let target = dir.join("target.sqlite").display().to_string();
+
+    let out = ipnkit(&["copy-store", "--from", &missing, "--to", &target], b"");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("no SQLite store at"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.join("typo.sqlite").exists(),
+        "a missing store was created"
+    );
+
+    let out = ipnkit(&["copy-store", "--from", &target, "--to", &target], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the same store"));
+
+    // A URL that is not PostgreSQL's, and one that cannot be read: usage errors, no password.
+    for to in ["mysql://u:hunter2@h/db", "postgres://u:hunter2@h:port/db"] {
+        let out = ipnkit(&["copy-store", "--from", &target, "--to", to], b"");
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
+        let out = ipnkit(&["listen", "--env", "sandbox", "--db", to], b"");
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("store:"), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

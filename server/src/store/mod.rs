@@ -331,6 +331,15 @@ pub trait Store: Send {
 /// event (sent or not, ids kept) from one store into another, empty one — from SQLite to
 /// PostgreSQL, or back. Junk is not copied. Stop the listeners first. Returns what was copied.
 pub fn copy(from: &Db, to: &Db) -> Result<Snapshot, StoreError> {
+    if let Db::Sqlite(path) = from {
+        // Opening creates a missing file: a mistyped path would copy nothing, successfully.
+        if !path.is_file() {
+            return Err(StoreError::BadLocation(format!(
+                "no SQLite store at {} to copy from",
+                path.display()
+            )));
+        }
+    }
     let snapshot = open(from)?.snapshot()?;
     open(to)?.restore(&snapshot)?;
     Ok(snapshot)

@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel, NoTls, Statement};
 
@@ -130,6 +131,13 @@ impl Postgres {
         let mut config: postgres::Config = url.parse().map_err(|e| {
             StoreError::BadLocation(format!("a PostgreSQL URL that cannot be read ({e})"))
         })?;
+        if config.get_ssl_mode() == SslMode::Require {
+            return Err(StoreError::BadLocation(
+                "sslmode=require, but TLS to PostgreSQL is not built in: connect over a Unix \
+                 socket, loopback, a private network or a tunnel"
+                    .into(),
+            ));
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -202,12 +210,17 @@ impl Postgres {
     /// the outbox went with it).
     fn conn(&mut self) -> Result<&mut Client, StoreError> {
         if self.client.is_closed() {
-            tracing::warn!(store = %self.shown, "connection lost: connecting again");
-            self.statements.clear();
-            self.leading = false;
-            self.client = self.config.connect(NoTls)?;
+            self.reconnect()?;
         }
         Ok(&mut self.client)
+    }
+
+    fn reconnect(&mut self) -> Result<(), StoreError> {
+        tracing::warn!(store = %self.shown, "connection lost: connecting again");
+        self.statements.clear();
+        self.leading = false;
+        self.client = self.config.connect(NoTls)?;
+        Ok(())
     }
 
     /// `sql`, prepared once per connection.
@@ -276,13 +289,34 @@ impl Postgres {
     }
 }
 
+/// Whether `error` says the connection is gone: closed, or ended by the server (a shutdown, a
+/// restart, an administrator's `pg_terminate_backend`: SQLSTATE class 57P).
+fn lost(error: &postgres::Error) -> bool {
+    error.is_closed() || error.code().is_some_and(|c| c.code().starts_with("57P"))
+}
+
 impl Store for Postgres {
     fn insert(&mut self, body: &[u8]) -> Result<i64, StoreError> {
+        // A pooled connection the server ended since its last use (a restart, a failover) is
+        // found out here: connect again and store the body, rather than answer 500. (Were the
+        // first insert committed before the connection broke, the second copy is a duplicate,
+        // as PayPal's own resend after a 500 would be.)
         let statement = self.prepared(INSERT)?;
-        Ok(self
+        match self
             .client
-            .query_one(&statement, &[&super::now_ms(), &body])?
-            .get(0))
+            .query_one(&statement, &[&super::now_ms(), &body])
+        {
+            Ok(row) => Ok(row.get(0)),
+            Err(e) if lost(&e) => {
+                self.reconnect()?;
+                let statement = self.prepared(INSERT)?;
+                Ok(self
+                    .client
+                    .query_one(&statement, &[&super::now_ms(), &body])?
+                    .get(0))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn insert_junk(&mut self, batch: &[(i64, &str, &[u8])]) -> Result<(), StoreError> {

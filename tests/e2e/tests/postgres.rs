@@ -230,8 +230,12 @@ fn two_listeners_on_one_database_process_every_message_once_across_a_crash() {
         .count();
     assert_eq!(accepted_events as i64, counts.accepted, "{counts:?}");
 
-    drop(restarted);
-    drop(b);
+    // Both stop cleanly on SIGTERM (their connections closed, exit 0).
+    assert!(
+        restarted.terminate(),
+        "the restarted listener did not stop cleanly"
+    );
+    assert!(b.terminate(), "the second listener did not stop cleanly");
     drop(balancer);
     sandbox.stop();
     let _ = std::fs::remove_dir_all(&dir);

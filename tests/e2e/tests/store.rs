@@ -284,8 +284,18 @@ fn copying_moves_every_row_and_keeps_ids(from: &dyn Engine, to: &dyn Engine) {
     assert!(t.accept(m3, "k3", "C3", "ok", &line).unwrap());
     let newest = t.events().unwrap().pop().unwrap().0;
     assert!(newest > before.events.iter().map(|e| e.0).max().unwrap());
-    // Never into a store that holds messages.
+    // Never into a store that holds messages; never from a file that is not there.
     assert!(matches!(copy(&a, &b), Err(StoreError::NotEmpty(_))));
+    let missing = Db::Sqlite(std::env::temp_dir().join("ipnkit-no-such-store.sqlite"));
+    assert!(matches!(
+        copy(&missing, &b),
+        Err(StoreError::BadLocation(_))
+    ));
+    assert!(
+        !std::env::temp_dir()
+            .join("ipnkit-no-such-store.sqlite")
+            .exists()
+    );
 }
 
 fn suite(engine: &dyn Engine, shared: bool) {
@@ -343,6 +353,13 @@ fn postgres_refuses_what_it_cannot_use_and_survives_a_lost_connection() {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE application_name = 'ipnkit' AND pid <> pg_backend_pid()",
     );
+    // Storing a body finds it out and connects again at once (no 500 for PayPal).
+    let stored = s.insert(b"verify_sign=b").unwrap();
+    pg.sql(
+        "edges",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = 'ipnkit' AND pid <> pg_backend_pid()",
+    );
     let _ = s.counts();
     assert_eq!(
         ipnkit_e2e::wait_for(Duration::from_secs(5), "a new connection", || s
@@ -350,7 +367,8 @@ fn postgres_refuses_what_it_cannot_use_and_survives_a_lost_connection() {
             .ok()),
         s.counts().unwrap()
     );
-    assert_eq!(s.counts().unwrap().received, 1);
+    assert_eq!(s.counts().unwrap().received, 2);
+    assert_eq!(s.body(stored).unwrap().unwrap(), b"verify_sign=b");
 
     // A role that can only read is refused at start, saying so.
     pg.sql(
@@ -376,6 +394,11 @@ fn postgres_refuses_what_it_cannot_use_and_survives_a_lost_connection() {
         Err(e) => panic!("not TooNew: {e}"),
         Ok(_) => panic!("a newer schema was accepted"),
     }
+
+    // TLS asked for: refused at start, saying why.
+    let tls = Db::parse(&format!("{url}?sslmode=require")).unwrap();
+    let error = store::open(&tls).err().unwrap().to_string();
+    assert!(error.contains("TLS"), "{error}");
 
     // Nothing listening: a clear error, soon.
     let nowhere = Db::parse("postgres://ipnkit:pw@127.0.0.1:1/none?connect_timeout=2").unwrap();
