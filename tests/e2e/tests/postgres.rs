@@ -18,7 +18,7 @@ use std::thread;
 use std::time::Duration;
 
 use ipnkit_e2e::{ListenerProcess, RoundRobin, TestPostgres, wait_for};
-use ipnkit_server::sandbox::{as_sandbox_message, load_messages};
+use ipnkit_server::sandbox::{as_sandbox_message, client, load_messages};
 use ipnkit_server::{Db, Faults, Sandbox, Schedule, store};
 
 /// The generated payments (each has an order: each must be accepted exactly once).
@@ -229,6 +229,18 @@ fn two_listeners_on_one_database_process_every_message_once_across_a_crash() {
         .filter(|(_, _, l)| l.contains(r#""outcome":"accepted""#))
         .count();
     assert_eq!(accepted_events as i64, counts.accepted, "{counts:?}");
+
+    // Each answers its health check from the shared store.
+    for listener in [&restarted, &b] {
+        let health = client(Duration::from_secs(5))
+            .get(listener.url.replace("/ipn", "/health"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap();
+        assert_eq!(health, r#"{"status":"ok","unsettled":0}"#);
+    }
 
     // Both stop cleanly on SIGTERM (their connections closed, exit 0).
     assert!(
