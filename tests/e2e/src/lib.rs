@@ -213,6 +213,29 @@ pub fn event_keys(lines: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits (at most 2 minutes) until every message in `store` is settled and every event handed
+/// to the sink; returns the counts then.
+pub fn wait_settled_and_sent(store: &mut dyn ipnkit_server::Store) -> ipnkit_server::Counts {
+    wait_for(Duration::from_secs(120), "every message to settle", || {
+        let c = store.counts().unwrap();
+        (c.unsettled() == 0 && store.unsent_count().unwrap() == 0).then_some(c)
+    })
+}
+
+/// The states of the stored copies of each body, in the order they were received.
+pub fn states_by_body(
+    store: &mut dyn ipnkit_server::Store,
+) -> std::collections::HashMap<Vec<u8>, Vec<String>> {
+    let mut by_body: std::collections::HashMap<Vec<u8>, Vec<String>> = Default::default();
+    for outcome in store.outcomes().unwrap() {
+        by_body
+            .entry(store.body(outcome.id).unwrap().unwrap())
+            .or_default()
+            .push(outcome.state);
+    }
+    by_body
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, or fails after `timeout` saying `what`.
 pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;

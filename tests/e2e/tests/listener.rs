@@ -9,13 +9,13 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use ipnkit_e2e::{ListenerProcess, event_keys, wait_for};
+use ipnkit_e2e::{ListenerProcess, event_keys, states_by_body, wait_for, wait_settled_and_sent};
 use ipnkit_server::sandbox::{as_sandbox_message, client, load_messages};
 use ipnkit_server::{Db, Faults, Sandbox, Schedule, store};
 
@@ -126,22 +126,12 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
     assert_eq!(answer.status().as_u16(), 200);
 
     let mut store = store::open(&Db::from(db.as_path())).unwrap();
-    let counts = wait_for(Duration::from_secs(120), "every message to settle", || {
-        let c = store.counts().unwrap();
-        // Settled, and every event handed to the sink.
-        (c.unsettled() == 0 && store.unsent_count().unwrap() == 0).then_some(c)
-    });
+    let counts = wait_settled_and_sent(store.as_mut());
     assert_eq!(counts.unreadable, 0, "{counts:?}");
 
     // Every distinct message: stored and settled; acted on (accepted) at most once, every other
     // copy of an accepted message a duplicate. (Refusals are not actions: each copy is refused.)
-    let mut by_body: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
-    for outcome in store.outcomes().unwrap() {
-        by_body
-            .entry(store.body(outcome.id).unwrap().unwrap())
-            .or_default()
-            .push(outcome.state);
-    }
+    let by_body = states_by_body(store.as_mut());
     // The lookup ids of the accepted messages: a message may be stale only when a later state of
     // the same thing (a resolved dispute delivered before its opening) was acted on.
     let lookup = |body: &[u8]| {

@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use ipnkit_e2e::{ListenerProcess, RoundRobin, TestPostgres, wait_for};
+use ipnkit_e2e::{
+    ListenerProcess, RoundRobin, TestPostgres, states_by_body, wait_for, wait_settled_and_sent,
+};
 use ipnkit_server::sandbox::{as_sandbox_message, client, load_messages};
 use ipnkit_server::{Db, Faults, Sandbox, Schedule, store};
 
@@ -152,20 +154,11 @@ fn two_listeners_on_one_database_process_every_message_once_across_a_crash() {
     );
 
     let mut store = store::open(&Db::Postgres(db.clone())).unwrap();
-    let counts = wait_for(Duration::from_secs(120), "every message to settle", || {
-        let c = store.counts().unwrap();
-        (c.unsettled() == 0 && store.unsent_count().unwrap() == 0).then_some(c)
-    });
+    let counts = wait_settled_and_sent(store.as_mut());
     assert_eq!(counts.unreadable, 0, "{counts:?}");
 
     // Every distinct message stored; each settled in one final state per copy.
-    let mut by_body: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
-    for outcome in store.outcomes().unwrap() {
-        by_body
-            .entry(store.body(outcome.id).unwrap().unwrap())
-            .or_default()
-            .push(outcome.state);
-    }
+    let by_body = states_by_body(store.as_mut());
     for body in &distinct {
         let states = by_body
             .get(body)
