@@ -2,7 +2,7 @@
 //!
 //! - The HTTP layer ([`crate::http`], hyper on tokio) reads each request within limits and
 //!   timeouts, keeps whatever does not look like PayPal's (no `verify_sign`) apart as junk, and
-//!   stores each real body durably in the [store](crate::store) (SQLite, or PostgreSQL shared
+//!   stores each real body durably in the [`store`] (SQLite, or PostgreSQL shared
 //!   by several listener processes) before it answers `200`.
 //! - Postback workers (threads, [`Config::workers`]) each claim one due message at a time with a
 //!   lease, post it back, and settle it: a slow or hung postback holds one worker until its
