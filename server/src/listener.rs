@@ -663,8 +663,12 @@ pub(crate) fn client(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-/// PayPal's answer as it came: the status and the body (at most 64 KiB read), or no status.
-fn post_back(agent: &ureq::Agent, request: &ipnkit::VerificationRequest) -> (Option<u16>, Vec<u8>) {
+/// PayPal's answer as it came: the status and the body (at most 64 KiB read), or no status and
+/// why (the HTTP client's error: a timeout, a refused or reset connection; for the log).
+fn post_back(
+    agent: &ureq::Agent,
+    request: &ipnkit::VerificationRequest,
+) -> (Option<u16>, Vec<u8>, Option<String>) {
     let mut call = agent.post(&request.url);
     for (name, value) in &request.headers {
         call = call.header(*name, *value);
@@ -678,13 +682,13 @@ fn post_back(agent: &ureq::Agent, request: &ipnkit::VerificationRequest) -> (Opt
                 .limit(64 * 1024)
                 .read_to_vec()
             {
-                Ok(body) => (Some(status), body),
+                Ok(body) => (Some(status), body, None),
                 // A body cut short or too long: not an answer to read.
-                Err(_) => (Some(status), b"\0unreadable".to_vec()),
+                Err(e) => (Some(status), b"\0unreadable".to_vec(), Some(e.to_string())),
             }
         }
         // Timeouts, refused or dropped connections: no answer at all.
-        Err(_) => (None, Vec::new()),
+        Err(e) => (None, Vec::new(), Some(e.to_string())),
     }
 }
 
@@ -722,13 +726,14 @@ fn process(
     };
     if !pending.verified {
         let request = notification.verification_request(&config.host);
-        let (status, body) = post_back(work.agent, &request);
+        let (status, body, failure) = post_back(work.agent, &request);
         match Answer::new(status, &body).verdict() {
             Verdict::Unexpected(why) => {
                 metrics.unexpected.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(
                     message_id = id,
                     reason = why.code(),
+                    failure = failure.as_deref(),
                     attempts = pending.attempts + 1,
                     "no usable answer: retried later"
                 );

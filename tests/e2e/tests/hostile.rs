@@ -420,6 +420,30 @@ fn a_redirect_from_the_verification_endpoint_is_never_followed() {
 }
 
 #[test]
+fn a_postback_without_an_answer_is_logged_with_why() {
+    // Nothing listens at the verification address: each postback's connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let dir = scratch("no-answer");
+    let listener = start(&endpoint, &dir.join("ipn.sqlite"), &[]);
+    still_answers(&listener, "NOANSWER0000001");
+    let line = wait_for(Duration::from_secs(10), "a failed postback logged", || {
+        listener
+            .log()
+            .lines()
+            .find(|l| l.contains("no usable answer"))
+            .map(str::to_owned)
+    });
+    assert!(line.contains(r#"reason="no_answer""#), "{line}");
+    // What the HTTP client said, for whoever reads the log at 3 a.m.
+    assert!(
+        line.contains("failure=") && line.contains("refused"),
+        "{line}"
+    );
+}
+
+#[test]
 fn junk_is_kept_apart_and_never_posted_back() {
     let dir = scratch("junk");
     let (endpoint, postbacks) = verifying();
