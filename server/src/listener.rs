@@ -400,7 +400,14 @@ impl Listener {
     /// Opens the store (checking that it can be written), binds the address, and starts
     /// receiving and processing.
     pub fn start(config: Config) -> Result<Listener, StartError> {
+        // Every connection first: a store that cannot be opened (or a server without room for
+        // them all) fails the start before any thread or task runs.
         let first = store::open(&config.db)?;
+        let junk_store = store::open(&config.db)?;
+        let worker_stores = (0..config.workers.max(1))
+            .map(|_| store::open(&config.db))
+            .collect::<Result<Vec<_>, _>>()?;
+        let events_store = store::open(&config.db)?;
         let socket = std::net::TcpListener::bind(&config.listen)
             .map_err(|e| StartError::Listen(e.to_string()))?;
         let addr = socket
@@ -425,11 +432,6 @@ impl Listener {
         let metrics = Arc::new(Metrics::default());
         let stop = Arc::new(AtomicBool::new(false));
         let (junk, junk_in) = mpsc::channel(1024);
-        let junk_store = store::open(&config.db)?;
-        let junk_writer = thread::Builder::new()
-            .name("ipnkit-junk".into())
-            .spawn(move || write_junk(junk_store, junk_in))
-            .map_err(|e| StartError::Listen(e.to_string()))?;
         let shared = Arc::new(Shared {
             pool: Pool {
                 db: config.db.clone(),
@@ -441,17 +443,20 @@ impl Listener {
             limits: config.host.limits(),
             http: config.http,
         });
-        let (shutdown, shutdown_seen) = watch::channel(false);
-        let server = runtime.spawn(crate::http::serve(
-            socket,
-            Arc::clone(&shared),
-            shutdown_seen,
-        ));
-
         let config = Arc::new(config);
+        // Were a thread not to start, the ones started stop (the junk writer when `shared`, and
+        // with it the channel's sender, is dropped).
+        let failed = |e: std::io::Error| {
+            stop.store(true, Ordering::SeqCst);
+            wake.notify();
+            StartError::Listen(e.to_string())
+        };
+        let junk_writer = thread::Builder::new()
+            .name("ipnkit-junk".into())
+            .spawn(move || write_junk(junk_store, junk_in))
+            .map_err(failed)?;
         let mut threads = Vec::new();
-        for n in 0..config.workers.max(1) {
-            let store = store::open(&config.db)?;
+        for (n, store) in worker_stores.into_iter().enumerate() {
             let (config, stop, wake, metrics) = (
                 Arc::clone(&config),
                 Arc::clone(&stop),
@@ -462,20 +467,33 @@ impl Listener {
                 thread::Builder::new()
                     .name(format!("ipnkit-postback-{n}"))
                     .spawn(move || work(store, &config, &stop, &wake, &metrics))
-                    .map_err(|e| StartError::Listen(e.to_string()))?,
+                    .map_err(failed)?,
             );
         }
-        let store = store::open(&config.db)?;
         let (flush_config, flush_stop, flush_wake) =
             (Arc::clone(&config), Arc::clone(&stop), Arc::clone(&wake));
         threads.push(
             thread::Builder::new()
                 .name("ipnkit-events".into())
                 .spawn(move || {
-                    deliver_events(store, &flush_config, &flush_stop, &flush_wake, &metrics)
+                    deliver_events(
+                        events_store,
+                        &flush_config,
+                        &flush_stop,
+                        &flush_wake,
+                        &metrics,
+                    )
                 })
-                .map_err(|e| StartError::Listen(e.to_string()))?,
+                .map_err(failed)?,
         );
+        // Last, when nothing can fail any more: the server task holds a share of the store
+        // connections, which must never be closed on the runtime's threads.
+        let (shutdown, shutdown_seen) = watch::channel(false);
+        let server = runtime.spawn(crate::http::serve(
+            socket,
+            Arc::clone(&shared),
+            shutdown_seen,
+        ));
         Ok(Listener {
             runtime: Some(runtime),
             server: Some(server),

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use ipnkit_e2e::TestPostgres;
 use ipnkit_server::store::{self, Db, SCHEMA_VERSION, Store, StoreError, copy};
+use ipnkit_server::{Config, Listener, StartError};
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -384,6 +385,30 @@ fn postgres_refuses_what_it_cannot_use_and_survives_a_lost_connection() {
         Err(e) => panic!("not ReadOnly: {e}"),
         Ok(_) => panic!("a read-only role was accepted"),
     }
+
+    // A listener that cannot open every connection it needs (a role limited to 3) fails to
+    // start, saying why, and leaves nothing running or connected.
+    pg.sql(
+        "edges",
+        "CREATE ROLE limited LOGIN CONNECTION LIMIT 3;
+         GRANT ALL ON SCHEMA ipnkit TO limited;
+         GRANT ALL ON ALL TABLES IN SCHEMA ipnkit TO limited",
+    );
+    let limited = Db::Postgres(url.replace("ipnkit@", "limited@"));
+    let config =
+        Config::for_stand_in("http://127.0.0.1:1", limited, &["shop@example.net"]).unwrap();
+    match Listener::start(config) {
+        Err(StartError::Store(e)) => assert!(e.to_string().contains("PostgreSQL"), "{e}"),
+        Err(e) => panic!("not a store error: {e}"),
+        Ok(_) => panic!("started with 3 connections"),
+    }
+    ipnkit_e2e::wait_for(Duration::from_secs(10), "its connections to close", || {
+        (pg.sql(
+            "edges",
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE usename = 'limited'",
+        ) == "0")
+            .then_some(())
+    });
 
     // A newer schema is refused, never written over.
     pg.sql("edges", "UPDATE ipnkit.schema_version SET version = 99");
