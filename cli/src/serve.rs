@@ -9,8 +9,8 @@ use clap::Args;
 use ipnkit::Environment;
 use ipnkit_server::sandbox::load_messages;
 use ipnkit_server::{
-    Backoff, Config, Counts, Db, Faults, HttpLimits, Listener, Orders, Retention, Sandbox,
-    Schedule, Sink, Store, store,
+    Backoff, Config, Db, Faults, HttpLimits, Listener, Orders, Retention, Sandbox, Schedule, Sink,
+    store,
 };
 
 /// `ipnkit sandbox`
@@ -461,7 +461,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     // PayPal's IPN history: resend the first message; it must come out a duplicate.
     sandbox.resend(0);
     let mut store = store::open(&Db::Sqlite(db.clone())).map_err(|e| e.to_string())?;
-    let counts = wait_settled(store.as_mut(), Duration::from_secs(120), &|c| {
+    let counts = store::wait_settled(store.as_mut(), Duration::from_secs(120), &|c| {
         progress.show(format!(
             "  processing: {} settled, {} waiting",
             c.settled(),
@@ -637,21 +637,4 @@ fn describe(sources: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Polls the store until no message waits for a postback (or `timeout`).
-pub(crate) fn wait_settled(
-    store: &mut dyn Store,
-    timeout: Duration,
-    progress: &dyn Fn(&Counts),
-) -> Result<Counts, ipnkit_server::StoreError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let counts = store.counts()?;
-        progress(&counts);
-        if counts.unsettled() == 0 || Instant::now() > deadline {
-            return Ok(counts);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }

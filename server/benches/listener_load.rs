@@ -6,14 +6,7 @@
 //! `cargo bench -p ipnkit-server --bench listener_load` runs 3,000 messages with 16 senders;
 //! `cargo test` runs it as a smoke test with 100.
 
-// A percentile index is a float rounded to a position: truncation is the intent.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::cast_possible_truncation
-)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
@@ -60,36 +53,22 @@ fn main() {
     );
     let answered = started.elapsed();
     let mut store = store::open(&Db::from(db.as_path())).unwrap();
-    let settled = loop {
-        let c = store.counts().unwrap();
-        if c.unsettled() == 0 {
-            break started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "not settled: {c:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let counts = store.counts().unwrap();
+    let counts = store::wait_settled(store.as_mut(), Duration::from_secs(600), &|_| {}).unwrap();
+    let settled = started.elapsed();
+    assert_eq!(counts.unsettled(), 0, "not settled: {counts:?}");
     assert_eq!(counts.accepted, count as i64, "{counts:?}");
     assert_eq!(sandbox.report().abandoned, 0);
 
-    let mut latencies = sandbox.latencies();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(i).copied().unwrap_or_default()
-    };
+    let ms = |q: f64| sandbox.latency_quantile(q).as_secs_f64() * 1000.0;
     println!(
         "listener_load: {count} messages, {senders} senders\n  \
          stored and answered 200: {:.0} messages/s ({:.2} s); latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n  \
          verified and settled:    {:.0} messages/s ({:.2} s from the first delivery)",
         count as f64 / answered.as_secs_f64(),
         answered.as_secs_f64(),
-        pct(0.50).as_secs_f64() * 1000.0,
-        pct(0.99).as_secs_f64() * 1000.0,
-        pct(1.0).as_secs_f64() * 1000.0,
+        ms(0.50),
+        ms(0.99),
+        ms(1.0),
         count as f64 / settled.as_secs_f64(),
         settled.as_secs_f64(),
     );

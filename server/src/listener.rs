@@ -194,7 +194,7 @@ impl Pool {
         let idle = lock(&self.idle).pop();
         let mut store = match idle {
             Some(store) => store,
-            None => store::open(&self.db)?,
+            None => store::connect(&self.db)?,
         };
         let result = work(store.as_mut());
         lock(&self.idle).push(store);
@@ -401,13 +401,14 @@ impl Listener {
     /// receiving and processing.
     pub fn start(config: Config) -> Result<Listener, StartError> {
         // Every connection first: a store that cannot be opened (or a server without room for
-        // them all) fails the start before any thread or task runs.
+        // them all) fails the start before any thread or task runs. The first checks and
+        // migrates the store; the others only connect.
         let first = store::open(&config.db)?;
-        let junk_store = store::open(&config.db)?;
+        let junk_store = store::connect(&config.db)?;
         let worker_stores = (0..config.workers.max(1))
-            .map(|_| store::open(&config.db))
+            .map(|_| store::connect(&config.db))
             .collect::<Result<Vec<_>, _>>()?;
-        let events_store = store::open(&config.db)?;
+        let events_store = store::connect(&config.db)?;
         let socket = std::net::TcpListener::bind(&config.listen)
             .map_err(|e| StartError::Listen(e.to_string()))?;
         let addr = socket
@@ -515,7 +516,7 @@ impl Listener {
 
     /// Counts of stored messages by state.
     pub fn counts(&self) -> Result<Counts, StoreError> {
-        store::open(&self.db)?.counts()
+        store::connect(&self.db)?.counts()
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully ([`stop`](Listener::stop)).

@@ -407,13 +407,16 @@ impl Sandbox {
         self.shared.report().unverified == 0
     }
 
-    /// The round trip of every acknowledged delivery so far: how long the listener took to
-    /// answer 2xx.
-    pub fn latencies(&self) -> Vec<Duration> {
-        lock(&self.shared.latencies)
-            .iter()
-            .map(|&us| Duration::from_micros(us))
-            .collect()
+    /// The `q`-quantile (0.5 the median, 1.0 the slowest) of the round trips of the deliveries
+    /// acknowledged so far: how long the listener took to answer 2xx (the nearest rank; zero
+    /// before any).
+    pub fn latency_quantile(&self, q: f64) -> Duration {
+        let mut micros = lock(&self.shared.latencies).clone();
+        micros.sort_unstable();
+        // A rank is a position: rounding a float to it is the intent.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let rank = ((micros.len() as f64 - 1.0) * q.clamp(0.0, 1.0)).round() as usize;
+        Duration::from_micros(micros.get(rank).copied().unwrap_or_default())
     }
 
     /// What the sandbox has done so far.

@@ -191,11 +191,21 @@ fn redact(url: &str) -> String {
 }
 
 /// Opens (creating if needed) the store at `db`, checks that it can be written, and migrates
-/// its schema to [`SCHEMA_VERSION`]. One store is one connection: open one per thread.
+/// its schema to [`SCHEMA_VERSION`]. One store is one connection, for one thread: [`connect`]
+/// opens more.
 pub fn open(db: &Db) -> Result<Box<dyn Store>, StoreError> {
     Ok(match db {
         Db::Sqlite(path) => Box::new(Sqlite::open(path)?),
         Db::Postgres(url) => Box::new(Postgres::open(url)?),
+    })
+}
+
+/// One more connection to a store [`open`] has checked and migrated (no schema work: what a
+/// listener opens for its workers and its receiving side, some while under load).
+pub fn connect(db: &Db) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match db {
+        Db::Sqlite(path) => Box::new(Sqlite::connect(path)?),
+        Db::Postgres(url) => Box::new(Postgres::connect(url)?),
     })
 }
 
@@ -343,6 +353,24 @@ pub fn copy(from: &Db, to: &Db) -> Result<Snapshot, StoreError> {
     let snapshot = open(from)?.snapshot()?;
     open(to)?.restore(&snapshot)?;
     Ok(snapshot)
+}
+
+/// Polls `store` every 20 ms, telling `progress` the counts, until no message waits for work or
+/// `timeout` has passed; returns the last counts (for demos and benchmarks).
+pub fn wait_settled(
+    store: &mut dyn Store,
+    timeout: Duration,
+    progress: &dyn Fn(&Counts),
+) -> Result<Counts, StoreError> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let counts = store.counts()?;
+        progress(&counts);
+        if counts.unsettled() == 0 || std::time::Instant::now() > deadline {
+            return Ok(counts);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// A store's rows, junk aside ([`Store::snapshot`]).

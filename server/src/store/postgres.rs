@@ -127,6 +127,23 @@ impl Postgres {
     /// Connects to the database at `url` (10 s to connect unless the URL says otherwise),
     /// checks that it can be written, and migrates the `ipnkit` schema to [`SCHEMA_VERSION`].
     pub fn open(url: &str) -> Result<Postgres, StoreError> {
+        let mut store = Postgres::connect(url)?;
+        store.migrate().map_err(|e| match &e {
+            StoreError::Postgres(pg)
+                if matches!(
+                    pg.code(),
+                    Some(&SqlState::INSUFFICIENT_PRIVILEGE | &SqlState::READ_ONLY_SQL_TRANSACTION)
+                ) =>
+            {
+                StoreError::ReadOnly(store.shown.clone())
+            }
+            _ => e,
+        })?;
+        Ok(store)
+    }
+
+    /// One more connection to a database [`open`](Postgres::open) has checked and migrated.
+    pub fn connect(url: &str) -> Result<Postgres, StoreError> {
         let shown = super::Db::Postgres(url.to_owned()).to_string();
         let mut config: postgres::Config = url.parse().map_err(|e| {
             StoreError::BadLocation(format!("a PostgreSQL URL that cannot be read ({e})"))
@@ -145,25 +162,13 @@ impl Postgres {
             config.application_name("ipnkit");
         }
         let client = config.connect(NoTls)?;
-        let mut store = Postgres {
+        Ok(Postgres {
             config,
             shown,
             client,
             statements: HashMap::new(),
             leading: false,
-        };
-        store.migrate().map_err(|e| match &e {
-            StoreError::Postgres(pg)
-                if matches!(
-                    pg.code(),
-                    Some(&SqlState::INSUFFICIENT_PRIVILEGE | &SqlState::READ_ONLY_SQL_TRANSACTION)
-                ) =>
-            {
-                StoreError::ReadOnly(store.shown.clone())
-            }
-            _ => e,
-        })?;
-        Ok(store)
+        })
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {

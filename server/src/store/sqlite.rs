@@ -20,6 +20,13 @@ impl Sqlite {
     /// Opens (creating if needed) the store at `path`, checks that it can be written, and
     /// migrates its schema to [`SCHEMA_VERSION`].
     pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        let mut store = Sqlite::connect(path)?;
+        store.migrate().map_err(|e| read_only(e, path))?;
+        Ok(store)
+    }
+
+    /// One more connection to a store [`open`](Sqlite::open) has checked and migrated.
+    pub fn connect(path: &Path) -> Result<Sqlite, StoreError> {
         let conn = Connection::open(path)?;
         if conn.is_readonly(rusqlite::MAIN_DB)? {
             return Err(StoreError::ReadOnly(path.display().to_string()));
@@ -34,9 +41,7 @@ impl Sqlite {
             return Err(StoreError::ReadOnly(path.display().to_string()));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let mut store = Sqlite { conn };
-        store.migrate().map_err(|e| read_only(e, path))?;
-        Ok(store)
+        Ok(Sqlite { conn })
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {

@@ -12,14 +12,7 @@
 //! store_load` (3,000 messages, 16 senders); `cargo test` runs it as a smoke test (100
 //! messages, the debug CLI).
 
-// A percentile index is a float rounded to a position: truncation is the intent.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::cast_possible_truncation
-)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -89,26 +82,13 @@ fn run(
     );
     let answered = started.elapsed();
     let mut store = store::open(db).unwrap();
-    let settled = loop {
-        let c = store.counts().unwrap();
-        if c.unsettled() == 0 {
-            break started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "{name}: not settled: {c:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let counts = store.counts().unwrap();
+    let counts = store::wait_settled(store.as_mut(), Duration::from_secs(600), &|_| {}).unwrap();
+    let settled = started.elapsed();
+    assert_eq!(counts.unsettled(), 0, "{name}: not settled: {counts:?}");
     assert_eq!(counts.accepted, messages.len() as i64, "{name}: {counts:?}");
     assert_eq!(sandbox.report().abandoned, 0, "{name}");
-    let mut latencies = sandbox.latencies();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(i).copied().unwrap_or_default().as_secs_f64() * 1000.0
-    };
+    let ms = |q: f64| sandbox.latency_quantile(q).as_secs_f64() * 1000.0;
+    let (p50_ms, p99_ms) = (ms(0.50), ms(0.99));
     drop(balancer);
     for listener in listeners {
         assert!(
@@ -120,8 +100,8 @@ fn run(
     Run {
         name,
         answered: messages.len() as f64 / answered.as_secs_f64(),
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
+        p50_ms,
+        p99_ms,
         settled: messages.len() as f64 / settled.as_secs_f64(),
     }
 }

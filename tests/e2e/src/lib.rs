@@ -154,6 +154,18 @@ impl ListenerProcess {
             .to_owned()
     }
 
+    /// `GET path` on its own port (`/health`, `/metrics`: they answer loopback clients), the
+    /// body of a 200.
+    pub fn get(&self, path: &str) -> String {
+        ipnkit_server::sandbox::client(Duration::from_secs(5))
+            .get(self.url.replace("/ipn", path))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    }
+
     /// Kills it at once (SIGKILL: no chance to clean up), as a crash would.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -211,6 +223,50 @@ pub fn event_keys(lines: &str) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// Delivers `messages` from `sandbox` to `url` (4 senders, the compressed schedule); once a
+/// third are acknowledged, kills `victim` (SIGKILL) and, 300 ms later, starts it again with
+/// `restart`; returns the restarted process when every delivery is done. Fails unless no message
+/// was abandoned and the crash (or a fault) made deliveries fail.
+pub fn deliver_across_a_crash(
+    sandbox: &ipnkit_server::Sandbox,
+    url: &str,
+    messages: &[Vec<u8>],
+    victim: ListenerProcess,
+    restart: impl FnOnce() -> ListenerProcess,
+) -> ListenerProcess {
+    let delivered = AtomicBool::new(false);
+    let restarted = thread::scope(|scope| {
+        scope.spawn(|| {
+            sandbox.deliver(
+                url,
+                messages,
+                ipnkit_server::Schedule::Compressed,
+                4,
+                &|_, _| {},
+            );
+            delivered.store(true, Ordering::SeqCst);
+        });
+        wait_for(Duration::from_secs(30), "a third of the deliveries", || {
+            (sandbox.report().acknowledged >= messages.len() as u64 / 3).then_some(())
+        });
+        // A crash: no chance to finish its postbacks, release its claims or its lead.
+        victim.kill();
+        thread::sleep(Duration::from_millis(300));
+        let restarted = restart();
+        wait_for(Duration::from_secs(120), "every delivery", || {
+            delivered.load(Ordering::SeqCst).then_some(())
+        });
+        restarted
+    });
+    let report = sandbox.report();
+    assert_eq!(report.abandoned, 0, "{report:?}");
+    assert!(
+        report.retried > 0,
+        "the crash made no delivery fail: {report:?}"
+    );
+    restarted
 }
 
 /// Waits (at most 2 minutes) until every message in `store` is settled and every event handed

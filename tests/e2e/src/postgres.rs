@@ -2,7 +2,7 @@
 //! by `scripts/setup`), a cluster in a fresh temporary directory, listening on a free loopback
 //! port and a Unix socket in that directory; stopped and deleted when dropped.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -139,7 +139,9 @@ impl TestPostgres {
         command
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// Runs one of the server's programs; fails with its output unless it succeeds; returns its
+    /// standard output, trimmed.
+    fn run(&self, program: &str, args: &[&str]) -> String {
         let out = self.command(program, args).output().unwrap_or_else(|e| {
             panic!("cannot run PostgreSQL's {program} (scripts/setup installs it): {e}")
         });
@@ -149,11 +151,7 @@ impl TestPostgres {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-    }
-
-    /// The directory holding its Unix socket.
-    pub fn socket_dir(&self) -> &Path {
-        &self.dir
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// A new, empty database `name`; returns its URL (loopback TCP).
@@ -181,33 +179,24 @@ impl TestPostgres {
     /// Runs one SQL statement in database `name` with `psql` (as the `ipnkit` superuser);
     /// returns its unaligned output.
     pub fn sql(&self, name: &str, statement: &str) -> String {
-        let out = self
-            .command(
-                "psql",
-                &[
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "ipnkit",
-                    "-d",
-                    name,
-                    "-XAtq",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-c",
-                    statement,
-                ],
-            )
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "psql failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        self.run(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "ipnkit",
+                "-d",
+                name,
+                "-XAtq",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                statement,
+            ],
+        )
     }
 }
 

@@ -92,13 +92,7 @@ fn start(endpoint: &str, db: &Path, extra: &[&str]) -> ListenerProcess {
 }
 
 fn metric(listener: &ListenerProcess, name: &str) -> f64 {
-    let text = client(Duration::from_secs(5))
-        .get(listener.url.replace("/ipn", "/metrics"))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let text = listener.get("/metrics");
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
@@ -1001,12 +995,5 @@ fn orders_are_asked_of_the_shop_and_an_unreachable_shop_is_asked_again() {
     );
     assert!(metric(&listener, "ipnkit_order_lookups_failed_total") >= 2.0);
     // The health endpoint says all is well.
-    let health = client(Duration::from_secs(5))
-        .get(listener.url.replace("/ipn", "/health"))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    assert_eq!(health, r#"{"status":"ok","unsettled":0}"#);
+    assert_eq!(listener.get("/health"), r#"{"status":"ok","unsettled":0}"#);
 }

@@ -11,13 +11,13 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
 use std::time::Duration;
 
-use ipnkit_e2e::{ListenerProcess, event_keys, states_by_body, wait_for, wait_settled_and_sent};
+use ipnkit_e2e::{
+    ListenerProcess, deliver_across_a_crash, event_keys, states_by_body, wait_settled_and_sent,
+};
 use ipnkit_server::sandbox::{as_sandbox_message, client, load_messages};
-use ipnkit_server::{Db, Faults, Sandbox, Schedule, store};
+use ipnkit_server::{Db, Faults, Sandbox, store};
 
 fn vectors() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
@@ -87,32 +87,11 @@ fn every_message_is_processed_exactly_once_across_a_crash() {
     let messages = vectors();
     let distinct: HashSet<Vec<u8>> = messages.iter().map(|m| as_sandbox_message(m)).collect();
 
-    let delivered = AtomicBool::new(false);
-    let restarted = thread::scope(|scope| {
-        scope.spawn(|| {
-            sandbox.deliver(&url, &messages, Schedule::Compressed, 4, &|_, _| {});
-            delivered.store(true, Ordering::SeqCst);
-        });
-        // Crash the listener once a third of the messages are in, then start it again on the
-        // same address and store.
-        wait_for(Duration::from_secs(30), "a third of the deliveries", || {
-            (sandbox.report().acknowledged >= messages.len() as u64 / 3).then_some(())
-        });
-        listener.kill();
-        thread::sleep(Duration::from_millis(300));
-        let restarted =
-            ListenerProcess::spawn(&listener_args(&db, &events, sandbox.url(), &address));
-        wait_for(Duration::from_secs(120), "every delivery", || {
-            delivered.load(Ordering::SeqCst).then_some(())
-        });
-        restarted
+    // Crash the listener once a third of the messages are in, then start it again on the same
+    // address and store.
+    let restarted = deliver_across_a_crash(&sandbox, &url, &messages, listener, || {
+        ListenerProcess::spawn(&listener_args(&db, &events, sandbox.url(), &address))
     });
-    let report = sandbox.report();
-    assert_eq!(report.abandoned, 0, "{report:?}");
-    assert!(
-        report.retried > 0,
-        "the crash made no delivery fail: {report:?}"
-    );
 
     // A message changed after delivery (one byte of its amount): PayPal never sent it.
     let mut tampered = as_sandbox_message(&messages[messages.len() - 1]);
