@@ -28,7 +28,8 @@
 use std::fmt;
 
 use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc, Weekday,
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Timelike,
+    Utc, Weekday,
 };
 use serde::{Serialize, Serializer};
 
@@ -103,6 +104,12 @@ enum Zone {
 
 fn parse_instant(text: &str) -> Option<(DateTime<Utc>, bool)> {
     let bytes = text.as_bytes();
+    live_format(bytes).or_else(|| any_format(text))
+}
+
+/// Every format of the [module docs](self), by tokens.
+fn any_format(text: &str) -> Option<(DateTime<Utc>, bool)> {
+    let bytes = text.as_bytes();
     if !bytes.contains(&b' ') && bytes.contains(&b'T') && bytes.contains(&b'-') {
         return DateTime::parse_from_rfc3339(text)
             .ok()
@@ -157,7 +164,15 @@ fn parse_instant(text: &str) -> Option<(DateTime<Utc>, bool)> {
     };
     let (offset, corrected) = match zone {
         Zone::Fixed(seconds) => (seconds, false),
-        Zone::Pacific { daylight } => pacific_offset(local, daylight),
+        Zone::Pacific { daylight } => pacific_offset(
+            Civil {
+                year: local.year(),
+                month: local.month(),
+                day: local.day(),
+            },
+            local.hour(),
+            daylight,
+        ),
     };
     let utc = local.checked_sub_signed(Duration::seconds(i64::from(offset)))?;
     Some((utc.and_utc(), corrected))
@@ -262,11 +277,131 @@ fn gmt_offset(text: &str) -> Option<i32> {
 const PST: i32 = -8 * 3600;
 const PDT: i32 = -7 * 3600;
 
-/// The offset of a Pacific wall-clock time labelled `daylight` (PDT) or not (PST), and whether
-/// the label had to be corrected.
-fn pacific_offset(local: NaiveDateTime, daylight: bool) -> (i32, bool) {
+/// The live IPN format, `20:12:59 Jan 13, 2009 PST`, read by position: what nearly every
+/// message carries, without splitting into tokens or a calendar search. `None` for anything else
+/// (other formats, `Jan.`, a month in other case, any value out of range): the general path then
+/// reads it, with the same result for what both read (a test compares them).
+fn live_format(bytes: &[u8]) -> Option<(DateTime<Utc>, bool)> {
+    let (time, rest) = bytes.split_first_chunk::<9>()?;
+    let [h1, h2, b':', m1, m2, b':', s1, s2, b' '] = *time else {
+        return None;
+    };
+    let (month, rest) = rest.split_first_chunk::<4>()?;
+    let month = match month {
+        [a, b, c, b' '] => MONTHS.iter().position(|m| m.as_bytes() == [*a, *b, *c])?,
+        _ => return None,
+    };
+    // `D, YYYY PST` or `DD, YYYY PST`.
+    let (day, rest) = match rest {
+        [d, b',', rest @ ..] => (digits_of(&[*d])?, rest),
+        [d1, d2, b',', rest @ ..] => (digits_of(&[*d1, *d2])?, rest),
+        _ => return None,
+    };
+    let [b' ', y1, y2, y3, y4, b' ', b'P', zone, b'T'] = *rest else {
+        return None;
+    };
+    let daylight = match zone {
+        b'S' => false,
+        b'D' => true,
+        _ => return None,
+    };
+    let year = i32::try_from(digits_of(&[y1, y2, y3, y4])?).ok()?;
+    let date = Civil {
+        year,
+        month: u32::try_from(month + 1).ok()?,
+        day,
+    };
+    let (hour, minute, second) = (
+        digits_of(&[h1, h2])?,
+        digits_of(&[m1, m2])?,
+        digits_of(&[s1, s2])?,
+    );
+    if day == 0 || day > date.days_in_month() || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let (offset, corrected) = pacific_offset(date, hour, daylight);
+    let local = date.days_since_epoch() * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    let utc = DateTime::from_timestamp(local - i64::from(offset), 0)?;
+    Some((utc, corrected))
+}
+
+/// A day of the proleptic Gregorian calendar, in integers: what the Pacific rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Civil {
+    year: i32,
+    month: u32,
+    day: u32,
+}
+
+impl Civil {
+    /// Days since 1970-01-01 (negative before): the standard days-from-civil arithmetic, with
+    /// years counted from March so that the leap day ends a year.
+    fn days_since_epoch(self) -> i64 {
+        let year = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let month_from_march = i64::from((self.month + 9) % 12);
+        let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(self.day) - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    /// 0 for Sunday to 6 for Saturday (1970-01-01 was a Thursday).
+    fn weekday(self) -> u32 {
+        u32::try_from((self.days_since_epoch() + 4).rem_euclid(7)).unwrap_or(0)
+    }
+
+    fn is_leap_year(self) -> bool {
+        self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0)
+    }
+
+    fn days_in_month(self) -> u32 {
+        match self.month {
+            2 if self.is_leap_year() => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
+    /// The `n`th Sunday (from 1) of `month` in `year`.
+    fn nth_sunday(year: i32, month: u32, n: u32) -> Civil {
+        let first = Civil {
+            year,
+            month,
+            day: 1,
+        };
+        Civil {
+            day: 1 + (7 - first.weekday()) % 7 + 7 * (n - 1),
+            ..first
+        }
+    }
+
+    /// The last Sunday of `month` in `year`.
+    fn last_sunday(year: i32, month: u32) -> Civil {
+        let last = Civil {
+            year,
+            month,
+            day: 1,
+        }
+        .days_in_month();
+        let end = Civil {
+            year,
+            month,
+            day: last,
+        };
+        Civil {
+            day: last - end.weekday(),
+            ..end
+        }
+    }
+}
+
+/// The offset of a Pacific wall-clock time (its day and hour) labelled `daylight` (PDT) or not
+/// (PST), and whether the label had to be corrected.
+fn pacific_offset(date: Civil, hour: u32, daylight: bool) -> (i32, bool) {
     let labelled = if daylight { PDT } else { PST };
-    match pacific_state(local) {
+    match pacific_state(date, hour) {
         // The label picks the side: November's repeated hour, March's missing one.
         DstState::Ambiguous | DstState::Gap => (labelled, false),
         DstState::Daylight => (PDT, !daylight),
@@ -284,27 +419,20 @@ enum DstState {
     Gap,
 }
 
-fn pacific_state(local: NaiveDateTime) -> DstState {
-    let year = local.year();
-    let (start, end) = if year >= 2007 {
+/// The days daylight time starts and ends in `year` under US rules.
+fn daylight_days(year: i32) -> (Civil, Civil) {
+    if year >= 2007 {
         (
-            nth_weekday(year, 3, Weekday::Sun, 2),
-            nth_weekday(year, 11, Weekday::Sun, 1),
+            Civil::nth_sunday(year, 3, 2),
+            Civil::nth_sunday(year, 11, 1),
         )
     } else {
-        (
-            nth_weekday(year, 4, Weekday::Sun, 1),
-            last_weekday(year, 10, Weekday::Sun),
-        )
-    };
-    let (Some(start), Some(end)) = (start, end) else {
-        return DstState::Standard;
-    };
-    let date = local.date();
-    let hour = local
-        .time()
-        .signed_duration_since(NaiveTime::MIN)
-        .num_hours();
+        (Civil::nth_sunday(year, 4, 1), Civil::last_sunday(year, 10))
+    }
+}
+
+fn pacific_state(date: Civil, hour: u32) -> DstState {
+    let (start, end) = daylight_days(date.year);
     if date == start {
         return match hour {
             0..=1 => DstState::Standard,
@@ -326,14 +454,6 @@ fn pacific_state(local: NaiveDateTime) -> DstState {
     }
 }
 
-fn nth_weekday(year: i32, month: u32, day: Weekday, n: u8) -> Option<NaiveDate> {
-    NaiveDate::from_weekday_of_month_opt(year, month, day, n)
-}
-
-fn last_weekday(year: i32, month: u32, day: Weekday) -> Option<NaiveDate> {
-    nth_weekday(year, month, day, 5).or_else(|| nth_weekday(year, month, day, 4))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,8 +473,85 @@ mod tests {
             .is_some_and(|d| d.zone_corrected)
     }
 
+    /// The live format read by position agrees with the general reading: every day of the years
+    /// around both US rule sets and their changes, the hours around the switches, both labels,
+    /// one- and two-digit days.
     #[test]
-    fn live_format() {
+    fn the_live_format_read_by_position_agrees_with_the_general_reading() {
+        let mut compared = 0;
+        for year in [1999, 2000, 2004, 2006, 2007, 2008, 2015, 2024, 2100] {
+            for month in 1..=12u32 {
+                for day in 0..=32u32 {
+                    for hour in [0, 1, 2, 3, 23, 24] {
+                        for zone in ["PST", "PDT"] {
+                            let name = MONTHS.get(month as usize - 1).copied().unwrap_or("Jan");
+                            for text in [
+                                format!("{hour:02}:59:07 {name} {day:02}, {year} {zone}"),
+                                format!("{hour:02}:00:00 {name} {day}, {year} {zone}"),
+                            ] {
+                                let fast = live_format(text.as_bytes());
+                                let general = any_format(&text);
+                                if day == 0 || day > 31 || hour > 23 {
+                                    assert_eq!((fast, general), (None, None), "{text}");
+                                } else if general.is_some() {
+                                    assert_eq!(fast, general, "{text}");
+                                    compared += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 30_000, "{compared}");
+        // What the position reader leaves to the general one, which reads it alike.
+        for text in ["20:18:05 Jan. 30, 2009 PST", "20:18:05 JAN 30, 2009 PST"] {
+            assert_eq!(live_format(text.as_bytes()), None, "{text}");
+            assert!(any_format(text).is_some(), "{text}");
+        }
+    }
+
+    /// The arithmetic calendar agrees with chrono's on the days daylight time starts and ends.
+    #[test]
+    fn daylight_days_agree_with_chronos_calendar() {
+        for year in 1..=2400 {
+            let (start, end) = daylight_days(year);
+            let day = |c: Civil| NaiveDate::from_ymd_opt(c.year, c.month, c.day);
+            let (expected_start, expected_end) = if year >= 2007 {
+                (
+                    NaiveDate::from_weekday_of_month_opt(year, 3, Weekday::Sun, 2),
+                    NaiveDate::from_weekday_of_month_opt(year, 11, Weekday::Sun, 1),
+                )
+            } else {
+                (
+                    NaiveDate::from_weekday_of_month_opt(year, 4, Weekday::Sun, 1),
+                    NaiveDate::from_weekday_of_month_opt(year, 10, Weekday::Sun, 5).or_else(|| {
+                        NaiveDate::from_weekday_of_month_opt(year, 10, Weekday::Sun, 4)
+                    }),
+                )
+            };
+            assert_eq!(
+                (day(start), day(end)),
+                (expected_start, expected_end),
+                "{year}"
+            );
+            let jan1 = Civil {
+                year,
+                month: 1,
+                day: 1,
+            };
+            assert_eq!(
+                NaiveDate::from_ymd_opt(year, 1, 1).map(|d| d
+                    .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default())
+                    .num_days()),
+                Some(jan1.days_since_epoch()),
+                "{year}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_live_format() {
         assert_eq!(utc("20:12:59 Jan 13, 2009 PST"), "2009-01-14T04:12:59Z");
         // offsite_payments' assertions
         assert_eq!(utc("15:23:54 Apr 15, 2005 PDT"), "2005-04-15T22:23:54Z");

@@ -99,33 +99,35 @@ impl Serialize for Money {
 /// Parses a plain decimal amount: an optional `-`, digits, and optionally `.` and digits.
 /// Anything else (`1,000.00`, `1e3`, ` 5`, `+5`, `.5`, `5.`) is refused.
 pub fn parse_amount(text: &str) -> Option<Decimal> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
+    let bytes = text.as_bytes();
+    let (negative, digits) = match bytes {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, bytes),
     };
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (digits, ""),
-    };
-    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty()
-        || !all_digits(int)
-        || (digits.len() > int.len() && (frac.is_empty() || !all_digits(frac)))
-    {
-        return None;
+    // One pass: the digits into a mantissa (wrapping: kept only when 18 digits or fewer, which
+    // cannot wrap) and where the point is.
+    let mut mantissa = 0u64;
+    let mut point = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0')),
+            b'.' if point.is_none() && i > 0 => point = Some(i),
+            _ => return None,
+        }
     }
+    let scale = match point {
+        None if digits.is_empty() => return None,
+        None => 0,
+        Some(p) if p + 1 == digits.len() => return None, // `5.`
+        Some(p) => digits.len() - p - 1,
+    };
     // Up to 18 digits fit a u64 mantissa: PayPal's amounts, read without a second pass. Longer
     // ones, and a negative zero (whose sign `Decimal` keeps), go through `rust_decimal`'s parser.
-    if int.len() + frac.len() <= 18 {
-        let mantissa = int
-            .bytes()
-            .chain(frac.bytes())
-            .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
-        if !(negative && mantissa == 0) {
-            let scale = u32::try_from(frac.len()).ok()?;
-            let signed = if negative { -mantissa } else { mantissa };
-            return Some(Decimal::new(signed, scale));
-        }
+    let count = digits.len() - usize::from(point.is_some());
+    if count <= 18 && !(negative && mantissa == 0) {
+        let signed = i64::try_from(mantissa).ok()?;
+        let signed = if negative { -signed } else { signed };
+        return Some(Decimal::new(signed, u32::try_from(scale).ok()?));
     }
     Decimal::from_str_exact(text).ok()
 }
