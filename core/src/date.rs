@@ -27,10 +27,7 @@
 
 use std::fmt;
 
-use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Timelike,
-    Utc, Weekday,
-};
+use chrono::{DateTime, SecondsFormat, Utc, Weekday};
 use serde::{Serialize, Serializer};
 
 use crate::error::{Error, FieldName};
@@ -164,33 +161,57 @@ fn any_format(text: &str) -> Option<(DateTime<Utc>, bool)> {
     };
     let (offset, corrected) = match zone {
         Zone::Fixed(seconds) => (seconds, false),
-        Zone::Pacific { daylight } => pacific_offset(
-            Civil {
-                year: local.year(),
-                month: local.month(),
-                day: local.day(),
-            },
-            local.hour(),
-            daylight,
-        ),
+        Zone::Pacific { daylight } => pacific_offset(local.date, local.hour, daylight),
     };
-    let utc = local.checked_sub_signed(Duration::seconds(i64::from(offset)))?;
-    Some((utc.and_utc(), corrected))
+    Some((local.utc(offset)?, corrected))
 }
 
-fn local(year: &str, month: &str, day: &str, time: &str) -> Option<NaiveDateTime> {
+fn local(year: &str, month: &str, day: &str, time: &str) -> Option<Local> {
     let year: i32 = digits(year, 4, 4)?.try_into().ok()?;
     let day = digits(day, 1, 2)?;
-    let date = NaiveDate::from_ymd_opt(year, month_number(month)?, day)?;
     let [h1, h2, b':', m1, m2, b':', s1, s2] = *time.as_bytes() else {
         return None;
     };
-    let two = |a: u8, b: u8| digits_of(&[a, b]);
-    Some(date.and_time(NaiveTime::from_hms_opt(
-        two(h1, h2)?,
-        two(m1, m2)?,
-        two(s1, s2)?,
-    )?))
+    let date = Civil {
+        year,
+        month: month_number(month)?,
+        day,
+    };
+    Local::new(date, [h1, h2], [m1, m2], [s1, s2])
+}
+
+/// A valid wall-clock time on a calendar day.
+#[derive(Debug, Clone, Copy)]
+struct Local {
+    date: Civil,
+    hour: u32,
+    /// Seconds since midnight.
+    seconds: u32,
+}
+
+impl Local {
+    /// The time from its two-digit hour, minute and second, or `None` when a part is not two
+    /// digits or out of range (a day past its month's end, 24:00:00, a leap second).
+    fn new(date: Civil, hour: [u8; 2], minute: [u8; 2], second: [u8; 2]) -> Option<Local> {
+        let (hour, minute, second) = (digits_of(&hour)?, digits_of(&minute)?, digits_of(&second)?);
+        let valid = (1..=12).contains(&date.month)
+            && date.day >= 1
+            && date.day <= date.days_in_month()
+            && hour <= 23
+            && minute <= 59
+            && second <= 59;
+        valid.then_some(Local {
+            date,
+            hour,
+            seconds: hour * 3600 + minute * 60 + second,
+        })
+    }
+
+    /// The instant, given the zone's offset from UTC in seconds.
+    fn utc(self, offset: i32) -> Option<DateTime<Utc>> {
+        let local = self.date.days_since_epoch() * 86_400 + i64::from(self.seconds);
+        DateTime::from_timestamp(local - i64::from(offset), 0)
+    }
 }
 
 /// A run of `min..=max` ASCII digits.
@@ -311,18 +332,9 @@ fn live_format(bytes: &[u8]) -> Option<(DateTime<Utc>, bool)> {
         month: u32::try_from(month + 1).ok()?,
         day,
     };
-    let (hour, minute, second) = (
-        digits_of(&[h1, h2])?,
-        digits_of(&[m1, m2])?,
-        digits_of(&[s1, s2])?,
-    );
-    if day == 0 || day > date.days_in_month() || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let (offset, corrected) = pacific_offset(date, hour, daylight);
-    let local = date.days_since_epoch() * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
-    let utc = DateTime::from_timestamp(local - i64::from(offset), 0)?;
-    Some((utc, corrected))
+    let local = Local::new(date, [h1, h2], [m1, m2], [s1, s2])?;
+    let (offset, corrected) = pacific_offset(date, local.hour, daylight);
+    Some((local.utc(offset)?, corrected))
 }
 
 /// A day of the proleptic Gregorian calendar, in integers: what the Pacific rules need.
@@ -457,6 +469,7 @@ fn pacific_state(date: Civil, hour: u32) -> DstState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn utc(text: &str) -> String {
         PayPalDate::parse("payment_date", text)
@@ -508,6 +521,33 @@ mod tests {
         for text in ["20:18:05 Jan. 30, 2009 PST", "20:18:05 JAN 30, 2009 PST"] {
             assert_eq!(live_format(text.as_bytes()), None, "{text}");
             assert!(any_format(text).is_some(), "{text}");
+        }
+    }
+
+    /// The arithmetic calendar agrees with chrono's on which days exist and how far each is from
+    /// 1970-01-01: every day (and the day after each month's last) of years around the epoch, the
+    /// leap-year exceptions and the far past.
+    #[test]
+    fn civil_days_agree_with_chronos_calendar() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        for year in [
+            1, 4, 100, 400, 1600, 1899, 1900, 1968, 1969, 1970, 1971, 1972, 2000, 2024, 2100, 9999,
+        ] {
+            for month in 1..=12 {
+                for day in 1..=32 {
+                    let date = Civil { year, month, day };
+                    let theirs = NaiveDate::from_ymd_opt(year, month, day);
+                    let ours = Local::new(date, *b"12", *b"00", *b"00");
+                    assert_eq!(ours.is_some(), theirs.is_some(), "{year}-{month}-{day}");
+                    if let Some(theirs) = theirs {
+                        assert_eq!(
+                            date.days_since_epoch(),
+                            theirs.signed_duration_since(epoch).num_days(),
+                            "{year}-{month}-{day}"
+                        );
+                    }
+                }
+            }
         }
     }
 
