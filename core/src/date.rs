@@ -359,8 +359,9 @@ impl Civil {
     }
 
     /// 0 for Sunday to 6 for Saturday (1970-01-01 was a Thursday).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // rem_euclid(7): 0 to 6
     fn weekday(self) -> u32 {
-        u32::try_from((self.days_since_epoch() + 4).rem_euclid(7)).unwrap_or(0)
+        (self.days_since_epoch() + 4).rem_euclid(7) as u32
     }
 
     fn is_leap_year(self) -> bool {
@@ -391,19 +392,14 @@ impl Civil {
 
     /// The last Sunday of `month` in `year`.
     fn last_sunday(year: i32, month: u32) -> Civil {
-        let last = Civil {
+        let mut end = Civil {
             year,
             month,
             day: 1,
-        }
-        .days_in_month();
-        let end = Civil {
-            year,
-            month,
-            day: last,
         };
+        end.day = end.days_in_month();
         Civil {
-            day: last - end.weekday(),
+            day: end.day - end.weekday(),
             ..end
         }
     }
