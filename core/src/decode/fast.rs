@@ -14,13 +14,11 @@
 //! the exact error in its documented order. The two paths are checked to agree on any input
 //! (property tests and the `decode` fuzz target).
 
-use memchr::memchr2;
-
 use super::index::Index;
 use super::{Fields, HashState, Span, hash_bytes, hex, offset};
 use crate::body::{Limits, PairSpan};
 use crate::charset::Charset;
-use crate::words::{HIGH, first, low_bytes, others, word_at};
+use crate::words::{HIGH, low_bytes, others, word_at};
 
 /// Decodes `content` (a body without its trailing CR/LF, within its length limit), or `None`
 /// when the general path must (see the [module docs](self)).
@@ -36,28 +34,69 @@ pub(super) fn decode_fast_with(
     limits: &Limits,
     mut pairs: Option<&mut Vec<PairSpan>>,
 ) -> Option<Fields> {
+    let len = content.len();
+    let mut marks = Marks::new(content);
     let mut buf = content.to_vec();
     // About one variable every 26 bytes in PayPal's messages; a typical message's spans then
     // stay under 1 KiB, which allocators serve from a per-thread cache.
-    let mut spans: Vec<Span> = Vec::with_capacity((content.len() / 28 + 8).min(limits.max_fields));
+    let mut spans: Vec<Span> = Vec::with_capacity((len / 28 + 8).min(limits.max_fields));
     // Spans whose value holds bytes outside ASCII, undecoded until the charset is known.
     let mut deferred: Vec<usize> = Vec::new();
     let mut charset_at: Option<usize> = None;
+    let charset_hash = hash_bytes(b"charset");
     let mut start = 0;
-    while let Some(&first) = buf.get(start) {
-        if first == b'&' {
-            start += 1; // an empty segment: no variable
-            continue;
+    while start < len {
+        // The key, up to its `=`: the first mark decides its shape.
+        let first = marks.next(start)?; // no mark left: a pair without `=`
+        let (key_end, eq, hash) = match *content.get(first)? {
+            b'=' => (first, first, hash_at(content, start, first)),
+            b'&' if first == start => {
+                start += 1; // an empty segment: no variable
+                continue;
+            }
+            b'%' | b'+' => {
+                // An escaped key (`transaction%5B0%5D.id`): find its `=`, unescape, hash.
+                let mut at = first;
+                let eq = loop {
+                    match *content.get(at)? {
+                        b'=' => break at,
+                        b'%' | b'+' => at = marks.next(at + 1)?,
+                        _ => return None, // `&` before any `=`, or a byte outside ASCII
+                    }
+                };
+                let (key_end, high, _) = unescape_in_place(&mut buf, first, eq)?;
+                if high {
+                    return None;
+                }
+                (key_end, eq, hash_at(&buf, start, key_end))
+            }
+            _ => return None, // `&` before any `=`, or a byte outside ASCII
+        };
+        if eq == start || eq - start > limits.max_key_bytes {
+            return None;
         }
         let index = spans.len();
         if index >= limits.max_fields {
             return None;
         }
-        let (span, high, eq, end) = pair(&mut buf, start, limits)?;
+        // The value, up to the next `&` or the end.
+        let value_start = eq + 1;
+        let mut at = value_start;
+        let (value_end, high, end) = loop {
+            let Some(mark) = marks.next(at) else {
+                break (len, false, len);
+            };
+            match *content.get(mark)? {
+                b'&' => break (mark, false, mark),
+                b'=' => at = mark + 1, // part of the value
+                b'%' | b'+' => break unescape_in_place(&mut buf, mark, len)?,
+                _ => return None, // a byte outside ASCII
+            }
+        };
         if let Some(pairs) = pairs.as_deref_mut() {
             pairs.push(PairSpan::new(start, Some(eq), end));
         }
-        if buf.get(span.key()) == Some(b"charset") {
+        if hash == charset_hash && buf.get(start..key_end) == Some(b"charset") {
             if charset_at.is_some() {
                 return None;
             }
@@ -66,7 +105,13 @@ pub(super) fn decode_fast_with(
         if high {
             deferred.push(index);
         }
-        spans.push(span);
+        spans.push(Span {
+            key_start: offset(start),
+            key_end: offset(key_end),
+            value_start: offset(value_start),
+            value_end: offset(value_end),
+            hash,
+        });
         start = end + 1;
     }
     if spans.is_empty() {
@@ -125,87 +170,126 @@ pub(super) fn decode_fast_with(
     })
 }
 
-/// Reads the pair that starts at `start` (not `&`), unescaping its key and value in place: their
-/// span, whether the value holds bytes outside ASCII (to be decoded in the charset), and where
-/// its `=` and its end (the next `&`, or the end of the body) are on the wire.
-///
-/// Bytes are scanned eight at a time for the four that matter (`&`, `=`, `%`, `+`) and for bytes
-/// outside ASCII; the key is hashed on the way.
-fn pair(buf: &mut [u8], start: usize, limits: &Limits) -> Option<(Span, bool, usize, usize)> {
-    let len = buf.len();
-    // The key, up to its `=`.
-    let mut at = start;
+/// [`hash_bytes`] of `bytes[start..end]`, read a word at a time (the last word masked to the
+/// key's bytes) rather than copying the key's tail.
+#[inline(always)]
+fn hash_at(bytes: &[u8], start: usize, end: usize) -> u64 {
     let mut state = HashState::default();
-    let (key_end, eq, hash) = loop {
-        let word = word_at(buf, at);
-        let found = specials(word);
-        if found == 0 {
-            if at + 8 >= len {
-                return None; // no `=` before the end
-            }
-            state.word(word);
-            at += 8;
-            continue;
-        }
-        let k = first(found);
-        let special = at + k;
-        match *buf.get(special)? {
-            b'=' => {
-                break (
-                    special,
-                    special,
-                    state.finish(word & low_bytes(k), special - start),
-                );
-            }
-            b'%' | b'+' => {
-                // An escaped key (`transaction%5B0%5D.id`): find its end, unescape, hash.
-                let eq = special + memchr2(b'=', b'&', buf.get(special..)?)?;
-                if buf.get(eq) != Some(&b'=') {
-                    return None;
-                }
-                let (key_end, high, _) = unescape_in_place(buf, special, eq)?;
-                if high {
-                    return None;
-                }
-                break (key_end, eq, hash_bytes(buf.get(start..key_end)?));
-            }
-            _ => return None, // `&` before any `=`, or a byte outside ASCII
-        }
-    };
-    if eq == start || eq - start > limits.max_key_bytes {
-        return None;
-    }
-    // The value, up to the next `&` or the end.
-    let value_start = eq + 1;
-    let mut at = value_start;
-    let (value_end, high, end) = 'value: loop {
-        let word = word_at(buf, at);
-        let mut found = specials(word);
-        while found != 0 {
-            let special = at + first(found);
-            match *buf.get(special)? {
-                b'&' => break 'value (special, false, special),
-                b'=' => found &= found - 1, // part of the value
-                b'%' | b'+' => {
-                    let (value_end, high, stop) = unescape_in_place(buf, special, len)?;
-                    break 'value (value_end, high, stop);
-                }
-                _ => return None, // a byte outside ASCII
-            }
-        }
-        if at + 8 >= len {
-            break (len, false, len);
-        }
+    let mut at = start;
+    while at + 8 <= end {
+        state.word(word_at(bytes, at));
         at += 8;
+    }
+    state.finish(word_at(bytes, at) & low_bytes(end - at), end - start)
+}
+
+/// The bytes that matter to the decoder (`&`, `=`, `%`, `+`, and any byte outside ASCII), found
+/// 64 at a time as a bitmask and handed out in order: parsing steps from one to the next instead
+/// of looking at every byte.
+struct Marks<'c> {
+    content: &'c [u8],
+    /// Where the current block of 64 bytes starts.
+    block: usize,
+    /// The marks of the current block not yet passed (bit `i`: byte `block + i`).
+    bits: u64,
+}
+
+impl<'c> Marks<'c> {
+    fn new(content: &'c [u8]) -> Marks<'c> {
+        Marks {
+            content,
+            block: 0,
+            bits: block_marks(content, 0),
+        }
+    }
+
+    /// The first mark at or after `from`. Parsing only moves forward: `from` is never before the
+    /// current block.
+    #[inline(always)]
+    fn next(&mut self, from: usize) -> Option<usize> {
+        loop {
+            let skip = from.saturating_sub(self.block);
+            if skip < 64 {
+                let bits = self.bits & (u64::MAX << skip);
+                if bits != 0 {
+                    self.bits = bits;
+                    return Some(self.block + bits.trailing_zeros() as usize);
+                }
+            }
+            self.block = (self.block + 64).max(from & !63);
+            if self.block >= self.content.len() {
+                return None;
+            }
+            self.bits = block_marks(self.content, self.block);
+        }
+    }
+}
+
+/// The marks of the 64 bytes of `content` from `at` (bit `i`: byte `at + i`); bytes past the end
+/// are not marks.
+#[inline(always)]
+fn block_marks(content: &[u8], at: usize) -> u64 {
+    match content.get(at..).and_then(<[u8]>::first_chunk::<64>) {
+        Some(block) => marks_of(block),
+        None => last_block_marks(content, at),
+    }
+}
+
+#[cold]
+fn last_block_marks(content: &[u8], at: usize) -> u64 {
+    let mut block = [0u8; 64];
+    for (to, from) in block.iter_mut().zip(content.get(at..).unwrap_or_default()) {
+        *to = *from;
+    }
+    marks_of(&block)
+}
+
+/// The marks of 64 bytes: SSE2 where the processor has it (every x86-64 one), eight bytes at a
+/// time in a `u64` elsewhere (the wasm build). Both are tested to agree.
+#[inline(always)]
+fn marks_of(block: &[u8; 64]) -> u64 {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    return marks_sse2(block);
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    return marks_swar(block);
+}
+
+/// The marks of 64 bytes, sixteen at a time with SSE2.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn marks_sse2(block: &[u8; 64]) -> u64 {
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
     };
-    let span = Span {
-        key_start: offset(start),
-        key_end: offset(key_end),
-        value_start: offset(value_start),
-        value_end: offset(value_end),
-        hash,
-    };
-    Some((span, high, eq, end))
+    let splat = |byte: u8| set_splat_i8_m128i(i8::from_ne_bytes([byte]));
+    let (amp, eq, pct, plus) = (splat(b'&'), splat(b'='), splat(b'%'), splat(b'+'));
+    let mut marks = 0;
+    for (i, chunk) in block.as_chunks::<16>().0.iter().enumerate() {
+        let v = load_unaligned_m128i(chunk);
+        let found = bitor_m128i(
+            bitor_m128i(cmp_eq_mask_i8_m128i(v, amp), cmp_eq_mask_i8_m128i(v, eq)),
+            bitor_m128i(cmp_eq_mask_i8_m128i(v, pct), cmp_eq_mask_i8_m128i(v, plus)),
+        );
+        // The high bit of each byte: the bytes found, and those outside ASCII. The mask is in
+        // the low 16 bits of a non-negative `i32`.
+        let bits = move_mask_i8_m128i(bitor_m128i(found, v)).unsigned_abs();
+        marks |= u64::from(bits) << (16 * i);
+    }
+    marks
+}
+
+/// The marks of 64 bytes, eight at a time in a `u64` (see `crate::words`).
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))] // tested
+#[inline(always)]
+fn marks_swar(block: &[u8; 64]) -> u64 {
+    let mut marks = 0;
+    for (i, word) in block.as_chunks::<8>().0.iter().enumerate() {
+        // The high bit of each marked byte, gathered into the top byte by the multiply.
+        let bits = specials(u64::from_le_bytes(*word)).wrapping_mul(0x0002_0408_1020_4081) >> 56;
+        marks |= bits << (8 * i);
+    }
+    marks
 }
 
 /// The high bit of each byte of `word` that is one of `&`, `=`, `%`, `+`, or is outside ASCII.
@@ -330,5 +414,37 @@ mod tests {
         ] {
             assert_eq!(specials(u64::from_le_bytes(bytes)), expected, "{bytes:?}");
         }
+    }
+
+    #[test]
+    fn both_mark_finders_mark_exactly_the_bytes_that_matter() {
+        // Every byte value at every position of a block, against the plain definition.
+        for byte in 0..=255u8 {
+            let matters = matches!(byte, b'&' | b'=' | b'%' | b'+' | 0x80..);
+            for at in 0..64 {
+                let mut block = [b'a'; 64];
+                if let Some(b) = block.get_mut(at) {
+                    *b = byte;
+                }
+                let expected = if matters { 1u64 << at } else { 0 };
+                assert_eq!(marks_swar(&block), expected, "byte {byte:#x} at {at}");
+                assert_eq!(marks_of(&block), expected, "byte {byte:#x} at {at}");
+            }
+        }
+        let mut marks = Marks::new(b"a=1&bb=%41+&");
+        let found: Vec<usize> = std::iter::from_fn(|| {
+            let at = marks.next(0)?;
+            marks.bits &= marks.bits - 1;
+            Some(at)
+        })
+        .collect();
+        assert_eq!(found, [1, 3, 6, 7, 10, 11]);
+        // Across blocks, and from positions past the current block.
+        let long = [&[b'x'; 70][..], b"=", &[b'y'; 100], b"&"].concat();
+        let mut marks = Marks::new(&long);
+        assert_eq!(
+            (marks.next(0), marks.next(71), marks.next(172)),
+            (Some(70), Some(171), None)
+        );
     }
 }
