@@ -426,28 +426,30 @@ fn is_charset_key(raw: &[u8]) -> bool {
 /// Not a defence against collisions: the indexes stay correct (keys are compared) however many
 /// keys collide, and a crafted collision costs no more than sorting by key.
 ///
-/// The words are little-endian; the last, partial one (possibly empty) carries the key's length
-/// in its top byte, so that the fast decoder can hash a key while it looks for its end
-/// ([`HashState`]).
+/// The words are little-endian; the last, partial one (possibly empty) is mixed in with the key's
+/// length in its top byte ([`HashState`]).
 pub(crate) fn hash(key: &str) -> u64 {
     hash_bytes(key.as_bytes())
 }
 
 /// [`hash`] of a key still in bytes.
 fn hash_bytes(key: &[u8]) -> u64 {
-    let mut chunks = key.chunks_exact(8);
+    let (words, rest) = key.as_chunks::<8>();
     let mut state = HashState::default();
-    for chunk in &mut chunks {
-        if let Ok(word) = <[u8; 8]>::try_from(chunk) {
-            state.word(u64::from_le_bytes(word));
-        }
+    for word in words {
+        state.word(u64::from_le_bytes(*word));
     }
-    let mut tail = [0u8; 8];
-    let rest = chunks.remainder();
-    if let Some(dst) = tail.get_mut(..rest.len()) {
-        dst.copy_from_slice(rest);
-    }
-    state.finish(u64::from_le_bytes(tail), key.len())
+    // The last 0 to 7 bytes, in the low bytes of a word: from the key's last eight bytes when it
+    // has as many (no copy), else byte by byte.
+    let tail = match key.last_chunk::<8>() {
+        Some(_) if rest.is_empty() => 0,
+        Some(last) => u64::from_le_bytes(*last) >> (8 * (8 - rest.len())),
+        None => rest
+            .iter()
+            .rev()
+            .fold(0, |word, &byte| word << 8 | u64::from(byte)),
+    };
+    state.finish(tail, key.len())
 }
 
 /// [`hash`] fed one word at a time.

@@ -34,12 +34,6 @@ fn last_word(buf: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// A mask of the low `k` bytes (`k` < 8).
-#[inline(always)]
-pub(crate) fn low_bytes(k: usize) -> u64 {
-    (1u64 << (8 * k)).wrapping_sub(1)
-}
-
 /// The position in `word` (0 to 7) of the lowest byte a mask of high bits marks.
 #[inline(always)]
 pub(crate) fn first(mask: u64) -> usize {
@@ -58,7 +52,5 @@ mod tests {
         assert_eq!(!others(word, 0) & HIGH, 0x0000_8000_0000_0000);
         assert_eq!(word_at(b"abc", 1), u64::from_le_bytes(*b"bc\0\0\0\0\0\0"));
         assert_eq!(word_at(b"abc", 3), 0);
-        assert_eq!(low_bytes(0), 0);
-        assert_eq!(low_bytes(7), 0x00ff_ffff_ffff_ffff);
     }
 }

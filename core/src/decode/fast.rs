@@ -7,6 +7,11 @@
 //! later in the body) and is then decoded to the end of the buffer. Nothing is tokenized first
 //! and no intermediate list of pairs is built.
 //!
+//! The bytes that matter (`&`, `=`, `%`, `+` and any byte outside ASCII) are found 64 at a time as
+//! a bitmask ([`Marks`]: SSE2 on x86-64, through `safe_arch` since this crate has no `unsafe`;
+//! eight bytes at a time in a `u64` elsewhere), and parsing steps from one to the next: a
+//! typical variable is two marks, its `=` and its `&`.
+//!
 //! Anything irregular — a byte outside ASCII on the wire, a malformed escape, a pair without `=`,
 //! an empty or escaped non-ASCII key, a limit reached, a charset that is unknown or not
 //! ASCII-compatible, bytes invalid in the charset, a name given twice — makes it return `None`,
@@ -15,10 +20,10 @@
 //! (property tests and the `decode` fuzz target).
 
 use super::index::Index;
-use super::{Fields, HashState, Span, hash_bytes, hex, offset};
+use super::{Fields, Span, hash_bytes, hex, offset};
 use crate::body::{Limits, PairSpan};
 use crate::charset::Charset;
-use crate::words::{HIGH, low_bytes, others, word_at};
+use crate::words::{HIGH, others};
 
 /// Decodes `content` (a body without its trailing CR/LF, within its length limit), or `None`
 /// when the general path must (see the [module docs](self)).
@@ -45,15 +50,15 @@ pub(super) fn decode_fast_with(
     let mut charset_at: Option<usize> = None;
     let charset_hash = hash_bytes(b"charset");
     let mut start = 0;
-    while start < len {
+    while let Some(&byte) = content.get(start) {
+        if byte == b'&' {
+            start += 1; // an empty segment: no variable
+            continue;
+        }
         // The key, up to its `=`: the first mark decides its shape.
         let first = marks.next(start)?; // no mark left: a pair without `=`
         let (key_end, eq, hash) = match *content.get(first)? {
-            b'=' => (first, first, hash_at(content, start, first)),
-            b'&' if first == start => {
-                start += 1; // an empty segment: no variable
-                continue;
-            }
+            b'=' => (first, first, hash_bytes(content.get(start..first)?)),
             b'%' | b'+' => {
                 // An escaped key (`transaction%5B0%5D.id`): find its `=`, unescape, hash.
                 let mut at = first;
@@ -68,7 +73,7 @@ pub(super) fn decode_fast_with(
                 if high {
                     return None;
                 }
-                (key_end, eq, hash_at(&buf, start, key_end))
+                (key_end, eq, hash_bytes(buf.get(start..key_end)?))
             }
             _ => return None, // `&` before any `=`, or a byte outside ASCII
         };
@@ -170,19 +175,6 @@ pub(super) fn decode_fast_with(
     })
 }
 
-/// [`hash_bytes`] of `bytes[start..end]`, read a word at a time (the last word masked to the
-/// key's bytes) rather than copying the key's tail.
-#[inline(always)]
-fn hash_at(bytes: &[u8], start: usize, end: usize) -> u64 {
-    let mut state = HashState::default();
-    let mut at = start;
-    while at + 8 <= end {
-        state.word(word_at(bytes, at));
-        at += 8;
-    }
-    state.finish(word_at(bytes, at) & low_bytes(end - at), end - start)
-}
-
 /// The bytes that matter to the decoder (`&`, `=`, `%`, `+`, and any byte outside ASCII), found
 /// 64 at a time as a bitmask and handed out in order: parsing steps from one to the next instead
 /// of looking at every byte.
@@ -204,8 +196,8 @@ impl<'c> Marks<'c> {
     }
 
     /// The first mark at or after `from`. Parsing only moves forward: `from` is never before the
-    /// current block.
-    #[inline(always)]
+    /// current block. Inlined where speed is measured; one copy in the wasm build, where size is.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn next(&mut self, from: usize) -> Option<usize> {
         loop {
             let skip = from.saturating_sub(self.block);
@@ -227,21 +219,18 @@ impl<'c> Marks<'c> {
 
 /// The marks of the 64 bytes of `content` from `at` (bit `i`: byte `at + i`); bytes past the end
 /// are not marks.
-#[inline(always)]
 fn block_marks(content: &[u8], at: usize) -> u64 {
-    match content.get(at..).and_then(<[u8]>::first_chunk::<64>) {
-        Some(block) => marks_of(block),
-        None => last_block_marks(content, at),
-    }
-}
-
-#[cold]
-fn last_block_marks(content: &[u8], at: usize) -> u64 {
-    let mut block = [0u8; 64];
-    for (to, from) in block.iter_mut().zip(content.get(at..).unwrap_or_default()) {
-        *to = *from;
-    }
-    marks_of(&block)
+    let mut last = [0u8; 64];
+    let block = match content.get(at..).and_then(<[u8]>::first_chunk::<64>) {
+        Some(block) => block,
+        None => {
+            for (to, from) in last.iter_mut().zip(content.get(at..).unwrap_or_default()) {
+                *to = *from;
+            }
+            &last
+        }
+    };
+    marks_of(block)
 }
 
 /// The marks of 64 bytes: SSE2 where the processor has it (every x86-64 one), eight bytes at a
@@ -283,13 +272,12 @@ fn marks_sse2(block: &[u8; 64]) -> u64 {
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))] // tested
 #[inline(always)]
 fn marks_swar(block: &[u8; 64]) -> u64 {
-    let mut marks = 0;
-    for (i, word) in block.as_chunks::<8>().0.iter().enumerate() {
-        // The high bit of each marked byte, gathered into the top byte by the multiply.
-        let bits = specials(u64::from_le_bytes(*word)).wrapping_mul(0x0002_0408_1020_4081) >> 56;
-        marks |= bits << (8 * i);
-    }
-    marks
+    block.as_chunks::<8>().0.iter().fold(0, |marks, word| {
+        // The high bit of each marked byte, gathered into the top byte by the multiply; each
+        // word's byte of marks enters at the top and moves down as the next ones come.
+        let bits = specials(u64::from_le_bytes(*word)).wrapping_mul(0x0002_0408_1020_4081);
+        marks >> 8 | (bits & 0xff00_0000_0000_0000)
+    })
 }
 
 /// The high bit of each byte of `word` that is one of `&`, `=`, `%`, `+`, or is outside ASCII.
