@@ -573,9 +573,12 @@ fn verified_events(
         (c.settled() == messages.len() as i64).then_some(())
     });
     let lines = wait_for(Duration::from_secs(10), "every event written", || {
+        // The outbox first, then the file: an event marked sent is already in the file, so a
+        // file read after an empty outbox holds every line (read the other way round, the last
+        // line could be written and marked between the two reads, and be missed).
+        let unsent = metric(&listener, "ipnkit_events_unsent");
         let text = std::fs::read_to_string(&events).unwrap_or_default();
         let n = text.lines().count();
-        let unsent = metric(&listener, "ipnkit_events_unsent");
         (n > 0 && unsent == 0.0).then_some(text)
     });
     let events = lines
