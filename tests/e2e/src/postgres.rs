@@ -154,20 +154,17 @@ impl TestPostgres {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// Runs one of PostgreSQL's client programs against this server over loopback TCP, as the
+    /// `ipnkit` superuser, with `args` after the connection's own.
+    fn run_client(&self, program: &str, args: &[&str]) -> String {
+        let port = self.port.to_string();
+        let connection = ["-h", "127.0.0.1", "-p", &port, "-U", "ipnkit"];
+        self.run(program, &[&connection[..], args].concat())
+    }
+
     /// A new, empty database `name`; returns its URL (loopback TCP).
     pub fn database(&self, name: &str) -> String {
-        self.run(
-            "createdb",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "ipnkit",
-                name,
-            ],
-        );
+        self.run_client("createdb", &[name]);
         self.url(name)
     }
 
@@ -179,15 +176,9 @@ impl TestPostgres {
     /// Runs one SQL statement in database `name` with `psql` (as the `ipnkit` superuser);
     /// returns its unaligned output.
     pub fn sql(&self, name: &str, statement: &str) -> String {
-        self.run(
+        self.run_client(
             "psql",
             &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "ipnkit",
                 "-d",
                 name,
                 "-XAtq",
