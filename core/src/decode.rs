@@ -427,18 +427,19 @@ fn is_charset_key(raw: &[u8]) -> bool {
 /// keys collide, and a crafted collision costs no more than sorting by key.
 ///
 /// The words are little-endian; the last, partial one (possibly empty) is mixed in with the key's
-/// length in its top byte ([`HashState`]).
+/// length in its top byte.
 pub(crate) fn hash(key: &str) -> u64 {
     hash_bytes(key.as_bytes())
 }
 
 /// [`hash`] of a key still in bytes.
 fn hash_bytes(key: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |state: u64, word: u64| (state.rotate_left(5) ^ word).wrapping_mul(K);
     let (words, rest) = key.as_chunks::<8>();
-    let mut state = HashState::default();
-    for word in words {
-        state.word(u64::from_le_bytes(*word));
-    }
+    let state = words
+        .iter()
+        .fold(0, |state, word| mix(state, u64::from_le_bytes(*word)));
     // The last 0 to 7 bytes, in the low bytes of a word: from the key's last eight bytes when it
     // has as many (no copy), else byte by byte.
     let tail = match key.last_chunk::<8>() {
@@ -449,29 +450,9 @@ fn hash_bytes(key: &[u8]) -> u64 {
             .rev()
             .fold(0, |word, &byte| word << 8 | u64::from(byte)),
     };
-    state.finish(tail, key.len())
-}
-
-/// [`hash`] fed one word at a time.
-#[derive(Default, Clone, Copy)]
-struct HashState(u64);
-
-impl HashState {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-
-    /// Mixes in 8 bytes of the key.
-    #[inline(always)]
-    fn word(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
-    }
-
-    /// Mixes in the last 0 to 7 bytes (the higher bytes zero) and the key's length.
-    #[inline(always)]
-    fn finish(self, tail: u64, len: usize) -> u64 {
-        #[allow(clippy::cast_possible_truncation)] // the length's low byte is enough for a hash
-        let len = u64::from(len as u8) << 56;
-        (self.0.rotate_left(5) ^ tail ^ len).wrapping_mul(Self::K)
-    }
+    #[allow(clippy::cast_possible_truncation)] // the length's low byte is enough for a hash
+    let len = u64::from(key.len() as u8) << 56;
+    mix(state, tail ^ len)
 }
 
 /// Percent-decodes one key or value of an `application/x-www-form-urlencoded` body: `+` is a
