@@ -21,8 +21,8 @@ pub(super) struct Duplicate {
 /// Variables by name: see the [module docs](self).
 #[derive(Debug, Clone)]
 pub(super) enum Index {
-    /// Open addressing: each slot holds a position + 1, or 0 when empty. The slot of a hash is
-    /// its top bits (the multiply in the hash mixes best into them).
+    /// Open addressing: each slot holds a position, or [`EMPTY`]. The slot of a hash is its top
+    /// bits (the multiply in the hash mixes best into them).
     Table { slots: Vec<u32>, shift: u32 },
     /// (hash, position), sorted: binary search, for bodies whose names collide.
     Sorted(Vec<(u64, u32)>),
@@ -41,9 +41,9 @@ impl Index {
         // At most half full: probes stay short.
         let bits = (2 * n).max(16).next_power_of_two().trailing_zeros();
         let shift = 64 - bits;
-        // Filled, not zero-allocated: allocators serve small blocks from a per-thread cache
-        // that zeroed allocation bypasses.
-        let mut slots: Vec<u32> = std::iter::repeat_n(0, 1 << bits).collect();
+        // Empty is not zero, so the table is not zero-allocated: glibc serves small blocks from
+        // a per-thread cache that `calloc` bypasses (the compiler turns a zero fill into one).
+        let mut slots: Vec<u32> = vec![EMPTY; 1 << bits];
         let mask = slots.len() - 1;
         // Beyond this many probes in all, the names collide by design, not by chance.
         let mut budget = 4 * n + 64;
@@ -54,11 +54,11 @@ impl Index {
                 let Some(slot) = slots.get_mut(at) else {
                     return Index::sorted(spans, key);
                 };
-                if *slot == 0 {
-                    *slot = position_plus_one(i);
+                if *slot == EMPTY {
+                    *slot = position(i);
                     break;
                 }
-                let j = (*slot - 1) as usize;
+                let j = *slot as usize;
                 if spans.get(j).is_some_and(|other| other.hash == span.hash) && key(j) == key(i) {
                     return Err(Duplicate {
                         first: j,
@@ -133,9 +133,13 @@ fn slot_of(h: u64, shift: u32) -> usize {
     (h >> shift) as usize
 }
 
-/// Positions are under [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES), so + 1 fits.
-fn position_plus_one(i: usize) -> u32 {
-    u32::try_from(i + 1).unwrap_or(u32::MAX)
+/// A slot of the table that holds no position.
+const EMPTY: u32 = u32::MAX;
+
+/// Positions are under [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES), so they fit a `u32` below
+/// [`EMPTY`].
+fn position(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(EMPTY - 1)
 }
 
 /// Positions that may hold a name (see [`Index::candidates`]): the caller compares names.
@@ -151,11 +155,11 @@ impl Iterator for Candidates<'_> {
         match self {
             Candidates::Table { slots, at } => {
                 let slot = *slots.get(*at)?;
-                if slot == 0 {
+                if slot == EMPTY {
                     return None;
                 }
                 *at = (*at + 1) & (slots.len() - 1);
-                Some((slot - 1) as usize)
+                Some(slot as usize)
             }
             Candidates::Sorted { run, h } => {
                 let (&(hi, i), rest) = run.split_first()?;
