@@ -15,8 +15,8 @@
 //!   accepted (payments, refunds, reversals, disputes…; `ship` only for a payment whose order
 //!   was found and matched), refused (with the violations, once per delivery), or unreadable
 //!   (with the error's code and field, kept for `--reprocess`).
-//! - One thread hands the outbox to the sink (at least once, each event under its stable id)
-//!   and prunes old bodies. Store errors back off and are logged, in every loop.
+//! - One thread hands the outbox to the sink (at least once, each event under its stable id;
+//!   once for the events file, whose last line is read after a restart) and prunes old bodies. Store errors back off and are logged, in every loop.
 //! - Restarting loses nothing: stored messages not yet settled, and events not yet sent, are
 //!   picked up again.
 
@@ -1001,7 +1001,7 @@ fn deliver_events(
             Ok(events) => {
                 trouble.ok();
                 for (id, line) in events {
-                    if let Err(error) = sink.write(&line) {
+                    if let Err(error) = sink.write(id, &line) {
                         metrics.sink_failures.fetch_add(1, Ordering::Relaxed);
                         pause = sink_trouble.next_pause();
                         tracing::warn!(event = id, %error, pause_ms = ms(pause), "sink failed: retried");
@@ -1033,6 +1033,9 @@ struct SinkWriter {
     sink: Sink,
     child: Option<(Child, ChildStdin)>,
     agent: ureq::Agent,
+    /// The last event this process handed to the sink: if marking it sent failed, it is not
+    /// handed over again when the outbox offers it once more.
+    written: Option<i64>,
 }
 
 impl SinkWriter {
@@ -1041,10 +1044,24 @@ impl SinkWriter {
             sink: sink.clone(),
             child: None,
             agent: client(Duration::from_secs(10)),
+            written: None,
         }
     }
 
-    fn write(&mut self, line: &str) -> std::io::Result<()> {
+    /// Hands event `id` (its `line`) to the sink, unless this process already did.
+    fn write(&mut self, id: i64, line: &str) -> std::io::Result<()> {
+        if self.written == Some(id) {
+            return Ok(());
+        }
+        let first = self.written.is_none();
+        self.hand_over(line, first)?;
+        self.written = Some(id);
+        Ok(())
+    }
+
+    /// `first`: the first event since this process started, which a process stopped before it
+    /// could mark it sent may have written already.
+    fn hand_over(&mut self, line: &str, first: bool) -> std::io::Result<()> {
         match &self.sink {
             Sink::None => Ok(()),
             Sink::Stdout => {
@@ -1052,7 +1069,7 @@ impl SinkWriter {
                 writeln!(out, "{line}")?;
                 out.flush()
             }
-            Sink::File(path) => append_line(path, line),
+            Sink::File(path) => append_line(path, line, first),
             Sink::Command(command) => {
                 if self.child.is_none() {
                     let mut child = Command::new("sh")
@@ -1097,11 +1114,111 @@ impl SinkWriter {
     }
 }
 
-fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
+/// Appends `line` to the events file and syncs it. On the `first` line since the process
+/// started, the file's end is read first: a line a stopped process wrote (and synced) but could
+/// not mark sent is already there, whole, and is not written twice (a line holds its event's
+/// unique `id`, so the same line means the same event); a last line cut short (the machine lost
+/// power mid-write) is ended, so that the next line starts on its own.
+fn append_line(path: &Path, line: &str, first: bool) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .open(path)?;
-    writeln!(file, "{line}")?;
+    let mut start = "";
+    if first {
+        // The line, its newline, and the byte before it (the previous line's newline).
+        let len = file.metadata()?.len();
+        let want = u64::try_from(line.len() + 2).unwrap_or(u64::MAX).min(len);
+        let mut tail = Vec::new();
+        file.seek(SeekFrom::Start(len - want))?;
+        Read::take(&mut file, want).read_to_end(&mut tail)?;
+        let whole = match tail
+            .strip_suffix(b"\n")
+            .and_then(|t| t.strip_suffix(line.as_bytes()))
+        {
+            Some([]) => want == len, // the file's only line
+            Some(before) => before.ends_with(b"\n"),
+            None => false,
+        };
+        if whole {
+            tracing::info!(
+                "the first event to send is already the events file's last line: not written again"
+            );
+            return Ok(());
+        }
+        if tail.last().is_some_and(|&b| b != b'\n') {
+            tracing::warn!("the events file's last line was cut short: ended before the next line");
+            start = "\n";
+        }
+    }
+    // One write of the whole line: appends from one process never interleave.
+    file.write_all(format!("{start}{line}\n").as_bytes())?;
     file.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn file(name: &str, content: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("ipnkit-sink-{}-{name}", std::process::id()));
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    fn written(path: &Path) -> String {
+        let text = std::fs::read_to_string(path).unwrap();
+        std::fs::remove_file(path).unwrap();
+        text
+    }
+
+    #[test]
+    fn a_restart_does_not_write_again_the_line_already_last_in_the_file() {
+        let a = r#"{"id":1}"#;
+        let b = r#"{"id":2}"#;
+        // Written by the stopped process, not marked sent: offered first again.
+        let path = file("resume", &format!("{a}\n{b}\n"));
+        append_line(&path, b, true).unwrap();
+        assert_eq!(written(&path), format!("{a}\n{b}\n"));
+        let path = file("only", &format!("{b}\n"));
+        append_line(&path, b, true).unwrap();
+        assert_eq!(written(&path), format!("{b}\n"));
+        // Not the last line, or only the end of a longer one: written.
+        let path = file("other", &format!("{b}\n{a}\n"));
+        append_line(&path, b, true).unwrap();
+        assert_eq!(written(&path), format!("{b}\n{a}\n{b}\n"));
+        let path = file("suffix", &format!("x{b}\n"));
+        append_line(&path, b, true).unwrap();
+        assert_eq!(written(&path), format!("x{b}\n{b}\n"));
+        // Only the first line since the start is checked.
+        let path = file("later", &format!("{b}\n"));
+        append_line(&path, b, false).unwrap();
+        assert_eq!(written(&path), format!("{b}\n{b}\n"));
+        // A missing or empty file.
+        let path = std::env::temp_dir().join(format!("ipnkit-sink-{}-new", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        append_line(&path, a, true).unwrap();
+        assert_eq!(written(&path), format!("{a}\n"));
+    }
+
+    #[test]
+    fn a_line_cut_short_is_ended_before_the_next() {
+        let path = file("torn", "{\"id\":1}\n{\"id\"");
+        append_line(&path, r#"{"id":2}"#, true).unwrap();
+        assert_eq!(written(&path), "{\"id\":1}\n{\"id\"\n{\"id\":2}\n");
+    }
+
+    #[test]
+    fn an_event_whose_marking_failed_is_not_handed_over_again() {
+        let path = file("marking", "");
+        let mut sink = SinkWriter::new(&Sink::File(path.clone()));
+        for (id, line) in [(1, "one"), (1, "one"), (2, "two"), (2, "two"), (3, "three")] {
+            sink.write(id, line).unwrap();
+        }
+        assert_eq!(written(&path), "one\ntwo\nthree\n");
+    }
 }
