@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 import ipnkit
-from conftest import VECTORS, corpus_dir
+from conftest import VECTORS, corpus_dir, files
 
 
 def message(name):
@@ -53,9 +53,10 @@ def test_messages_are_frozen_and_unknown_attributes_are_errors():
 
 
 def test_postback_is_byte_exact_on_every_corpus_body():
-    for path in corpus_dir().glob("*.body"):
+    bodies = files(corpus_dir(), "*.body")
+    for path in bodies:
         raw = path.read_bytes()
-        assert ipnkit.postback(raw) == b"cmd=_notify-validate&" + raw
+        assert ipnkit.postback(raw) == b"cmd=_notify-validate&" + raw, path.name
 
 
 def test_verdicts():

@@ -3,10 +3,10 @@
 import pytest
 
 import ipnkit
-from conftest import VECTORS
+from conftest import VECTORS, files
 
-MALFORMED = sorted((VECTORS / "malformed").glob("*.body"))
-UNREADABLE = sorted((VECTORS / "unreadable").glob("*.body"))
+MALFORMED = files(VECTORS / "malformed", "*.body")
+UNREADABLE = files(VECTORS / "unreadable", "*.body")
 
 
 def error_class(code):

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import ipnkit
-from conftest import ROOT, VECTORS
+from conftest import ROOT, VECTORS, files
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -46,7 +46,7 @@ OPENING_OF_A_RESOLVED_CASE = "new_case--chargeback"  # resolved by adjustment--d
 
 
 def vector_bodies() -> dict[str, bytes]:
-    bodies = {p.stem: p.read_bytes() for p in sorted(VECTORS.glob("*.body"))}
+    bodies = {p.stem: p.read_bytes() for p in files(VECTORS, "*.body")}
     assert REFUSED | {OPENING_OF_A_RESOLVED_CASE} <= bodies.keys(), "a vector named here is missing"
     return bodies
 
@@ -175,7 +175,7 @@ def test_fastapi_app_with_its_test_client(tmp_path, monkeypatch):
     app_module = importlib.import_module("fastapi_app")
     monkeypatch.setattr(app_module, "DB_PATH", str(tmp_path / "fastapi.sqlite"))
     client = TestClient(app_module.app)
-    bodies = [p.read_bytes() for p in sorted(VECTORS.glob("*.body"))]
+    bodies = [p.read_bytes() for p in files(VECTORS, "*.body")]
     retried = [(VECTORS / f"{name}.body").read_bytes() for name in
                ("web_accept--windows1252", "express_checkout--capture_completed", "send_money--completed")]
     sent = set()
