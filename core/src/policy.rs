@@ -11,13 +11,13 @@
 //! status and the response bytes, as they came ([`Verified::from_response`]). No public path
 //! turns a [`Verdict`] value, or anything else, into a verified message:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0451
 //! # let message = ipnkit::Message::parse(b"txn_id=1").unwrap();
 //! // A message that was not verified cannot be checked: there is no way to build `Verified`.
 //! let verified = ipnkit::Verified { message };
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! # let message = ipnkit::Message::parse(b"txn_id=1").unwrap();
 //! // Not from a verdict either: `Verdict::Verified` is a value anyone can write.
 //! let verified = ipnkit::Verified::new(message, ipnkit::Verdict::Verified);
