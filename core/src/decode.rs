@@ -859,6 +859,45 @@ mod tests {
             decode_general(&Body::parse_with(raw, limits)?)
         }
 
+        /// `value` in `encoding`, by encoding_rs's own encoder (not ipnkit's charset table).
+        fn encoded_by(
+            encoding: &'static encoding_rs::Encoding,
+            value: &str,
+        ) -> Result<Vec<u8>, TestCaseError> {
+            let (encoded, _, unmappable) = encoding.encode(value);
+            prop_assert!(!unmappable, "{} cannot encode {:?}", encoding.name(), value);
+            Ok(encoded.into_owned())
+        }
+
+        /// A message whose `first_name` is `encoded` (the bytes of `value`) in the charset
+        /// `label` decodes to `value`, whether `charset` comes first or last, by both paths.
+        fn round_trip(
+            label: Option<&str>,
+            encoded: &[u8],
+            value: &str,
+        ) -> Result<(), TestCaseError> {
+            let pair = format!("first_name={}&last_name=x", form_encode(encoded));
+            let bodies = match label {
+                None => vec![pair],
+                Some(label) => vec![
+                    format!("charset={label}&{pair}"),
+                    format!("{pair}&charset={label}"),
+                ],
+            };
+            for raw in bodies {
+                let body =
+                    Body::parse(raw.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let fields = body
+                    .decode()
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(fields.get("first_name"), Some(value), "{}", raw);
+                let fast = Fields::from_raw(raw.as_bytes(), Limits::DEFAULT)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(fast.get("first_name"), Some(value), "{}", raw);
+            }
+            Ok(())
+        }
+
         fn agree(raw: &[u8], limits: Limits) -> Result<(), TestCaseError> {
             let fast = Fields::from_raw(raw, limits);
             let slow = general(raw, limits);
@@ -916,12 +955,33 @@ mod tests {
 
             #[test]
             fn windows_1252_messages_round_trip(value in "[ -~\u{a0}-\u{ff}\u{20ac}\u{2019}]{0,40}") {
-                let (encoded, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&value);
-                prop_assert!(!unmappable);
-                let raw = format!("first_name={}&last_name=x", form_encode(&encoded));
-                let body = Body::parse(raw.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                let fields = body.decode().map_err(|e| TestCaseError::fail(e.to_string()))?;
-                prop_assert_eq!(fields.get("first_name"), Some(value.as_str()));
+                // PayPal's default: no `charset` variable at all.
+                round_trip(None, &encoded_by(encoding_rs::WINDOWS_1252, &value)?, &value)?;
+            }
+
+            #[test]
+            fn shift_jis_messages_round_trip(value in "[ -~\u{3041}-\u{3093}\u{30a1}-\u{30f6}日本語東京都]{0,30}") {
+                round_trip(Some("Shift_JIS"), &encoded_by(encoding_rs::SHIFT_JIS, &value)?, &value)?;
+            }
+
+            #[test]
+            fn big5_messages_round_trip(value in "[ -~中文台灣資料測試電話地址]{0,30}") {
+                round_trip(Some("Big5"), &encoded_by(encoding_rs::BIG5, &value)?, &value)?;
+            }
+
+            #[test]
+            fn koi8_r_messages_round_trip(value in "[ -~\u{410}-\u{44f}\u{401}\u{451}]{0,40}") {
+                round_trip(Some("KOI8-R"), &encoded_by(encoding_rs::KOI8_R, &value)?, &value)?;
+            }
+
+            #[test]
+            fn iso_8859_1_messages_round_trip(value in "[ -~\u{a0}-\u{ff}]{0,40}") {
+                // Latin-1 by its definition, each character its code point as one byte: no
+                // encoder's table involved (WHATWG reads the label as windows-1252, which agrees
+                // on these characters).
+                let latin1: Vec<u8> = value.chars().filter_map(|c| u8::try_from(u32::from(c)).ok()).collect();
+                prop_assert_eq!(latin1.len(), value.chars().count());
+                round_trip(Some("ISO-8859-1"), &latin1, &value)?;
             }
 
             #[test]

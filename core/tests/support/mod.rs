@@ -7,8 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use ipnkit::Charset;
-
 /// The shared corpus: `$IPNKIT_CORPUS`, or `../shared/corpus` beside the repository. Fails with a
 /// message saying what is missing rather than skipping.
 pub(crate) fn corpus_dir() -> PathBuf {
@@ -50,13 +48,16 @@ pub(crate) fn read_fields(path: &Path) -> Vec<(String, String)> {
 }
 
 /// Puts decoded pairs on the wire as PayPal would: each key and value in the message's charset
-/// (its `charset` pair, windows-1252 without one), then form-encoded.
+/// (its `charset` pair, windows-1252 without one), then form-encoded. The label is resolved by
+/// encoding_rs itself, not by ipnkit's charset table: a round trip through this does not take
+/// the decoder's reading of a label for granted.
 pub(crate) fn encode_fields(pairs: &[(String, String)]) -> Vec<u8> {
     let label = pairs
         .iter()
         .find(|(k, _)| k == "charset")
         .map_or("windows-1252", |(_, v)| v.as_str());
-    let encoding = Charset::from_label(label.as_bytes()).unwrap().encoding();
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes())
+        .unwrap_or_else(|| panic!("encoding_rs knows no charset {label:?}"));
     let enc = |s: &str| -> String {
         let (bytes, _, unmappable) = encoding.encode(s);
         assert!(!unmappable, "{s:?} is not representable in {label}");
