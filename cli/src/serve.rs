@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use ipnkit::Environment;
-use ipnkit_server::sandbox::load_messages;
+use ipnkit_server::sandbox::{as_sandbox_message, load_messages};
 use ipnkit_server::{
     Backoff, Config, Db, Faults, HttpLimits, Listener, Orders, Retention, Sandbox, Schedule, Sink,
     store,
@@ -459,7 +459,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     });
     progress.done();
     // PayPal's IPN history: resend the first message; it must come out a duplicate.
-    sandbox.resend(0);
+    let resent = sandbox.resend(0);
     let mut store = store::open(&Db::Sqlite(db.clone())).map_err(|e| e.to_string())?;
     let counts = store::wait_settled(store.as_mut(), Duration::from_secs(120), &|c| {
         progress.show(format!(
@@ -532,21 +532,44 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     for ((outcome, event), n) in &by_event {
         println!("    {n:>4} × {outcome:<10} {event}");
     }
-    // Every message accounted for; the resend a duplicate; the 0.01 payment refused; refunds
-    // and reversals delivered; each event once.
-    let resend_duplicate = counts.duplicate > 0;
+    // Every message accounted for and verified; the resend a duplicate; the 0.01 payment
+    // refused; refunds and reversals delivered; the events file the outbox, each event once.
+    // The resend's copy: its body as the stand-in sent it, `resend=true` appended.
+    let resend = messages.first().map(|first| {
+        let mut body = as_sandbox_message(first);
+        body.extend_from_slice(b"&resend=true");
+        body
+    });
+    let mut resend_states = Vec::new();
+    for outcome in &outcomes {
+        if resend.is_some() && store.body(outcome.id).map_err(|e| e.to_string())? == resend {
+            resend_states.push(outcome.state.as_str());
+        }
+    }
+    let resend_duplicate =
+        resent && !resend_states.is_empty() && resend_states.iter().all(|s| *s == "duplicate");
+    let verified = counts.invalid == 0 && counts.unreadable == 0 && report.invalid == 0;
     let mismatch_refused = refusals
         .iter()
         .any(|(codes, _)| codes.split(',').any(|c| c == "amount_mismatch"));
     let has = |event: &str| by_event.keys().any(|(o, e)| o == "accepted" && e == event);
     let refunds_delivered = has("payment_refunded") && has("payment_reversed");
-    let once = ids.len() == written.lines().count();
+    let outbox = store.events().map_err(|e| e.to_string())?;
+    let once = ids.len() == written.lines().count()
+        && written
+            .lines()
+            .eq(outbox.iter().map(|(_, _, line)| line.as_str()));
     let accounted = counts.unsettled() == 0 && report.abandoned == 0;
     let checks = [
         (
             accounted,
             "every message accounted for",
             "SOME MESSAGES ARE NOT ACCOUNTED FOR",
+        ),
+        (
+            verified,
+            "every message verified and readable",
+            "A MESSAGE ENDED INVALID OR UNREADABLE",
         ),
         (
             resend_duplicate,
@@ -565,8 +588,8 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
         ),
         (
             once,
-            "each event written once",
-            "AN EVENT WAS WRITTEN TWICE",
+            "each event of the outbox written once",
+            "THE EVENTS FILE IS NOT THE OUTBOX, EACH EVENT ONCE",
         ),
     ];
     for (ok, good, bad) in checks {
