@@ -16,7 +16,8 @@
 //!   was found and matched), refused (with the violations, once per delivery), or unreadable
 //!   (with the error's code and field, kept for `--reprocess`).
 //! - One thread hands the outbox to the sink (at least once, each event under its stable id;
-//!   once for the events file, whose last line is read after a restart) and prunes old bodies. Store errors back off and are logged, in every loop.
+//!   once for the events file, whose last line is read after a restart) and prunes old bodies.
+//!   Store errors back off and are logged, in every loop.
 //! - Restarting loses nothing: stored messages not yet settled, and events not yet sent, are
 //!   picked up again.
 
@@ -1036,6 +1037,10 @@ struct SinkWriter {
     /// The last event this process handed to the sink: if marking it sent failed, it is not
     /// handed over again when the outbox offers it once more.
     written: Option<i64>,
+    /// Whether the events file's end must be read before the next line: at the start (a stopped
+    /// process may have written the line it could not mark sent) and after a failed write (which
+    /// may have written all of the line, or part of it).
+    check_tail: bool,
 }
 
 impl SinkWriter {
@@ -1045,6 +1050,7 @@ impl SinkWriter {
             child: None,
             agent: client(Duration::from_secs(10)),
             written: None,
+            check_tail: true,
         }
     }
 
@@ -1053,15 +1059,15 @@ impl SinkWriter {
         if self.written == Some(id) {
             return Ok(());
         }
-        let first = self.written.is_none();
-        self.hand_over(line, first)?;
+        let handed = self.hand_over(line, self.check_tail);
+        self.check_tail = handed.is_err();
+        handed?;
         self.written = Some(id);
         Ok(())
     }
 
-    /// `first`: the first event since this process started, which a process stopped before it
-    /// could mark it sent may have written already.
-    fn hand_over(&mut self, line: &str, first: bool) -> std::io::Result<()> {
+    /// `check_tail`: see [`SinkWriter::check_tail`].
+    fn hand_over(&mut self, line: &str, check_tail: bool) -> std::io::Result<()> {
         match &self.sink {
             Sink::None => Ok(()),
             Sink::Stdout => {
@@ -1069,7 +1075,7 @@ impl SinkWriter {
                 writeln!(out, "{line}")?;
                 out.flush()
             }
-            Sink::File(path) => append_line(path, line, first),
+            Sink::File(path) => append_line(path, line, check_tail),
             Sink::Command(command) => {
                 if self.child.is_none() {
                     let mut child = Command::new("sh")
@@ -1114,12 +1120,13 @@ impl SinkWriter {
     }
 }
 
-/// Appends `line` to the events file and syncs it. On the `first` line since the process
-/// started, the file's end is read first: a line a stopped process wrote (and synced) but could
-/// not mark sent is already there, whole, and is not written twice (a line holds its event's
-/// unique `id`, so the same line means the same event); a last line cut short (the machine lost
-/// power mid-write) is ended, so that the next line starts on its own.
-fn append_line(path: &Path, line: &str, first: bool) -> std::io::Result<()> {
+/// Appends `line` to the events file and syncs it. With `check_tail` (the first line since the
+/// process started, or after a failed write), the file's end is read first: a line written (by a
+/// stopped process, or by a write whose sync failed) but not marked sent is already there,
+/// whole, and is not written twice (a line holds its event's unique `id`, so the same line means
+/// the same event); a last line cut short (a power loss, a full disk) is ended, so that the next
+/// line starts on its own.
+fn append_line(path: &Path, line: &str, check_tail: bool) -> std::io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -1127,10 +1134,10 @@ fn append_line(path: &Path, line: &str, first: bool) -> std::io::Result<()> {
         .append(true)
         .open(path)?;
     let mut start = "";
-    if first {
+    if check_tail {
         // The line, its newline, and the byte before it (the previous line's newline).
         let len = file.metadata()?.len();
-        let want = u64::try_from(line.len() + 2).unwrap_or(u64::MAX).min(len);
+        let want = (line.len() as u64 + 2).min(len);
         let mut tail = Vec::new();
         file.seek(SeekFrom::Start(len - want))?;
         Read::take(&mut file, want).read_to_end(&mut tail)?;
@@ -1194,7 +1201,7 @@ mod tests {
         let path = file("suffix", &format!("x{b}\n"));
         append_line(&path, b, true).unwrap();
         assert_eq!(written(&path), format!("x{b}\n{b}\n"));
-        // Only the first line since the start is checked.
+        // Only the first line since the start (or a failed write) is checked.
         let path = file("later", &format!("{b}\n"));
         append_line(&path, b, false).unwrap();
         assert_eq!(written(&path), format!("{b}\n{b}\n"));
@@ -1210,6 +1217,22 @@ mod tests {
         let path = file("torn", "{\"id\":1}\n{\"id\"");
         append_line(&path, r#"{"id":2}"#, true).unwrap();
         assert_eq!(written(&path), "{\"id\":1}\n{\"id\"\n{\"id\":2}\n");
+    }
+
+    #[test]
+    fn after_a_failed_write_the_files_end_is_read_again() {
+        let dir = std::env::temp_dir().join(format!("ipnkit-sink-{}-dir", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("events.jsonl");
+        let mut sink = SinkWriter::new(&Sink::File(path.clone()));
+        sink.write(1, "one").unwrap_err(); // no directory yet
+        std::fs::create_dir_all(&dir).unwrap();
+        // The directory back, with the start of a line a failed write left.
+        std::fs::write(&path, "on").unwrap();
+        sink.write(1, "one").unwrap();
+        sink.write(2, "two").unwrap();
+        assert_eq!(written(&path), "on\none\ntwo\n");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
