@@ -451,13 +451,9 @@ impl<T> Numbered<T> {
         }
     }
 
-    /// The members in number order. Most messages have no members in most groups: an empty
-    /// group costs no collecting.
-    pub(super) fn into_values<U>(self, f: impl FnMut((u32, T)) -> U) -> Vec<U> {
-        if self.0.is_empty() {
-            return Vec::new();
-        }
-        self.0.into_iter().map(f).collect()
+    /// The members in number order.
+    pub(super) fn into_values(self) -> impl Iterator<Item = T> {
+        self.0.into_iter().map(|(_, member)| member)
     }
 }
 
@@ -718,12 +714,15 @@ mod tests {
         for n in [3, 1, 7, 2, 7, 1, 10, 0] {
             *members.entry(n, || 0) += 1;
         }
-        assert_eq!(members.into_values(|(_, m)| m), [1, 2, 1, 1, 2, 1]);
+        assert_eq!(
+            members.into_values().collect::<Vec<u32>>(),
+            [1, 2, 1, 1, 2, 1]
+        );
         let mut numbers = Numbered::default();
         for n in [5, 2, 9, 2] {
             numbers.entry(n, || n);
         }
-        assert_eq!(numbers.into_values(|(_, m)| m), [2, 5, 9]);
+        assert_eq!(numbers.into_values().collect::<Vec<u32>>(), [2, 5, 9]);
     }
 
     #[test]
@@ -732,6 +731,6 @@ mod tests {
         assert!(filters.insert_new(2, "b"));
         assert!(filters.insert_new(1, "a"));
         assert!(!filters.insert_new(2, "again"));
-        assert_eq!(filters.into_values(|(_, m)| m), ["a", "b"]);
+        assert_eq!(filters.into_values().collect::<Vec<_>>(), ["a", "b"]);
     }
 }
