@@ -1183,29 +1183,36 @@ mod tests {
         text
     }
 
+    /// The file holding `content` after `append_line(line, check_tail)`.
+    fn after(name: &str, content: &str, line: &str, check_tail: bool) -> String {
+        let path = file(name, content);
+        append_line(&path, line, check_tail).unwrap();
+        written(&path)
+    }
+
     #[test]
     fn a_restart_does_not_write_again_the_line_already_last_in_the_file() {
         let a = r#"{"id":1}"#;
         let b = r#"{"id":2}"#;
-        // Written by the stopped process, not marked sent: offered first again.
-        let path = file("resume", &format!("{a}\n{b}\n"));
-        append_line(&path, b, true).unwrap();
-        assert_eq!(written(&path), format!("{a}\n{b}\n"));
-        let path = file("only", &format!("{b}\n"));
-        append_line(&path, b, true).unwrap();
-        assert_eq!(written(&path), format!("{b}\n"));
-        // Not the last line, or only the end of a longer one: written.
-        let path = file("other", &format!("{b}\n{a}\n"));
-        append_line(&path, b, true).unwrap();
-        assert_eq!(written(&path), format!("{b}\n{a}\n{b}\n"));
-        let path = file("suffix", &format!("x{b}\n"));
-        append_line(&path, b, true).unwrap();
-        assert_eq!(written(&path), format!("x{b}\n{b}\n"));
-        // Only the first line since the start (or a failed write) is checked.
-        let path = file("later", &format!("{b}\n"));
-        append_line(&path, b, false).unwrap();
-        assert_eq!(written(&path), format!("{b}\n{b}\n"));
-        // A missing or empty file.
+        for (name, content, check_tail, expected) in [
+            // Written by the stopped process, not marked sent: offered first again.
+            ("resume", format!("{a}\n{b}\n"), true, format!("{a}\n{b}\n")),
+            ("only", format!("{b}\n"), true, format!("{b}\n")),
+            // Not the last line, or only the end of a longer one: written.
+            (
+                "other",
+                format!("{b}\n{a}\n"),
+                true,
+                format!("{b}\n{a}\n{b}\n"),
+            ),
+            ("suffix", format!("x{b}\n"), true, format!("x{b}\n{b}\n")),
+            // Only the first line since the start (or a failed write) is checked.
+            ("later", format!("{b}\n"), false, format!("{b}\n{b}\n")),
+            ("empty", String::new(), true, format!("{b}\n")),
+        ] {
+            assert_eq!(after(name, &content, b, check_tail), expected, "{name}");
+        }
+        // A missing file.
         let path = std::env::temp_dir().join(format!("ipnkit-sink-{}-new", std::process::id()));
         let _ = std::fs::remove_file(&path);
         append_line(&path, a, true).unwrap();
@@ -1214,9 +1221,10 @@ mod tests {
 
     #[test]
     fn a_line_cut_short_is_ended_before_the_next() {
-        let path = file("torn", "{\"id\":1}\n{\"id\"");
-        append_line(&path, r#"{"id":2}"#, true).unwrap();
-        assert_eq!(written(&path), "{\"id\":1}\n{\"id\"\n{\"id\":2}\n");
+        assert_eq!(
+            after("torn", "{\"id\":1}\n{\"id\"", r#"{"id":2}"#, true),
+            "{\"id\":1}\n{\"id\"\n{\"id\":2}\n"
+        );
     }
 
     #[test]
