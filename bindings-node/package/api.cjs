@@ -79,6 +79,10 @@ function createApi(native) {
   function copy(view) {
     return Uint8Array.prototype.slice.call(view);
   }
+  /** A private copy of a body the message keeps: in Node from Buffer's pool (a quarter of the
+   * time of a new ArrayBuffer for a message's size), elsewhere a new array. Never handed out:
+   * `raw` gives a copy of it. */
+  const keep = typeof Buffer === 'function' ? (view) => Buffer.from(view) : (view) => new Uint8Array(view);
 
   function plainData(what, make, data) {
     let result;
@@ -165,11 +169,11 @@ function createApi(native) {
   // ---- the message -----------------------------------------------------------------------
 
   // The native side returns a message's flat form, one string: a header of numbers, two
-  // UTF-16 code units of 15 bits each (high, low) — the number of slots, the length of the text, then
-  // three numbers a slot (start, mid, end: part A and part B of the text, `ABSENT` where
-  // nothing is) — then the text, then the raw body, one byte a code unit. Slots: the
-  // variables in the schema's order, then the summary, then one per notice.
-  const ABSENT = SCHEMA.flat.absent;
+  // UTF-16 code units of 15 bits each (high, low) — the number of entries, the length of the
+  // text, then four numbers an entry in ascending order of slot (slot, start, mid, end: part A
+  // and part B of the text) — then the text, then the raw body, one byte a code unit. Only what
+  // the message carries has an entry. Slots: the variables in the schema's order, then the
+  // summary, then one per notice. The message keeps the string and its own copy of the body.
   const SUMMARY_SLOTS = SCHEMA.variables.length;
   const NOTICE_SLOTS = SUMMARY_SLOTS + SCHEMA.flat.summary.length;
   const summarySlot = (name) => {
@@ -183,52 +187,62 @@ function createApi(native) {
   const LOOKUP_ID = summarySlot('lookup_id');
 
   const FLAT = Symbol('ipnkit.flat');
+  const RAW = Symbol('ipnkit.raw');
   const CONFIG = Symbol('ipnkit.config');
 
-  /** Number `k` of the flat string's header (0: the slot count, 1: the text's length). */
+  /** Number `k` of the flat string's header (0: the number of entries, 1: the text's length). */
   function number(flat, k) {
     return flat.charCodeAt(2 * k) * 0x8000 + flat.charCodeAt(2 * k + 1);
   }
   /** Where the text starts. */
-  const textStart = (flat) => 4 + 6 * number(flat, 0);
-  /** The raw body, as the bytes it carries. */
-  function rawOf(m) {
-    const flat = m[FLAT];
-    const start = textStart(flat) + number(flat, 1);
-    const raw = new Uint8Array(flat.length - start);
-    for (let i = 0; i < raw.length; i++) raw[i] = flat.charCodeAt(start + i);
-    return raw;
+  const textStart = (flat) => 4 + 8 * number(flat, 0);
+  /** The message's own copy of the raw body (passed to native calls, which copy what they keep). */
+  const rawOf = (m) => m[RAW];
+  /** The header's number where the entry of slot `i` starts (its `start`), or -1: absent. */
+  function entryOf(flat, i) {
+    let low = 0;
+    let high = number(flat, 0);
+    while (low < high) {
+      const k = (low + high) >>> 1;
+      const slot = number(flat, 2 + 4 * k);
+      if (slot < i) low = k + 1;
+      else if (slot > i) high = k;
+      else return 3 + 4 * k;
+    }
+    return -1;
   }
-
-  /** Part A of slot `i`, or `undefined`. */
-  function partA(m, i) {
-    const flat = m[FLAT];
-    const start = number(flat, 2 + 3 * i);
-    if (start === ABSENT) return undefined;
+  /** Part A of the entry at header number `e`. */
+  function partAt(flat, e) {
     const text = textStart(flat);
-    return flat.slice(text + start, text + number(flat, 3 + 3 * i));
+    return flat.slice(text + number(flat, e), text + number(flat, e + 1));
   }
-  /** Part B of slot `i` (`null` when empty). */
-  function partB(m, i) {
-    const flat = m[FLAT];
-    const mid = number(flat, 3 + 3 * i);
-    const end = number(flat, 4 + 3 * i);
+  /** Part B of the entry at header number `e` (`null` when empty). */
+  function partBAt(flat, e) {
+    const mid = number(flat, e + 1);
+    const end = number(flat, e + 2);
     if (mid === end) return null;
     const text = textStart(flat);
     return flat.slice(text + mid, text + end);
   }
-
+  /** Part A of slot `i`, or `undefined`. */
+  function partA(m, i) {
+    const flat = m[FLAT];
+    const e = entryOf(flat, i);
+    return e < 0 ? undefined : partAt(flat, e);
+  }
   /** Slot `i` as a value of `kind` (the schema's kinds), `undefined` when absent. */
   function slotValue(m, i, kind) {
-    const a = partA(m, i);
-    if (a === undefined) return undefined;
+    const flat = m[FLAT];
+    const e = entryOf(flat, i);
+    if (e < 0) return undefined;
+    const a = partAt(flat, e);
     switch (kind) {
       case 'money':
-        return new Money(a, partB(m, i));
+        return new Money(a, partBAt(flat, e));
       case 'date':
-        return new PayPalDate(a, partB(m, i));
+        return new PayPalDate(a, partBAt(flat, e));
       case 'period':
-        return Object.freeze({ count: Number(a), unit: partB(m, i) });
+        return Object.freeze({ count: Number(a), unit: partBAt(flat, e) });
       case 'count':
         return Number(a);
       case 'flag':
@@ -245,9 +259,10 @@ function createApi(native) {
    * values and its raw body.
    */
   class Message {
-    constructor(token, flat, config) {
+    constructor(token, flat, raw, config) {
       if (token !== TOKEN) throw new TypeError('a Message comes from ipnkit.parse(body)');
       this[FLAT] = flat;
+      this[RAW] = raw;
       this[CONFIG] = config;
       this[CACHE] = Object.create(null);
     }
@@ -262,14 +277,16 @@ function createApi(native) {
     get lookupId() { return partA(this, LOOKUP_ID); }
     /** Things worth knowing that are not errors: `[{code, field}]`. */
     get notices() {
+      const flat = this[FLAT];
       const notices = [];
-      for (let i = NOTICE_SLOTS; i < number(this[FLAT], 0); i++) {
-        notices.push(Object.freeze({ code: partA(this, i), field: partB(this, i) }));
+      for (let k = 0; k < number(flat, 0); k++) {
+        if (number(flat, 2 + 4 * k) < NOTICE_SLOTS) continue;
+        notices.push(Object.freeze({ code: partAt(flat, 3 + 4 * k), field: partBAt(flat, 3 + 4 * k) }));
       }
       return notices;
     }
     /** The body as received, byte for byte (a copy). */
-    get raw() { return rawOf(this); }
+    get raw() { return new Uint8Array(rawOf(this)); }
     /** Variables ipnkit does not model (and modelled ones not of their type): `[[name, value]]`. */
     get extra() { return check(native.extra(rawOf(this), this[CONFIG])); }
     /** Every variable as received (decoded), in order: `[[name, value]]`. */
@@ -442,9 +459,10 @@ function createApi(native) {
     /** Parses the raw bytes PayPal POSTed (within `options.config`'s limits, else the defaults). */
     parse(body, options = {}) {
       const config = options.config === undefined ? undefined : toConfig(options.config);
-      // The message keeps its own copy of the bytes (in its one string): it does not change
-      // when the caller reuses the buffer.
-      return new Message(TOKEN, check(native.parse(bytes(body), config)), config);
+      // The message keeps its own copy of the bytes: it does not change when the caller reuses
+      // the buffer.
+      const raw = bytes(body);
+      return new Message(TOKEN, check(native.parse(raw, config)), keep(raw), config);
     },
 
     /** `cmd=_notify-validate&` followed by the body, byte for byte (whether or not it decodes). */

@@ -78,13 +78,16 @@ export interface NativeRequest {
 }
 
 /**
- * Parses a body into its flat form ([`ipnkit::host::Flat`]): one string, with the raw body at
- * its end, which the package cuts into properties as they are read. Nothing native is kept: every other function takes
- * the body again.
+ * Parses a body into its flat form ([`ipnkit::host::Flat`]): one string, which the package
+ * cuts into properties as they are read (it keeps its own copy of the body). Nothing native is
+ * kept: every other function takes the body again.
  */
 export declare function parse(body: Uint8Array, config?: NativeConfig | undefined | null): Outcome<string>
 
-/** `cmd=_notify-validate&` followed by the body, whether or not its values decode. */
+/**
+ * `cmd=_notify-validate&` followed by the body, whether or not its values decode (they are
+ * not decoded).
+ */
 export declare function postback(body: Uint8Array, config?: NativeConfig | undefined | null): Outcome<Buffer>
 
 /**

@@ -157,30 +157,31 @@ fn message_of<T>(
     }
 }
 
-/// Parses a body into its flat form ([`ipnkit::host::Flat`]): one string, with the raw body at
-/// its end, which the package cuts into properties as they are read. Nothing native is kept: every other function takes
-/// the body again.
+/// Parses a body into its flat form ([`ipnkit::host::Flat`]): one string, which the package
+/// cuts into properties as they are read (it keeps its own copy of the body). Nothing native is
+/// kept: every other function takes the body again.
 #[napi(ts_return_type = "Outcome<string>")]
 pub fn parse(body: &[u8], config: Option<&NativeConfig>) -> napi::Result<Outcome<Utf16String>> {
-    match message_of(body, config, |m| Ok(Flat::of(m, body)))? {
+    match message_of(body, config, |m| Ok(Flat::of(m, body.len())))? {
         Either::A(Ok(flat)) => Ok(Either::A(Utf16String::from(flat.into_units()))),
         Either::A(Err(e)) => Ok(Either::B(NativeError::from(&e))),
         Either::B(e) => Ok(Either::B(e)),
     }
 }
 
-/// `cmd=_notify-validate&` followed by the body, whether or not its values decode.
+/// `cmd=_notify-validate&` followed by the body, whether or not its values decode (they are
+/// not decoded).
 #[napi]
 pub fn postback(body: &[u8], config: Option<&NativeConfig>) -> Outcome<Buffer> {
-    outcome(receive(body, config).map(|n| Buffer::from(n.postback())))
+    let limits = config.map_or(Limits::DEFAULT, |c| c.inner.limits());
+    outcome(ipnkit::host::postback(body, limits).map(Buffer::from))
 }
 
 /// The verification request for the configured environment: `{method, url, headers, body}`,
 /// whether or not the body's values decode.
 #[napi]
 pub fn verification_request(body: &[u8], config: &NativeConfig) -> Outcome<NativeRequest> {
-    outcome(receive(body, Some(config)).map(|n| {
-        let request = n.verification_request(&config.inner);
+    outcome(config.inner.verification_request(body).map(|request| {
         NativeRequest {
             method: request.method.to_owned(),
             url: request.url,

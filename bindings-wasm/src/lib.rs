@@ -190,20 +190,23 @@ pub fn verdict(status: Option<u16>, body: &[u8]) -> Result<String, Thrown> {
     json(&Answer::new(status, body).verdict())
 }
 
-/// A body's flat form ([`Flat`]), as UTF-16 code units.
+/// A body's flat form ([`Flat`]), as UTF-16 code units. The body is the module's own copy
+/// (the glue copied it in), so the notification takes it without copying it again.
 #[wasm_bindgen]
-pub fn parse(body: &[u8], limits: Option<Vec<u32>>) -> Result<Vec<u16>, Thrown> {
-    with_message(body, limits, |m| {
-        Flat::of(m, body)
-            .map(Flat::into_units)
-            .map_err(|e| thrown(&e))
-    })
+pub fn parse(body: Vec<u8>, limits: Option<Vec<u32>>) -> Result<Vec<u16>, Thrown> {
+    let len = body.len();
+    let notification = Notification::new(body, limits_of(limits)?).map_err(|e| thrown(&e))?;
+    let message = notification.message().map_err(thrown)?;
+    Flat::of(message, len)
+        .map(Flat::into_units)
+        .map_err(|e| thrown(&e))
 }
 
-/// `cmd=_notify-validate&` followed by the body, whether or not its values decode.
+/// `cmd=_notify-validate&` followed by the body, whether or not its values decode (they are
+/// not decoded).
 #[wasm_bindgen]
 pub fn postback(body: &[u8], limits: Option<Vec<u32>>) -> Result<Vec<u8>, Thrown> {
-    Ok(receive(body, limits_of(limits)?)?.postback())
+    ipnkit::host::postback(body, limits_of(limits)?).map_err(|e| thrown(&e))
 }
 
 /// A verification request as the adapter reads it.
@@ -221,7 +224,10 @@ struct Request<'a> {
 /// body's values decode.
 #[wasm_bindgen]
 pub fn verification_request(body: &[u8], config: &Configuration) -> Result<String, Thrown> {
-    let request = receive(body, config.inner.limits())?.verification_request(&config.inner);
+    let request = config
+        .inner
+        .verification_request(body)
+        .map_err(|e| thrown(&e))?;
     json(&Request {
         method: request.method,
         url: &request.url,

@@ -9,7 +9,8 @@
 
 use std::hint::black_box;
 
-use ipnkit::{Body, Message};
+use ipnkit::host::{Flat, Notification};
+use ipnkit::{Body, Limits, Message};
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -30,6 +31,19 @@ fn main() {
                 "message" => usize::from(Message::parse(black_box(raw)).is_ok()),
                 "decode" => {
                     usize::from(Body::parse(black_box(raw)).and_then(|b| b.decode()).is_ok())
+                }
+                "flat" => {
+                    let n = Notification::copy_of(black_box(raw), Limits::DEFAULT).unwrap();
+                    usize::from(
+                        n.message()
+                            .ok()
+                            .and_then(|m| Flat::of(m, raw.len()).ok())
+                            .is_some(),
+                    )
+                }
+                "notification" => {
+                    let n = Notification::copy_of(black_box(raw), Limits::DEFAULT).unwrap();
+                    usize::from(n.message().is_ok())
                 }
                 "tokenize" => {
                     usize::from(Body::parse(black_box(raw)).map(|b| b.postback()).is_ok())

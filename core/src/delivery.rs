@@ -139,17 +139,16 @@ fn is_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b',')
 }
 
-/// A part of a key: kept when it is short and made of safe characters, else `~` + 32 hex digits
+/// Appends a part of a key: kept when it is short and made of safe characters, else `~` + 32 hex digits
 /// of its SHA-256.
-fn part(text: &str) -> String {
+fn push_part(out: &mut String, text: &str) {
     if !text.is_empty() && text.len() <= MAX_PART && text.bytes().all(is_safe) {
-        return text.to_owned();
+        out.push_str(text);
+        return;
     }
     let digest = Sha256::digest(text.as_bytes());
-    let mut out = String::with_capacity(33);
     out.push('~');
     out.push_str(&hex(digest.get(..16).unwrap_or_default()));
-    out
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -185,66 +184,73 @@ impl DeliveryKey {
         match m.family() {
             Family::Dispute => {
                 if let Some(case) = id(m.case_id()) {
-                    let mut words = vec![m.event().code().to_owned()];
-                    words.extend(m.case_type().map(|t| t.as_str().to_owned()));
-                    return DeliveryKey::stateful(Kind::Case, case, &words);
+                    let case_type = m.case_type().map(|t| t.as_str());
+                    return DeliveryKey::stateful(Kind::Case, case, m.event().code(), case_type);
                 }
             }
             Family::AdaptivePay => {
                 if let Some(pay_key) = id(m.pay_key()) {
-                    let status = m.status().map_or("-", |s| s.as_str()).to_owned();
-                    let mut words = vec![status];
-                    let statuses: Vec<&str> = m
-                        .transactions()
-                        .iter()
-                        .map(|t| t.status.as_ref().map_or("-", |s| s.as_str()))
-                        .collect();
-                    if !statuses.is_empty() {
-                        words.push(statuses.join(","));
+                    let status = m.status().map_or("-", |s| s.as_str());
+                    let mut statuses = String::new();
+                    for (i, t) in m.transactions().iter().enumerate() {
+                        if i > 0 {
+                            statuses.push(',');
+                        }
+                        statuses.push_str(t.status.as_ref().map_or("-", |s| s.as_str()));
                     }
-                    return DeliveryKey::stateful(Kind::Pay, pay_key, &words);
+                    let statuses = (!statuses.is_empty()).then_some(statuses.as_str());
+                    return DeliveryKey::stateful(Kind::Pay, pay_key, status, statuses);
                 }
             }
             Family::AdaptivePreapproval => {
                 if let Some(key) = id(m.preapproval_key()) {
-                    let mut words = vec![m.status().map_or("-", |s| s.as_str()).to_owned()];
-                    if let Some(approved) = m.approved() {
-                        words.push(if approved { "approved" } else { "not_approved" }.to_owned());
-                    }
-                    return DeliveryKey::stateful(Kind::Preapproval, key, &words);
+                    let status = m.status().map_or("-", |s| s.as_str());
+                    let approved = m
+                        .approved()
+                        .map(|approved| if approved { "approved" } else { "not_approved" });
+                    return DeliveryKey::stateful(Kind::Preapproval, key, status, approved);
                 }
             }
             _ => {}
         }
         if let Some(txn_id) = id(m.txn_id()) {
-            let words = match m.payment_status() {
+            return match m.payment_status() {
                 Some(status) => {
                     let reason = match (status.as_str(), m.pending_reason(), m.reason_code()) {
                         ("Pending", Some(reason), _) => Some(reason.as_str()),
                         (_, _, Some(code)) => Some(code.as_str()),
                         _ => None,
                     };
-                    let mut words = vec![status.as_str().to_owned()];
-                    words.extend(reason.map(str::to_owned));
-                    words
+                    DeliveryKey::stateful(Kind::Txn, txn_id, status.as_str(), reason)
                 }
-                None => vec![format!("event.{}", m.event().code())],
+                None => {
+                    let event = format!("event.{}", m.event().code());
+                    DeliveryKey::stateful(Kind::Txn, txn_id, &event, None)
+                }
             };
-            return DeliveryKey::stateful(Kind::Txn, txn_id, &words);
         }
         if let Some(track) = id(m.ipn_track_id()) {
-            return DeliveryKey::stateless(Kind::Ipn, &part(track));
+            let mut key = String::with_capacity(4 + 33);
+            push_part(&mut key, track);
+            return DeliveryKey::stateless(Kind::Ipn, &key);
         }
         DeliveryKey::stateless(Kind::Sum, &fingerprint(m))
     }
 
-    fn stateful(kind: Kind, id: &str, words: &[String]) -> DeliveryKey {
-        let lookup = format!("{}:{}", kind.prefix(), part(id));
-        let state: Vec<String> = words.iter().map(|w| part(w)).collect();
-        DeliveryKey {
-            lookup_len: lookup.len(),
-            key: format!("{lookup}:{}", state.join("/")),
+    /// `kind:id:first[/second]`, each part written by [`push_part`], in one string.
+    fn stateful(kind: Kind, id: &str, first: &str, second: Option<&str>) -> DeliveryKey {
+        let mut key = String::with_capacity(64);
+        key.push_str(kind.prefix());
+        key.push(':');
+        push_part(&mut key, id);
+        let lookup_len = key.len();
+        key.push(':');
+        push_part(&mut key, first);
+        if let Some(second) = second {
+            key.push('/');
+            push_part(&mut key, second);
         }
+        DeliveryKey { key, lookup_len }
     }
 
     fn stateless(kind: Kind, id: &str) -> DeliveryKey {

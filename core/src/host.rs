@@ -238,6 +238,12 @@ impl Config {
         self.limits
     }
 
+    /// The request that verifies the body `raw` in the configured environment, once the body
+    /// passes the limits; its values are not decoded (see [`postback`]).
+    pub fn verification_request(&self, raw: &[u8]) -> Result<VerificationRequest, Error> {
+        Ok(self.verifier.request(&Body::parse_with(raw, self.limits)?))
+    }
+
     /// The business rules.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -548,7 +554,7 @@ pub fn schema() -> serde_json::Value {
             .collect::<Vec<_>>(),
         "lists": [{ "name": "fraud_filters", "kind": "text" }],
         "families": Family::ALL.iter().map(|f| f.code()).collect::<Vec<_>>(),
-        "flat": { "absent": Flat::ABSENT, "summary": Flat::SUMMARY },
+        "flat": { "summary": Flat::SUMMARY },
         "events": events,
         "errors": ERROR_KINDS
             .iter()
@@ -568,6 +574,14 @@ pub fn schema() -> serde_json::Value {
 mod flat;
 mod plain;
 pub use flat::Flat;
+
+/// `cmd=_notify-validate&` followed by `raw`, byte for byte, once the body passes `limits`: the
+/// body is refused exactly as [`Notification::new`] refuses it (empty, or over a limit), and its
+/// values are not decoded, so a body whose values do not decode is still posted back. For hosts
+/// that post back without parsing the message.
+pub fn postback(raw: &[u8], limits: Limits) -> Result<Vec<u8>, Error> {
+    Ok(Body::parse_with(raw, limits)?.postback())
+}
 pub use plain::Plain;
 
 #[cfg(test)]

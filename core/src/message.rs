@@ -50,7 +50,7 @@ pub use groups::{AdaptiveTransaction, CartItem, GROUPS, ItemOption, MasspayItem,
 pub use value::{Lookup, Period, PeriodUnit, Value};
 
 use groups::{Groups, first_of_slot};
-use table::{Getter, Setter, VariableTable, alias_of, setter};
+use table::{Carried, Getter, Setter, VariableTable, alias_of, setter};
 
 /// Something worth knowing about a message that does not stop it: counts that disagree, a date
 /// label that had to be corrected, a value that is not of its variable's type.
@@ -92,6 +92,8 @@ pub struct Message {
     fields: Fields,
     /// Boxed: some 170 typed variables would make every move of a message kilobytes long.
     vars: Box<Vars>,
+    /// Which of `vars` were set, so that readers need not try every one.
+    carried: Carried,
     options: Vec<ItemOption>,
     items: Vec<CartItem>,
     masspay_items: Vec<MasspayItem>,
@@ -430,6 +432,7 @@ impl Message {
         let mut groups = Groups::default();
         let mut extra = Vec::new();
         let mut notices = Vec::new();
+        let mut carried = Carried::default();
         for f in &fields {
             let (key, value) = (f.key, f.value);
             let position = u32::try_from(f.index).unwrap_or(u32::MAX);
@@ -448,7 +451,10 @@ impl Message {
                 None => fields.hash_at(f.index).and_then(|h| setter(key, h)),
             };
             let filed = match found {
-                Some(set) => set(&mut vars, position, key, value).map(|()| true),
+                Some((set, index)) => {
+                    carried.insert(index);
+                    set(&mut vars, position, key, value).map(|()| true)
+                }
                 None => groups.file(key, value, masspay),
             };
             match filed {
@@ -479,6 +485,7 @@ impl Message {
             family: Family::Unknown,
             fields,
             vars,
+            carried,
             options: groups.options.into_values().collect(),
             items: groups.items.into_values().map(|(item, _)| item).collect(),
             masspay_items: groups.masspay.into_values().collect(),

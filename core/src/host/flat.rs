@@ -10,67 +10,62 @@ use crate::date::PayPalDate;
 use crate::delivery::DeliveryKey;
 use crate::error::Error;
 use crate::message::{MODELLED_KINDS, Message, Value};
+use rust_decimal::Decimal;
 
-/// A message's modelled variables, its summary, its notices and its raw body as one UTF-16
-/// string ([`Flat::units`]), which a JavaScript host creates with one call and cuts with
-/// `charCodeAt` and `slice`: the host keeps that one string and nothing else.
+/// A message's modelled variables, its summary and its notices as one UTF-16 string
+/// ([`Flat::units`]), which a JavaScript host creates with one call and cuts with `charCodeAt`
+/// and `slice`: the host keeps that string and its own copy of the raw body, and no native
+/// object.
 ///
 /// The string is a header of numbers, two code units of 15 bits each (high, then low: no unit
 /// is a surrogate, so the whole string is well-formed UTF-16 and survives any UTF-16 decoder) —
-/// the number of slots, the length of the text, then three numbers a slot: `start`, `mid`,
-/// `end` — then the text, then the raw body, one byte a code unit (a `latin1` string of the
-/// bytes). Offsets count UTF-16 code units from the start of the text: part A of a slot is `text[start..mid]`, part B
-/// `text[mid..end]`; a slot the message does not fill has `start` = [`Flat::ABSENT`]. The slots
-/// are, in order:
+/// the number of entries, the length of the text, then four numbers an entry: `slot`, `start`,
+/// `mid`, `end`, in ascending order of `slot` — then the text. Offsets count UTF-16 code units
+/// from the start of the text: part A of an entry is `text[start..mid]`, part B `text[mid..end]`. Only what the
+/// message carries has an entry (a slot without one is absent), so a host finds a slot by a
+/// binary search over the entries. The slots are numbered:
 ///
 /// 1. one per modelled variable, in the order of [`MODELLED_KINDS`], by kind: text, words,
 ///    currencies and decimals in A; a count as decimal digits in A; a flag as `1` or `0` in A;
 ///    money as the amount in A and the currency in B (empty: none); a date as the UTC instant
 ///    (RFC 3339) in A and PayPal's text in B; a period as the count in A and the unit in B;
-/// 2. [`Flat::SUMMARY`] slots: the event code, the family code, the delivery key and the lookup
-///    id, in A;
-/// 3. one per notice: its code in A and its field in B.
+/// 2. [`Flat::SUMMARY`] slots, always present: the event code, the family code, the delivery key
+///    and the lookup id, in A;
+/// 3. one per notice, in order: its code in A and its field in B.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flat {
     units: Vec<u16>,
 }
 
 impl Flat {
-    /// `start` of a slot the message does not fill: the largest number of 30 bits (a body, and
-    /// so any offset, is far smaller).
-    pub const ABSENT: u32 = (1 << 30) - 1;
-
     /// The summary slots after the variables: `event`, `family`, `delivery_key`, `lookup_id`.
     pub const SUMMARY: [&'static str; 4] = ["event", "family", "delivery_key", "lookup_id"];
 
-    /// The largest body a flat form carries: 128 MiB. The string then stays below 2^29 code
-    /// units (the text is at most about twice the body, plus the body itself and the header),
-    /// which every JavaScript engine can hold, and every offset below [`Flat::ABSENT`].
+    /// The largest body whose message has a flat form: 128 MiB. The string then stays below
+    /// 2^29 code units (the text is at most about three code units a byte of the body), which
+    /// every JavaScript engine can hold, and every number of the header below 2^30.
     pub const MAX_BODY_BYTES: usize = 128 * 1024 * 1024;
 
-    /// The flat form of `message`, parsed from `raw`; a body over [`Flat::MAX_BODY_BYTES`]
-    /// (allowed only by raising the limits far above their default) is refused.
-    pub fn of(message: &Message, raw: &[u8]) -> Result<Flat, Error> {
-        if raw.len() > Flat::MAX_BODY_BYTES {
-            return Err(Error::BodyTooLarge {
-                actual: raw.len(),
-                limit: Flat::MAX_BODY_BYTES,
-            });
+    /// The flat form of `message`, parsed from a body of `body_len` bytes; a body over
+    /// [`Flat::MAX_BODY_BYTES`] (allowed only by raising the limits far above their default) is
+    /// refused before any work.
+    pub fn of(message: &Message, body_len: usize) -> Result<Flat, Error> {
+        let too_large = || Error::BodyTooLarge {
+            actual: body_len,
+            limit: Flat::MAX_BODY_BYTES,
+        };
+        if body_len > Flat::MAX_BODY_BYTES {
+            return Err(too_large());
         }
         let mut w = Writer {
-            text: String::with_capacity(message.variables().len() * 32),
+            text: String::with_capacity(body_len),
             units: 0,
-            // Every variable's slot absent until it is written.
-            spans: vec![Flat::ABSENT; MODELLED_KINDS.len() * 3],
-            slot: 0,
+            entries: Vec::with_capacity(4 * 48),
         };
-        for (i, slot) in message.slots().enumerate() {
-            if let Some(value) = slot {
-                w.slot = i;
-                w.value(value);
-            }
+        for (slot, value) in message.slots() {
+            w.value(slot, value);
         }
-        w.slot = MODELLED_KINDS.len();
+        let mut slot = MODELLED_KINDS.len();
         let key = DeliveryKey::of(message);
         for summary in [
             message.event().code(),
@@ -78,25 +73,25 @@ impl Flat {
             key.as_str(),
             key.lookup_id(),
         ] {
-            w.slot(|w| w.push(summary), |_| {});
+            w.entry(slot, |w| w.push(summary), |_| {});
+            slot += 1;
         }
         for notice in message.notices() {
-            w.slot(|w| w.push(notice.code), |w| w.push(&notice.field));
+            w.entry(slot, |w| w.push(notice.code), |w| w.push(&notice.field));
+            slot += 1;
         }
-        let slots = u32::try_from(w.spans.len() / 3).unwrap_or(u32::MAX);
-        let header = 4 + w.spans.len() * 2;
-        let mut units = vec![0u16; header];
-        let numbers = [slots, w.units].into_iter().chain(w.spans);
-        for (pair, n) in units.chunks_exact_mut(2).zip(numbers) {
-            pair.copy_from_slice(&split(n));
+        let count = w.entries.len() / 4;
+        let mut units = Vec::with_capacity(2 * (2 + w.entries.len()) + w.units);
+        for n in [count, w.units].into_iter().chain(w.entries) {
+            // Slots and entries are few; offsets are bounded by the text, at most about three
+            // code units a byte of a body of at most `MAX_BODY_BYTES`: below 2^29.
+            units.extend(split(n).ok_or_else(too_large)?);
         }
-        units.reserve_exact(w.units as usize + raw.len());
         if w.text.is_ascii() {
             units.extend(w.text.bytes().map(u16::from));
         } else {
             units.extend(w.text.encode_utf16());
         }
-        units.extend(raw.iter().map(|&b| u16::from(b)));
         Ok(Flat { units })
     }
 
@@ -110,77 +105,121 @@ impl Flat {
         self.units
     }
 
-    /// How many slots there are.
-    pub fn slots(&self) -> usize {
-        self.number(0) as usize
+    /// How many entries there are.
+    pub fn entries(&self) -> usize {
+        number(&self.units, 0)
     }
 
     /// The text after the header.
     pub fn text(&self) -> &[u16] {
-        let start = 4 + self.slots() * 6;
-        let len = self.number(1) as usize;
-        self.units.get(start..start + len).unwrap_or_default()
+        let units = self.units.as_slice();
+        let start = 4 + number(units, 0) * 8;
+        units.get(start..).unwrap_or_default()
     }
 
-    /// The raw body, one byte a code unit.
-    pub fn raw(&self) -> impl Iterator<Item = u8> + '_ {
-        let start = 4 + self.slots() * 6 + self.number(1) as usize;
-        // Each unit holds one byte: the low half is the byte.
-        self.units
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .map(|&u| (u & 0xFF) as u8)
+    /// The slots that have an entry, in ascending order.
+    pub fn slots(&self) -> Vec<usize> {
+        let units = self.units.as_slice();
+        (0..number(units, 0))
+            .map(|k| number(units, 2 + 4 * k))
+            .collect()
     }
 
-    /// `[start, mid, end]` of slot `i`.
-    pub fn span(&self, i: usize) -> [u32; 3] {
-        [0, 1, 2].map(|k| self.number(2 + i * 3 + k))
-    }
-
-    /// Number `k` of the header (0: the slot count).
-    fn number(&self, k: usize) -> u32 {
-        match self.units.get(2 * k..2 * k + 2) {
-            Some(&[high, low]) => (u32::from(high) << 15) | u32::from(low),
-            _ => 0,
+    /// `[start, mid, end]` of slot `slot`, in UTF-16 code units of the text, or `None` when it
+    /// has no entry (absent): a binary search over the entries, as a host does.
+    pub fn span(&self, slot: usize) -> Option<[usize; 3]> {
+        let units = self.units.as_slice();
+        let (mut low, mut high) = (0, number(units, 0));
+        while low < high {
+            let k = low + (high - low) / 2;
+            match number(units, 2 + 4 * k).cmp(&slot) {
+                std::cmp::Ordering::Less => low = k + 1,
+                std::cmp::Ordering::Greater => high = k,
+                std::cmp::Ordering::Equal => {
+                    return Some([3, 4, 5].map(|i| number(units, i + 4 * k)));
+                }
+            }
         }
+        None
     }
 }
 
-/// A number below 2^30 as two UTF-16 code units of 15 bits, high then low (larger numbers
-/// saturate to [`Flat::ABSENT`]: none occurs, as a body is far smaller).
-fn split(n: u32) -> [u16; 2] {
-    let n = n.min(Flat::ABSENT);
-    [(n >> 15) as u16, (n & 0x7FFF) as u16]
+/// Number `k` of a flat string's header (0: the number of entries, 1: the text's length).
+fn number(units: &[u16], k: usize) -> usize {
+    match units.get(2 * k..2 * k + 2) {
+        Some(&[high, low]) => (usize::from(high) << 15) | usize::from(low),
+        _ => 0,
+    }
+}
+
+/// A number below 2^30 as two UTF-16 code units of 15 bits (never a surrogate), high then low;
+/// `None` for a larger number.
+fn split(n: usize) -> Option<[u16; 2]> {
+    if n >= 1 << 30 {
+        return None;
+    }
+    let part = |bits: usize| u16::try_from(bits & 0x7FFF).ok();
+    Some([part(n >> 15)?, part(n)?])
 }
 
 struct Writer {
     /// The text, in UTF-8.
     text: String,
     /// The text's length in UTF-16 code units.
-    units: u32,
-    spans: Vec<u32>,
-    /// The slot being written: a variable's place, or the end of `spans` for what follows them.
-    slot: usize,
+    units: usize,
+    /// Four numbers an entry: slot, start, mid, end.
+    entries: Vec<usize>,
 }
 
 impl Writer {
-    /// Where the text ends, in UTF-16 code units.
-    fn end(&self) -> u32 {
-        self.units
-    }
-
     fn push(&mut self, s: &str) {
-        let units = if s.is_ascii() {
+        self.units += if s.is_ascii() {
             s.len()
         } else {
             s.encode_utf16().count()
         };
         self.text.push_str(s);
-        // A body is at most `MAX_BODY_BYTES`, far below 2^32 code units.
-        self.units = self
-            .units
-            .saturating_add(u32::try_from(units).unwrap_or(u32::MAX));
+    }
+
+    /// A whole number in decimal digits.
+    fn push_integer(&mut self, n: impl itoa::Integer) {
+        self.push(itoa::Buffer::new().format(n));
+    }
+
+    /// A decimal as its `Display` writes it (`-` for a negative one, zero included; every digit
+    /// of its scale, `0.05`), read from its mantissa when that fits 64 bits (every amount
+    /// PayPal writes), else through `Display` itself.
+    fn push_decimal(&mut self, d: Decimal) {
+        let Ok(mantissa) = u64::try_from(d.mantissa().unsigned_abs()) else {
+            return self.push_fmt(format_args!("{d}"));
+        };
+        let mut buffer = itoa::Buffer::new();
+        let digits = buffer.format(mantissa);
+        let scale = d.scale() as usize;
+        if d.is_sign_negative() {
+            self.push("-");
+        }
+        match digits
+            .len()
+            .checked_sub(scale)
+            .filter(|&whole| whole > 0)
+            .and_then(|whole| digits.split_at_checked(whole))
+        {
+            Some((whole, "")) => self.push(whole),
+            Some((whole, fraction)) => {
+                self.push(whole);
+                self.push(".");
+                self.push(fraction);
+            }
+            // Every digit is in the fraction: `0.` and the zeros before them.
+            None => {
+                self.push("0.");
+                for _ in digits.len()..scale {
+                    self.push("0");
+                }
+                self.push(digits);
+            }
+        }
     }
 
     /// Writes what `write!` produces (numbers: ASCII).
@@ -188,10 +227,7 @@ impl Writer {
         let before = self.text.len();
         // Writing into a `String` cannot fail.
         let _ = self.text.write_fmt(args);
-        let added = self.text.len() - before;
-        self.units = self
-            .units
-            .saturating_add(u32::try_from(added).unwrap_or(u32::MAX));
+        self.units += self.text.len() - before;
     }
 
     /// A date's UTC instant as RFC 3339, as [`PayPalDate::to_rfc3339`] writes it.
@@ -217,47 +253,46 @@ impl Writer {
             self.text.push(after);
         }
         // `YYYY-MM-DDTHH:MM:SSZ`: twenty ASCII characters.
-        self.units = self.units.saturating_add(20);
+        self.units += 20;
     }
 
-    fn slot(&mut self, a: impl FnOnce(&mut Writer), b: impl FnOnce(&mut Writer)) {
-        let start = self.end();
+    /// The entry of `slot`: part A written by `a`, part B by `b`.
+    fn entry(&mut self, slot: usize, a: impl FnOnce(&mut Writer), b: impl FnOnce(&mut Writer)) {
+        let start = self.units;
         a(self);
-        let mid = self.end();
+        let mid = self.units;
         b(self);
-        let span = [start, mid, self.end()];
-        match self.spans.get_mut(self.slot * 3..self.slot * 3 + 3) {
-            Some(place) => place.copy_from_slice(&span),
-            None => self.spans.extend(span),
-        }
-        self.slot += 1;
+        self.entries.extend([slot, start, mid, self.units]);
     }
 
-    fn value(&mut self, value: Value<'_>) {
+    fn value(&mut self, slot: usize, value: Value<'_>) {
         match value {
-            Value::Text(text) | Value::Word(text) => self.slot(|w| w.push(text), |_| {}),
-            Value::Flag(flag) => self.slot(|w| w.push(if flag { "1" } else { "0" }), |_| {}),
-            Value::Count(count) => self.slot(|w| w.push_fmt(format_args!("{count}")), |_| {}),
+            Value::Text(text) | Value::Word(text) => self.entry(slot, |w| w.push(text), |_| {}),
+            Value::Flag(flag) => self.entry(slot, |w| w.push(if flag { "1" } else { "0" }), |_| {}),
+            Value::Count(count) => self.entry(slot, |w| w.push_integer(count), |_| {}),
             Value::Decimal(decimal) => {
-                self.slot(|w| w.push_fmt(format_args!("{decimal}")), |_| {});
+                self.entry(slot, |w| w.push_decimal(decimal), |_| {});
             }
-            Value::Currency(currency) => self.slot(|w| w.push(currency.as_str()), |_| {}),
-            Value::Money(money) => self.slot(
-                |w| w.push_fmt(format_args!("{}", money.amount)),
+            Value::Currency(currency) => self.entry(slot, |w| w.push(currency.as_str()), |_| {}),
+            Value::Money(money) => self.entry(
+                slot,
+                |w| w.push_decimal(money.amount),
                 |w| {
                     if let Some(currency) = &money.currency {
                         w.push(currency.as_str());
                     }
                 },
             ),
-            Value::Date(date) => self.slot(|w| w.push_instant(date), |w| w.push(&date.text)),
-            Value::Period(period) => self.slot(
-                |w| w.push_fmt(format_args!("{}", period.count)),
+            Value::Date(date) => self.entry(slot, |w| w.push_instant(date), |w| w.push(&date.text)),
+            Value::Period(period) => self.entry(
+                slot,
+                |w| w.push_integer(period.count),
                 |w| w.push(period.unit.code()),
             ),
             // Members of records only, never a modelled variable's value: carried as their
             // canonical JSON all the same, so that nothing is ever dropped.
-            Value::Options(_) | Value::Pairs(_) => self.slot(
+            Value::Options(_) | Value::Pairs(_) => self.entry(
+                slot,
                 |w| match serde_json::to_string(&value) {
                     Ok(json) => w.push(&json),
                     Err(e) => w.push_fmt(format_args!("{e}")),
@@ -274,11 +309,9 @@ mod tests {
 
     /// Part A and part B of slot `i`, cut by UTF-16 indices as JavaScript would.
     fn parts(flat: &Flat, i: usize) -> Option<(String, String)> {
-        let [start, mid, end] = flat.span(i);
-        if start == Flat::ABSENT {
-            return None;
-        }
-        let cut = |a: u32, b: u32| String::from_utf16_lossy(&flat.text()[a as usize..b as usize]);
+        let [start, mid, end] = flat.span(i)?;
+        let text = flat.text();
+        let cut = |a: usize, b: usize| String::from_utf16_lossy(&text[a..b]);
         Some((cut(start, mid), cut(mid, end)))
     }
 
@@ -297,9 +330,13 @@ mod tests {
              &period3=1+M&exchange_rate=1.0825&charset=utf-8&txn_id=X1&payment_status=Completed"
                 .as_bytes();
         let m = Message::parse(body)?;
-        let flat = Flat::of(&m, body)?;
+        let flat = Flat::of(&m, body.len())?;
         let part = |name: &str| parts(&flat, slot_of(name));
-        assert_eq!(flat.raw().collect::<Vec<u8>>(), body);
+        assert_eq!(
+            flat.units().len(),
+            4 + 8 * flat.entries() + flat.text().len(),
+            "the header, then the text, and nothing after it"
+        );
         assert!(
             String::from_utf16(flat.units()).is_ok(),
             "well-formed UTF-16: no header unit is a surrogate"
@@ -334,17 +371,31 @@ mod tests {
             parts(&flat, summary + 3).map(|p| p.0).as_deref(),
             Some("txn:X1")
         );
-        assert_eq!(flat.slots(), summary + Flat::SUMMARY.len());
+        // Only what the message carries has an entry, in ascending order of slot.
+        let slots = flat.slots();
+        let carried: Vec<usize> = MODELLED_KINDS
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| m.value(name).is_some())
+            .map(|(i, _)| i)
+            .chain(summary..summary + Flat::SUMMARY.len())
+            .collect();
+        assert_eq!(slots, carried);
+        assert_eq!(
+            flat.entries(),
+            12 + Flat::SUMMARY.len(),
+            "twelve variables, each modelled"
+        );
         Ok(())
     }
 
     #[test]
     fn notices_follow_the_summary() -> Result<(), crate::Error> {
-        let m = Message::parse(b"txn_type=cart&num_cart_items=2&item_name1=Tea&mc_gross_1=1.00")?;
-        let flat = Flat::of(&m, &[0xFF, 0x00])?;
-        assert_eq!(flat.raw().collect::<Vec<u8>>(), [0xFF, 0x00]);
+        let body = b"txn_type=cart&num_cart_items=2&item_name1=Tea&mc_gross_1=1.00";
+        let m = Message::parse(body)?;
+        let flat = Flat::of(&m, body.len())?;
         let first = MODELLED_KINDS.len() + Flat::SUMMARY.len();
-        assert_eq!(flat.slots(), first + m.notices().len());
+        assert_eq!(flat.slots().last(), Some(&(first + m.notices().len() - 1)));
         assert_eq!(
             parts(&flat, first),
             Some(("cart_count_mismatch".into(), "num_cart_items".into()))
@@ -356,7 +407,7 @@ mod tests {
     fn money_without_a_currency_has_an_empty_part_b() -> Result<(), crate::Error> {
         let m = Message::parse(b"mc_gross=5.00")?;
         assert_eq!(
-            parts(&Flat::of(&m, b"mc_gross=5.00")?, slot_of("mc_gross")),
+            parts(&Flat::of(&m, 13)?, slot_of("mc_gross")),
             Some(("5.00".into(), String::new()))
         );
         Ok(())
@@ -364,10 +415,30 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn decimals_are_written_as_display_writes_them(
+            mantissa in proptest::prop_oneof![
+                -1_000_000i128..1_000_000,
+                proptest::strategy::Strategy::prop_map(proptest::num::i64::ANY, i128::from),
+                -(1i128 << 95)..(1i128 << 95),
+            ],
+            scale in 0u32..=28,
+            negative_zero in proptest::bool::ANY,
+        ) {
+            let mut d = Decimal::from_i128_with_scale(mantissa, scale);
+            if negative_zero && mantissa == 0 {
+                d.set_sign_negative(true);
+            }
+            let mut w = Writer { text: String::new(), units: 0, entries: Vec::new() };
+            w.push_decimal(d);
+            proptest::prop_assert_eq!(&w.text, &d.to_string());
+            proptest::prop_assert_eq!(w.units, w.text.len());
+        }
+
+        #[test]
         fn instants_are_written_as_to_rfc3339_writes_them(secs in -70_000_000_000i64..300_000_000_000i64, nanos in proptest::prop_oneof![proptest::strategy::Just(0u32), 0u32..1_000_000_000]) {
             let utc = chrono::DateTime::from_timestamp(secs, nanos).unwrap_or_default();
             let date = PayPalDate { utc, text: String::new(), zone_corrected: false };
-            let mut w = Writer { text: String::new(), units: 0, spans: Vec::new(), slot: 0 };
+            let mut w = Writer { text: String::new(), units: 0, entries: Vec::new() };
             w.push_instant(&date);
             proptest::prop_assert_eq!(&w.text, &date.to_rfc3339());
         }
@@ -376,12 +447,46 @@ mod tests {
     #[test]
     fn a_body_over_the_flat_maximum_is_refused_before_any_work() -> Result<(), crate::Error> {
         let m = Message::parse(b"txn_id=1")?;
-        // Zeroed pages: nothing is touched before the refusal.
-        let huge = vec![0u8; Flat::MAX_BODY_BYTES + 1];
         assert!(matches!(
-            Flat::of(&m, &huge),
+            Flat::of(&m, Flat::MAX_BODY_BYTES + 1),
             Err(Error::BodyTooLarge { limit, .. }) if limit == Flat::MAX_BODY_BYTES
         ));
         Ok(())
+    }
+
+    #[test]
+    fn offsets_past_15_bits_use_the_high_unit() -> Result<(), crate::Error> {
+        let body = format!(
+            "memo={}&txn_id=X9&payment_status=Completed",
+            "a".repeat(40_000)
+        );
+        let m = Message::parse(body.as_bytes())?;
+        let flat = Flat::of(&m, body.len())?;
+        // Entries are written in slot order: `payment_status` comes after `memo`.
+        let [start, ..] = flat.span(slot_of("payment_status")).unwrap_or_default();
+        assert!(start > 1 << 15, "the offset {start} needs the high unit");
+        assert_eq!(
+            parts(&flat, slot_of("payment_status")),
+            Some(("Completed".into(), String::new()))
+        );
+        assert_eq!(
+            parts(&flat, slot_of("txn_id")),
+            Some(("X9".into(), String::new()))
+        );
+        assert!(
+            flat.units()
+                .iter()
+                .take(4 + 8 * flat.entries())
+                .all(|&u| u < 0x8000)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn numbers_split_into_two_15_bit_characters_below_2_to_the_30() {
+        assert_eq!(split(0), Some([0, 0]));
+        assert_eq!(split((1 << 30) - 1), Some([0x7FFF, 0x7FFF]));
+        assert_eq!(split((5 << 15) | 7), Some([5, 7]));
+        assert_eq!(split(1 << 30), None);
     }
 }

@@ -628,3 +628,25 @@ fn plain_data_reads_as_its_json_does() -> Result<(), Error> {
     );
     Ok(())
 }
+
+proptest::proptest! {
+    /// The postback without a parse refuses exactly the bodies a notification refuses, with the
+    /// same error, and posts back the same bytes: bodies of form-encoding bytes (escapes good and
+    /// bad, charsets, empty keys and values, too many fields for small limits).
+    #[test]
+    fn the_postback_alone_refuses_what_a_notification_refuses(
+        raw in proptest::collection::vec(proptest::sample::select(b"ab=&%+%C3=%2\x80\xff\r\ncharset=utf-8".to_vec()), 0..64),
+        max_fields in 1usize..6,
+        max_key_bytes in 1usize..8,
+    ) {
+        let limits = Limits { max_body_bytes: 48, max_fields, max_key_bytes };
+        let alone = super::postback(&raw, limits);
+        let notification = Notification::copy_of(&raw, limits);
+        proptest::prop_assert_eq!(alone.as_ref().err(), notification.as_ref().err());
+        if let (Ok(postback), Ok(n)) = (&alone, &notification) {
+            proptest::prop_assert_eq!(postback, &n.postback());
+            let request = config().verification_request(&raw).map(|r| r.body);
+            proptest::prop_assert_eq!(request.as_ref().ok(), Some(&n.verification_request(&config()).body));
+        }
+    }
+}

@@ -279,15 +279,18 @@ macro_rules! message {
             /// Every modelled variable the message carries, typed, in declaration order: what
             /// the canonical JSON lists, and what a binding converts at once.
             pub fn present(&self) -> impl Iterator<Item = (&'static str, Value<'_>)> + '_ {
-                VARIABLE_LIST
-                    .iter()
-                    .filter_map(move |&(name, _, get)| get(self).map(|value| (name, value)))
+                self.slots().filter_map(|(i, value)| {
+                    VARIABLE_LIST.get(i).map(|&(name, _, _)| (name, value))
+                })
             }
 
-            /// Every modelled variable in declaration order (the order of [`MODELLED_KINDS`]),
-            /// `None` where the message does not carry it.
-            pub(crate) fn slots(&self) -> impl Iterator<Item = Option<Value<'_>>> + '_ {
-                VARIABLE_LIST.iter().map(move |&(_, _, get)| get(self))
+            /// The modelled variables the message carries, each with its place in declaration
+            /// order (in [`MODELLED_KINDS`]), ascending: only those whose setter ran are read.
+            pub(crate) fn slots(&self) -> impl Iterator<Item = (usize, Value<'_>)> + '_ {
+                self.carried.iter().filter_map(move |i| {
+                    let &(_, _, get) = VARIABLE_LIST.get(i)?;
+                    get(self).map(|value| (i, value))
+                })
             }
         }
     };
@@ -313,6 +316,8 @@ pub(super) struct VariableTable {
 pub(super) struct Entry {
     hash: u64,
     name: &'static str,
+    /// The variable's place in declaration order (in [`MODELLED_KINDS`](super::MODELLED_KINDS)).
+    pub(super) index: u16,
     pub(super) set: Setter,
     pub(super) get: Getter,
 }
@@ -326,7 +331,7 @@ impl VariableTable {
             slots: vec![None; 1 << Self::BITS],
             shift: 64 - Self::BITS,
         };
-        for &(name, set, get) in entries {
+        for (index, &(name, set, get)) in (0u16..).zip(entries) {
             let h = hash(name);
             let mut i = table.slot(h);
             while table.slots.get(i).is_some_and(Option::is_some) {
@@ -336,6 +341,7 @@ impl VariableTable {
                 *slot = Some(Entry {
                     hash: h,
                     name,
+                    index,
                     set,
                     get,
                 });
@@ -366,8 +372,43 @@ impl VariableTable {
     }
 }
 
-pub(super) fn setter(key: &str, h: u64) -> Option<Setter> {
-    super::VARIABLES.get(key, h).map(|entry| entry.set)
+/// The setter of the modelled variable `key` (hashed `h`), with its place in declaration order.
+pub(super) fn setter(key: &str, h: u64) -> Option<(Setter, u16)> {
+    super::VARIABLES
+        .get(key, h)
+        .map(|entry| (entry.set, entry.index))
+}
+
+/// The modelled variables a message may carry, by their place in declaration order: a set bit
+/// is a variable whose setter ran (its value may still be absent: empty, or not of its type), a
+/// clear bit one the message does not carry. Readers walk the set bits instead of every
+/// variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Carried([u64; CARRIED_WORDS]);
+
+/// Words of [`Carried`]: one bit a modelled variable.
+const CARRIED_WORDS: usize = super::MODELLED_VARIABLES.len().div_ceil(64);
+
+impl Carried {
+    /// Marks the variable at `index` (one below the number of modelled variables).
+    pub(super) fn insert(&mut self, index: u16) {
+        if let Some(word) = self.0.get_mut(usize::from(index / 64)) {
+            *word |= 1 << (index % 64);
+        }
+    }
+
+    /// The marked places, in ascending order.
+    pub(super) fn iter(self) -> impl Iterator<Item = usize> {
+        (0..CARRIED_WORDS).zip(self.0).flat_map(|(w, mut bits)| {
+            std::iter::from_fn(move || {
+                let bit = bits.trailing_zeros();
+                (bit < 64).then(|| {
+                    bits &= bits - 1;
+                    w * 64 + bit as usize
+                })
+            })
+        })
+    }
 }
 
 pub(super) fn non_empty(v: &str) -> Option<&str> {
