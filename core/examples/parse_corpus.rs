@@ -3,7 +3,10 @@
 //! (`scripts/bench-instructions` runs it with two `N` and takes the difference, so that reading
 //! the files and starting the process cancel out).
 //!
-//!   cargo run --release -p ipnkit --example parse_corpus -- N [message|decode|tokenize]
+//!   cargo run --release -p ipnkit --example parse_corpus -- N [message|decode|tokenize|flat]
+//!
+//! `flat` is what the Node and wasm packages' `parse` asks of the core: the notification, then
+//! its flat form (`host::Flat`).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -20,7 +23,7 @@ fn main() {
     let rounds: usize = args
         .next()
         .and_then(|n| n.parse().ok())
-        .expect("usage: parse_corpus N [message|decode|tokenize]");
+        .expect("usage: parse_corpus N [message|decode|tokenize|flat]");
     let what = args.next().unwrap_or_else(|| "message".to_owned());
     let messages = support::bench_corpus();
     let bytes: usize = messages.iter().map(Vec::len).sum();
@@ -48,7 +51,7 @@ fn main() {
                 "tokenize" => {
                     usize::from(Body::parse(black_box(raw)).map(|b| b.postback()).is_ok())
                 }
-                other => panic!("unknown stage {other:?}: message, decode or tokenize"),
+                other => panic!("unknown stage {other:?}: message, decode, tokenize or flat"),
             };
         }
     }

@@ -92,8 +92,6 @@ pub struct Message {
     fields: Fields,
     /// Boxed: some 170 typed variables would make every move of a message kilobytes long.
     vars: Box<Vars>,
-    /// Which of `vars` were set, so that readers need not try every one.
-    carried: Carried,
     options: Vec<ItemOption>,
     items: Vec<CartItem>,
     masspay_items: Vec<MasspayItem>,
@@ -432,7 +430,6 @@ impl Message {
         let mut groups = Groups::default();
         let mut extra = Vec::new();
         let mut notices = Vec::new();
-        let mut carried = Carried::default();
         for f in &fields {
             let (key, value) = (f.key, f.value);
             let position = u32::try_from(f.index).unwrap_or(u32::MAX);
@@ -452,7 +449,7 @@ impl Message {
             };
             let filed = match found {
                 Some((set, index)) => {
-                    carried.insert(index);
+                    vars.carried.insert(index);
                     set(&mut vars, position, key, value).map(|()| true)
                 }
                 None => groups.file(key, value, masspay),
@@ -485,7 +482,6 @@ impl Message {
             family: Family::Unknown,
             fields,
             vars,
-            carried,
             options: groups.options.into_values().collect(),
             items: groups.items.into_values().map(|(item, _)| item).collect(),
             masspay_items: groups.masspay.into_values().collect(),

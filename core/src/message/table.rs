@@ -224,6 +224,8 @@ macro_rules! message {
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
         struct Vars {
             $( $name: Option<stored_type!($kind [$($($arg)*)?])>, )*
+            /// Which of the above were set, so that readers need not try every one.
+            carried: Carried,
         }
 
         /// Every variable name with a typed field, in declaration order.
@@ -287,7 +289,7 @@ macro_rules! message {
             /// The modelled variables the message carries, each with its place in declaration
             /// order (in [`MODELLED_KINDS`]), ascending: only those whose setter ran are read.
             pub(crate) fn slots(&self) -> impl Iterator<Item = (usize, Value<'_>)> + '_ {
-                self.carried.iter().filter_map(move |i| {
+                self.vars.carried.iter().filter_map(move |i| {
                     let &(_, _, get) = VARIABLE_LIST.get(i)?;
                     get(self).map(|value| (i, value))
                 })
