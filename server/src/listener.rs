@@ -877,11 +877,15 @@ fn decide(
     };
     match decision.action {
         Action::Act if order != "not_found" => {
-            let key = decision.delivery_key.as_deref().unwrap_or_default();
-            let lookup = decision.lookup_id.as_deref().unwrap_or_default();
+            // The message's own key, the one `decide` classified (it reads the same message).
             let delivery = decision.delivery.as_ref().map_or("new", |d| d.code());
-            let accepted =
-                store.accept(id, key, lookup, delivery, &event("accepted", needs_order))?;
+            let accepted = store.accept(
+                id,
+                key.as_str(),
+                key.lookup_id(),
+                delivery,
+                &event("accepted", needs_order),
+            )?;
             tracing::info!(
                 message_id = id,
                 event = decision.event,
@@ -899,8 +903,7 @@ fn decide(
             store.settle(id, state, state, None)
         }
         Action::Act | Action::Refuse if ours => {
-            let key = decision.delivery_key.as_deref().unwrap_or_default();
-            let reported = store.refuse(id, key, &detail, &event("refused", false))?;
+            let reported = store.refuse(id, key.as_str(), &detail, &event("refused", false))?;
             tracing::info!(message_id = id, event = decision.event, codes = %detail, outcome = if reported { "refused" } else { "duplicate" }, "settled");
             Ok(())
         }
