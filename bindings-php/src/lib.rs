@@ -60,18 +60,23 @@ impl Ipn {
     }
 
     /// `cmd=_notify-validate&` followed by the body, byte for byte, whether or not its values
-    /// decode.
+    /// decode (they are not decoded).
     pub fn postback(raw: Raw<'_>, config: Option<&Config>) -> PhpResult<Binary<u8>> {
-        let notification = receive(raw.bytes("Ipnkit\\Ipn::postback")?, config)?;
-        Ok(bytes(&notification.postback()))
+        let limits = config.map_or(Limits::DEFAULT, |c| c.inner.limits());
+        let postback = core(ipnkit::host::postback(
+            raw.bytes("Ipnkit\\Ipn::postback")?,
+            limits,
+        ))?;
+        Ok(bytes(&postback))
     }
 
     /// The verification request for the configured environment (for curl), whether or not
-    /// the body's values decode.
+    /// the body's values decode (they are not decoded).
     pub fn verification_request(raw: Raw<'_>, config: &Config) -> PhpResult<VerificationRequest> {
         let raw = raw.bytes("Ipnkit\\Ipn::verificationRequest")?;
-        let notification = receive(raw, Some(config))?;
-        Ok(VerificationRequest::of(&notification, config))
+        Ok(VerificationRequest {
+            inner: core(config.inner.verification_request(raw))?,
+        })
     }
 
     /// What PayPal's answer means, from the HTTP status and the response body as they came.
