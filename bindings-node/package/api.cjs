@@ -82,7 +82,9 @@ function createApi(native) {
   /** A private copy of a body the message keeps: in Node from Buffer's pool (a quarter of the
    * time of a new ArrayBuffer for a message's size), elsewhere a new array. Never handed out:
    * `raw` gives a copy of it. */
-  const keep = typeof Buffer === 'function' ? (view) => Buffer.from(view) : (view) => new Uint8Array(view);
+  const keep = typeof Buffer === 'function'
+    ? (view) => Buffer.from(view)
+    : (view) => new Uint8Array(view);
 
   function plainData(what, make, data) {
     let result;
@@ -171,8 +173,7 @@ function createApi(native) {
   // The native side returns a message's flat form, one string: a header of numbers, two
   // UTF-16 code units of 15 bits each (high, low) — the number of entries, the length of the
   // text, then four numbers an entry in ascending order of slot (slot, start, mid, end: part A
-  // and part B of the text) — then the text, then the raw body, one byte a code unit. Only what
-  // the message carries has an entry. Slots: the variables in the schema's order, then the
+  // and part B of the text) — then the text. Only what the message carries has an entry. Slots: the variables in the schema's order, then the
   // summary, then one per notice. The message keeps the string and its own copy of the body.
   const SUMMARY_SLOTS = SCHEMA.variables.length;
   const NOTICE_SLOTS = SUMMARY_SLOTS + SCHEMA.flat.summary.length;
@@ -256,7 +257,7 @@ function createApi(native) {
    * A parsed IPN message. PayPal's variables are properties under PayPal's names
    * (`message.mc_gross`, `message.payment_status`), `undefined` when absent; each is converted
    * when first read and kept. A message holds no native object: one string holds its
-   * values and its raw body.
+   * values, beside its own copy of the raw body.
    */
   class Message {
     constructor(token, flat, raw, config) {
@@ -281,7 +282,8 @@ function createApi(native) {
       const notices = [];
       for (let k = 0; k < number(flat, 0); k++) {
         if (number(flat, 2 + 4 * k) < NOTICE_SLOTS) continue;
-        notices.push(Object.freeze({ code: partAt(flat, 3 + 4 * k), field: partBAt(flat, 3 + 4 * k) }));
+        const e = 3 + 4 * k;
+        notices.push(Object.freeze({ code: partAt(flat, e), field: partBAt(flat, e) }));
       }
       return notices;
     }

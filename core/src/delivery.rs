@@ -139,8 +139,8 @@ fn is_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b',')
 }
 
-/// Appends a part of a key: kept when it is short and made of safe characters, else `~` + 32 hex digits
-/// of its SHA-256.
+/// Appends a part of a key: kept when it is short and made of safe characters, else `~` and 32
+/// hex digits of its SHA-256.
 fn push_part(out: &mut String, text: &str) {
     if !text.is_empty() && text.len() <= MAX_PART && text.bytes().all(is_safe) {
         out.push_str(text);

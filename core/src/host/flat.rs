@@ -21,9 +21,9 @@ use rust_decimal::Decimal;
 /// is a surrogate, so the whole string is well-formed UTF-16 and survives any UTF-16 decoder) —
 /// the number of entries, the length of the text, then four numbers an entry: `slot`, `start`,
 /// `mid`, `end`, in ascending order of `slot` — then the text. Offsets count UTF-16 code units
-/// from the start of the text: part A of an entry is `text[start..mid]`, part B `text[mid..end]`. Only what the
-/// message carries has an entry (a slot without one is absent), so a host finds a slot by a
-/// binary search over the entries. The slots are numbered:
+/// from the start of the text: part A of an entry is `text[start..mid]`, part B
+/// `text[mid..end]`. Only what the message carries has an entry (a slot without one is
+/// absent), so a host finds a slot by a binary search over the entries. The slots are numbered:
 ///
 /// 1. one per modelled variable, in the order of [`MODELLED_KINDS`], by kind: text, words,
 ///    currencies and decimals in A; a count as decimal digits in A; a flag as `1` or `0` in A;
