@@ -171,9 +171,9 @@ function createApi(native) {
   // ---- the message -----------------------------------------------------------------------
 
   // The native side returns a message's flat form, one string: a header of numbers, two
-  // UTF-16 code units of 15 bits each (high, low) — the number of entries, the length of the
-  // text, then four numbers an entry in ascending order of slot (slot, start, mid, end: part A
-  // and part B of the text) — then the text. Only what the message carries has an entry. Slots: the variables in the schema's order, then the
+  // UTF-16 code units of 15 bits each (high, low) — the number of entries, then four numbers an
+  // entry in ascending order of slot (slot, start, mid, end: part A and part B of the text) —
+  // then the text, to the end of the string. Only what the message carries has an entry. Slots: the variables in the schema's order, then the
   // summary, then one per notice. The message keeps the string and its own copy of the body.
   const SUMMARY_SLOTS = SCHEMA.variables.length;
   const NOTICE_SLOTS = SUMMARY_SLOTS + SCHEMA.flat.summary.length;
@@ -191,12 +191,12 @@ function createApi(native) {
   const RAW = Symbol('ipnkit.raw');
   const CONFIG = Symbol('ipnkit.config');
 
-  /** Number `k` of the flat string's header (0: the number of entries, 1: the text's length). */
+  /** Number `k` of the flat string's header (0: the number of entries). */
   function number(flat, k) {
     return flat.charCodeAt(2 * k) * 0x8000 + flat.charCodeAt(2 * k + 1);
   }
   /** Where the text starts. */
-  const textStart = (flat) => 4 + 8 * number(flat, 0);
+  const textStart = (flat) => 2 + 8 * number(flat, 0);
   /** The message's own copy of the raw body (passed to native calls, which copy what they keep). */
   const rawOf = (m) => m[RAW];
   /** The header's number where the entry of slot `i` starts (its `start`), or -1: absent. */
@@ -205,10 +205,10 @@ function createApi(native) {
     let high = number(flat, 0);
     while (low < high) {
       const k = (low + high) >>> 1;
-      const slot = number(flat, 2 + 4 * k);
+      const slot = number(flat, 1 + 4 * k);
       if (slot < i) low = k + 1;
       else if (slot > i) high = k;
-      else return 3 + 4 * k;
+      else return 2 + 4 * k;
     }
     return -1;
   }
@@ -281,8 +281,8 @@ function createApi(native) {
       const flat = this[FLAT];
       const notices = [];
       for (let k = 0; k < number(flat, 0); k++) {
-        if (number(flat, 2 + 4 * k) < NOTICE_SLOTS) continue;
-        const e = 3 + 4 * k;
+        if (number(flat, 1 + 4 * k) < NOTICE_SLOTS) continue;
+        const e = 2 + 4 * k;
         notices.push(Object.freeze({ code: partAt(flat, e), field: partBAt(flat, e) }));
       }
       return notices;

@@ -19,8 +19,8 @@ use rust_decimal::Decimal;
 ///
 /// The string is a header of numbers, two code units of 15 bits each (high, then low: no unit
 /// is a surrogate, so the whole string is well-formed UTF-16 and survives any UTF-16 decoder) —
-/// the number of entries, the length of the text, then four numbers an entry: `slot`, `start`,
-/// `mid`, `end`, in ascending order of `slot` — then the text. Offsets count UTF-16 code units
+/// the number of entries, then four numbers an entry: `slot`, `start`, `mid`, `end`, in
+/// ascending order of `slot` — then the text, to the end of the string. Offsets count UTF-16 code units
 /// from the start of the text: part A of an entry is `text[start..mid]`, part B
 /// `text[mid..end]`. Only what the message carries has an entry (a slot without one is
 /// absent), so a host finds a slot by a binary search over the entries. The slots are numbered:
@@ -81,8 +81,8 @@ impl Flat {
             slot += 1;
         }
         let count = w.entries.len() / 4;
-        let mut units = Vec::with_capacity(2 * (2 + w.entries.len()) + w.units);
-        for n in [count, w.units].into_iter().chain(w.entries) {
+        let mut units = Vec::with_capacity(2 * (1 + w.entries.len()) + w.units);
+        for n in std::iter::once(count).chain(w.entries) {
             // Slots and entries are few; offsets are bounded by the text, at most about three
             // code units a byte of a body of at most `MAX_BODY_BYTES`: below 2^29.
             units.extend(split(n).ok_or_else(too_large)?);
@@ -113,7 +113,7 @@ impl Flat {
     /// The text after the header.
     pub fn text(&self) -> &[u16] {
         let units = self.units.as_slice();
-        let start = 4 + number(units, 0) * 8;
+        let start = 2 + number(units, 0) * 8;
         units.get(start..).unwrap_or_default()
     }
 
@@ -121,7 +121,7 @@ impl Flat {
     pub fn slots(&self) -> Vec<usize> {
         let units = self.units.as_slice();
         (0..number(units, 0))
-            .map(|k| number(units, 2 + 4 * k))
+            .map(|k| number(units, 1 + 4 * k))
             .collect()
     }
 
@@ -132,11 +132,11 @@ impl Flat {
         let (mut low, mut high) = (0, number(units, 0));
         while low < high {
             let k = low + (high - low) / 2;
-            match number(units, 2 + 4 * k).cmp(&slot) {
+            match number(units, 1 + 4 * k).cmp(&slot) {
                 std::cmp::Ordering::Less => low = k + 1,
                 std::cmp::Ordering::Greater => high = k,
                 std::cmp::Ordering::Equal => {
-                    return Some([3, 4, 5].map(|i| number(units, i + 4 * k)));
+                    return Some([2, 3, 4].map(|i| number(units, i + 4 * k)));
                 }
             }
         }
@@ -144,7 +144,7 @@ impl Flat {
     }
 }
 
-/// Number `k` of a flat string's header (0: the number of entries, 1: the text's length).
+/// Number `k` of a flat string's header (0: the number of entries).
 fn number(units: &[u16], k: usize) -> usize {
     match units.get(2 * k..2 * k + 2) {
         Some(&[high, low]) => (usize::from(high) << 15) | usize::from(low),
@@ -332,9 +332,10 @@ mod tests {
         let m = Message::parse(body)?;
         let flat = Flat::of(&m, body.len())?;
         let part = |name: &str| parts(&flat, slot_of(name));
+        let last = flat.slots().last().copied().unwrap_or_default();
         assert_eq!(
-            flat.units().len(),
-            4 + 8 * flat.entries() + flat.text().len(),
+            flat.span(last).map(|[_, _, end]| end),
+            Some(flat.text().len()),
             "the header, then the text, and nothing after it"
         );
         assert!(
@@ -476,7 +477,7 @@ mod tests {
         assert!(
             flat.units()
                 .iter()
-                .take(4 + 8 * flat.entries())
+                .take(2 + 8 * flat.entries())
                 .all(|&u| u < 0x8000)
         );
         Ok(())
