@@ -137,8 +137,12 @@ pub fn verdict(status: Option<u16>, body: &[u8]) -> napi::Result<serde_json::Val
 /// Receives a raw body within the configuration's limits (the defaults without one). The bytes
 /// are borrowed for the call: no reference to the JavaScript array is kept.
 fn receive(body: &[u8], config: Option<&NativeConfig>) -> Result<Notification, ipnkit::Error> {
-    let limits = config.map_or(Limits::DEFAULT, |c| c.inner.limits());
-    Notification::copy_of(body, limits)
+    Notification::copy_of(body, limits(config))
+}
+
+/// The configuration's limits, or the defaults without one.
+fn limits(config: Option<&NativeConfig>) -> Limits {
+    config.map_or(Limits::DEFAULT, |c| c.inner.limits())
 }
 
 /// The parsed message of a body, or the error that refused or stopped it.
@@ -173,8 +177,7 @@ pub fn parse(body: &[u8], config: Option<&NativeConfig>) -> napi::Result<Outcome
 /// not decoded).
 #[napi]
 pub fn postback(body: &[u8], config: Option<&NativeConfig>) -> Outcome<Buffer> {
-    let limits = config.map_or(Limits::DEFAULT, |c| c.inner.limits());
-    outcome(ipnkit::host::postback(body, limits).map(Buffer::from))
+    outcome(ipnkit::host::postback(body, limits(config)).map(Buffer::from))
 }
 
 /// The verification request for the configured environment: `{method, url, headers, body}`,

@@ -36,8 +36,12 @@ fn core<T>(result: Result<T, ipnkit::Error>) -> PhpResult<T> {
 
 /// Receives a raw body within the configuration's limits (the defaults without one).
 fn receive(raw: &[u8], config: Option<&Config>) -> PhpResult<Notification> {
-    let limits = config.map_or(Limits::DEFAULT, |c| c.inner.limits());
-    core(Notification::copy_of(raw, limits))
+    core(Notification::copy_of(raw, limits(config)))
+}
+
+/// The configuration's limits, or the defaults without one.
+fn limits(config: Option<&Config>) -> Limits {
+    config.map_or(Limits::DEFAULT, |c| c.inner.limits())
 }
 
 /// The entry points: static methods only.
@@ -62,11 +66,8 @@ impl Ipn {
     /// `cmd=_notify-validate&` followed by the body, byte for byte, whether or not its values
     /// decode (they are not decoded).
     pub fn postback(raw: Raw<'_>, config: Option<&Config>) -> PhpResult<Binary<u8>> {
-        let limits = config.map_or(Limits::DEFAULT, |c| c.inner.limits());
-        let postback = core(ipnkit::host::postback(
-            raw.bytes("Ipnkit\\Ipn::postback")?,
-            limits,
-        ))?;
+        let raw = raw.bytes("Ipnkit\\Ipn::postback")?;
+        let postback = core(ipnkit::host::postback(raw, limits(config)))?;
         Ok(bytes(&postback))
     }
 
