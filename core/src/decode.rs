@@ -14,6 +14,7 @@
 //! and a listener must refuse rather than guess.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use crate::body::{Body, Limits, RawPair};
 use crate::charset::Charset;
@@ -82,8 +83,11 @@ pub struct Fields {
     /// covers: what in-place unescaping left behind).
     text: String,
     spans: Vec<Span>,
-    /// Lookup by name (which also found any name given twice).
-    index: Index,
+    /// Lookup by name: built with the variables when they are decoded alone (which also finds
+    /// any name given twice), or on the first lookup when a [`Message`](crate::Message) read
+    /// them (it checks their names as it files them, and most messages are never looked up by
+    /// name).
+    index: OnceLock<Index>,
 }
 
 /// Two decodings are equal when they read the same: the same charset, the same variables in
@@ -117,6 +121,17 @@ impl Fields {
             .and_then(|i| self.value_at(i))
     }
 
+    /// The value of the first variable named `key`, found by reading every name (no lookup
+    /// index): for a reader that has not checked names yet.
+    pub(crate) fn scan_for(&self, key: &str) -> Option<&str> {
+        let h = hash(key);
+        let span = self
+            .spans
+            .iter()
+            .find(|s| s.hash == h && self.text.get(s.key()) == Some(key))?;
+        self.text.get(span.value())
+    }
+
     /// The variable `key`, if present.
     pub fn field(&self, key: &str) -> Option<Field<'_>> {
         self.position_with_hash(key, hash(key))
@@ -126,6 +141,7 @@ impl Fields {
     /// The position of `key` whose [`hash`] is `h`.
     pub(crate) fn position_with_hash(&self, key: &str, h: u64) -> Option<usize> {
         self.index
+            .get_or_init(|| Index::of_distinct(&self.spans, self.text.as_bytes()))
             .candidates(h)
             .find(|&i| self.hash_at(i) == Some(h) && self.key_at(i) == Some(key))
     }
@@ -208,7 +224,7 @@ impl ExactSizeIterator for Iter<'_> {}
 impl Body<'_> {
     /// Decodes every variable in the message's charset. See the [module docs](crate::decode).
     pub fn decode(&self) -> Result<Fields, Error> {
-        match fast::decode_fast(self.content(), &self.limits()) {
+        match fast::decode_fast(self.content(), &self.limits(), Names::Check) {
             Some(fields) => Ok(fields),
             None => decode_body(self),
         }
@@ -233,8 +249,12 @@ impl Body<'static> {
     ) -> Result<(Body<'static>, Result<Fields, Error>), Error> {
         limits.check_len(raw.len())?;
         let mut pairs = Vec::new();
-        let decoded =
-            fast::decode_fast_with(crate::body::content_of(&raw), &limits, Some(&mut pairs));
+        let decoded = fast::decode_fast_with(
+            crate::body::content_of(&raw),
+            &limits,
+            Some(&mut pairs),
+            Names::Check,
+        );
         match decoded {
             Some(fields) => Ok((Body::from_pairs(raw, pairs, limits), Ok(fields))),
             None => {
@@ -251,11 +271,36 @@ impl Fields {
     /// general path then builds only when the body is irregular or refused).
     pub(crate) fn from_raw(raw: &[u8], limits: Limits) -> Result<Fields, Error> {
         limits.check_len(raw.len())?;
-        match fast::decode_fast(crate::body::content_of(raw), &limits) {
+        match fast::decode_fast(crate::body::content_of(raw), &limits, Names::Check) {
             Some(fields) => Ok(fields),
             None => decode_body(&Body::parse_with(raw, limits)?),
         }
     }
+
+    /// [`Fields::from_raw`]'s one-pass decoding of a regular body, without checking that names
+    /// are distinct: for [`Message::parse`](crate::Message::parse), which checks them as it
+    /// files each variable and must fall back to [`Fields::from_raw`] when two are the same
+    /// (or when this gives `None`: an irregular body, or one over the limits).
+    pub(crate) fn from_raw_unchecked(raw: &[u8], limits: Limits) -> Option<Fields> {
+        limits.check_len(raw.len()).ok()?;
+        fast::decode_fast(crate::body::content_of(raw), &limits, Names::Unchecked)
+    }
+
+    /// Whether the variables at `positions` (ascending) have distinct names: for a caller of
+    /// [`Fields::from_raw_unchecked`], over the variables it has not checked itself.
+    pub(crate) fn distinct_at(&self, positions: &[u32]) -> bool {
+        Index::check_distinct(&self.spans, self.text.as_bytes(), positions).is_ok()
+    }
+}
+
+/// Whether the one-pass decoder checks that names are distinct (building the lookup index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Names {
+    /// Checked: a name given twice makes the decoder give way to the general path.
+    Check,
+    /// Left to the caller (see [`Fields::from_raw_unchecked`]); the index is built on the
+    /// first lookup.
+    Unchecked,
 }
 
 fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
@@ -347,7 +392,7 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
         charset_given: charset_at.is_some(),
         text,
         spans,
-        index,
+        index: OnceLock::from(index),
     })
 }
 

@@ -28,6 +28,7 @@
 //! # Ok::<(), ipnkit::Error>(())
 //! ```
 
+use std::convert::Infallible;
 use std::sync::LazyLock;
 
 use rust_decimal::Decimal;
@@ -51,6 +52,10 @@ pub use value::{Lookup, Period, PeriodUnit, Value};
 
 use groups::{Groups, first_of_slot};
 use table::{Carried, Getter, Setter, VariableTable, alias_of, setter};
+
+/// What [`Message::parse`] gets back when it must read a body again with the general path.
+#[derive(Debug, Clone, Copy)]
+struct GiveWay;
 
 /// Something worth knowing about a message that does not stop it: counts that disagree, a date
 /// label that had to be corrected, a value that is not of its variable's type.
@@ -419,40 +424,81 @@ impl Message {
     /// [`Body::decode`](crate::Body::decode) give (the same variables and the same errors, in
     /// one pass over the bytes for a regular body), then [`Message::from_fields`].
     pub fn parse(raw: &[u8]) -> Result<Message, Error> {
-        Message::from_fields(Fields::from_raw(raw, crate::body::Limits::DEFAULT)?)
+        let limits = crate::body::Limits::DEFAULT;
+        // A regular body is decoded without checking its names, which are checked as each
+        // variable is filed; anything irregular, and any name given twice, is read again by
+        // the general path, which gives the exact error.
+        if let Some(fields) = Fields::from_raw_unchecked(raw, limits)
+            && let Ok(read) = Message::read(fields, Some(GiveWay))
+        {
+            return read;
+        }
+        Message::from_fields(Fields::from_raw(raw, limits)?)
     }
 
     /// Builds the typed message from decoded variables, which it keeps (see
     /// [`variables`](Message::variables)).
     pub fn from_fields(fields: Fields) -> Result<Message, Error> {
+        let Ok(read) = Message::read::<Infallible>(fields, None);
+        read
+    }
+
+    /// Reads `fields` into a message. With `unchecked`, the names have not been checked to be
+    /// distinct: a name given twice (in any spelling) then gives way (`Err(unchecked)`) without
+    /// an error, and the caller decodes again with the general path.
+    fn read<G>(fields: Fields, unchecked: Option<G>) -> Result<Result<Message, Error>, G> {
         let mut vars = Box::<Vars>::default();
-        let masspay = fields.get("txn_type") == Some("masspay");
+        // Asked only when a name's group depends on it (`mc_gross_1`…), once.
+        let masspay = std::cell::OnceCell::new();
+        let is_masspay = || {
+            *masspay.get_or_init(|| {
+                let txn_type = match unchecked {
+                    // The lookup index is not built yet (the names are checked below).
+                    Some(_) => fields.scan_for("txn_type"),
+                    None => fields.get("txn_type"),
+                };
+                txn_type == Some("masspay")
+            })
+        };
         let mut groups = Groups::default();
         let mut extra = Vec::new();
         let mut notices = Vec::new();
+        // Variables not modelled (group members and extras), whose names the variable table
+        // does not check: checked together at the end when `unchecked`.
+        let mut others: Vec<u32> = Vec::new();
         for f in &fields {
             let (key, value) = (f.key, f.value);
             let position = u32::try_from(f.index).unwrap_or(u32::MAX);
             let found = match alias_of(key) {
                 // Two spellings of one variable are the same variable twice.
-                Some(name) => match fields.field(name) {
+                Some(name) if unchecked.is_none() => match fields.field(name) {
                     Some(documented) => {
-                        return Err(Error::DuplicateKey {
+                        return Ok(Err(Error::DuplicateKey {
                             field: FieldName::new(key),
                             first: documented.index.min(f.index),
                             second: documented.index.max(f.index),
-                        });
+                        }));
                     }
                     None => setter(name, hash(name)),
                 },
+                Some(name) => setter(name, hash(name)),
                 None => fields.hash_at(f.index).and_then(|h| setter(key, h)),
             };
             let filed = match found {
                 Some((set, index)) => {
-                    vars.carried.insert(index);
+                    if !vars.carried.insert(index)
+                        && let Some(give_way) = unchecked
+                    {
+                        return Err(give_way);
+                    }
                     set(&mut vars, position, key, value).map(|()| true)
                 }
-                None => groups.file(key, value, masspay),
+                None => {
+                    if unchecked.is_some() {
+                        others.push(position);
+                    }
+                    groups.file(key, value, &is_masspay)
+                }
             };
             match filed {
                 Ok(true) => {}
@@ -467,15 +513,23 @@ impl Message {
                     });
                     extra.push(position);
                 }
+                // Unchecked, a name given twice may come earlier: the general path gives the
+                // first error.
+                Err(_) if let Some(give_way) = unchecked => return Err(give_way),
                 Err(Error::DuplicateKey { field, .. }) => {
-                    return Err(Error::DuplicateKey {
+                    return Ok(Err(Error::DuplicateKey {
                         field,
-                        first: first_of_slot(&fields, f.index, masspay),
+                        first: first_of_slot(&fields, f.index, is_masspay()),
                         second: f.index,
-                    });
+                    }));
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Ok(Err(e)),
             }
+        }
+        if let Some(give_way) = unchecked
+            && !fields.distinct_at(&others)
+        {
+            return Err(give_way);
         }
         let mut m = Message {
             event: Event::Unknown,
@@ -505,7 +559,7 @@ impl Message {
             for_auction: m.for_auction() == Some(true),
         };
         (m.family, m.event) = (Family::of(&signals), Event::of(&signals));
-        Ok(m)
+        Ok(Ok(m))
     }
 
     /// The modelled variable `name`: its value, [`Lookup::Absent`], or [`Lookup::NotModelled`]

@@ -20,15 +20,17 @@
 //! (property tests and the `decode` fuzz target).
 
 use super::index::Index;
-use super::{Fields, Span, hash_bytes, hex, offset};
+use std::sync::OnceLock;
+
+use super::{Fields, Names, Span, hash_bytes, hex, offset};
 use crate::body::{Limits, PairSpan};
 use crate::charset::Charset;
 use crate::words::{HIGH, others};
 
 /// Decodes `content` (a body without its trailing CR/LF, within its length limit), or `None`
 /// when the general path must (see the [module docs](self)).
-pub(super) fn decode_fast(content: &[u8], limits: &Limits) -> Option<Fields> {
-    decode_fast_with(content, limits, None)
+pub(super) fn decode_fast(content: &[u8], limits: &Limits, names: Names) -> Option<Fields> {
+    decode_fast_with(content, limits, None, names)
 }
 
 /// [`decode_fast`], filing in `pairs` where each pair lies on the wire (what
@@ -38,6 +40,7 @@ pub(super) fn decode_fast_with(
     content: &[u8],
     limits: &Limits,
     mut pairs: Option<&mut Vec<PairSpan>>,
+    names: Names,
 ) -> Option<Fields> {
     let len = content.len();
     let mut marks = Marks::new(content);
@@ -165,7 +168,10 @@ pub(super) fn decode_fast_with(
         }
     }
     let text = String::from_utf8(buf).ok()?;
-    let index = Index::build(&spans, text.as_bytes()).ok()?;
+    let index = match names {
+        Names::Check => OnceLock::from(Index::build(&spans, text.as_bytes()).ok()?),
+        Names::Unchecked => OnceLock::new(),
+    };
     Some(Fields {
         charset,
         charset_given: charset_at.is_some(),
@@ -331,7 +337,7 @@ mod tests {
     use super::*;
 
     fn fast(raw: &[u8]) -> Option<Fields> {
-        decode_fast(raw, &Limits::DEFAULT)
+        decode_fast(raw, &Limits::DEFAULT, Names::Check)
     }
 
     #[test]
@@ -385,12 +391,12 @@ mod tests {
             max_fields: 1,
             ..Limits::DEFAULT
         };
-        assert!(decode_fast(b"a=1&b=2", &tight).is_none());
+        assert!(decode_fast(b"a=1&b=2", &tight, Names::Check).is_none());
         let short = Limits {
             max_key_bytes: 2,
             ..Limits::DEFAULT
         };
-        assert!(decode_fast(b"abc=1", &short).is_none());
+        assert!(decode_fast(b"abc=1", &short, Names::Check).is_none());
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! The duplicate reported is the same either way: the variable whose second occurrence comes
 //! first in the body, with its first occurrence.
 
+use std::convert::Infallible;
+
 use super::Span;
 
 /// A name given twice: the positions of its first and second occurrence.
@@ -29,89 +31,152 @@ pub(super) enum Index {
 }
 
 impl Index {
-    /// Indexes the variables at `spans` (keys in `text`), in body order.
+    /// Indexes the variables at `spans` (keys in `text`), in body order, and finds a name given
+    /// twice.
     pub(super) fn build(spans: &[Span], text: &[u8]) -> Result<Index, Duplicate> {
-        let key = |i: usize| {
-            spans
-                .get(i)
-                .and_then(|s| text.get(s.key()))
-                .unwrap_or_default()
-        };
-        let n = spans.len();
-        // At most half full: probes stay short.
-        let bits = (2 * n).max(16).next_power_of_two().trailing_zeros();
-        let shift = 64 - bits;
-        // Empty is not zero, so the table is not zero-allocated: glibc serves small blocks from
-        // a per-thread cache that `calloc` bypasses (the compiler turns a zero fill into one).
-        let mut slots: Vec<u32> = vec![EMPTY; 1 << bits];
-        let mask = slots.len() - 1;
-        // Beyond this many probes in all, the names collide by design, not by chance.
-        let mut budget = 4 * n + 64;
-        for (i, span) in spans.iter().enumerate() {
-            let mut at = slot_of(span.hash, shift);
-            loop {
-                // `at` is masked to the table: the sorted form would still answer correctly.
-                let Some(slot) = slots.get_mut(at) else {
-                    return Index::sorted(spans, key);
-                };
-                if *slot == EMPTY {
-                    *slot = position(i);
-                    break;
-                }
-                let j = *slot as usize;
-                if spans.get(j).is_some_and(|other| other.hash == span.hash) && key(j) == key(i) {
-                    return Err(Duplicate {
-                        first: j,
-                        second: i,
-                    });
-                }
-                budget = match budget.checked_sub(1) {
-                    Some(left) => left,
-                    None => return Index::sorted(spans, key),
-                };
-                at = (at + 1) & mask;
-            }
-        }
-        Ok(Index::Table { slots, shift })
+        fill(spans, text, 0..spans.len(), Err)
     }
 
-    /// The sorted form, for names that collide.
-    #[cold]
-    fn sorted<'t>(spans: &[Span], key: impl Fn(usize) -> &'t [u8]) -> Result<Index, Duplicate> {
-        let mut sorted: Vec<(u64, u32)> = spans
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.hash, u32::try_from(i).unwrap_or(u32::MAX)))
-            .collect();
-        sorted.sort_unstable();
-        // Duplicates share a hash: within each run of equal hashes, sort by (name, position) so
-        // that equal names are neighbours (O(n log n) however large the run). The earliest
-        // second occurrence is always a name's second position, whose neighbour before it is
-        // that name's first.
-        let mut found: Option<Duplicate> = None;
-        for run in sorted
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|run| run.len() > 1)
-        {
-            let mut positions: Vec<usize> = run.iter().map(|&(_, i)| i as usize).collect();
-            // Positions are distinct, so this order is total: no stable sort needed (the wasm
-            // build then links one sort, not two).
-            positions.sort_unstable_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
-            for w in positions.windows(2) {
-                if let [first, second] = *w
-                    && key(first) == key(second)
-                    && found.is_none_or(|d| second < d.second)
-                {
-                    found = Some(Duplicate { first, second });
-                }
-            }
-        }
-        match found {
-            Some(duplicate) => Err(duplicate),
-            None => Ok(Index::Sorted(sorted)),
-        }
+    /// Indexes the variables at `spans` whose names are already known to be distinct (a
+    /// [`Message`](crate::Message) checks them as it reads them), so nothing is refused: a
+    /// lookup still compares the name it is given.
+    pub(super) fn of_distinct(spans: &[Span], text: &[u8]) -> Index {
+        let Ok(index) = fill(spans, text, 0..spans.len(), |_| Ok::<(), Infallible>(()));
+        index
     }
 
+    /// Whether the variables at `positions` (ascending) have distinct names; the earliest
+    /// second occurrence among them otherwise.
+    pub(super) fn check_distinct(
+        spans: &[Span],
+        text: &[u8],
+        positions: &[u32],
+    ) -> Result<(), Duplicate> {
+        // A few (most messages' extras): a 64-bit filter of their hashes, and only a name whose
+        // bit is taken compared with those before it. No table to allocate.
+        if positions.len() <= 64 {
+            let mut seen = 0u64;
+            for (n, &second) in positions.iter().enumerate() {
+                let Some(span) = spans.get(second as usize) else {
+                    continue;
+                };
+                let bit = 1u64 << (span.hash >> 58);
+                if seen & bit != 0 {
+                    let name = text.get(span.key());
+                    let same = |&&first: &&u32| {
+                        spans
+                            .get(first as usize)
+                            .is_some_and(|s| s.hash == span.hash && text.get(s.key()) == name)
+                    };
+                    if let Some(&first) = positions.iter().take(n).find(same) {
+                        return Err(Duplicate {
+                            first: first as usize,
+                            second: second as usize,
+                        });
+                    }
+                }
+                seen |= bit;
+            }
+            return Ok(());
+        }
+        let positions = positions.iter().map(|&i| i as usize);
+        fill(spans, text, positions, Err).map(|_| ())
+    }
+}
+
+/// Indexes the variables at `positions` (ascending), calling `twice` for a name found at two of
+/// them: its error stops the build.
+fn fill<E>(
+    spans: &[Span],
+    text: &[u8],
+    positions: impl ExactSizeIterator<Item = usize> + Clone,
+    twice: impl Fn(Duplicate) -> Result<(), E>,
+) -> Result<Index, E> {
+    let hash = |i: usize| spans.get(i).map_or(0, |s| s.hash);
+    let key = |i: usize| {
+        spans
+            .get(i)
+            .and_then(|s| text.get(s.key()))
+            .unwrap_or_default()
+    };
+    let n = positions.len();
+    // At most half full: probes stay short.
+    let bits = (2 * n).max(16).next_power_of_two().trailing_zeros();
+    let shift = 64 - bits;
+    // Empty is not zero, so the table is not zero-allocated: glibc serves small blocks from
+    // a per-thread cache that `calloc` bypasses (the compiler turns a zero fill into one).
+    let mut slots: Vec<u32> = vec![EMPTY; 1 << bits];
+    let mask = slots.len() - 1;
+    // Beyond this many probes in all, the names collide by design, not by chance.
+    let mut budget = 4 * n + 64;
+    for i in positions.clone() {
+        let h = hash(i);
+        let mut at = slot_of(h, shift);
+        loop {
+            // `at` is masked to the table: the sorted form would still answer correctly.
+            let Some(slot) = slots.get_mut(at) else {
+                return sorted(positions, hash, key, twice);
+            };
+            if *slot == EMPTY {
+                *slot = position(i);
+                break;
+            }
+            let j = *slot as usize;
+            if hash(j) == h && key(j) == key(i) {
+                twice(Duplicate {
+                    first: j,
+                    second: i,
+                })?;
+            }
+            budget = match budget.checked_sub(1) {
+                Some(left) => left,
+                None => return sorted(positions, hash, key, twice),
+            };
+            at = (at + 1) & mask;
+        }
+    }
+    Ok(Index::Table { slots, shift })
+}
+
+/// The sorted form, for names that collide.
+#[cold]
+fn sorted<'t, E>(
+    positions: impl Iterator<Item = usize>,
+    hash: impl Fn(usize) -> u64,
+    key: impl Fn(usize) -> &'t [u8],
+    twice: impl Fn(Duplicate) -> Result<(), E>,
+) -> Result<Index, E> {
+    let mut sorted: Vec<(u64, u32)> = positions.map(|i| (hash(i), position(i))).collect();
+    sorted.sort_unstable();
+    // Duplicates share a hash: within each run of equal hashes, sort by (name, position) so
+    // that equal names are neighbours (O(n log n) however large the run). The earliest
+    // second occurrence is always a name's second position, whose neighbour before it is
+    // that name's first.
+    let mut found: Option<Duplicate> = None;
+    for run in sorted
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
+        let mut positions: Vec<usize> = run.iter().map(|&(_, i)| i as usize).collect();
+        // Positions are distinct, so this order is total: no stable sort needed (the wasm
+        // build then links one sort, not two).
+        positions.sort_unstable_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+        for w in positions.windows(2) {
+            if let [first, second] = *w
+                && key(first) == key(second)
+                && found.is_none_or(|d| second < d.second)
+            {
+                found = Some(Duplicate { first, second });
+            }
+        }
+    }
+    match found {
+        Some(duplicate) => twice(duplicate).map(|()| Index::Sorted(sorted)),
+        None => Ok(Index::Sorted(sorted)),
+    }
+}
+
+impl Index {
     /// The positions whose hash is `h`, in no particular order: the candidates for a name.
     pub(super) fn candidates(&self, h: u64) -> Candidates<'_> {
         match self {

@@ -484,7 +484,7 @@ pub(super) fn first_of_slot(fields: &Fields, second: usize, masspay: bool) -> us
     fn slot(key: &str, masspay: bool) -> Option<(&str, u32)> {
         match Key::parse(key) {
             Key::Numbered { base, index, .. } => Groups::default()
-                .file(key, "", masspay)
+                .file(key, "", &|| masspay)
                 .ok()
                 .filter(|filed| *filed)
                 .map(|_| (base, index)),
@@ -501,7 +501,14 @@ pub(super) fn first_of_slot(fields: &Fields, second: usize, masspay: bool) -> us
 
 impl Groups {
     /// Files a numbered or array variable into its group; `false` when it belongs to none.
-    pub(super) fn file(&mut self, key: &str, value: &str, masspay: bool) -> Result<bool, Error> {
+    /// `masspay` says whether the message is a Mass Pay notification, asked only of the names
+    /// whose group depends on it (`mc_gross_1`…).
+    pub(super) fn file(
+        &mut self,
+        key: &str,
+        value: &str,
+        masspay: &dyn Fn() -> bool,
+    ) -> Result<bool, Error> {
         match Key::parse(key) {
             Key::Numbered {
                 base,
@@ -587,7 +594,7 @@ impl Groups {
         base: &str,
         index: u32,
         separator: crate::key::Separator,
-        masspay: bool,
+        masspay: &dyn Fn() -> bool,
     ) -> Result<bool, Error> {
         use crate::key::Separator;
         if base == "fraud_management_pending_filters" {
@@ -609,7 +616,7 @@ impl Groups {
             }
             return Ok(true);
         }
-        if masspay && separator == Separator::Underscore && MASSPAY_BASES.contains(&base) {
+        if separator == Separator::Underscore && MASSPAY_BASES.contains(&base) && masspay() {
             let item = self.masspay.entry(index, || MasspayItem {
                 number: index,
                 ..MasspayItem::default()
@@ -632,7 +639,7 @@ impl Groups {
         if let Some(bit) = CART_ITEM_BASES
             .iter()
             .position(|b| *b == base)
-            .filter(|_| !masspay)
+            .filter(|_| !masspay())
         {
             let (item, filled) = self.items.entry(index, || {
                 (

@@ -392,10 +392,17 @@ pub(super) struct Carried([u64; CARRIED_WORDS]);
 const CARRIED_WORDS: usize = super::MODELLED_VARIABLES.len().div_ceil(64);
 
 impl Carried {
-    /// Marks the variable at `index` (one below the number of modelled variables).
-    pub(super) fn insert(&mut self, index: u16) {
-        if let Some(word) = self.0.get_mut(usize::from(index / 64)) {
-            *word |= 1 << (index % 64);
+    /// Marks the variable at `index` (one below the number of modelled variables): `false` when
+    /// it was marked already.
+    pub(super) fn insert(&mut self, index: u16) -> bool {
+        match self.0.get_mut(usize::from(index / 64)) {
+            Some(word) => {
+                let bit = 1 << (index % 64);
+                let new = *word & bit == 0;
+                *word |= bit;
+                new
+            }
+            None => false,
         }
     }
 

@@ -466,3 +466,127 @@ fn periods() {
         assert_eq!(Period::parse(bad), None, "{bad}");
     }
 }
+
+mod one_pass {
+    //! `Message::parse` reads a regular body without checking its names first (each is checked
+    //! as it is filed) and gives way to the general path on any name given twice: it must give
+    //! what decoding and then `Message::from_fields` give, message or error, on any body.
+
+    use super::*;
+    use crate::Body;
+    use proptest::prelude::*;
+
+    /// Names that exercise every way a name is filed or checked: modelled variables (and the
+    /// simulator's spelling of one), group members in their spellings, Mass Pay members (whose
+    /// group depends on `txn_type`), Adaptive arrays escaped or not, and names not modelled.
+    const NAMES: &[&str] = &[
+        "txn_type",
+        "payment_status",
+        "mc_gross",
+        "mc_currency",
+        "payment_date",
+        "custom",
+        "receipt_id",
+        "receipt_ID",
+        "item_name1",
+        "item_name_1",
+        "mc_gross1",
+        "mc_gross_1",
+        "quantity1",
+        "option_name1",
+        "option_name1_1",
+        "option_selection1",
+        "masspay_txn_id_1",
+        "status_1",
+        "transaction[0].id",
+        "transaction%5B0%5D.id",
+        "transaction[0].amount",
+        "fraud_management_pending_filters_1",
+        "extra_a",
+        "extra_b",
+        "x",
+        "period1",
+    ];
+
+    const VALUES: &[&str] = &[
+        "",
+        "1",
+        "19.95",
+        "1%2C00",
+        "masspay",
+        "cart",
+        "web_accept",
+        "Completed",
+        "USD",
+        "USD+1.00",
+        "20%3A12%3A59+Jan+13%2C+2009+PST",
+        "J%F6rg",
+        "a%3Db",
+        "N%2FA",
+        "true",
+    ];
+
+    fn body() -> impl Strategy<Value = String> {
+        prop::collection::vec((0..NAMES.len(), 0..VALUES.len()), 0..12).prop_map(|pairs| {
+            pairs
+                .iter()
+                .filter_map(|&(k, v)| Some(format!("{}={}", NAMES.get(k)?, VALUES.get(v)?)))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+    }
+
+    fn general(raw: &[u8]) -> Result<Message, Error> {
+        Message::from_fields(Body::parse(raw)?.decode()?)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn the_one_pass_reading_gives_what_decoding_then_reading_gives(raw in body()) {
+            let one_pass = Message::parse(raw.as_bytes());
+            prop_assert_eq!(&one_pass, &general(raw.as_bytes()), "{}", raw);
+            // And the names are found once the message is read (the lookup index is built on
+            // the first lookup).
+            if let Ok(m) = one_pass {
+                for f in m.variables() {
+                    prop_assert_eq!(m.variables().field(f.key), Some(f));
+                }
+            }
+        }
+
+        #[test]
+        fn any_bytes_read_alike(raw in any::<Vec<u8>>()) {
+            prop_assert_eq!(Message::parse(&raw), general(&raw));
+        }
+    }
+
+    #[test]
+    fn names_given_twice_are_the_general_paths_errors() {
+        for (raw, field, first, second) in [
+            ("a=1&b=2&a=3", "a", 0, 2),
+            ("receipt_ID=1&x=2&receipt_id=3", "receipt_ID", 0, 2),
+            ("receipt_id=1&receipt_ID=3", "receipt_ID", 0, 1),
+            ("item_name1=a&item_name_1=b", "item_name_1", 0, 1),
+            (
+                "transaction%5B0%5D.id=1&transaction[0].id=2",
+                "transaction[0].id",
+                0,
+                1,
+            ),
+            ("custom=1&mc_gross=2&custom=3", "custom", 0, 2),
+        ] {
+            let err = Message::parse(raw.as_bytes()).err();
+            assert_eq!(
+                err,
+                Some(Error::DuplicateKey {
+                    field: FieldName::new(field),
+                    first,
+                    second
+                }),
+                "{raw}"
+            );
+        }
+    }
+}
