@@ -1,12 +1,17 @@
 //! Any bytes: the typed model never panics; it either refuses a variable given twice (in one
 //! spelling or two), naming it, or keeps every variable, serializes to JSON, and has a delivery
-//! key that reads back and fits its column.
+//! key that reads back and fits its column. `Message::parse` (which checks names as it files
+//! them, without the lookup index) gives exactly what decoding then `Message::from_fields` give.
 #![no_main]
 
 use ipnkit::{Body, DeliveryKey, MAX_KEY_LEN, Message};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    let general = Body::parse(data)
+        .and_then(|body| body.decode())
+        .and_then(Message::from_fields);
+    assert_eq!(Message::parse(data), general);
     let Ok(body) = Body::parse(data) else { return };
     let Ok(fields) = body.decode() else { return };
     let count = fields.len();
