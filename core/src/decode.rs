@@ -289,7 +289,7 @@ impl Fields {
     /// Whether the variables at `positions` (ascending) have distinct names: for a caller of
     /// [`Fields::from_raw_unchecked`], over the variables it has not checked itself.
     pub(crate) fn distinct_at(&self, positions: &[u32]) -> bool {
-        Index::check_distinct(&self.spans, self.text.as_bytes(), positions).is_ok()
+        Index::distinct(&self.spans, self.text.as_bytes(), positions)
     }
 }
 

@@ -45,20 +45,17 @@ impl Index {
         index
     }
 
-    /// Whether the variables at `positions` (ascending) have distinct names; the earliest
-    /// second occurrence among them otherwise.
-    pub(super) fn check_distinct(
-        spans: &[Span],
-        text: &[u8],
-        positions: &[u32],
-    ) -> Result<(), Duplicate> {
+    /// Whether the variables at `positions` (ascending, each below `spans.len()`) have
+    /// distinct names. A position past the end is not a distinct name: the caller then reads
+    /// the body again with the general path.
+    pub(super) fn distinct(spans: &[Span], text: &[u8], positions: &[u32]) -> bool {
         // A few (most messages' extras): a 64-bit filter of their hashes, and only a name whose
         // bit is taken compared with those before it. No table to allocate.
         if positions.len() <= 64 {
             let mut seen = 0u64;
-            for (n, &second) in positions.iter().enumerate() {
-                let Some(span) = spans.get(second as usize) else {
-                    continue;
+            for (n, &i) in positions.iter().enumerate() {
+                let Some(span) = spans.get(i as usize) else {
+                    return false;
                 };
                 let bit = 1u64 << (span.hash >> 58);
                 if seen & bit != 0 {
@@ -68,19 +65,16 @@ impl Index {
                             .get(first as usize)
                             .is_some_and(|s| s.hash == span.hash && text.get(s.key()) == name)
                     };
-                    if let Some(&first) = positions.iter().take(n).find(same) {
-                        return Err(Duplicate {
-                            first: first as usize,
-                            second: second as usize,
-                        });
+                    if positions.iter().take(n).any(|first| same(&first)) {
+                        return false;
                     }
                 }
                 seen |= bit;
             }
-            return Ok(());
+            return true;
         }
-        let positions = positions.iter().map(|&i| i as usize);
-        fill(spans, text, positions, Err).map(|_| ())
+        positions.iter().all(|&i| (i as usize) < spans.len())
+            && fill(spans, text, positions.iter().map(|&i| i as usize), Err).is_ok()
     }
 }
 
@@ -321,6 +315,32 @@ mod tests {
         }
         assert_eq!(find(&index, &keys, "k500", 42), None);
         assert_eq!(find(&index, &keys, "k1", 43), None);
+    }
+
+    #[test]
+    fn distinct_checks_the_positions_it_is_given() {
+        let names: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
+        let mut keys: Vec<(u64, &str)> = names
+            .iter()
+            .map(|n| (super::super::hash(n), n.as_str()))
+            .collect();
+        keys.push((super::super::hash("k7"), "k7")); // at 200: k7 again
+        let (spans, text) = spans(&keys);
+        let text = text.as_bytes();
+        // A few, through the filter; many, through the table.
+        assert!(Index::distinct(&spans, text, &[1, 7, 9]));
+        assert!(!Index::distinct(&spans, text, &[1, 7, 9, 200]));
+        assert!(Index::distinct(&spans, text, &[1, 9, 200]));
+        let many: Vec<u32> = (0..=200).collect();
+        assert!(!Index::distinct(&spans, text, &many));
+        assert!(Index::distinct(&spans, text, &many[..200]));
+        // Every name on one filter bit: compared by name, still distinct.
+        let same_bit: Vec<(u64, &str)> = names.iter().take(40).map(|n| (9, n.as_str())).collect();
+        let (spans, text) = super::tests::spans(&same_bit);
+        let all: Vec<u32> = (0..40).collect();
+        assert!(Index::distinct(&spans, text.as_bytes(), &all));
+        // A position past the end is not a distinct name.
+        assert!(!Index::distinct(&spans, text.as_bytes(), &[0, 40]));
     }
 
     #[test]
