@@ -45,9 +45,7 @@ pub(super) fn decode_fast_with(
     let len = content.len();
     let mut marks = Marks::new(content);
     let mut buf = content.to_vec();
-    // About one variable every 26 bytes in PayPal's messages; a typical message's spans then
-    // stay under 1 KiB, which allocators serve from a per-thread cache.
-    let mut spans: Vec<Span> = Vec::with_capacity((len / 28 + 8).min(limits.max_fields));
+    let mut spans: Vec<Span> = Vec::with_capacity(expected_fields(len, limits));
     // Spans whose value holds bytes outside ASCII, undecoded until the charset is known.
     let mut deferred: Vec<usize> = Vec::new();
     let mut charset_at: Option<usize> = None;
@@ -179,6 +177,13 @@ pub(super) fn decode_fast_with(
         spans,
         index,
     })
+}
+
+/// How many variables a body of `len` bytes is expected to hold, to size lists of them once:
+/// about one every 26 bytes in PayPal's messages, so that a typical message's lists stay under
+/// 1 KiB, which allocators serve from a per-thread cache.
+pub(super) fn expected_fields(len: usize, limits: &Limits) -> usize {
+    (len / 28 + 8).min(limits.max_fields)
 }
 
 /// The bytes that matter to the decoder (`&`, `=`, `%`, `+`, and any byte outside ASCII), found
