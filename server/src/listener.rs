@@ -878,7 +878,15 @@ fn decide(
     match decision.action {
         Action::Act if order != "not_found" => {
             // The message's own key, the one `decide` classified (it reads the same message).
-            let delivery = decision.delivery.as_ref().map_or("new", |d| d.code());
+            // `decide` acts only on a classified delivery; were one ever missing, the message is
+            // held for an operator rather than stored under a state guessed here.
+            let Some(delivery) = decision.delivery.as_ref().map(|d| d.code()) else {
+                tracing::error!(
+                    message_id = id,
+                    "a decision to act came without its delivery: message held"
+                );
+                return store.retry_later(id, now_ms() + 3_600_000, "act_without_delivery");
+            };
             let accepted = store.accept(
                 id,
                 key.as_str(),

@@ -451,9 +451,14 @@ impl<T> Numbered<T> {
         }
     }
 
-    /// The members in number order.
-    pub(super) fn into_values(self) -> impl Iterator<Item = T> {
-        self.0.into_iter().map(|(_, member)| member)
+    /// The members in number order, each made into what the message keeps. Most messages
+    /// have no member in most groups: an empty group costs nothing (collecting even an empty
+    /// vector in place cost ~100 instructions, five a message).
+    pub(super) fn into_values<U>(self, mut keep: impl FnMut(T) -> U) -> Vec<U> {
+        if self.0.is_empty() {
+            return Vec::new();
+        }
+        self.0.into_iter().map(|(_, member)| keep(member)).collect()
     }
 }
 
@@ -721,15 +726,12 @@ mod tests {
         for n in [3, 1, 7, 2, 7, 1, 10, 0] {
             *members.entry(n, || 0) += 1;
         }
-        assert_eq!(
-            members.into_values().collect::<Vec<u32>>(),
-            [1, 2, 1, 1, 2, 1]
-        );
+        assert_eq!(members.into_values(|n| n), [1, 2, 1, 1, 2, 1]);
         let mut numbers = Numbered::default();
         for n in [5, 2, 9, 2] {
             numbers.entry(n, || n);
         }
-        assert_eq!(numbers.into_values().collect::<Vec<u32>>(), [2, 5, 9]);
+        assert_eq!(numbers.into_values(|n: u32| n), [2, 5, 9]);
     }
 
     #[test]
@@ -738,6 +740,6 @@ mod tests {
         assert!(filters.insert_new(2, "b"));
         assert!(filters.insert_new(1, "a"));
         assert!(!filters.insert_new(2, "again"));
-        assert_eq!(filters.into_values().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(filters.into_values(|f| f), ["a", "b"]);
     }
 }
