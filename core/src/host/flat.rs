@@ -59,7 +59,6 @@ impl Flat {
         }
         let mut w = Writer {
             text: String::with_capacity(body_len),
-            units: 0,
             entries: Vec::with_capacity(4 * 48),
         };
         for (slot, value) in message.slots() {
@@ -80,17 +79,31 @@ impl Flat {
             w.entry(slot, |w| w.push(notice.code), |w| w.push(&notice.field));
             slot += 1;
         }
-        let count = w.entries.len() / 4;
-        let mut units = Vec::with_capacity(2 * (1 + w.entries.len()) + w.units);
-        for n in std::iter::once(count).chain(w.entries) {
-            // Slots and entries are few; offsets are bounded by the text, at most about three
-            // code units a byte of a body of at most `MAX_BODY_BYTES`: below 2^29.
-            units.extend(split(n).ok_or_else(too_large)?);
-        }
-        if w.text.is_ascii() {
-            units.extend(w.text.bytes().map(u16::from));
+        let Writer { text, mut entries } = w;
+        // The offsets were written in bytes of UTF-8: in UTF-16 code units they are the same
+        // for ASCII text (almost every message), and converted in one pass otherwise.
+        let ascii = text.is_ascii();
+        let text_units = if ascii {
+            text.len()
         } else {
-            units.extend(w.text.encode_utf16());
+            utf16_offsets(&text, &mut entries)
+        };
+        // Every number of the header is at most the last slot or the text's length (at most
+        // about three code units a byte of a body of at most `MAX_BODY_BYTES`: below 2^29).
+        if slot.max(text_units) >= 1 << 30 {
+            return Err(too_large());
+        }
+        let header = 2 * (1 + entries.len());
+        let mut units = vec![0; header];
+        units.reserve(text_units);
+        let numbers = std::iter::once(entries.len() / 4).chain(entries);
+        for (pair, n) in units.as_chunks_mut::<2>().0.iter_mut().zip(numbers) {
+            *pair = split(n);
+        }
+        if ascii {
+            units.extend(text.bytes().map(u16::from));
+        } else {
+            units.extend(text.encode_utf16());
         }
         Ok(Flat { units })
     }
@@ -152,32 +165,50 @@ fn number(units: &[u16], k: usize) -> usize {
     }
 }
 
-/// A number below 2^30 as two UTF-16 code units of 15 bits (never a surrogate), high then low;
-/// `None` for a larger number.
-fn split(n: usize) -> Option<[u16; 2]> {
-    if n >= 1 << 30 {
-        return None;
+/// A number below 2^30 (checked by the caller) as two UTF-16 code units of 15 bits (never a
+/// surrogate), high then low.
+fn split(n: usize) -> [u16; 2] {
+    #[allow(clippy::cast_possible_truncation)] // masked to 15 bits
+    let part = |bits: usize| (bits & 0x7FFF) as u16;
+    [part(n >> 15), part(n)]
+}
+
+/// Converts the offsets of `entries` (four numbers an entry: slot, then three offsets, all
+/// ascending) from bytes of `text` to UTF-16 code units, in one pass over the text; returns the
+/// text's length in code units. Each offset lies between two characters (the writer cut
+/// nowhere else).
+fn utf16_offsets(text: &str, entries: &mut [usize]) -> usize {
+    let mut offsets = entries
+        .as_chunks_mut::<4>()
+        .0
+        .iter_mut()
+        .flat_map(|[_, start, mid, end]| [start, mid, end]);
+    let mut next = offsets.next();
+    let mut units = 0;
+    for (byte, c) in text.char_indices() {
+        while let Some(offset) = next.take_if(|offset| **offset <= byte) {
+            *offset = units;
+            next = offsets.next();
+        }
+        units += c.len_utf16();
     }
-    let part = |bits: usize| u16::try_from(bits & 0x7FFF).ok();
-    Some([part(n >> 15)?, part(n)?])
+    // The offsets at the end of the text.
+    for offset in next.into_iter().chain(offsets) {
+        *offset = units;
+    }
+    units
 }
 
 struct Writer {
     /// The text, in UTF-8.
     text: String,
-    /// The text's length in UTF-16 code units.
-    units: usize,
-    /// Four numbers an entry: slot, start, mid, end.
+    /// Four numbers an entry: slot, then where parts A and B start and where B ends, in bytes
+    /// of `text` (converted to UTF-16 code units at the end).
     entries: Vec<usize>,
 }
 
 impl Writer {
     fn push(&mut self, s: &str) {
-        self.units += if s.is_ascii() {
-            s.len()
-        } else {
-            s.encode_utf16().count()
-        };
         self.text.push_str(s);
     }
 
@@ -224,10 +255,8 @@ impl Writer {
 
     /// Writes what `write!` produces (numbers: ASCII).
     fn push_fmt(&mut self, args: std::fmt::Arguments<'_>) {
-        let before = self.text.len();
         // Writing into a `String` cannot fail.
         let _ = self.text.write_fmt(args);
-        self.units += self.text.len() - before;
     }
 
     /// A date's UTC instant as RFC 3339, as [`PayPalDate::to_rfc3339`] writes it.
@@ -252,17 +281,15 @@ impl Writer {
             }
             self.text.push(after);
         }
-        // `YYYY-MM-DDTHH:MM:SSZ`: twenty ASCII characters.
-        self.units += 20;
     }
 
     /// The entry of `slot`: part A written by `a`, part B by `b`.
     fn entry(&mut self, slot: usize, a: impl FnOnce(&mut Writer), b: impl FnOnce(&mut Writer)) {
-        let start = self.units;
+        let start = self.text.len();
         a(self);
-        let mid = self.units;
+        let mid = self.text.len();
         b(self);
-        self.entries.extend([slot, start, mid, self.units]);
+        self.entries.extend([slot, start, mid, self.text.len()]);
     }
 
     fn value(&mut self, slot: usize, value: Value<'_>) {
@@ -429,19 +456,39 @@ mod tests {
             if negative_zero && mantissa == 0 {
                 d.set_sign_negative(true);
             }
-            let mut w = Writer { text: String::new(), units: 0, entries: Vec::new() };
+            let mut w = Writer { text: String::new(), entries: Vec::new() };
             w.push_decimal(d);
             proptest::prop_assert_eq!(&w.text, &d.to_string());
-            proptest::prop_assert_eq!(w.units, w.text.len());
         }
 
         #[test]
         fn instants_are_written_as_to_rfc3339_writes_them(secs in -70_000_000_000i64..300_000_000_000i64, nanos in proptest::prop_oneof![proptest::strategy::Just(0u32), 0u32..1_000_000_000]) {
             let utc = chrono::DateTime::from_timestamp(secs, nanos).unwrap_or_default();
             let date = PayPalDate { utc, text: String::new(), zone_corrected: false };
-            let mut w = Writer { text: String::new(), units: 0, entries: Vec::new() };
+            let mut w = Writer { text: String::new(), entries: Vec::new() };
             w.push_instant(&date);
             proptest::prop_assert_eq!(&w.text, &date.to_rfc3339());
+        }
+
+        /// Offsets written in bytes come out in UTF-16 code units, as counting the code units
+        /// of each part written would give (any text: ASCII, two-, three- and four-byte
+        /// characters, empty parts, parts at the very end).
+        #[test]
+        fn byte_offsets_become_utf16_offsets(parts in proptest::collection::vec(("\\PC{0,6}", "\\PC{0,6}"), 0..12)) {
+            let mut w = Writer { text: String::new(), entries: Vec::new() };
+            let mut expected = Vec::new();
+            let mut units = 0;
+            for (slot, (a, b)) in parts.iter().enumerate() {
+                let start = units;
+                units += a.encode_utf16().count();
+                let mid = units;
+                units += b.encode_utf16().count();
+                expected.extend([slot, start, mid, units]);
+                w.entry(slot, |w| w.push(a), |w| w.push(b));
+            }
+            let Writer { text, mut entries } = w;
+            proptest::prop_assert_eq!(utf16_offsets(&text, &mut entries), units);
+            proptest::prop_assert_eq!(entries, expected);
         }
     }
 
@@ -485,9 +532,9 @@ mod tests {
 
     #[test]
     fn numbers_split_into_two_15_bit_characters_below_2_to_the_30() {
-        assert_eq!(split(0), Some([0, 0]));
-        assert_eq!(split((1 << 30) - 1), Some([0x7FFF, 0x7FFF]));
-        assert_eq!(split((5 << 15) | 7), Some([5, 7]));
-        assert_eq!(split(1 << 30), None);
+        // (Larger numbers are refused by `Flat::of` before any is split.)
+        assert_eq!(split(0), [0, 0]);
+        assert_eq!(split((1 << 30) - 1), [0x7FFF, 0x7FFF]);
+        assert_eq!(split((5 << 15) | 7), [5, 7]);
     }
 }
