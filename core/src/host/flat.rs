@@ -173,30 +173,33 @@ fn split(n: usize) -> [u16; 2] {
     [part(n >> 15), part(n)]
 }
 
-/// Converts the offsets of `entries` (four numbers an entry: slot, then three offsets, all
-/// ascending) from bytes of `text` to UTF-16 code units, in one pass over the text; returns the
-/// text's length in code units. Each offset lies between two characters (the writer cut
-/// nowhere else).
+/// Converts the offsets of `entries` (four numbers an entry: slot, then three offsets) from
+/// bytes of `text` to UTF-16 code units; returns the text's length in code units. The writer
+/// appends, so the offsets ascend and lie within the text: each is reached by counting the code
+/// units of the bytes since the one before.
 fn utf16_offsets(text: &str, entries: &mut [usize]) -> usize {
-    let mut offsets = entries
-        .as_chunks_mut::<4>()
-        .0
-        .iter_mut()
-        .flat_map(|[_, start, mid, end]| [start, mid, end]);
-    let mut next = offsets.next();
-    let mut units = 0;
-    for (byte, c) in text.char_indices() {
-        while let Some(offset) = next.take_if(|offset| **offset <= byte) {
+    let mut rest = text.as_bytes();
+    let (mut byte, mut units) = (0, 0);
+    for [_, start, mid, end] in entries.as_chunks_mut::<4>().0 {
+        for offset in [start, mid, end] {
+            let (part, after) = rest.split_at(offset.saturating_sub(byte).min(rest.len()));
+            units += utf16_len(part);
+            byte += part.len();
+            rest = after;
             *offset = units;
-            next = offsets.next();
         }
-        units += c.len_utf16();
     }
-    // The offsets at the end of the text.
-    for offset in next.into_iter().chain(offsets) {
-        *offset = units;
-    }
-    units
+    units + utf16_len(rest)
+}
+
+/// The UTF-16 code units of whole UTF-8 characters: one for each byte that starts a character
+/// (any byte but `0x80..=0xBF`), and one more for each that starts a four-byte one (`0xF0..`).
+/// Counted byte by byte without branches, which compilers turn into vector code.
+fn utf16_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| usize::from(!(0x80..0xC0).contains(&b)) + usize::from(b >= 0xF0))
+        .sum()
 }
 
 struct Writer {
