@@ -40,6 +40,10 @@ use crate::http::HttpLimits;
 use crate::orders::{self, Found, Orders};
 use crate::store::{self, Counts, Db, Pending, Store, StoreError, ms, now_ms};
 
+/// How long a message held for an operator (a state the listener will not guess at) waits
+/// before it is tried again: an hour.
+const HELD_MS: i64 = 3_600_000;
+
 /// Where events go, one JSON line each.
 #[derive(Debug, Clone)]
 pub enum Sink {
@@ -847,7 +851,7 @@ fn decide(
                 code = error.code(),
                 "a stored delivery key cannot be read: message held"
             );
-            return store.retry_later(id, now_ms() + 3_600_000, error.code());
+            return store.retry_later(id, now_ms() + HELD_MS, error.code());
         }
     };
     // Not this merchant's (or not this environment's): refused, and no event for the shop.
@@ -885,7 +889,7 @@ fn decide(
                     message_id = id,
                     "a decision to act came without its delivery: message held"
                 );
-                return store.retry_later(id, now_ms() + 3_600_000, "act_without_delivery");
+                return store.retry_later(id, now_ms() + HELD_MS, "act_without_delivery");
             };
             let accepted = store.accept(
                 id,
@@ -922,7 +926,7 @@ fn decide(
         Action::Retry => {
             // `decide` answers Retry only for an unexpected answer, and this one is VERIFIED.
             tracing::error!(message_id = id, "decided to retry a verified message: held");
-            store.retry_later(id, now_ms() + 3_600_000, "retry_after_verified")
+            store.retry_later(id, now_ms() + HELD_MS, "retry_after_verified")
         }
     }
 }

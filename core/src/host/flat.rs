@@ -179,12 +179,12 @@ fn split(n: usize) -> [u16; 2] {
 /// units of the bytes since the one before.
 fn utf16_offsets(text: &str, entries: &mut [usize]) -> usize {
     let mut rest = text.as_bytes();
-    let (mut byte, mut units) = (0, 0);
+    let mut units = 0;
     for [_, start, mid, end] in entries.as_chunks_mut::<4>().0 {
         for offset in [start, mid, end] {
+            let byte = text.len() - rest.len();
             let (part, after) = rest.split_at(offset.saturating_sub(byte).min(rest.len()));
             units += utf16_len(part);
-            byte += part.len();
             rest = after;
             *offset = units;
         }
