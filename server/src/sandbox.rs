@@ -512,12 +512,24 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn respond(request: tiny_http::Request, status: u16, body: &str, content_type: &str) {
+    // A client that went away is not the stand-in's concern, except for a `VERIFIED` answer,
+    // which `answer_verified` counts only once written.
+    let _ = write_answer(request, status, body, content_type);
+}
+
+/// Writes the answer; `Err` when the client is gone before it has all of it.
+fn write_answer(
+    request: tiny_http::Request,
+    status: u16,
+    body: &str,
+    content_type: &str,
+) -> io::Result<()> {
     let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], content_type.as_bytes());
     let mut response = tiny_http::Response::from_string(body).with_status_code(status);
     if let Ok(h) = header {
         response = response.with_header(h);
     }
-    let _ = request.respond(response);
+    request.respond(response)
 }
 
 /// Control endpoints: `GET /sandbox/report`, `POST /sandbox/resend?n=N`.
@@ -669,9 +681,14 @@ fn answer(shared: &Arc<Shared>, mut request: tiny_http::Request) {
         .strip_prefix(ipnkit::POSTBACK_PREFIX)
         .filter(|original| lock(&shared.delivered_bodies).contains(*original));
     if let Some(original) = known {
-        lock(&shared.copies).entry(original.to_vec()).or_default().1 += 1;
-        c.verified.fetch_add(1, Ordering::SeqCst);
-        respond(request, 200, "VERIFIED", "text/plain");
+        // Counted once the answer is written, not before: `wait_quiet` ends the run (and
+        // `ipnkit sandbox` its process) as soon as every copy counts as verified, and an
+        // answer still unwritten then would never reach the listener, which would retry
+        // against a stand-in that is gone.
+        if write_answer(request, 200, "VERIFIED", "text/plain").is_ok() {
+            lock(&shared.copies).entry(original.to_vec()).or_default().1 += 1;
+            c.verified.fetch_add(1, Ordering::SeqCst);
+        }
     } else {
         c.invalid.fetch_add(1, Ordering::SeqCst);
         respond(request, 200, "INVALID", "text/plain");
