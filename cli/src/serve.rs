@@ -458,17 +458,23 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
         progress.show(format!("  delivering: {n}/{planned} acknowledged"));
     });
     progress.done();
-    // PayPal's IPN history: resend the first message; it must come out a duplicate.
-    let resent = sandbox.resend(0);
     let mut store = store::open(&Db::Sqlite(db.clone())).map_err(|e| e.to_string())?;
-    let counts = store::wait_settled(store.as_mut(), Duration::from_secs(120), &|c| {
+    let show = |c: &store::Counts| {
         progress.show(format!(
             "  processing: {} settled, {} waiting",
             c.settled(),
             c.unsettled()
         ));
-    })
-    .map_err(|e| e.to_string())?;
+    };
+    store::wait_settled(store.as_mut(), Duration::from_secs(120), &show)
+        .map_err(|e| e.to_string())?;
+    // PayPal's IPN history: a merchant resends the first message once it has been dealt with;
+    // it must come out a duplicate. (Resent while the original still waits for a retried
+    // postback, whichever copy verifies first is acted on and the other is the duplicate,
+    // which is right too but not what this check can name.)
+    let resent = sandbox.resend(0);
+    let counts = store::wait_settled(store.as_mut(), Duration::from_secs(120), &show)
+        .map_err(|e| e.to_string())?;
     progress.done();
     let report = sandbox.report();
     listener.stop();
