@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use crate::body::{Body, Limits, RawPair};
+use crate::body::{Body, Limits, MAX_BODY_BYTES, RawPair};
 use crate::charset::Charset;
 use crate::error::{Error, FieldName};
 use crate::key::Key;
@@ -374,7 +374,10 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
                 }
             });
         }
-        push_span(&mut spans, &text, key_start, key_end);
+        push_span(&mut spans, &text, key_start, key_end).ok_or(Error::BodyTooLarge {
+            actual: body.content().len(),
+            limit: MAX_BODY_BYTES,
+        })?;
     }
 
     let index = Index::build(&spans, text.as_bytes()).map_err(|Duplicate { first, second }| {
@@ -429,20 +432,26 @@ fn append_decoded(text: &mut String, scratch: &mut Vec<u8>, raw: &[u8], charset:
     }
 }
 
-fn push_span(spans: &mut Vec<Span>, text: &str, key_start: usize, key_end: usize) {
+/// Files the variable whose key is `text[key_start..key_end]` and whose value runs from there to
+/// the end of `text`; `None` when a position does not fit a span (see [`offset`]; the key's range
+/// is one the caller took from `text` itself, so slicing it does not fail).
+fn push_span(spans: &mut Vec<Span>, text: &str, key_start: usize, key_end: usize) -> Option<()> {
     spans.push(Span {
-        key_start: offset(key_start),
-        key_end: offset(key_end),
-        value_start: offset(key_end),
-        value_end: offset(text.len()),
-        hash: hash(text.get(key_start..key_end).unwrap_or_default()),
+        key_start: offset(key_start)?,
+        key_end: offset(key_end)?,
+        value_start: offset(key_end)?,
+        value_end: offset(text.len())?,
+        hash: hash(text.get(key_start..key_end)?),
     });
+    Some(())
 }
 
-/// A position in the text buffer as a span's 32 bits. The buffer stays under `u32::MAX`: the
-/// body is at most [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES), and decoding at most triples it.
-fn offset(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
+/// A position in the text buffer as a span's 32 bits, `None` past them. Unreachable from the
+/// crate's entry points, which refuse a body over [`MAX_BODY_BYTES`] (a quarter of `u32::MAX`)
+/// before decoding, and decoding at most triples it; checked all the same, so that a span is
+/// never silently wrong.
+fn offset(i: usize) -> Option<u32> {
+    u32::try_from(i).ok()
 }
 
 /// The error for a key that cannot be decoded: a malformed escape, or else bytes invalid in the
@@ -549,6 +558,19 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A position past a span's 32 bits is refused, never saturated to a wrong one.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn positions_past_32_bits_are_refused_not_saturated() {
+        let last = usize::try_from(u32::MAX).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(offset(last), Some(u32::MAX));
+        assert_eq!(offset(last + 1), None);
+        let mut spans = Vec::new();
+        assert_eq!(push_span(&mut spans, "ab", 0, 1), Some(()));
+        assert_eq!(push_span(&mut spans, "ab", last + 1, last + 1), None);
+        assert_eq!(spans.len(), 1);
+    }
 
     fn decode(raw: &[u8]) -> Result<Vec<(String, String)>, Error> {
         let body = Body::parse(raw)?;

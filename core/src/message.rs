@@ -468,7 +468,14 @@ impl Message {
         let mut others: Vec<u32> = Vec::new();
         for f in &fields {
             let (key, value) = (f.key, f.value);
-            let position = u32::try_from(f.index).unwrap_or(u32::MAX);
+            // Positions are kept in 32 bits. Unreachable (every variable has a key of at least
+            // a byte, and spans' offsets are 32-bit), but an error rather than a wrong position.
+            let Ok(position) = u32::try_from(f.index) else {
+                return match unchecked {
+                    Some(give_way) => Err(give_way),
+                    None => Ok(Err(Error::TooManyFields { limit: f.index })),
+                };
+            };
             let found = match alias_of(key) {
                 // Two spellings of one variable are the same variable twice.
                 Some(name) if unchecked.is_none() => match fields.field(name) {

@@ -112,10 +112,10 @@ pub(super) fn decode_fast_with(
             deferred.push(index);
         }
         spans.push(Span {
-            key_start: offset(start),
-            key_end: offset(key_end),
-            value_start: offset(value_start),
-            value_end: offset(value_end),
+            key_start: offset(start)?,
+            key_end: offset(key_end)?,
+            value_start: offset(value_start)?,
+            value_end: offset(value_end)?,
             hash,
         });
         start = end + 1;
@@ -161,8 +161,8 @@ pub(super) fn decode_fast_with(
         buf.extend_from_slice(tail.as_bytes());
         for (i, from, to) in moved {
             let span = spans.get_mut(i)?;
-            span.value_start = offset(base + from);
-            span.value_end = offset(base + to);
+            span.value_start = offset(base + from)?;
+            span.value_end = offset(base + to)?;
         }
     }
     let text = String::from_utf8(buf).ok()?;
