@@ -512,12 +512,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn respond(request: tiny_http::Request, status: u16, body: &str, content_type: &str) {
-    // A client that went away is not the stand-in's concern, except for a `VERIFIED` answer,
-    // which `answer_verified` counts only once written.
+    // An answer that could not be written is not the stand-in's concern, except for a
+    // `VERIFIED` one, which `answer` counts only once written.
     let _ = write_answer(request, status, body, content_type);
 }
 
-/// Writes the answer; `Err` when the client is gone before it has all of it.
+/// Writes and flushes the answer; `Err` on a write error (tiny_http answers `Ok` for a client
+/// that closed the connection: the answer is then as written as it can be).
 fn write_answer(
     request: tiny_http::Request,
     status: u16,
