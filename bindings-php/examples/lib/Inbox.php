@@ -22,6 +22,9 @@ final class Inbox
     /** The schema's version (PRAGMA user_version); a newer file is refused, an older migrated. */
     private const VERSION = 1;
 
+    /** Seconds to wait while another process holds the file. */
+    private const BUSY_SECONDS = 10;
+
     private function __construct(public readonly PDO $db)
     {
     }
@@ -32,13 +35,40 @@ final class Inbox
         $db = new PDO('sqlite:' . $path, null, null, [
             PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
             PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_ASSOC,
-            PDO::ATTR_TIMEOUT => 10, // seconds to wait while another process writes
+            PDO::ATTR_TIMEOUT => self::BUSY_SECONDS,
         ]);
-        $db->exec('PRAGMA journal_mode = WAL');
+        self::useWal($db);
         $db->exec('PRAGMA synchronous = FULL'); // committed means on disk, before the 200
         $inbox = new self($db);
         $inbox->migrate();
         return $inbox;
+    }
+
+    /**
+     * Puts the file in WAL mode (readers never wait for the writer). The switch needs the file
+     * to itself, and SQLite refuses it at once with SQLITE_BUSY, without waiting out the
+     * timeout, when waiting could deadlock: the web server's workers and the settle job,
+     * started together on a new file, can meet there (seen once in CI). So it tries again, for
+     * as long as the timeout.
+     */
+    private static function useWal(PDO $db): void
+    {
+        $deadline = microtime(true) + self::BUSY_SECONDS;
+        for (;;) {
+            try {
+                $mode = $db->query('PRAGMA journal_mode = WAL')->fetchColumn();
+                break;
+            } catch (PDOException $e) {
+                $busy = ($e->errorInfo[1] ?? null) === 5; // SQLITE_BUSY
+                if (!$busy || microtime(true) > $deadline) {
+                    throw $e;
+                }
+                usleep(20_000);
+            }
+        }
+        if ($mode !== 'wal') {
+            throw new \RuntimeException("the inbox cannot use WAL (its journal mode stays $mode)");
+        }
     }
 
     private function migrate(): void
