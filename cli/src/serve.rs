@@ -34,9 +34,11 @@ pub(crate) struct SandboxArgs {
     /// Concurrent deliveries.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
-    /// After delivering, keep answering postbacks until every copy the listener acknowledged has
-    /// been verified, or until this many seconds pass without a postback. The default outlasts
-    /// `ipnkit listen`'s own: a 10 s postback timeout, then its first retry 30 s later.
+    /// After delivering, keep answering postbacks until every copy the listener acknowledged
+    /// (and every copy whose acknowledgement was lost) has been verified and no postback is
+    /// being answered, or until this many seconds pass without a postback, counted from the end
+    /// of the deliveries. The default outlasts `ipnkit listen`'s own: a 10 s postback timeout,
+    /// then its first retry 30 s later.
     #[arg(long, default_value_t = 60)]
     linger: u64,
     /// Keep serving postbacks after the run (until killed); `POST /sandbox/resend?n=N` then

@@ -180,6 +180,7 @@ pub(crate) struct Metrics {
     pub(crate) verified: AtomicU64,
     pub(crate) invalid: AtomicU64,
     pub(crate) unexpected: AtomicU64,
+    pub(crate) reconnected: AtomicU64,
     pub(crate) lookups_failed: AtomicU64,
     pub(crate) events_sent: AtomicU64,
     pub(crate) sink_failures: AtomicU64,
@@ -325,6 +326,11 @@ fn render(
         "unexpected_total",
         "Postbacks without a usable answer (retried).",
         &m.unexpected,
+    );
+    counter(
+        "postbacks_sent_again_total",
+        "Postbacks that met a connection closed under them and were sent again at once on a new one.",
+        &m.reconnected,
     );
     counter(
         "order_lookups_failed_total",
@@ -689,15 +695,35 @@ pub(crate) fn client(timeout: Duration) -> ureq::Agent {
 
 /// PayPal's answer as it came: the status and the body (at most 64 KiB read), or no status and
 /// why (the HTTP client's error: a timeout, a refused or reset connection; for the log).
+///
+/// The client keeps connections alive between postbacks, and PayPal closes idle ones on its
+/// side: a postback written on a connection closed under it (a reset, a broken pipe, the end of
+/// the stream before any answer) had no answer at all, and is sent again at once on a new
+/// connection, within what is left of `timeout` (the same deadline, all in). It is never taken
+/// as PayPal's answer, nor left to wait for a retry. Posting back twice is harmless: PayPal
+/// verifies the same bytes as often as it is asked.
 fn post_back(
-    agent: &ureq::Agent,
+    work: &Work<'_>,
     request: &ipnkit::VerificationRequest,
 ) -> (Option<u16>, Vec<u8>, Option<String>) {
-    let mut call = agent.post(&request.url);
-    for (name, value) in &request.headers {
-        call = call.header(*name, *value);
-    }
-    match call.send(&request.body[..]) {
+    let started = std::time::Instant::now();
+    let first = send_postback(work.agent, request, None);
+    let sent = match first {
+        Err(error) if met_a_closed_connection(&error) => {
+            work.metrics.reconnected.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                failure = %error,
+                "the postback met a closed connection: sent again on a new one"
+            );
+            let left = work
+                .config
+                .postback_timeout
+                .saturating_sub(started.elapsed());
+            send_postback(work.agent, request, Some(left))
+        }
+        other => other,
+    };
+    match sent {
         Ok(mut response) => {
             let status = response.status().as_u16();
             match response
@@ -714,6 +740,39 @@ fn post_back(
         // Timeouts, refused or dropped connections: no answer at all.
         Err(e) => (None, Vec::new(), Some(e.to_string())),
     }
+}
+
+/// One postback; `fresh` (the time left) makes it on a new connection, never a pooled one.
+fn send_postback(
+    agent: &ureq::Agent,
+    request: &ipnkit::VerificationRequest,
+    fresh: Option<Duration>,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let mut call = agent.post(&request.url);
+    if let Some(left) = fresh {
+        // A pooled connection is never younger than zero: a new one is made.
+        call = call
+            .config()
+            .max_idle_age(Duration::ZERO)
+            .timeout_global(Some(left))
+            .build();
+    }
+    for (name, value) in &request.headers {
+        call = call.header(*name, *value);
+    }
+    call.send(&request.body[..])
+}
+
+/// Whether a request failed on a connection the other side had closed, before any answer: the
+/// request may not even have reached it.
+fn met_a_closed_connection(error: &ureq::Error) -> bool {
+    matches!(error, ureq::Error::Io(e) if matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::BrokenPipe
+            | std::io::ErrorKind::UnexpectedEof
+    ))
 }
 
 fn retry_at(config: &Config, attempts: i64) -> i64 {
@@ -750,7 +809,7 @@ fn process(
     };
     if !pending.verified {
         let request = notification.verification_request(&config.host);
-        let (status, body, failure) = post_back(work.agent, &request);
+        let (status, body, failure) = post_back(work, &request);
         match Answer::new(status, &body).verdict() {
             Verdict::Unexpected(why) => {
                 metrics.unexpected.fetch_add(1, Ordering::Relaxed);

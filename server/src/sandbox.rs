@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -155,11 +155,17 @@ pub struct Report {
     /// Copies the listener acknowledged beyond the postbacks answered VERIFIED for their body:
     /// messages a listener holds but has not verified (yet).
     pub unverified: u64,
+    /// Deliveries whose answer never came after the request went out (the stand-in's own
+    /// timeout, or the connection closed before an answer): the listener may hold these copies
+    /// too, as PayPal cannot tell either; each was retried.
+    pub unanswered: u64,
+    /// Of those, copies beyond the acknowledged ones that no postback has verified (yet): a
+    /// listener that stored them has still to post them back.
+    pub unconfirmed: u64,
 }
 
 #[derive(Default)]
 struct Counters {
-    last_postback_ms: AtomicU64,
     delivered: AtomicU64,
     acknowledged: AtomicU64,
     retried: AtomicU64,
@@ -168,8 +174,43 @@ struct Counters {
     invalid: AtomicU64,
     faulted: AtomicU64,
     postbacks: AtomicU64,
-    deliveries: AtomicU64,
     in_flight: AtomicU64,
+    unanswered: AtomicU64,
+}
+
+/// What became of one body's copies.
+#[derive(Debug, Clone, Copy, Default)]
+struct Copies {
+    /// Deliveries the listener answered with a 2xx: copies it holds and will post back.
+    acknowledged: u64,
+    /// Deliveries sent whose answer never came: copies it may hold.
+    unanswered: u64,
+    /// Postbacks of this body answered VERIFIED (counted once the answer is written).
+    verified: u64,
+}
+
+impl Copies {
+    /// Acknowledged copies no postback has verified.
+    fn unverified(self) -> u64 {
+        self.acknowledged.saturating_sub(self.verified)
+    }
+
+    /// Copies the listener may hold beyond those: unanswered deliveries not verified.
+    fn unconfirmed(self) -> u64 {
+        (self.acknowledged + self.unanswered)
+            .saturating_sub(self.verified)
+            .saturating_sub(self.unverified())
+    }
+}
+
+/// The stand-in's postback side, for deciding when a run is over: postbacks being answered,
+/// and when the last one came or went.
+#[derive(Default)]
+struct Activity {
+    /// Postbacks read or being answered, not yet written back.
+    answering: u64,
+    /// When the last postback arrived or was answered (ms since the epoch); 0 before any.
+    last_ms: u64,
 }
 
 struct Shared {
@@ -178,10 +219,15 @@ struct Shared {
     /// Round trips of acknowledged deliveries, in microseconds.
     latencies: Mutex<Vec<u64>>,
     delivered_bodies: Mutex<HashSet<Vec<u8>>>,
-    /// For each delivered body: copies acknowledged by the listener, postbacks answered
-    /// VERIFIED (a listener stores each acknowledged copy and posts each back).
-    copies: Mutex<std::collections::HashMap<Vec<u8>, (u64, u64)>>,
+    /// For each delivered body, what became of its copies (a listener stores each copy it
+    /// acknowledges and posts each back).
+    copies: Mutex<std::collections::HashMap<Vec<u8>, Copies>>,
     counters: Counters,
+    /// Postbacks under way, and a signal on each change (see [`Sandbox::wait_quiet`]).
+    activity: Mutex<Activity>,
+    changed: Condvar,
+    /// How long a delivery waits for the listener's answer (milliseconds).
+    delivery_timeout_ms: AtomicU64,
     express: Express,
 }
 
@@ -204,30 +250,66 @@ impl Shared {
                 thread::sleep(delay);
             }
             c.delivered.fetch_add(1, Ordering::SeqCst);
-            c.deliveries.fetch_add(1, Ordering::SeqCst);
             let started = std::time::Instant::now();
             let sent = agent
                 .post(url)
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .header("User-Agent", PAYPAL_USER_AGENT)
                 .send(body);
-            if let Ok(mut response) = sent {
-                let _ = response.body_mut().read_to_vec();
-                if response.status().is_success() {
-                    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    lock(&self.latencies).push(micros);
-                    c.acknowledged.fetch_add(1, Ordering::SeqCst);
-                    lock(&self.copies).entry(body.to_vec()).or_default().0 += 1;
-                    return;
+            match sent {
+                Ok(mut response) => {
+                    let _ = response.body_mut().read_to_vec();
+                    if response.status().is_success() {
+                        let micros =
+                            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        lock(&self.latencies).push(micros);
+                        c.acknowledged.fetch_add(1, Ordering::SeqCst);
+                        self.count(body, |copies| copies.acknowledged += 1);
+                        return;
+                    }
+                    // A listener that answers anything but a 2xx has not taken the message.
+                }
+                Err(error) if never_reached(&error) => {}
+                Err(_) => {
+                    // Sent, and no answer: the listener may have stored it all the same (its
+                    // 200 may be what was lost). It may post this copy back too.
+                    c.unanswered.fetch_add(1, Ordering::SeqCst);
+                    self.count(body, |copies| copies.unanswered += 1);
                 }
             }
         }
         c.abandoned.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Updates what became of `body`'s copies, and wakes [`Sandbox::wait_quiet`].
+    fn count(&self, body: &[u8], update: impl FnOnce(&mut Copies)) {
+        update(lock(&self.copies).entry(body.to_vec()).or_default());
+        // Under the lock `wait_quiet` checks and waits with, so the wake-up is never lost.
+        let _activity = lock(&self.activity);
+        self.changed.notify_all();
+    }
+
+    /// Whether the run is over (`activity` is the locked [`Shared::activity`]): no postback is
+    /// being answered, and every copy the listener holds, or may hold, has been verified.
+    fn settled(&self, activity: &Activity) -> bool {
+        activity.answering == 0
+            && lock(&self.copies)
+                .values()
+                .all(|copies| copies.unverified() == 0 && copies.unconfirmed() == 0)
+    }
+
+    /// A postback arrived: counted as being answered until [`Answering`] is dropped.
+    fn answering(&self) -> Answering<'_> {
+        let mut activity = lock(&self.activity);
+        activity.answering += 1;
+        activity.last_ms = now_ms();
+        Answering { shared: self }
+    }
+
     fn report(&self) -> Report {
         let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::SeqCst);
+        let copies = lock(&self.copies);
         Report {
             delivered: get(&c.delivered),
             acknowledged: get(&c.acknowledged),
@@ -237,10 +319,9 @@ impl Shared {
             invalid: get(&c.invalid),
             faulted: get(&c.faulted),
             in_flight: get(&c.in_flight),
-            unverified: lock(&self.copies)
-                .values()
-                .map(|&(acknowledged, verified)| acknowledged.saturating_sub(verified))
-                .sum(),
+            unverified: copies.values().map(|c| c.unverified()).sum(),
+            unanswered: get(&c.unanswered),
+            unconfirmed: copies.values().map(|c| c.unconfirmed()).sum(),
         }
     }
 
@@ -256,8 +337,43 @@ impl Shared {
         let mut body = as_sandbox_message(&message);
         body.extend_from_slice(b"&resend=true");
         lock(&self.delivered_bodies).insert(body.clone());
-        self.deliver_one(&client(Duration::from_secs(5)), &url, &body, schedule);
+        self.deliver_one(&client(self.delivery_timeout()), &url, &body, schedule);
         true
+    }
+
+    fn delivery_timeout(&self) -> Duration {
+        Duration::from_millis(self.delivery_timeout_ms.load(Ordering::SeqCst))
+    }
+}
+
+/// A postback being answered (see [`Shared::answering`]): when dropped, the answer has been
+/// written (or deliberately withheld), and `wait_quiet` is woken.
+struct Answering<'a> {
+    shared: &'a Shared,
+}
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        let mut activity = lock(&self.shared.activity);
+        activity.answering = activity.answering.saturating_sub(1);
+        activity.last_ms = now_ms();
+        drop(activity);
+        self.shared.changed.notify_all();
+    }
+}
+
+/// Whether a delivery's error shows that the request never reached the listener (no
+/// connection was made), as opposed to one whose answer was lost.
+fn never_reached(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Io(e) => matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionRefused
+                | io::ErrorKind::AddrNotAvailable
+                | io::ErrorKind::NotFound
+        ),
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_) => true,
+        _ => false,
     }
 }
 
@@ -292,6 +408,9 @@ impl Sandbox {
             latencies: Mutex::new(Vec::new()),
             last_run: Mutex::new(None),
             counters: Counters::default(),
+            activity: Mutex::new(Activity::default()),
+            changed: Condvar::new(),
+            delivery_timeout_ms: AtomicU64::new(5_000),
             express: Express::new(),
         });
         let threads = (0..4)
@@ -316,6 +435,13 @@ impl Sandbox {
     /// `Verifier::with_base_url_for_testing`).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// How long each delivery waits for the listener's answer before it counts as unanswered
+    /// and is retried (5 s unless set).
+    pub fn set_delivery_timeout(&self, timeout: Duration) {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.shared.delivery_timeout_ms.store(ms, Ordering::SeqCst);
     }
 
     /// Delivers every message to `listener_url` with `concurrency` senders, retrying on
@@ -356,7 +482,7 @@ impl Sandbox {
         let (tx, rx) = mpsc::channel::<Vec<u8>>();
         let rx = Mutex::new(rx);
         let settled = AtomicU64::new(0);
-        let agent = client(Duration::from_secs(5));
+        let agent = client(self.shared.delivery_timeout());
         thread::scope(|scope| {
             for _ in 0..concurrency.max(1) {
                 scope.spawn(|| {
@@ -385,24 +511,35 @@ impl Sandbox {
         self.shared.resend(n)
     }
 
-    /// Waits until every acknowledged copy has been verified by a postback, or until `quiet`
-    /// passes without a postback (a listener that stopped posting back).
+    /// Waits, after a run of deliveries, until the listener is done with them: every copy it
+    /// acknowledged, and every copy whose answer was lost (it may hold those too), verified by
+    /// a postback, and no postback still being answered. A listener that stops posting back is
+    /// given up on once `quiet` passes without a postback, counted from the later of this call
+    /// and the last postback (so a listener that has not posted back *yet* is waited for).
     pub fn wait_quiet(&self, quiet: Duration) {
+        let shared = &self.shared;
+        let since = now_ms();
         let quiet_ms = u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX);
+        let mut activity = lock(&shared.activity);
         loop {
-            if self.all_verified() {
+            if shared.settled(&activity) {
                 return;
             }
-            let last = self.shared.counters.last_postback_ms.load(Ordering::SeqCst);
-            let idle = now_ms().saturating_sub(last);
+            let idle = now_ms().saturating_sub(activity.last_ms.max(since));
             if idle >= quiet_ms {
                 return;
             }
-            thread::sleep(Duration::from_millis((quiet_ms - idle).min(100)));
+            // Woken by each delivery acknowledged and each postback arriving or answered.
+            let wait = Duration::from_millis(quiet_ms.saturating_sub(idle).clamp(1, 1_000));
+            activity = shared
+                .changed
+                .wait_timeout(activity, wait)
+                .map_or_else(|e| e.into_inner().0, |(guard, _)| guard);
         }
     }
 
-    /// Whether every copy the listener acknowledged has been verified by a postback.
+    /// Whether every copy the listener acknowledged has been verified by a postback (copies
+    /// whose answer was lost aside: see [`Report::unconfirmed`]).
     pub fn all_verified(&self) -> bool {
         self.shared.report().unverified == 0
     }
@@ -606,7 +743,7 @@ fn notify(shared: &Arc<Shared>, n: Notification) {
         .in_flight
         .fetch_add(n.copies, Ordering::SeqCst);
     thread::spawn(move || {
-        let agent = client(Duration::from_secs(5));
+        let agent = client(shared.delivery_timeout());
         for _ in 0..n.copies {
             shared.try_delivering(&agent, &n.url, &n.body, Schedule::Compressed);
             shared.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -629,13 +766,14 @@ fn answer(shared: &Arc<Shared>, mut request: tiny_http::Request) {
         respond(request, 404, "not found", "text/plain");
         return;
     }
+    // Until this returns, the run is not over (`wait_quiet`).
+    let _answering = shared.answering();
     let mut body = Vec::new();
     if io::Read::read_to_end(request.as_reader(), &mut body).is_err() {
         respond(request, 400, "unreadable body", "text/plain");
         return;
     }
     let c = &shared.counters;
-    c.last_postback_ms.store(now_ms(), Ordering::SeqCst);
     let n = c.postbacks.fetch_add(1, Ordering::SeqCst) + 1;
     let f = shared.faults;
     let every = f.every();
@@ -687,8 +825,8 @@ fn answer(shared: &Arc<Shared>, mut request: tiny_http::Request) {
         // answer still unwritten then would never reach the listener, which would retry
         // against a stand-in that is gone.
         if write_answer(request, 200, "VERIFIED", "text/plain").is_ok() {
-            lock(&shared.copies).entry(original.to_vec()).or_default().1 += 1;
             c.verified.fetch_add(1, Ordering::SeqCst);
+            shared.count(original, |copies| copies.verified += 1);
         }
     } else {
         c.invalid.fetch_add(1, Ordering::SeqCst);
@@ -742,6 +880,181 @@ mod tests {
             (1, 3, 0)
         );
         sandbox.stop();
+    }
+
+    /// A listener on a free port that stores every delivery it reads (returned) without
+    /// answering it: the test answers each [`tiny_http::Request`] when it chooses.
+    fn holding_listener() -> (String, tiny_http::Server) {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let url = match server.server_addr().to_ip() {
+            Some(addr) => format!("http://{addr}/ipn"),
+            None => panic!("the listener must listen on an IP address"),
+        };
+        (url, server)
+    }
+
+    /// The next delivery the listener receives: its body, and the request to answer.
+    fn next_delivery(listener: &tiny_http::Server) -> (Vec<u8>, tiny_http::Request) {
+        let mut request = listener
+            .recv_timeout(Duration::from_secs(10))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no delivery"));
+        let mut body = Vec::new();
+        let _ = io::Read::read_to_end(request.as_reader(), &mut body);
+        (body, request)
+    }
+
+    /// Delivers `message` on its own thread (returned); the test plays the listener.
+    fn deliver_in_background(
+        sandbox: &Arc<Sandbox>,
+        url: &str,
+        message: &[u8],
+    ) -> thread::JoinHandle<()> {
+        let (sandbox, url, message) = (Arc::clone(sandbox), url.to_owned(), message.to_vec());
+        thread::spawn(move || {
+            sandbox.deliver(
+                &url,
+                std::slice::from_ref(&message),
+                Schedule::Compressed,
+                1,
+                &|_, _| {},
+            );
+        })
+    }
+
+    fn verify(sandbox: &Sandbox, copy: &[u8]) {
+        let postback = [ipnkit::POSTBACK_PREFIX, copy].concat();
+        let url = format!("{}/cgi-bin/webscr", sandbox.url());
+        assert_eq!(post(&url, &postback), (200, "VERIFIED".into()));
+    }
+
+    /// `wait_quiet(quiet)` on its own thread: the receiver gets the report when it returns.
+    fn wait_quiet_in_background(sandbox: &Arc<Sandbox>, quiet: Duration) -> mpsc::Receiver<Report> {
+        let (tx, rx) = mpsc::channel();
+        let sandbox = Arc::clone(sandbox);
+        thread::spawn(move || {
+            sandbox.wait_quiet(quiet);
+            let _ = tx.send(sandbox.report());
+        });
+        rx
+    }
+
+    #[test]
+    fn a_listener_that_has_not_posted_back_yet_is_waited_for() {
+        // Issue 35: `ipnkit sandbox --linger 4` left within milliseconds of the last delivery
+        // when no postback had come in yet (the quiet was counted from the epoch), and the
+        // listener's postbacks then met a closed connection.
+        let sandbox = Arc::new(
+            Sandbox::start("127.0.0.1:0", Faults::default()).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let (url, listener) = holding_listener();
+        let delivering = deliver_in_background(&sandbox, &url, b"txn_id=1");
+        let (copy, request) = next_delivery(&listener);
+        let _ = request.respond(tiny_http::Response::empty(200));
+        let _ = delivering.join();
+        assert_eq!(sandbox.report().acknowledged, 1);
+
+        // No postback comes: the stand-in waits the whole quiet time, counted from now.
+        let quiet = Duration::from_millis(600);
+        let started = std::time::Instant::now();
+        sandbox.wait_quiet(quiet);
+        assert!(
+            started.elapsed() >= quiet,
+            "left after {:?}",
+            started.elapsed()
+        );
+
+        // The postback comes late: the stand-in is still there, and leaves once it is answered.
+        let done = wait_quiet_in_background(&sandbox, Duration::from_secs(60));
+        verify(&sandbox, &copy);
+        let report = done
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("still waiting after every copy was verified: {e}"));
+        assert_eq!((report.verified, report.unverified), (1, 0), "{report:?}");
+    }
+
+    #[test]
+    fn a_delivery_whose_answer_was_lost_is_waited_for_too() {
+        // The listener stored the first delivery but its 200 came after the stand-in's
+        // timeout, so the stand-in delivered again: the listener holds two copies and posts
+        // both back. The stand-in must not leave after verifying the one it saw acknowledged.
+        let sandbox = Arc::new(
+            Sandbox::start("127.0.0.1:0", Faults::default()).unwrap_or_else(|e| panic!("{e}")),
+        );
+        sandbox.set_delivery_timeout(Duration::from_millis(200));
+        let (url, listener) = holding_listener();
+        let delivering = deliver_in_background(&sandbox, &url, b"txn_id=2");
+        let (first, late) = next_delivery(&listener);
+        // Answered only once the retry has come, when the stand-in has given up on it.
+        let (second, request) = next_delivery(&listener);
+        assert_eq!(first, second);
+        let _ = request.respond(tiny_http::Response::empty(200));
+        let _ = late.respond(tiny_http::Response::empty(200));
+        let _ = delivering.join();
+        let report = sandbox.report();
+        assert_eq!(
+            (report.acknowledged, report.unanswered, report.unconfirmed),
+            (1, 1, 1),
+            "{report:?}"
+        );
+
+        verify(&sandbox, &first);
+        assert_eq!(sandbox.report().unconfirmed, 1);
+        let quiet = Duration::from_millis(600);
+        let started = std::time::Instant::now();
+        sandbox.wait_quiet(quiet);
+        assert!(
+            started.elapsed() >= quiet,
+            "left after {:?} with a copy the listener holds unverified",
+            started.elapsed()
+        );
+
+        let done = wait_quiet_in_background(&sandbox, Duration::from_secs(60));
+        verify(&sandbox, &second);
+        let report = done
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("still waiting after every copy was verified: {e}"));
+        assert_eq!(
+            (report.verified, report.unverified, report.unconfirmed),
+            (2, 0, 0),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn a_postback_being_answered_holds_the_run_open() {
+        // Every copy verified but one postback still being answered (a slow answer): the run
+        // is over only once that answer is written.
+        let faults = Faults {
+            slow: true,
+            every: 1,
+            ..Faults::default()
+        };
+        let sandbox =
+            Arc::new(Sandbox::start("127.0.0.1:0", faults).unwrap_or_else(|e| panic!("{e}")));
+        let url = format!("{}/cgi-bin/webscr", sandbox.url());
+        let answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let poster = {
+            let (url, answered) = (url.clone(), Arc::clone(&answered));
+            thread::spawn(move || {
+                let answer = post(&url, b"cmd=_notify-validate&unknown=1");
+                answered.store(true, Ordering::SeqCst);
+                answer
+            })
+        };
+        // Waits for the postback to be under way (an event: the stand-in counts it).
+        while sandbox.shared.counters.postbacks.load(Ordering::SeqCst) == 0 {
+            thread::yield_now();
+        }
+        sandbox.wait_quiet(Duration::from_secs(60));
+        let report = sandbox.report();
+        assert_eq!(
+            report.invalid, 1,
+            "left before the answer was written: {report:?}"
+        );
+        assert_eq!(poster.join().ok(), Some((200, "INVALID".to_owned())));
+        assert!(answered.load(Ordering::SeqCst));
     }
 
     #[test]

@@ -437,6 +437,110 @@ fn a_postback_without_an_answer_is_logged_with_why() {
     );
 }
 
+/// Each postback a server read: (connection, postback on that connection), in the order read.
+type Seen = Arc<Mutex<Vec<(usize, usize)>>>;
+
+/// PayPal closing a kept-alive connection under its client (issue 35): each connection's
+/// postbacks are answered VERIFIED, keeping the connection alive, but for the second one made on
+/// the first connection, which is read to its end and then met with the connection closed, as
+/// when the server closes an idle connection just as the client reuses it. Returns the base URL
+/// and what it read.
+fn closing_after_the_first_answer() -> (String, Seen) {
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", server.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&seen);
+    thread::spawn(move || {
+        for (connection, stream) in server.incoming().enumerate() {
+            let Ok(stream) = stream else { continue };
+            let seen = Arc::clone(&kept);
+            thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                for n in 0.. {
+                    let Some(length) = read_head(&mut reader) else {
+                        return;
+                    };
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    seen.lock().unwrap().push((connection, n));
+                    if (connection, n) == (0, 1) {
+                        return; // closed, unanswered
+                    }
+                    let answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+                                  Content-Length: 8\r\n\r\nVERIFIED";
+                    if writer.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// Reads a request's head; its Content-Length, or `None` at the end of the stream.
+fn read_head(reader: &mut impl std::io::BufRead) -> Option<usize> {
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            return Some(length);
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+}
+
+#[test]
+fn a_postback_that_meets_a_closed_connection_is_sent_again_at_once_on_a_new_one() {
+    let (endpoint, seen) = closing_after_the_first_answer();
+    let dir = scratch("closed-connection");
+    let db = dir.join("ipn.sqlite");
+    // One worker: one client, whose kept-alive connection the second postback reuses.
+    let listener = start(&endpoint, &db, &["--workers", "1"]);
+    let settled = |n: i64| {
+        let db = db.clone();
+        move || {
+            let c = counts(&db);
+            (c.unsettled() == 0 && c.accepted + c.refused == n).then_some(c)
+        }
+    };
+    still_answers(&listener, "CLOSED000000001");
+    wait_for(
+        Duration::from_secs(10),
+        "the first message settled",
+        settled(1),
+    );
+    still_answers(&listener, "CLOSED000000002");
+    let c = wait_for(
+        Duration::from_secs(10),
+        "the second message settled",
+        settled(2),
+    );
+    assert_eq!((c.invalid, c.unreadable), (0, 0), "both verified: {c:?}");
+    // The second postback met the closed connection, and was made again at once on a new one:
+    // never taken as an answer, never left for a retry.
+    assert_eq!(*seen.lock().unwrap(), [(0, 0), (0, 1), (1, 0)]);
+    let log = listener.log();
+    assert!(
+        log.contains("the postback met a closed connection: sent again on a new one"),
+        "{log}"
+    );
+    assert!(!log.contains("no usable answer"), "{log}");
+    assert_eq!(metric(&listener, "ipnkit_unexpected_total"), 0.0);
+    assert_eq!(metric(&listener, "ipnkit_postbacks_sent_again_total"), 1.0);
+}
+
 #[test]
 fn junk_is_kept_apart_and_never_posted_back() {
     let dir = scratch("junk");
