@@ -8,6 +8,7 @@
 //! | [`sandbox`] | [`Sandbox`]: a local stand-in for PayPal — delivers messages, answers postbacks, plays Express Checkout's authorize and capture, injects faults |
 //! | [`listener`] | [`Listener`]: a reference listener — stored before 200, postbacks by independent workers with retries, order lookup, rules, deduplication, events to a sink (signed when POSTed) |
 //! | [`http`] | the listener's HTTP layer (hyper on tokio): limits and timeouts while reading, a connection cap, graceful shutdown |
+//! | [`local`] | the stand-ins' HTTP server (hyper on a thread of its own): each request answered by a plain function |
 //! | [`orders`] | [`Orders`]: where a payment's expected amount and currency come from |
 //! | [`store`] | [`Store`]: the listener's store, SQLite (one process) or PostgreSQL (several) |
 //!
@@ -19,6 +20,7 @@
 mod express;
 pub mod http;
 pub mod listener;
+pub mod local;
 pub mod orders;
 pub mod sandbox;
 pub mod store;

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ipnkit::signature::{HEADER, Secret, verify};
+use ipnkit_server::local::{Answer, Reply, Server};
 use ipnkit_server::{Config, Faults, Listener, Orders, Sandbox, Schedule, Sink};
 
 fn messages() -> Vec<Vec<u8>> {
@@ -98,24 +99,21 @@ fn a_command_gets_one_line_per_accepted_event() {
 fn a_url_gets_one_signed_post_per_accepted_event() {
     let dir = std::env::temp_dir().join(format!("ipnkit-sink-url-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-    let url = format!("http://{}/events", server.server_addr().to_ip().unwrap());
     let received = Arc::new(Mutex::new(Vec::<(String, Option<String>)>::new()));
-    let (srv, got) = (Arc::clone(&server), Arc::clone(&received));
-    let collector = std::thread::spawn(move || {
-        for mut request in srv.incoming_requests() {
-            let mut body = String::new();
-            std::io::Read::read_to_string(request.as_reader(), &mut body).unwrap();
-            assert_eq!(request.url(), "/events");
-            let signature = request
-                .headers()
-                .iter()
-                .find(|h| h.field.equiv(HEADER))
-                .map(|h| h.value.to_string());
-            got.lock().unwrap().push((body, signature));
-            let _ = request.respond(tiny_http::Response::empty(204));
-        }
-    });
+    let got = Arc::clone(&received);
+    let server = Server::start("127.0.0.1:0", move |request| {
+        assert_eq!(request.target, "/events");
+        let signature = request
+            .headers
+            .get(HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = String::from_utf8(request.body).unwrap();
+        got.lock().unwrap().push((body, signature));
+        Reply::Answer(Answer::new(204, ""))
+    })
+    .unwrap();
+    let url = format!("{}/events", server.url());
     let secret = Secret::new(b"shared with the shop").unwrap();
     run(
         Sink::Url(url, Some(secret.clone())),
@@ -143,7 +141,6 @@ fn a_url_gets_one_signed_post_per_accepted_event() {
     }
     let lines: Vec<&str> = received.iter().map(|(b, _)| b.as_str()).collect();
     assert_eq!(keys(&lines.join("\n")), expected_keys());
-    server.unblock();
-    let _ = collector.join();
+    server.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -310,60 +310,41 @@ pub struct RoundRobin {
     /// The URL to deliver to.
     pub url: String,
     sent: Arc<Vec<AtomicU64>>,
-    stop: Arc<AtomicBool>,
-    threads: Vec<thread::JoinHandle<()>>,
+    /// Serves until the balancer is dropped.
+    _server: ipnkit_server::local::Server,
 }
 
 impl RoundRobin {
     /// Starts it in front of `upstreams` (URLs).
     pub fn start(upstreams: Vec<String>) -> RoundRobin {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-        let url = format!("http://{}/ipn", server.server_addr().to_ip().unwrap());
+        use ipnkit_server::local::{Answer, Reply, Server};
         let sent = Arc::new(
             (0..upstreams.len())
                 .map(|_| AtomicU64::new(0))
                 .collect::<Vec<_>>(),
         );
-        let upstreams = Arc::new(upstreams);
-        let stop = Arc::new(AtomicBool::new(false));
-        let next = Arc::new(AtomicU64::new(0));
-        let threads = (0..8)
-            .map(|_| {
-                let (server, upstreams, sent, stop, next) = (
-                    Arc::clone(&server),
-                    Arc::clone(&upstreams),
-                    Arc::clone(&sent),
-                    Arc::clone(&stop),
-                    Arc::clone(&next),
-                );
-                thread::spawn(move || {
-                    let agent = ipnkit_server::sandbox::client(Duration::from_secs(5));
-                    while !stop.load(Ordering::SeqCst) {
-                        let Ok(Some(mut request)) = server.recv_timeout(Duration::from_millis(100))
-                        else {
-                            continue;
-                        };
-                        let mut body = Vec::new();
-                        let _ = request.as_reader().read_to_end(&mut body);
-                        let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap();
-                        let which = n % upstreams.len();
-                        let target = &upstreams[which];
-                        sent[which].fetch_add(1, Ordering::SeqCst);
-                        let status = agent
-                            .post(target)
-                            .header("Content-Type", "application/x-www-form-urlencoded")
-                            .send(&body[..])
-                            .map_or(502, |r| r.status().as_u16());
-                        let _ = request.respond(tiny_http::Response::empty(status));
-                    }
-                })
-            })
-            .collect();
+        let counted = Arc::clone(&sent);
+        let next = AtomicU64::new(0);
+        let agent = ipnkit_server::sandbox::client(Duration::from_secs(5));
+        let server = Server::start("127.0.0.1:0", move |request| {
+            let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap();
+            let which = n % upstreams.len();
+            counted[which].fetch_add(1, Ordering::SeqCst);
+            let status = agent
+                .post(&upstreams[which])
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(&request.body[..])
+                .map_or(502, |mut r| {
+                    let _ = r.body_mut().read_to_vec();
+                    r.status().as_u16()
+                });
+            Reply::Answer(Answer::new(status, ""))
+        })
+        .unwrap();
         RoundRobin {
-            url,
+            url: format!("{}/ipn", server.url()),
             sent,
-            stop,
-            threads,
+            _server: server,
         }
     }
 }
@@ -372,14 +353,5 @@ impl RoundRobin {
     /// How many deliveries went to each upstream.
     pub fn sent(&self) -> Vec<u64> {
         self.sent.iter().map(|n| n.load(Ordering::SeqCst)).collect()
-    }
-}
-
-impl Drop for RoundRobin {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
     }
 }

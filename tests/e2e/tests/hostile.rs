@@ -17,42 +17,33 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ipnkit_e2e::{ListenerProcess, event_keys, ipnkit_bin, test_listener_args, wait_for};
+use ipnkit_server::local::{Answer, Reply, Server};
 use ipnkit_server::sandbox::client;
 use ipnkit_server::{Db, store};
 
-/// A server on a free loopback port answering each request (each on its own thread) with
-/// `answer(n, body)` (n counts from 0); returns its base URL and the bodies it received.
-fn serve(
-    answer: impl Fn(usize, &[u8]) -> tiny_http::Response<std::io::Cursor<Vec<u8>>>
-    + Send
-    + Sync
-    + 'static,
-) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+/// The bodies a server received, in order.
+type Received = Arc<Mutex<Vec<Vec<u8>>>>;
+
+/// A server on a free loopback port answering each request with `answer(n, body)` (n counts
+/// from 0), for as long as the test runs; returns its base URL and the bodies it received.
+fn serve(answer: impl Fn(usize, &[u8]) -> Reply + Send + Sync + 'static) -> (String, Received) {
     let received = Arc::new(Mutex::new(Vec::new()));
     let kept = Arc::clone(&received);
-    let answer = Arc::new(answer);
-    let count = Arc::new(AtomicUsize::new(0));
-    thread::spawn(move || {
-        for mut request in server.incoming_requests() {
-            let (kept, answer, count) =
-                (Arc::clone(&kept), Arc::clone(&answer), Arc::clone(&count));
-            thread::spawn(move || {
-                let mut body = Vec::new();
-                let _ = request.as_reader().read_to_end(&mut body);
-                kept.lock().unwrap().push(body.clone());
-                let n = count.fetch_add(1, Ordering::SeqCst);
-                let _ = request.respond(answer(n, &body));
-            });
-        }
-    });
+    let count = AtomicUsize::new(0);
+    let server = Server::start("127.0.0.1:0", move |request| {
+        kept.lock().unwrap().push(request.body.clone());
+        answer(count.fetch_add(1, Ordering::SeqCst), &request.body)
+    })
+    .unwrap();
+    let url = server.url();
+    // Serves until the test process ends.
+    std::mem::forget(server);
     (url, received)
 }
 
 /// PayPal saying VERIFIED to every postback.
-fn verifying() -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
-    serve(|_, _| tiny_http::Response::from_data(b"VERIFIED".to_vec()))
+fn verifying() -> (String, Received) {
+    serve(|_, _| Reply::Answer(Answer::new(200, "VERIFIED")))
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -337,7 +328,7 @@ fn a_full_disk_backs_off_and_logs() {
             let _ = file.write_all(&vec![0u8; 2 << 20]);
             let _ = file.sync_all();
         }
-        tiny_http::Response::from_data(b"VERIFIED".to_vec())
+        Reply::Answer(Answer::new(200, "VERIFIED"))
     });
     let db = mount.join("db.sqlite");
     let listener = start(&endpoint, &db, &["--postback-timeout", "1"]);
@@ -382,10 +373,7 @@ fn a_redirect_from_the_verification_endpoint_is_never_followed() {
     let target = format!("{elsewhere}/cgi-bin/webscr");
     let (endpoint, postbacks) = serve(move |n, _| {
         let status = [301, 302, 303, 307, 308][n % 5];
-        let location = tiny_http::Header::from_bytes(&b"Location"[..], target.as_bytes()).unwrap();
-        tiny_http::Response::from_data(Vec::new())
-            .with_status_code(status)
-            .with_header(location)
+        Reply::Answer(Answer::new(status, "").header("location", target.clone()))
     });
     let dir = scratch("redirect");
     let (db, events) = (dir.join("ipn.sqlite"), dir.join("events.jsonl"));
@@ -834,16 +822,24 @@ fn a_verified_message_that_cannot_be_read_is_kept_reported_and_reprocessed() {
 #[test]
 fn a_hung_postback_never_delays_other_messages() {
     let dir = scratch("hung");
-    let (endpoint, _) = serve(|_, body| {
+    let (endpoint, postbacks) = serve(|_, body| {
         if body.windows(4).any(|w| w == b"HUNG") {
-            thread::sleep(Duration::from_secs(60));
+            return Reply::Withhold;
         }
-        tiny_http::Response::from_data(b"VERIFIED".to_vec())
+        Reply::Answer(Answer::new(200, "VERIFIED"))
     });
     let db = dir.join("db.sqlite");
     let listener = start(&endpoint, &db, &["--postback-timeout", "30"]);
     assert_eq!(post(&listener.url, &payment("HUNG00000000001", "")), 200);
-    thread::sleep(Duration::from_millis(200));
+    // The hung postback holds a worker before the others come.
+    wait_for(Duration::from_secs(10), "the hung postback made", || {
+        let made = postbacks
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|b| b.windows(4).any(|w| w == b"HUNG"));
+        made.then_some(())
+    });
     for i in 0..20 {
         still_answers(&listener, &format!("OTHER{i:010}"));
     }
@@ -1015,32 +1011,26 @@ fn orders_are_asked_of_the_shop_and_an_unreachable_shop_is_asked_again() {
     let asked = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = Arc::clone(&asked);
     let flaky = Arc::new(AtomicUsize::new(0));
-    let shop = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let shop_url = format!("http://{}/orders", shop.server_addr().to_ip().unwrap());
-    thread::spawn(move || {
-        for request in shop.incoming_requests() {
-            let url = request.url().to_owned();
-            log.lock().unwrap().push(url.clone());
-            let json = |body: &str| {
-                let header =
-                    tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
-                        .unwrap();
-                tiny_http::Response::from_data(body.as_bytes().to_vec()).with_header(header)
-            };
-            let answer = if url.contains("invoice=order-ok") {
-                json(r#"{"amount": "9.00", "currency": "USD"}"#)
-            } else if url.contains("invoice=order-flaky") {
-                if flaky.fetch_add(1, Ordering::SeqCst) < 2 {
-                    json("<html>busy</html>").with_status_code(503)
-                } else {
-                    json(r#"{"amount": "9.00", "currency": "USD"}"#)
-                }
+    let shop = Server::start("127.0.0.1:0", move |request| {
+        let url = request.target;
+        log.lock().unwrap().push(url.clone());
+        let json = |status: u16, body: &'static str| {
+            Reply::Answer(Answer::new(status, body).header("content-type", "application/json"))
+        };
+        if url.contains("invoice=order-ok") {
+            json(200, r#"{"amount": "9.00", "currency": "USD"}"#)
+        } else if url.contains("invoice=order-flaky") {
+            if flaky.fetch_add(1, Ordering::SeqCst) < 2 {
+                json(503, "<html>busy</html>")
             } else {
-                json("{}").with_status_code(404)
-            };
-            let _ = request.respond(answer);
+                json(200, r#"{"amount": "9.00", "currency": "USD"}"#)
+            }
+        } else {
+            json(404, "{}")
         }
-    });
+    })
+    .unwrap();
+    let shop_url = format!("{}/orders", shop.url());
     let dir = scratch("orders-url");
     let (endpoint, _) = verifying();
     let (db, events) = (dir.join("db.sqlite"), dir.join("events.jsonl"));
