@@ -34,28 +34,42 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 export const backoffMs = (/** @type {number} */ attempts) => Math.min(200 * 2 ** (attempts - 1), 300_000);
 
 /**
- * Posts back and returns PayPal's verdict; no answer at all is `Verdict.noAnswer()`.
+ * Tries of one postback whose connection is closed under it. fetch keeps connections alive,
+ * and PayPal closes idle ones on its side: a postback written on one it has just closed fails
+ * (undici: "other side closed", a reset) without any answer, and is sent again at once on a
+ * new connection.
+ */
+const TRIES = 3;
+
+/**
+ * Posts back and returns PayPal's verdict; no answer at all is `Verdict.noAnswer()`. One
+ * deadline for the whole postback, tries again included.
  * @param {import('ipnkit').VerificationRequest} request @param {number} timeoutMs
  */
 export async function postBack(request, timeoutMs) {
-  let status;
-  let answer;
-  try {
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      redirect: 'manual', // a redirect is not PayPal's answer: never follow it elsewhere
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = response.status;
-    answer = await readCapped(response, MAX_ANSWER_BYTES);
-  } catch {
-    // fetch rejects only when there is no complete answer (refused, reset, timed out):
-    // not PayPal's verdict, so keep the message and retry.
-    return Verdict.noAnswer();
+  const signal = AbortSignal.timeout(timeoutMs);
+  for (let tries = 1; ; tries += 1) {
+    let status;
+    let answer;
+    try {
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        redirect: 'manual', // a redirect is not PayPal's answer: never follow it elsewhere
+        signal,
+      });
+      status = response.status;
+      answer = await readCapped(response, MAX_ANSWER_BYTES);
+    } catch {
+      // fetch rejects only when there is no complete answer (refused, closed, reset, timed
+      // out): never PayPal's verdict. Sent again at once unless the deadline has passed;
+      // after the last try, the message is kept and retried later.
+      if (signal.aborted || tries === TRIES) return Verdict.noAnswer();
+      continue;
+    }
+    return verdict(status, answer);
   }
-  return verdict(status, answer);
 }
 
 /** @param {Response} response @param {number} max */

@@ -7,8 +7,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import { FileStore } from '../examples/store.mjs';
@@ -49,6 +51,55 @@ test('the examples type-check with tsc --strict', () => {
     { cwd: project, encoding: 'utf8' },
   );
   assert.equal(run.status, 0, `tsc:\n${run.stdout}${run.stderr}`);
+});
+
+test('a postback that meets a connection closed under it is sent again at once on a new one', async () => {
+  // PayPal closing a connection just as a postback is written on it (issue 35: with fetch's
+  // kept-alive connections, undici rejects "other side closed"): here the first connection's
+  // postback is read and the connection closed unanswered; every other postback is answered.
+  const { postBack } = await import(pathToFileURL(join(project, 'examples', 'worker.mjs')).href);
+  /** @type {[number, number][]} (connection, postback on it) for each postback read */
+  const seen = [];
+  /** @type {import('node:net').Socket[]} */
+  const sockets = [];
+  const server = createServer((socket) => {
+    const connection = sockets.push(socket) - 1;
+    let buffered = Buffer.alloc(0);
+    let n = 0;
+    socket.on('data', (chunk) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: *(\d+)/i.exec(buffered.subarray(0, end).toString())?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        buffered = buffered.subarray(end + 4 + length);
+        seen.push([connection, n]);
+        if (connection === 0) {
+          socket.destroy();
+          return;
+        }
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n\r\nVERIFIED');
+        n += 1;
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  try {
+    const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+    const request = {
+      url: `http://127.0.0.1:${address.port}/cgi-bin/webscr`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from('cmd=_notify-validate&txn_id=1'),
+    };
+    assert.equal((await postBack(request, 10_000)).kind, 'verified', `the postback was not sent again: ${JSON.stringify(seen)}`);
+    assert.deepEqual(seen, [[0, 0], [1, 0]]);
+  } finally {
+    server.close();
+    for (const socket of sockets) socket.destroy();
+  }
 });
 
 /**

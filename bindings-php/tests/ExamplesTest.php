@@ -159,6 +159,66 @@ final class ExamplesTest extends TestCase
         return $expected;
     }
 
+    /**
+     * Runs a command to its end; returns its exit code, standard output and standard error.
+     *
+     * @param list<string> $command @param array<string, string> $env
+     * @return array{int, string, string}
+     */
+    private static function runToEnd(array $command, array $env): array
+    {
+        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
+        if ($process === false) {
+            throw new RuntimeException('cannot run ' . implode(' ', $command));
+        }
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        return [proc_close($process), $out, $err];
+    }
+
+    public function testTheCronSettleJobSaysWhatItDidAndNeverStopsSettlingInSilence(): void
+    {
+        // Issue 35: run once as root, then from cron as www-data, the job could not open the
+        // lock file root had made, said "another settle job is running" and exited 0: nothing
+        // would ever settle again. A lock it cannot open is an error; "held by another job" is
+        // the only quiet case; each run says in one line what it did.
+        $db = "{$this->dir}/cron.sqlite";
+        $deadPort = freePort(); // nothing listens there: every postback goes unanswered
+        $env = ['IPNKIT_DB' => $db, 'IPNKIT_ENV' => 'sandbox', 'IPNKIT_RECEIVER_EMAILS' => self::RECEIVER,
+            'IPNKIT_VERIFY_URL' => "http://127.0.0.1:$deadPort", 'IPNKIT_POSTBACK_TIMEOUT' => '2'];
+        $settle = [PHP_BINARY, '-d', 'extension=' . extensionFile(), self::EXAMPLES . '/listener/settle.php'];
+
+        [$code, $out, $err] = self::runToEnd($settle, $env);
+        $this->assertSame([0, "settle: nothing due\n"], [$code, $out], $err);
+
+        require_once self::EXAMPLES . '/lib/Inbox.php';
+        \IpnkitExample\Inbox::open($db)->receive('txn_id=CRON1&payment_status=Completed&verify_sign=A&test_ipn=1');
+        [$code, $out, $err] = self::runToEnd($settle, $env);
+        $this->assertSame([0, "settle: 1 retried later\n"], [$code, $out], $err);
+
+        // Another job holds the lock: the one quiet case.
+        $lock = fopen("$db.settle-lock", 'c');
+        $this->assertNotFalse($lock);
+        $this->assertTrue(flock($lock, LOCK_EX | LOCK_NB));
+        [$code, $out, $err] = self::runToEnd($settle, $env);
+        $this->assertSame([0, '', "another settle job is running\n"], [$code, $out, $err]);
+        [$code, , $err] = self::runToEnd([...$settle, '--watch'], $env);
+        $this->assertSame([1, "another settle job is running\n"], [$code, $err]);
+        flock($lock, LOCK_UN);
+        fclose($lock);
+
+        // A lock file it cannot open (here a directory in its place; under cron, a file another
+        // user made): an error, said, and a failing exit code for cron or systemd to report.
+        unlink("$db.settle-lock");
+        mkdir("$db.settle-lock");
+        [$code, $out, $err] = self::runToEnd($settle, $env);
+        $this->assertSame(2, $code, $out . $err);
+        $this->assertStringContainsString("settle: cannot open the lock file $db.settle-lock", $err);
+        $this->assertSame('', $out);
+    }
+
     public function testThePlainListenerSettlesEveryDeliveryAsTheRulesSayAndActsOnEachOnce(): void
     {
         $sandboxPort = freePort();

@@ -110,8 +110,13 @@ final class SettlerTest extends TestCase
         $postbacks = file(self::$dir . '/postbacks.log', FILE_IGNORE_NEW_LINES);
         $this->assertCount(7, $postbacks, 'one postback per message within the limit');
 
-        // Later: the failing action succeeds; the others are still not answered.
-        usleep(250_000);
+        // Later, once their backoff has passed (polled: the inbox says they are due), the failing
+        // action succeeds; the others are still not answered.
+        $deadline = microtime(true) + 10;
+        while (count($inbox->due(microtime(true), 10)) < 3) {
+            $this->assertLessThan($deadline, microtime(true), 'the postponed messages never came due');
+            usleep(10_000);
+        }
         $settler->run(fn (): bool => true, untilIdle: true);
         $states = self::states($inbox);
         $this->assertSame(['state' => 'accepted', 'detail' => null, 'attempts' => 1], $states[$ids['failing act']]);

@@ -90,6 +90,8 @@ _POSTBACK_OPENER = urllib.request.build_opener(_NoRedirects)
 
 def post(request: ipnkit.VerificationRequest, timeout: float = 10.0) -> ipnkit.Verdict:
     """The postback, with urllib, and PayPal's verdict."""
+    # urllib opens a new connection for each request (and sends `Connection: close`): a postback
+    # never meets a kept-alive connection that PayPal has closed in the meantime.
     http_request = urllib.request.Request(request.url, data=request.body, headers=request.headers)
     try:
         with _POSTBACK_OPENER.open(http_request, timeout=timeout) as response:

@@ -16,6 +16,8 @@ import { initSync, Config, Expected, IpnError, decide, parse, verdict, Verdict, 
 
 initSync({ module: wasm });
 
+/** Tries of one postback whose connection is closed under it. */
+const TRIES = 3;
 const MAX_ANSWER_BYTES = 64 * 1024;
 const backoffMs = (attempts) => Math.min(200 * 2 ** (attempts - 1), 300_000);
 
@@ -171,22 +173,32 @@ export class Inbox extends DurableObject {
   }
 }
 
-/** The postback with fetch: no redirect followed, a timeout, the answer read to 64 KiB. */
+/**
+ * The postback with fetch: no redirect followed, one deadline, the answer read to 64 KiB. A
+ * postback whose connection is closed under it (a kept-alive one PayPal had closed) has no
+ * answer and is sent again at once, at most `TRIES` times in all within the deadline.
+ */
 async function postBack(request, timeoutMs) {
-  let status;
-  let bytes;
-  try {
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = response.status;
-    bytes = new Uint8Array(await response.arrayBuffer());
-  } catch {
-    return Verdict.noAnswer(); // refused, reset, timed out: keep the message and retry
+  const signal = AbortSignal.timeout(timeoutMs);
+  for (let tries = 1; ; tries += 1) {
+    let status;
+    let bytes;
+    try {
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        redirect: 'manual',
+        signal,
+      });
+      status = response.status;
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch {
+      // Refused, closed, reset, timed out: never PayPal's verdict. Again at once, unless the
+      // deadline has passed or this was the last try: then kept and retried later.
+      if (signal.aborted || tries === TRIES) return Verdict.noAnswer();
+      continue;
+    }
+    return verdict(status, bytes.subarray(0, MAX_ANSWER_BYTES + 1));
   }
-  return verdict(status, bytes.subarray(0, MAX_ANSWER_BYTES + 1));
 }

@@ -15,7 +15,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -179,6 +179,7 @@ async fn handle(
         _ => return answer(StatusCode::METHOD_NOT_ALLOWED, "POST the IPN body here\n"),
     }
     let metrics = &shared.metrics;
+    let _receiving = InFlight::new(&metrics.receiving);
     let limit = shared.limits.max_body_bytes;
     let declared = request
         .headers()
@@ -246,6 +247,22 @@ async fn handle(
             tracing::error!("storing a message was cut short: answered 500");
             answer(StatusCode::INTERNAL_SERVER_ERROR, "")
         }
+    }
+}
+
+/// One more on a gauge while it lives (a delivery being read or stored).
+struct InFlight<'a>(&'a AtomicU64);
+
+impl<'a> InFlight<'a> {
+    fn new(gauge: &'a AtomicU64) -> InFlight<'a> {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

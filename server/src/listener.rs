@@ -169,6 +169,8 @@ impl Config {
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     pub(crate) received: AtomicU64,
+    /// Deliveries (POSTs) being read or stored now: a gauge.
+    pub(crate) receiving: AtomicU64,
     pub(crate) junk: AtomicU64,
     pub(crate) junk_dropped: AtomicU64,
     pub(crate) too_large: AtomicU64,
@@ -375,6 +377,11 @@ fn render(
     let _ = writeln!(
         out,
         "# HELP ipnkit_events_unsent Events waiting for the sink.\n# TYPE ipnkit_events_unsent gauge\nipnkit_events_unsent {unsent}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP ipnkit_deliveries_in_flight Deliveries being read or stored now.\n# TYPE ipnkit_deliveries_in_flight gauge\nipnkit_deliveries_in_flight {}",
+        m.receiving.load(Ordering::Relaxed)
     );
     out
 }

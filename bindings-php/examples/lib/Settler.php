@@ -26,6 +26,9 @@ final class Settler
     /** @var array<int, array{handle: CurlHandle, id: int, body: string, attempts: int, answer: string}> by handle id */
     private array $inFlight = [];
 
+    /** @var array<string, int> what this job did, by outcome (accepted, refused, retried, …) */
+    private array $done = [];
+
     /**
      * @param Closure(Message, PDO): ?Expected $expected  what the message should pay (your order,
      *        looked up by invoice, custom or auth_id), Expected::noAmount() when it pays no order,
@@ -47,17 +50,29 @@ final class Settler
     /**
      * The job from the command line: one job at a time per inbox (a second one exits at once:
      * 0 under cron, 1 with --watch), until idle (cron) or SIGTERM/SIGINT (--watch), which let
-     * the postbacks in flight finish. Returns the exit code.
+     * the postbacks in flight finish. Prints one line of what it did on standard output when it
+     * ends. A lock file it cannot open or lock (permissions: the job run as another user than
+     * before) is an error, exit 2: never taken for another job running, which would leave
+     * every message unsettled in silence. Returns the exit code.
      *
      * @param list<string> $argv
      */
     public function runAsJob(array $argv, string $lockFile): int
     {
         $watch = in_array('--watch', array_slice($argv, 1), true);
-        $lock = fopen($lockFile, 'c');
-        if ($lock === false || !flock($lock, LOCK_EX | LOCK_NB)) {
-            fwrite(STDERR, "another settle job is running\n");
-            return $watch ? 1 : 0;
+        $lock = @fopen($lockFile, 'c');
+        if ($lock === false) {
+            $why = error_get_last()['message'] ?? 'unknown error';
+            fwrite(STDERR, "settle: cannot open the lock file $lockFile: $why\n");
+            return 2;
+        }
+        if (!flock($lock, LOCK_EX | LOCK_NB, $held)) {
+            if ($held === 1) {
+                fwrite(STDERR, "another settle job is running\n");
+                return $watch ? 1 : 0;
+            }
+            fwrite(STDERR, "settle: cannot lock $lockFile\n");
+            return 2;
         }
         $stop = false;
         pcntl_async_signals(true);
@@ -71,7 +86,33 @@ final class Settler
             return !$stop;
         }, untilIdle: !$watch);
         flock($lock, LOCK_UN);
+        echo $this->summary(), "\n";
         return 0;
+    }
+
+    /**
+     * What this settler did so far, in one line: `settle: 12 settled (10 accepted, 1 refused,
+     * 1 duplicate), 2 retried later` (`settle: nothing due` when it did nothing).
+     */
+    public function summary(): string
+    {
+        $retried = $this->done['retried'] ?? 0;
+        $settled = array_diff_key($this->done, ['retried' => true]);
+        ksort($settled);
+        $parts = [];
+        if ($settled !== []) {
+            $each = implode(', ', array_map(fn (string $k, int $n): string => "$n $k", array_keys($settled), $settled));
+            $parts[] = array_sum($settled) . " settled ($each)";
+        }
+        if ($retried > 0) {
+            $parts[] = "$retried retried later";
+        }
+        return 'settle: ' . ($parts === [] ? 'nothing due' : implode(', ', $parts));
+    }
+
+    private function count(string $outcome): void
+    {
+        $this->done[$outcome] = ($this->done[$outcome] ?? 0) + 1;
     }
 
     /** The delay before retry number $attempts (from 1): 0.2 s doubling, at most 5 minutes. */
@@ -138,6 +179,7 @@ final class Settler
         } catch (IpnException $e) {
             // Not a body ipnkit can post back (over a limit, not a form): kept, never posted.
             $this->inbox->settle($message['id'], 'unreadable', $e->getErrorCode(), $message['attempts']);
+            $this->count('unreadable');
             return;
         }
         $handle = curl_init($request->url());
@@ -200,6 +242,7 @@ final class Settler
         }
         if (!$verdict->isVerified()) {
             $this->inbox->settle($id, 'invalid', null, $attempts);
+            $this->count('invalid');
             return;
         }
         try {
@@ -207,21 +250,26 @@ final class Settler
         } catch (IpnException $e) {
             // Verified by PayPal, but not readable by ipnkit: kept for a person to look at.
             $this->inbox->settle($id, 'unreadable', $e->getErrorCode() . ':' . ($e->getField() ?? ''), $attempts);
+            $this->count('unreadable');
             return;
         }
         $expected = ($this->expected)($message, $this->inbox->db);
         if ($expected === null) {
             $this->inbox->settle($id, 'unmatched', $message->event(), $attempts, $message);
+            $this->count('unmatched');
             return;
         }
         $state = $this->inbox->decide($id, $attempts, $message, $verdict, $this->config, $expected, $this->act);
         if ($state === 'retry') {
             $this->postpone($id, $attempts, $verdict->reason());
+            return;
         }
+        $this->count($state);
     }
 
     private function postpone(int $id, int $attempts, ?string $reason): void
     {
         $this->inbox->postpone($id, $attempts + 1, microtime(true) + self::backoff($attempts + 1), $reason);
+        $this->count('retried');
     }
 }

@@ -226,8 +226,8 @@ pub fn event_keys(lines: &str) -> Vec<String> {
 }
 
 /// Delivers `messages` from `sandbox` to `url` (4 senders, the compressed schedule); once a
-/// third are acknowledged, kills `victim` (SIGKILL) and, 300 ms later, starts it again with
-/// `restart`; returns the restarted process when every delivery is done. Fails unless no message
+/// third are acknowledged, kills `victim` (SIGKILL) and, once a delivery has failed against it,
+/// starts it again with `restart`; returns the restarted process when every delivery is done. Fails unless no message
 /// was abandoned and the crash (or a fault) made deliveries fail.
 pub fn deliver_across_a_crash(
     sandbox: &ipnkit_server::Sandbox,
@@ -251,9 +251,13 @@ pub fn deliver_across_a_crash(
         wait_for(Duration::from_secs(30), "a third of the deliveries", || {
             (sandbox.report().acknowledged >= messages.len() as u64 / 3).then_some(())
         });
-        // A crash: no chance to finish its postbacks, release its claims or its lead.
+        // A crash: no chance to finish its postbacks, release its claims or its lead. It
+        // stays down until a delivery has failed against it.
+        let retried = sandbox.report().retried;
         victim.kill();
-        thread::sleep(Duration::from_millis(300));
+        wait_for(Duration::from_secs(30), "a delivery to fail while down", || {
+            (sandbox.report().retried > retried).then_some(())
+        });
         let restarted = restart();
         wait_for(Duration::from_secs(120), "every delivery", || {
             delivered.load(Ordering::SeqCst).then_some(())

@@ -333,17 +333,20 @@ fn a_full_disk_backs_off_and_logs() {
     let db = mount.join("db.sqlite");
     let listener = start(&endpoint, &db, &["--postback-timeout", "1"]);
     still_answers(&listener, "FULLDISK0000001");
-    thread::sleep(Duration::from_secs(4));
-    let posted = postbacks.lock().unwrap().len();
-    assert!(
-        (1..=3).contains(&posted),
-        "{posted} postbacks in 4 s with the disk full"
-    );
-    assert!(
-        listener.log().contains("cannot settle a message"),
-        "{}",
-        listener.log()
-    );
+    // The first postback fills the disk: settling it fails, is logged with the pause that
+    // follows, and the message is left to its lease (never posted back again at once).
+    let failed = wait_for(Duration::from_secs(30), "the failed settle logged", || {
+        let log = listener.log();
+        log.contains("retried when its lease ends")
+            .then(|| {
+                log.lines()
+                    .find(|l| l.contains("cannot settle a message"))
+                    .map(str::to_owned)
+            })
+            .flatten()
+    });
+    assert!(failed.contains("pause_ms="), "{failed}");
+    assert_eq!(postbacks.lock().unwrap().len(), 1, "{}", listener.log());
     // Space again: the message is taken up again when its lease ends, and settled.
     std::fs::remove_file(&filler).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -362,6 +365,9 @@ fn a_full_disk_backs_off_and_logs() {
         thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(c.unsettled(), 0, "{c:?}");
+    // Posted back again once its lease ended, not in a loop while the disk was full.
+    let posted = postbacks.lock().unwrap().len();
+    assert!((2..=3).contains(&posted), "{posted} postbacks");
     drop(listener);
 }
 
@@ -886,12 +892,21 @@ fn sigterm_finishes_requests_in_flight_and_hands_over_every_event_once() {
         );
         stream.write_all(head.as_bytes()).unwrap();
         stream.write_all(&message[..20]).unwrap();
-        thread::sleep(Duration::from_millis(200));
+        wait_for(
+            Duration::from_secs(10),
+            "the half-sent request being read",
+            || (metric(&listener, "ipnkit_deliveries_in_flight") >= 1.0).then_some(()),
+        );
         let pid = listener.pid();
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .status();
-        thread::sleep(Duration::from_millis(200));
+        wait_for(Duration::from_secs(10), "the SIGTERM taken", || {
+            listener
+                .log()
+                .contains("SIGTERM: shutting down")
+                .then_some(())
+        });
         stream.write_all(&message[20..]).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
