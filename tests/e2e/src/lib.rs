@@ -255,9 +255,11 @@ pub fn deliver_across_a_crash(
         // stays down until a delivery has failed against it.
         let retried = sandbox.report().retried;
         victim.kill();
-        wait_for(Duration::from_secs(30), "a delivery to fail while down", || {
-            (sandbox.report().retried > retried).then_some(())
-        });
+        wait_for(
+            Duration::from_secs(30),
+            "a delivery to fail while down",
+            || (sandbox.report().retried > retried).then_some(()),
+        );
         let restarted = restart();
         wait_for(Duration::from_secs(120), "every delivery", || {
             delivered.load(Ordering::SeqCst).then_some(())
