@@ -956,14 +956,22 @@ fn a_closed_standard_error_never_stops_the_work() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
-        &mut first,
-    )
-    .unwrap();
-    // The reader is gone: the pipe is closed.
-    let url = first.trim().rsplit(' ').next().unwrap().to_owned();
+    // Read up to the line that says where it receives (a log line of another thread may come
+    // first), then the reader is gone: the pipe is closed.
+    let url = {
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        loop {
+            let mut line = String::new();
+            let read = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+            assert!(
+                read > 0,
+                "the listener ended before saying where it receives"
+            );
+            if let Some(url) = line.trim().strip_prefix("ipnkit listen: receiving at ") {
+                break url.to_owned();
+            }
+        }
+    };
     // More messages than postback workers: a worker that died at its first log line would
     // leave the rest unsettled.
     for i in 0..20 {
