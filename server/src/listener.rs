@@ -40,6 +40,9 @@ use crate::http::HttpLimits;
 use crate::orders::{self, Found, Orders};
 use crate::store::{self, Counts, Db, Pending, Store, StoreError, ms, now_ms};
 
+/// How long handing an event to a URL sink may take, all in.
+const SINK_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a message held for an operator (a state the listener will not guess at) waits
 /// before it is tried again: an hour.
 const HELD_MS: i64 = 3_600_000;
@@ -713,23 +716,23 @@ fn post_back(
     work: &Work<'_>,
     request: &ipnkit::VerificationRequest,
 ) -> (Option<u16>, Vec<u8>, Option<String>) {
-    let started = std::time::Instant::now();
-    let first = send_postback(work.agent, request, None);
-    let sent = match first {
-        Err(error) if met_a_closed_connection(&error) => {
+    let sent = on_a_live_connection(
+        work.config.postback_timeout,
+        |connection| {
+            let mut call = connection.apply(work.agent.post(&request.url));
+            for (name, value) in &request.headers {
+                call = call.header(*name, *value);
+            }
+            call.send(&request.body[..])
+        },
+        |error| {
             work.metrics.reconnected.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
                 failure = %error,
                 "the postback met a closed connection: sent again on a new one"
             );
-            let left = work
-                .config
-                .postback_timeout
-                .saturating_sub(started.elapsed());
-            send_postback(work.agent, request, Some(left))
-        }
-        other => other,
-    };
+        },
+    );
     match sent {
         Ok(mut response) => {
             let status = response.status().as_u16();
@@ -749,25 +752,49 @@ fn post_back(
     }
 }
 
-/// One postback; `fresh` (the time left) makes it on a new connection, never a pooled one.
-fn send_postback(
-    agent: &ureq::Agent,
-    request: &ipnkit::VerificationRequest,
-    fresh: Option<Duration>,
-) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
-    let mut call = agent.post(&request.url);
-    if let Some(left) = fresh {
-        // A pooled connection is never younger than zero: a new one is made.
-        call = call
-            .config()
-            .max_idle_age(Duration::ZERO)
-            .timeout_global(Some(left))
-            .build();
+/// How a request is made: on whatever connection the client has (a kept-alive one first), or on
+/// a new one within what is left of its deadline.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Connection {
+    /// The client's choice: a pooled connection if it has one.
+    Any,
+    /// A new connection, and this much time left.
+    New(Duration),
+}
+
+impl Connection {
+    /// `call`, made as this says.
+    pub(crate) fn apply<B>(self, call: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match self {
+            Connection::Any => call,
+            // No pooled connection is younger than zero: a new one is made.
+            Connection::New(left) => call
+                .config()
+                .max_idle_age(Duration::ZERO)
+                .timeout_global(Some(left))
+                .build(),
+        }
     }
-    for (name, value) in &request.headers {
-        call = call.header(*name, *value);
+}
+
+/// Makes a request with `send`; one that met a connection closed under it (a kept-alive
+/// connection the other side closed just then: PayPal, a shop, a collector all close idle ones)
+/// had no answer at all, and is made again at once on a new connection within what is left of
+/// `timeout`, after `again` is told why. Every request made this way is safe to make twice: a
+/// postback, an order lookup, an event under its stable id.
+pub(crate) fn on_a_live_connection<T>(
+    timeout: Duration,
+    send: impl Fn(Connection) -> Result<T, ureq::Error>,
+    again: impl FnOnce(&ureq::Error),
+) -> Result<T, ureq::Error> {
+    let started = std::time::Instant::now();
+    match send(Connection::Any) {
+        Err(error) if met_a_closed_connection(&error) => {
+            again(&error);
+            send(Connection::New(timeout.saturating_sub(started.elapsed())))
+        }
+        other => other,
     }
-    call.send(&request.body[..])
 }
 
 /// Whether a request failed on a connection the other side had closed, before any answer: the
@@ -883,7 +910,10 @@ fn decide(
     };
     let needs_order = expects_amount(message.event());
     let (expected, order) = if needs_order {
-        match config.orders.lookup(message, work.agent, orders_cache) {
+        match config
+            .orders
+            .lookup(message, work.agent, config.postback_timeout, orders_cache)
+        {
             Ok(Found::Order(expected)) => (expected, "found"),
             Ok(Found::NotFound) => (Expected::none(), "not_found"),
             Err(why) => {
@@ -1129,7 +1159,7 @@ impl SinkWriter {
         SinkWriter {
             sink: sink.clone(),
             child: None,
-            agent: client(Duration::from_secs(10)),
+            agent: client(SINK_TIMEOUT),
             written: None,
             check_tail: true,
         }
@@ -1180,15 +1210,28 @@ impl SinkWriter {
                 result
             }
             Sink::Url(url, secret) => {
-                let mut call = self
-                    .agent
-                    .post(url)
-                    .header("Content-Type", "application/json");
-                if let Some(secret) = secret {
-                    let signature = sign(secret, now_ms() / 1000, line.as_bytes());
-                    call = call.header(HEADER, &signature);
-                }
-                match call.send(line) {
+                let signature = secret
+                    .as_ref()
+                    .map(|secret| sign(secret, now_ms() / 1000, line.as_bytes()));
+                let sent = on_a_live_connection(
+                    SINK_TIMEOUT,
+                    |connection| {
+                        let mut call = connection
+                            .apply(self.agent.post(url))
+                            .header("Content-Type", "application/json");
+                        if let Some(signature) = &signature {
+                            call = call.header(HEADER, signature);
+                        }
+                        call.send(line)
+                    },
+                    |error| {
+                        tracing::info!(
+                            failure = %error,
+                            "an event met a closed connection: sent again on a new one"
+                        );
+                    },
+                );
+                match sent {
                     Ok(r) if r.status().is_success() => Ok(()),
                     Ok(r) => Err(std::io::Error::other(format!(
                         "sink answered {}",

@@ -16,6 +16,7 @@
 //! shipped.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use ipnkit::{Expected, Lookup as Variable, Message, Value};
 use serde::Deserialize;
@@ -156,11 +157,13 @@ impl FileCache {
 }
 
 impl Orders {
-    /// The order `message` pays for. `cache` keeps the orders file between lookups.
+    /// The order `message` pays for, asked with `agent` within `timeout` (a shop's URL);
+    /// `cache` keeps the orders file between lookups.
     pub fn lookup(
         &self,
         message: &Message,
         agent: &ureq::Agent,
+        timeout: Duration,
         cache: &mut FileCache,
     ) -> Result<Found, Unreachable> {
         let refs = References::of(message);
@@ -179,17 +182,29 @@ impl Orders {
                 }
             }
             Orders::Url(url) => {
-                let mut call = agent.get(url);
-                for (name, value) in [
-                    ("invoice", refs.invoice),
-                    ("custom", refs.custom),
-                    ("item_number", refs.item_number),
-                ] {
-                    if let Some(value) = value {
-                        call = call.query(name, value);
-                    }
-                }
-                let mut response = call.call().map_err(|_| Unreachable::NoAnswer)?;
+                let asked = crate::listener::on_a_live_connection(
+                    timeout,
+                    |connection| {
+                        let mut call = connection.apply(agent.get(url));
+                        for (name, value) in [
+                            ("invoice", refs.invoice),
+                            ("custom", refs.custom),
+                            ("item_number", refs.item_number),
+                        ] {
+                            if let Some(value) = value {
+                                call = call.query(name, value);
+                            }
+                        }
+                        call.call()
+                    },
+                    |error| {
+                        tracing::info!(
+                            failure = %error,
+                            "an order lookup met a closed connection: made again on a new one"
+                        );
+                    },
+                );
+                let mut response = asked.map_err(|_| Unreachable::NoAnswer)?;
                 match response.status().as_u16() {
                     200 => {}
                     404 => return Ok(Found::NotFound),
