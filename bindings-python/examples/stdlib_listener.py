@@ -108,8 +108,11 @@ def process_once(
     receiver_emails: Sequence[str],
     on_event: Callable[[ipnkit.Message], None],
     verify_url: Optional[str] = None,
+    timeout: float = 10.0,
 ) -> int:
-    """Settles every message due; returns how many are still waiting."""
+    """Settles every message due, each postback within ``timeout`` seconds; returns how many
+    are still waiting. Postbacks are made one after the other: a hung one holds the others
+    back for its whole timeout (a service with many messages runs several workers)."""
     config = ipnkit.Config(environment=environment, receiver_emails=receiver_emails,
                            verify_url_for_testing=verify_url)
     now = time.time()
@@ -124,7 +127,7 @@ def process_once(
         except ipnkit.IpnError as error:
             db.execute("UPDATE messages SET state='unreadable', detail=? WHERE id=?", (error.code, id_))
             continue
-        answer = post(request)
+        answer = post(request, timeout)
         if answer.kind == "unexpected":  # not an answer: try again later, never drop
             delay = min(0.1 * 2 ** attempts, 30.0)
             db.execute(
@@ -173,10 +176,11 @@ def run_worker(
     on_event: Callable[[ipnkit.Message], None],
     stop: threading.Event,
     verify_url: Optional[str] = None,
+    timeout: float = 10.0,
 ) -> None:
     db = connect(db_path)
     while not stop.is_set():
-        process_once(db, environment, receiver_emails, on_event, verify_url)
+        process_once(db, environment, receiver_emails, on_event, verify_url, timeout)
         stop.wait(0.05)
 
 
@@ -187,6 +191,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--env", choices=["live", "sandbox"], required=True)
     parser.add_argument("--receiver-email", action="append", default=[])
     parser.add_argument("--verify-url", help="post back here instead of PayPal (tests only)")
+    parser.add_argument("--postback-timeout", type=float, default=10.0,
+                        help="seconds a postback may take (a hung one holds the worker this long)")
     args = parser.parse_args(argv)
     host, port = args.listen.rsplit(":", 1)
     connect(args.db).close()
@@ -198,7 +204,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     threading.Thread(
         target=run_worker,
-        args=(args.db, args.env, args.receiver_email, emit, stop, args.verify_url),
+        args=(args.db, args.env, args.receiver_email, emit, stop, args.verify_url,
+              args.postback_timeout),
         daemon=True,
     ).start()
     server.serve_forever()

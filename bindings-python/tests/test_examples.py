@@ -76,8 +76,9 @@ def test_stdlib_listener_against_the_sandbox(tmp_path):
     stop = threading.Event()
     worker = threading.Thread(
         target=listener.run_worker,
+        # The stand-in's dropped postbacks hang until the client gives up: 2 s here.
         args=(db_path, "sandbox", ["shop@example.net"], events.append, stop,
-              f"http://127.0.0.1:{sandbox_port}"),
+              f"http://127.0.0.1:{sandbox_port}", 2.0),
         daemon=True,
     )
     worker.start()

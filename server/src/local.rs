@@ -53,9 +53,42 @@ pub struct Request {
 pub enum Reply {
     /// Answer it.
     Answer(Answer),
-    /// Never answer: the connection stays open and silent until the client gives up or the
-    /// server stops (a hung endpoint, a lost answer).
-    Withhold,
+    /// Never answer (a hung endpoint, a lost answer): the connection stays open and silent until
+    /// the client gives up, the server stops, or [`WITHHOLD_LIMIT`] passes (then it is closed
+    /// unanswered, as a front end's own timeout would). The [`Withheld`] is dropped then.
+    Withhold(Withheld),
+}
+
+/// How long a withheld request is held at most.
+pub const WITHHOLD_LIMIT: Duration = Duration::from_secs(600);
+
+/// A request held unanswered; what it carries is dropped, and its callback run, when the
+/// request ends: the client gone, the server stopped, or [`WITHHOLD_LIMIT`] passed.
+#[derive(Default)]
+pub struct Withheld {
+    on_end: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Withheld {
+    /// Held with nothing to do when it ends.
+    pub fn new() -> Withheld {
+        Withheld::default()
+    }
+
+    /// Held; `f` runs when the request ends.
+    pub fn on_end(f: impl FnOnce() + Send + 'static) -> Withheld {
+        Withheld {
+            on_end: Some(Box::new(f)),
+        }
+    }
+}
+
+impl Drop for Withheld {
+    fn drop(&mut self) {
+        if let Some(f) = self.on_end.take() {
+            f();
+        }
+    }
 }
 
 /// An answer: status, headers, body, and what to do once it is taken to be written.
@@ -273,23 +306,23 @@ async fn accept(
     let _ = tokio::time::timeout(STOP_GRACE, graceful.shutdown()).await;
 }
 
-/// Why a request got no answer: it was withheld until the server stopped.
+/// Why a request got no answer: it was withheld until the server stopped or the limit passed.
 #[derive(Debug)]
-struct Withheld;
+struct Unanswered;
 
-impl std::fmt::Display for Withheld {
+impl std::fmt::Display for Unanswered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("withheld until the server stopped")
+        f.write_str("withheld until the server stopped or the limit passed")
     }
 }
 
-impl std::error::Error for Withheld {}
+impl std::error::Error for Unanswered {}
 
 async fn serve_one(
     request: hyper::Request<Incoming>,
     handle: Arc<Handler>,
     mut stopped: watch::Receiver<bool>,
-) -> Result<hyper::Response<Taken>, Withheld> {
+) -> Result<hyper::Response<Taken>, Unanswered> {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
@@ -311,10 +344,12 @@ async fn serve_one(
     };
     match tokio::task::spawn_blocking(move || handle(request)).await {
         Ok(Reply::Answer(answer)) => Ok(answer.into_response()),
-        Ok(Reply::Withhold) => {
-            // Silent until the server stops (or the client leaves, which drops this future).
-            let _ = stopped.wait_for(|stop| *stop).await;
-            Err(Withheld)
+        Ok(Reply::Withhold(withheld)) => {
+            // Silent until the server stops or the limit passes; the client leaving ends the
+            // connection and drops this future first. Either way `withheld` is dropped.
+            let _ = tokio::time::timeout(WITHHOLD_LIMIT, stopped.wait_for(|stop| *stop)).await;
+            drop(withheld);
+            Err(Unanswered)
         }
         // The handler panicked: a plain 500, and the server goes on.
         Err(_) => Ok(Answer::text(500, "the stand-in failed on this request\n").into_response()),
@@ -376,7 +411,7 @@ mod tests {
         let counted = Arc::clone(&taken);
         let server = Server::start("127.0.0.1:0", move |request| {
             if request.target == "/hang" {
-                return Reply::Withhold;
+                return Reply::Withhold(Withheld::new());
             }
             let counted = Arc::clone(&counted);
             Reply::Answer(Answer::text(200, "VERIFIED").on_taken(move || {
@@ -404,6 +439,27 @@ mod tests {
             TcpStream::connect(addr).is_err(),
             "still accepting after stop"
         );
+    }
+
+    #[test]
+    fn a_withheld_request_ends_when_its_client_leaves() {
+        let (ended, end) = std::sync::mpsc::channel::<()>();
+        let ended = std::sync::Mutex::new(ended);
+        let server = Server::start("127.0.0.1:0", move |_| {
+            let ended = ended.lock().map(|e| e.clone()).ok();
+            Reply::Withhold(Withheld::on_end(move || {
+                if let Some(ended) = ended {
+                    let _ = ended.send(());
+                }
+            }))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut client = TcpStream::connect(server.addr()).unwrap_or_else(|e| panic!("{e}"));
+        let _ = client.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx");
+        drop(client);
+        // Seen by the server while it still runs: the client's leaving is the end.
+        assert_eq!(end.recv_timeout(Duration::from_secs(10)), Ok(()));
+        server.stop();
     }
 
     #[test]

@@ -32,7 +32,7 @@ use serde::Serialize;
 use hyper::Method;
 
 use crate::express::{Express, Notification};
-use crate::local::{Answer, Reply, Request, Server};
+use crate::local::{Answer, Reply, Request, Server, Withheld};
 
 /// The `User-Agent` of deliveries: PayPal's, as listeners see it.
 pub const PAYPAL_USER_AGENT: &str = "PayPal IPN ( https://www.paypal.com/ipn )";
@@ -509,8 +509,11 @@ impl Sandbox {
     /// Waits, after a run of deliveries, until the listener is done with them: every copy it
     /// acknowledged, and every copy whose answer was lost (it may hold those too), verified by
     /// a postback, and no postback still being answered. A listener that stops posting back is
-    /// given up on once `quiet` passes without a postback, counted from the later of this call
-    /// and the last postback (so a listener that has not posted back *yet* is waited for).
+    /// given up on once `quiet` passes with no postback under way, counted from the later of
+    /// this call and the last postback's arrival or end (so a listener that has not posted back
+    /// *yet* is waited for). A postback held silent (the `drop` fault) is under way until its
+    /// client gives up, or [`crate::local::WITHHOLD_LIMIT`] passes: `quiet` need only outlast
+    /// the listener's retry delay, not its timeout as well.
     pub fn wait_quiet(&self, quiet: Duration) {
         let shared = &self.shared;
         let since = now_ms();
@@ -520,8 +523,10 @@ impl Sandbox {
             if shared.settled(&activity) {
                 return;
             }
+            // Quiet: nothing under way (answered or held silent), for `quiet` since the last
+            // postback came or went.
             let idle = now_ms().saturating_sub(activity.last_ms.max(since));
-            if idle >= quiet_ms {
+            if activity.answering == 0 && idle >= quiet_ms {
                 return;
             }
             // Woken by each delivery acknowledged and each postback arriving or answered.
@@ -684,7 +689,7 @@ fn express(shared: &Arc<Shared>, request: &Request) -> Reply {
     }
     if outcome.lost {
         // The capture is made and notified; its answer never arrives (the client times out).
-        return Reply::Withhold;
+        return Reply::Withhold(Withheld::new());
     }
     plain(200, &outcome.answer)
 }
@@ -760,8 +765,9 @@ fn answer(shared: &Arc<Shared>, request: Request) -> Reply {
             Some("drop") => {
                 c.faulted.fetch_add(1, Ordering::SeqCst);
                 // Never answered: the client waits for its own timeout, as with an endpoint
-                // that hangs.
-                return Reply::Withhold;
+                // that hangs. Under way until the client gives up: the run is not quiet while a
+                // listener still waits on it (it posts back again after its own timeout).
+                return Reply::Withhold(Withheld::on_end(move || drop(answering)));
             }
             Some(_) => thread::sleep(Faults::SLOW),
             None => {}
@@ -854,7 +860,9 @@ mod tests {
                 let (answer, answered) = mpsc::channel();
                 let _ = lock(&tx).send((request.body, answer));
                 // The test's answer; none (the test is over) closes the connection unanswered.
-                answered.recv().unwrap_or(Reply::Withhold)
+                answered
+                    .recv()
+                    .unwrap_or_else(|_| Reply::Withhold(Withheld::new()))
             })
             .unwrap_or_else(|e| panic!("{e}"));
             Holding {
@@ -1029,6 +1037,41 @@ mod tests {
         );
         assert_eq!(poster.join().ok(), Some((200, "INVALID".to_owned())));
         assert!(answered.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_postback_held_silent_keeps_the_run_open_until_its_client_gives_up() {
+        // The `drop` fault: a postback never answered. Its client (here with a 1 s timeout)
+        // posts back again only after giving up, so the run's quiet counts from then: a
+        // `--linger` shorter than the listener's timeout must not end the run under it.
+        let faults = Faults {
+            drop: true,
+            every: 1,
+            ..Faults::default()
+        };
+        let sandbox =
+            Arc::new(Sandbox::start("127.0.0.1:0", faults).unwrap_or_else(|e| panic!("{e}")));
+        let url = format!("{}/cgi-bin/webscr", sandbox.url());
+        let timeout = Duration::from_secs(1);
+        let started = std::time::Instant::now();
+        let poster = thread::spawn(move || {
+            client(timeout)
+                .post(&url)
+                .send(&b"cmd=_notify-validate&x=1"[..])
+                .map(|r| r.status().as_u16())
+        });
+        // Waits for the postback to be under way (an event: the stand-in counts it).
+        while sandbox.shared.counters.postbacks.load(Ordering::SeqCst) == 0 {
+            thread::yield_now();
+        }
+        sandbox.wait_quiet(Duration::from_millis(300));
+        assert!(
+            started.elapsed() > timeout,
+            "the run ended after {:?}, before its client gave up",
+            started.elapsed()
+        );
+        assert!(poster.join().is_ok_and(|r| r.is_err()), "answered");
+        assert_eq!(sandbox.report().faulted, 1);
     }
 
     /// Opens `n` connections to the stand-in at once, sends a postback on each, keeps them all

@@ -17,7 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ipnkit_e2e::{ListenerProcess, event_keys, ipnkit_bin, test_listener_args, wait_for};
-use ipnkit_server::local::{Answer, Reply, Server};
+use ipnkit_server::local::{Answer, Reply, Server, Withheld};
 use ipnkit_server::sandbox::client;
 use ipnkit_server::{Db, store};
 
@@ -830,7 +830,7 @@ fn a_hung_postback_never_delays_other_messages() {
     let dir = scratch("hung");
     let (endpoint, postbacks) = serve(|_, body| {
         if body.windows(4).any(|w| w == b"HUNG") {
-            return Reply::Withhold;
+            return Reply::Withhold(Withheld::new());
         }
         Reply::Answer(Answer::new(200, "VERIFIED"))
     });
