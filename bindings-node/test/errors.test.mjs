@@ -112,5 +112,14 @@ test('decide: one action for every answer, from the core', () => {
   assert.throws(() => ipnkit.decide(m, ipnkit.Verdict.noAnswer(), { config }), TypeError, 'expected is required');
   assert.throws(() => ipnkit.classify(m, m.deliveryKey), TypeError, 'a single string is not a list');
   assert.equal(ipnkit.classify(m, []).kind, 'new');
+  // A state older than one stored: stale, naming both states as a transition does (once
+  // `{from: null, to: null}` here, the core saying `latest` and `this`). The decision carries
+  // the delivery too (here refused: a Pending is not final).
+  const raw = read(join(VECTORS, 'web_accept--windows1252.body')).toString('latin1');
+  const pending = ipnkit.parse(Buffer.from(raw.replace('payment_status=Completed', 'payment_status=Pending&pending_reason=echeck'), 'latin1'));
+  assert.deepEqual({ ...ipnkit.classify(pending, [m.deliveryKey]) }, { kind: 'stale', from: 'Completed', to: 'Pending/echeck' });
+  const stale = ipnkit.decide(pending, ipnkit.verdict(200, te.encode('VERIFIED')), { config, expected, storedKeys: [m.deliveryKey] });
+  assert.deepEqual({ ...stale.delivery }, { kind: 'stale', from: 'Completed', to: 'Pending/echeck' });
+  assert.deepEqual({ ...ipnkit.classify(m, [pending.deliveryKey]) }, { kind: 'transition', from: 'Pending/echeck', to: 'Completed' });
   assert.throws(() => ipnkit.classify(m, ['not a key']), (e) => e.code === 'invalid_delivery_key');
 });

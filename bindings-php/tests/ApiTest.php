@@ -196,6 +196,14 @@ final class ApiTest extends TestCase
         // No amount expected, said explicitly: the amount is not compared.
         $this->assertSame('act', Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, Expected::noAmount('EUR'), [])->action());
         $this->assertSame('invalid_delivery_key', self::refusal(fn () => Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, $order, ['nonsense']))[0]);
+        // A state older than one stored (a Pending after its Completed): stale, with the states
+        // it names under the same keys as a transition's (once `latest` and `this` here, against
+        // this binding's own doc). The decision carries it even when refused (not final).
+        $pending = Ipn::parse(str_replace('payment_status=Completed', 'payment_status=Pending&pending_reason=echeck', self::PAYMENT));
+        $stale = Ipn::decide($pending, Ipn::verdict(200, 'VERIFIED'), $config, $order, [$d->deliveryKey()]);
+        $this->assertSame(['kind' => 'stale', 'from' => 'Completed', 'to' => 'Pending/echeck'], $stale->delivery());
+        $later = Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, $order, [$pending->deliveryKey()]);
+        $this->assertSame(['kind' => 'transition', 'from' => 'Pending/echeck', 'to' => 'Completed'], $later->delivery());
     }
 
     public function testTheConfiguration(): void

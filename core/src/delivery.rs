@@ -13,7 +13,7 @@
 //! | `New` | nothing stored under this message's [`lookup_id`](DeliveryKey::lookup_id) | act, then store the key |
 //! | `Duplicate` | this very [`DeliveryKey`] is stored | answer 200, do nothing else |
 //! | `Transition { from, to }` | the same thing is stored in another state, no later than this one | act on the new state, then store the key |
-//! | `Stale { latest, this }` | the same thing is stored in a *later* state (a `Pending` that arrives after `Completed`) | do not act (store the key if its retries should be duplicates) |
+//! | `Stale { from, to }` | the same thing is stored in a *later* state (a `Pending` that arrives after `Completed`) | do not act (store the key if its retries should be duplicates) |
 //!
 //! ## What the host stores
 //!
@@ -377,9 +377,9 @@ pub enum Delivery {
     /// Known, in a later state already: this delivery is out of date. Do not act.
     Stale {
         /// The latest state stored.
-        latest: String,
-        /// The state of this delivery.
-        this: String,
+        from: String,
+        /// The state of this delivery (earlier than `from`).
+        to: String,
     },
 }
 
@@ -420,7 +420,7 @@ pub const DELIVERY_CODES: &[&str] = &["new", "duplicate", "transition", "stale"]
 /// let late = Message::parse(b"txn_id=T1&payment_status=Pending&pending_reason=paymentreview")?;
 /// assert_eq!(
 ///     classify(&late, &[DeliveryKey::of(&completed)]),
-///     Delivery::Stale { latest: "Completed".into(), this: "Pending/paymentreview".into() }
+///     Delivery::Stale { from: "Completed".into(), to: "Pending/paymentreview".into() }
 /// );
 /// # Ok::<(), ipnkit::Error>(())
 /// ```
@@ -444,8 +444,8 @@ pub fn classify(message: &Message, stored: &[DeliveryKey]) -> Delivery {
     };
     match (key.rank(), latest.rank()) {
         (Some(this_rank), Some(latest_rank)) if this_rank < latest_rank => Delivery::Stale {
-            latest: from.to_owned(),
-            this: this.to_owned(),
+            from: from.to_owned(),
+            to: this.to_owned(),
         },
         _ => Delivery::Transition {
             from: from.to_owned(),
@@ -534,8 +534,8 @@ mod tests {
         assert_eq!(
             delivery,
             Delivery::Stale {
-                latest: "Completed".into(),
-                this: "Pending/paymentreview".into()
+                from: "Completed".into(),
+                to: "Pending/paymentreview".into()
             }
         );
         assert!(!delivery.is_actionable());
@@ -745,20 +745,22 @@ mod tests {
                 to: String::new(),
             },
             Delivery::Stale {
-                latest: String::new(),
-                this: String::new(),
+                from: String::new(),
+                to: String::new(),
             },
         ];
         let codes: Vec<_> = all.iter().map(Delivery::code).collect();
         assert_eq!(codes, DELIVERY_CODES);
         assert_eq!(
             serde_json::to_string(&Delivery::Stale {
-                latest: "Completed".into(),
-                this: "Pending".into()
+                from: "Completed".into(),
+                to: "Pending".into()
             })
             .ok()
             .as_deref(),
-            Some(r#"{"kind":"stale","latest":"Completed","this":"Pending"}"#)
+            // The same names as a transition's, in every host (Node and PHP read `from` and
+            // `to`; a stale delivery once said `latest` and `this`, and read as nulls there).
+            Some(r#"{"kind":"stale","from":"Completed","to":"Pending"}"#)
         );
     }
 

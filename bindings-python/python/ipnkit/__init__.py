@@ -970,7 +970,7 @@ class Delivery(NamedTuple):
 
 
 def _delivery(data: Dict[str, Any]) -> Delivery:
-    return Delivery(data["kind"], data.get("from", data.get("latest")), data.get("to", data.get("this")))
+    return Delivery(data["kind"], data.get("from"), data.get("to"))
 
 
 class Decision(NamedTuple):
