@@ -22,6 +22,7 @@ pub mod http;
 pub mod listener;
 pub mod local;
 pub mod orders;
+mod reconnect;
 pub mod sandbox;
 pub mod store;
 

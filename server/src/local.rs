@@ -130,29 +130,23 @@ impl Answer {
     }
 
     fn into_response(self) -> hyper::Response<Taken> {
+        let status = hyper::StatusCode::from_u16(self.status).ok();
+        let headers: Option<Vec<_>> = self
+            .headers
+            .into_iter()
+            .map(|(name, value)| Some((name, hyper::header::HeaderValue::from_str(&value).ok()?)))
+            .collect();
+        let (Some(status), Some(headers)) = (status, headers) else {
+            // A handler's mistake: said plainly, never a half-made answer.
+            return Answer::text(500, "the stand-in made an invalid answer\n").into_response();
+        };
         let mut response = hyper::Response::new(Taken {
             data: Some(self.body),
             on_taken: self.on_taken,
         });
-        let status = hyper::StatusCode::from_u16(self.status);
-        let mut valid = status.is_ok();
-        *response.status_mut() = status.unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-        for (name, value) in self.headers {
-            match hyper::header::HeaderValue::from_str(&value) {
-                Ok(value) => {
-                    response.headers_mut().append(name, value);
-                }
-                Err(_) => valid = false,
-            }
-        }
-        if !valid {
-            // A handler's mistake: said plainly, never a half-made answer.
-            let mut broken = hyper::Response::new(Taken {
-                data: Some(Bytes::from_static(b"the stand-in made an invalid answer\n")),
-                on_taken: None,
-            });
-            *broken.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-            return broken;
+        *response.status_mut() = status;
+        for (name, value) in headers {
+            response.headers_mut().append(name, value);
         }
         response
     }

@@ -182,7 +182,7 @@ impl Orders {
                 }
             }
             Orders::Url(url) => {
-                let asked = crate::listener::on_a_live_connection(
+                let asked = crate::reconnect::on_a_live_connection(
                     timeout,
                     |connection| {
                         let mut call = connection.apply(agent.get(url));

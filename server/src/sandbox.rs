@@ -178,7 +178,6 @@ struct Counters {
     faulted: AtomicU64,
     postbacks: AtomicU64,
     in_flight: AtomicU64,
-    unanswered: AtomicU64,
 }
 
 /// What became of one body's copies.
@@ -276,7 +275,6 @@ impl Shared {
                 Err(_) => {
                     // Sent, and no answer: the listener may have stored it all the same (its
                     // 200 may be what was lost). It may post this copy back too.
-                    c.unanswered.fetch_add(1, Ordering::SeqCst);
                     self.count(body, |copies| copies.unanswered += 1);
                 }
             }
@@ -315,7 +313,7 @@ impl Shared {
             faulted: get(&c.faulted),
             in_flight: get(&c.in_flight),
             unverified: copies.values().map(|c| c.unverified()).sum(),
-            unanswered: get(&c.unanswered),
+            unanswered: copies.values().map(|c| c.unanswered).sum(),
             unconfirmed: copies.values().map(|c| c.unconfirmed()).sum(),
         }
     }
@@ -911,15 +909,30 @@ mod tests {
         assert_eq!(post(&url, &postback), (200, "VERIFIED".into()));
     }
 
-    /// `wait_quiet(quiet)` on its own thread: the receiver gets the report when it returns.
-    fn wait_quiet_in_background(sandbox: &Arc<Sandbox>, quiet: Duration) -> mpsc::Receiver<Report> {
+    /// Asserts that the run is not over: `wait_quiet` waits its whole quiet time.
+    fn assert_not_over(sandbox: &Sandbox, why: &str) {
+        let quiet = Duration::from_millis(600);
+        let started = std::time::Instant::now();
+        sandbox.wait_quiet(quiet);
+        assert!(
+            started.elapsed() >= quiet,
+            "left after {:?} {why}",
+            started.elapsed()
+        );
+    }
+
+    /// Verifies `copy` while `wait_quiet` (a long quiet time) runs: it must end then, as every
+    /// copy is verified; returns the report it ended with.
+    fn verify_last(sandbox: &Arc<Sandbox>, copy: &[u8]) -> Report {
         let (tx, rx) = mpsc::channel();
-        let sandbox = Arc::clone(sandbox);
+        let waiting = Arc::clone(sandbox);
         thread::spawn(move || {
-            sandbox.wait_quiet(quiet);
-            let _ = tx.send(sandbox.report());
+            waiting.wait_quiet(Duration::from_secs(60));
+            let _ = tx.send(waiting.report());
         });
-        rx
+        verify(sandbox, copy);
+        rx.recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("still waiting after every copy was verified: {e}"))
     }
 
     #[test]
@@ -938,21 +951,10 @@ mod tests {
         assert_eq!(sandbox.report().acknowledged, 1);
 
         // No postback comes: the stand-in waits the whole quiet time, counted from now.
-        let quiet = Duration::from_millis(600);
-        let started = std::time::Instant::now();
-        sandbox.wait_quiet(quiet);
-        assert!(
-            started.elapsed() >= quiet,
-            "left after {:?}",
-            started.elapsed()
-        );
+        assert_not_over(&sandbox, "before any postback");
 
         // The postback comes late: the stand-in is still there, and leaves once it is answered.
-        let done = wait_quiet_in_background(&sandbox, Duration::from_secs(60));
-        verify(&sandbox, &copy);
-        let report = done
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("still waiting after every copy was verified: {e}"));
+        let report = verify_last(&sandbox, &copy);
         assert_eq!((report.verified, report.unverified), (1, 0), "{report:?}");
     }
 
@@ -983,20 +985,9 @@ mod tests {
 
         verify(&sandbox, &first);
         assert_eq!(sandbox.report().unconfirmed, 1);
-        let quiet = Duration::from_millis(600);
-        let started = std::time::Instant::now();
-        sandbox.wait_quiet(quiet);
-        assert!(
-            started.elapsed() >= quiet,
-            "left after {:?} with a copy the listener holds unverified",
-            started.elapsed()
-        );
+        assert_not_over(&sandbox, "with a copy the listener holds unverified");
 
-        let done = wait_quiet_in_background(&sandbox, Duration::from_secs(60));
-        verify(&sandbox, &second);
-        let report = done
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("still waiting after every copy was verified: {e}"));
+        let report = verify_last(&sandbox, &second);
         assert_eq!(
             (report.verified, report.unverified, report.unconfirmed),
             (2, 0, 0),

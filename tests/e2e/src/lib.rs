@@ -227,8 +227,8 @@ pub fn event_keys(lines: &str) -> Vec<String> {
 
 /// Delivers `messages` from `sandbox` to `url` (4 senders, the compressed schedule); once a
 /// third are acknowledged, kills `victim` (SIGKILL) and, once a delivery has failed against it,
-/// starts it again with `restart`; returns the restarted process when every delivery is done. Fails unless no message
-/// was abandoned and the crash (or a fault) made deliveries fail.
+/// starts it again with `restart`; returns the restarted process when every delivery is done.
+/// Fails unless no message was abandoned and the crash (or a fault) made deliveries fail.
 pub fn deliver_across_a_crash(
     sandbox: &ipnkit_server::Sandbox,
     url: &str,
