@@ -60,6 +60,8 @@ const codes = [
   ['VerdictKind', schema.verdicts, 'What PayPal\'s answer means.'],
   ['UnexpectedReason', schema.unexpected, 'Why PayPal\'s answer is unexpected.'],
   ['Action', schema.actions, 'What to do with a notification.'],
+  ['Refusal', schema.refusals, 'Why a notification is refused.'],
+  ['AmountCheck', schema.amount_checks, 'How an accepted notification\'s amount was judged: ship only on `matched`.'],
   ['NoticeCode', schema.notices, 'What is worth knowing about a message.'],
   ['ErrorCode', schema.errors.flatMap((e) => e.codes), 'An error\'s stable code.'],
 ];
@@ -187,11 +189,14 @@ line('  readonly environment: \'live\' | \'sandbox\';');
 line('  readonly limits: Limits;');
 line('}');
 line(doc('The order you expect: the amount a decimal string (a number is refused), or no amount, said explicitly.'));
-line('export type ExpectedData = { amount: string; currency: string } | { no_amount: true; currency?: string };');
+line('export type ExpectedData = { amount: string; currency: string } | { any_amount: true; currency?: string } | { no_order: true };');
 line(doc('The order you expect, checked by the core.'));
 line('export declare class Expected {');
 line('  constructor(data: ExpectedData);');
-line('  static noAmount(currency?: string): Expected;');
+line(doc('Any amount will do (donations, pay what you want); optionally in this currency.', '  '));
+line('  static anyAmount(currency?: string): Expected;');
+line(doc('You looked and have no order this notification pays: a payment is refused.', '  '));
+line('  static noOrder(): Expected;');
 line('}');
 line(doc('What to POST to PayPal: `fetch(request.url, request)`.'));
 line('export interface VerificationRequest {');
@@ -219,18 +224,49 @@ line('  readonly kind: DeliveryKind;');
 line('  readonly from: string | null;');
 line('  readonly to: string | null;');
 line('}');
-line(doc('Everything to decide on.'));
-line('export interface Decision {');
-line('  readonly action: Action;');
-line('  readonly verdict: { readonly kind: VerdictKind; readonly reason: UnexpectedReason | null };');
-line('  readonly event: EventCode | null;');
-line('  readonly family: Family | null;');
-line('  readonly violations: readonly Violation[];');
-line('  readonly error: IpnError | null;');
-line('  readonly deliveryKey: string | null;');
-line('  readonly lookupId: string | null;');
-line('  readonly delivery: Delivery | null;');
+line(doc('What a verified, readable notification is about: its event, and the key to store.'));
+line('export interface About {');
+line('  readonly event: EventCode;');
+line('  readonly family: Family;');
+line('  readonly deliveryKey: string;');
+line('  readonly lookupId: string;');
 line('}');
+line(doc('Act: do it, and store `deliveryKey` in the same transaction. Ship only when `amount` is `matched`.'));
+line('export interface Act extends About {');
+line("  readonly action: 'act';");
+line('  readonly delivery: Delivery;');
+line('  readonly amount: AmountCheck;');
+line('}');
+line(doc('Skip: acted on already (`delivery` is `duplicate` or `stale`).'));
+line('export interface Skip extends About {');
+line("  readonly action: 'skip';");
+line('  readonly delivery: Delivery;');
+line('}');
+line(doc('Retry: PayPal\'s answer could not be used; keep the body and post back later.'));
+line('export interface Retry {');
+line("  readonly action: 'retry';");
+line('  readonly reason: UnexpectedReason;');
+line('}');
+line(doc('Refused: PayPal answered INVALID.'));
+line('export interface RefusedNotVerified {');
+line("  readonly action: 'refuse';");
+line("  readonly why: 'not_verified';");
+line('}');
+line(doc('Refused: verified, but a value cannot be read.'));
+line('export interface RefusedUnreadable {');
+line("  readonly action: 'refuse';");
+line("  readonly why: 'unreadable';");
+line('  readonly error: IpnError;');
+line('}');
+line(doc('Refused by the rules; tell the shop only when the message is `ours`.'));
+line('export interface RefusedByRules extends About {');
+line("  readonly action: 'refuse';");
+line("  readonly why: 'rules';");
+line('  readonly violations: readonly Violation[];');
+line('  readonly ours: boolean;');
+line('}');
+line(doc('What to do: one shape per `action` (and `why`), narrowed by `if (d.action === \'act\')`.'));
+line('export type Decision = Act | Skip | Retry | RefusedNotVerified | RefusedUnreadable | RefusedByRules;');
 line();
 line('// ---- functions ----');
 line(doc('The raw body: a `Uint8Array` (a `Buffer` is one) or an `ArrayBuffer`, never a string.'));

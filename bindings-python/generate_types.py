@@ -55,6 +55,8 @@ def module_block(schema: Dict[str, Any]) -> List[str]:
         ("VerdictKind", schema["verdicts"], "What PayPal's answer means."),
         ("UnexpectedReason", schema["unexpected"], "Why PayPal's answer is unexpected."),
         ("Action", schema["actions"], "What to do with a notification."),
+        ("RefusalCode", schema["refusals"], "Why a notification is refused."),
+        ("AmountCheck", schema["amount_checks"], "How an accepted notification's amount was judged: ship only on ``matched``."),
         ("NoticeCode", schema["notices"], "What is worth knowing about a message."),
         ("ErrorCode", [c for e in schema["errors"] for c in e["codes"]], "An error's stable code."),
     ]
@@ -80,6 +82,13 @@ def module_block(schema: Dict[str, Any]) -> List[str]:
         lines.append("")
         lines.append(f"class {error['class']}({bases}):")
         lines.append(f'    """{error["doc"]} Codes: {codes_text}."""')
+    lines.append("")
+    lines.append("")
+    lines.append("_ERROR_CLASSES: Dict[str, Type[IpnError]] = {")
+    for error in schema["errors"]:
+        lines.append(f"    {error['kind']!r}: {error['class']},")
+    lines.append("}")
+    lines.append('"""The exception class of each error kind."""')
     return lines
 
 

@@ -57,7 +57,7 @@ export function commandLine(args) {
 /**
  * The examples' event sink: one JSON line per accepted notification on stdout. A shop fulfils
  * the order here instead, idempotently on `decision.deliveryKey`.
- * @param {Message} message @param {Decision} decision
+ * @param {Message} message @param {import('ipnkit').Act} decision
  */
 export function printEvent(message, decision) {
   process.stdout.write(`${JSON.stringify({ event: decision.event, key: decision.deliveryKey, txn_id: message.txn_id ?? null })}\n`);

@@ -18,8 +18,9 @@ import { Expected, IpnError, decide, parse, verdict, Verdict, verificationReques
  * @property {Config} config                       your configuration (environment, receivers…)
  * @property {(message: Message) => Promise<import('ipnkit').Expected> | import('ipnkit').Expected} [expected]
  *   the order the message should pay: look it up by `message.invoice` or `message.custom`
- *   and return `new Expected({ amount, currency })`; without orders, `Expected.noAmount()`
- * @property {(message: Message, decision: Decision) => Promise<void> | void} onEvent
+ *   and return `new Expected({ amount, currency })`, or `Expected.noOrder()` when none matches;
+ *   without an order book (donations), `Expected.anyAmount()`
+ * @property {(message: Message, decision: import('ipnkit').Act) => Promise<void> | void} onEvent
  *   acts on an accepted notification; after a crash it can run again for the same
  *   `decision.deliveryKey`, so make it idempotent on that key
  * @property {(line: Record<string, unknown>) => void} [log]   where problems are reported
@@ -177,7 +178,7 @@ export class Worker {
       // Verified by PayPal, but not readable by ipnkit: kept for a person to look at.
       return this.store.settle(id, { ...none, state: 'unreadable', detail: `${e.code}:${e.field ?? ''}` });
     }
-    const expected = await (this.options.expected ?? (() => Expected.noAmount()))(message);
+    const expected = await (this.options.expected ?? (() => Expected.anyAmount()))(message);
     await this.#exclusive(message.lookupId, () => this.#decide(id, attempts, message, answer, expected));
   }
 
@@ -194,17 +195,14 @@ export class Worker {
       const decision = decide(message, answer, { config: this.options.config, expected, storedKeys });
       switch (decision.action) {
         case 'retry':
-          return this.#postpone(id, attempts, decision.verdict.reason);
+          return this.#postpone(id, attempts, decision.reason);
         case 'refuse': {
-          const codes = decision.violations.map((v) => v.code).join(',');
-          return this.store.settle(id, { ...record, state: 'refused', detail: codes });
+          const detail = decision.why === 'rules' ? decision.violations.map((v) => v.code).join(',') : decision.why;
+          return this.store.settle(id, { ...record, state: 'refused', detail });
         }
-        case 'skip': {
+        case 'skip':
           // A duplicate, or a state older than one acted on (`stale`): keep it, do not act.
-          const kind = decision.delivery?.kind;
-          if (kind === undefined) throw new Error('ipnkit answered skip without a delivery');
-          return this.store.settle(id, { ...record, state: kind, detail: null });
-        }
+          return this.store.settle(id, { ...record, state: decision.delivery.kind, detail: null });
         case 'act':
           if (!(await this.store.claim(message.lookupId, message.deliveryKey, id))) {
             return this.store.settle(id, { ...record, state: 'duplicate', detail: null });
@@ -216,6 +214,9 @@ export class Worker {
     // This message claimed its key, then the process stopped before it settled: act again
     // (onEvent is idempotent on the key) and settle.
     const decision = decide(message, answer, { config: this.options.config, expected, storedKeys: [] });
+    if (decision.action !== 'act') {
+      throw new Error(`a claimed message decided ${decision.action} on its second run: the configuration changed`);
+    }
     await this.options.onEvent(message, decision);
     return this.store.settle(id, { ...record, state: 'accepted', detail: null });
   }

@@ -365,8 +365,10 @@ function createApi(native) {
   const toConfig = (config) => Config[FROM_NATIVE](config);
 
   /**
-   * The order you expect a notification to pay: `{amount: "24.90", currency: "EUR"}` (the
-   * amount a decimal string, compared exactly; a number is refused), or `Expected.noAmount()`.
+   * What you know of the money a notification should carry, one of three answers: an order
+   * (`{amount: "24.90", currency: "EUR"}`, the amount a decimal string, compared exactly; a
+   * number is refused), any amount (`Expected.anyAmount()`, for donations), or no such order
+   * (`Expected.noOrder()`).
    */
   class Expected {
     #data;
@@ -376,9 +378,13 @@ function createApi(native) {
       this.#data = structuredClone(data);
       Object.freeze(this);
     }
-    /** No amount is expected (say so explicitly; optionally the currency). */
-    static noAmount(currency) {
-      return new Expected(currency === undefined ? { no_amount: true } : { no_amount: true, currency });
+    /** Any amount will do (donations, pay what you want); optionally in this currency. */
+    static anyAmount(currency) {
+      return new Expected(currency === undefined ? { any_amount: true } : { any_amount: true, currency });
+    }
+    /** You looked and have no order this notification pays: a payment is refused. */
+    static noOrder() {
+      return new Expected({ no_order: true });
     }
     static [FROM_NATIVE](expected) {
       return expected instanceof Expected ? expected.#data : new Expected(expected).#data;
@@ -449,6 +455,35 @@ function createApi(native) {
     return Object.freeze({ kind: data.kind, from: data.from ?? null, to: data.to ?? null });
   }
 
+  /** The core's decision, field for field in camelCase: one shape per `action` (and `why`). */
+  function decision(d) {
+    const about = () => ({ event: d.event, family: d.family, deliveryKey: d.delivery_key, lookupId: d.lookup_id });
+    const shape = {
+      act: () => ({ action: 'act', ...about(), delivery: delivery(d.delivery), amount: d.amount }),
+      skip: () => ({ action: 'skip', ...about(), delivery: delivery(d.delivery) }),
+      retry: () => ({ action: 'retry', reason: d.reason }),
+      refuse: () => refusal[d.why]?.(),
+    };
+    const refusal = {
+      not_verified: () => ({ action: 'refuse', why: 'not_verified' }),
+      unreadable: () => ({ action: 'refuse', why: 'unreadable', error: thrown(d.error) }),
+      rules: () => ({
+        action: 'refuse',
+        why: 'rules',
+        ...about(),
+        violations: Object.freeze(
+          d.violations.map((v) => Object.freeze({ code: v.code, field: v.field ?? null, detail: v.detail ?? null })),
+        ),
+        ours: d.ours,
+      }),
+    };
+    const converted = shape[d.action]?.();
+    if (converted === undefined) {
+      throw new Error(`ipnkit: a decision this package does not know (${d.action}, ${d.why}): its JavaScript and native parts are from different versions`);
+    }
+    return Object.freeze(converted);
+  }
+
   const api = {
     ...errorClasses,
     Money,
@@ -486,33 +521,21 @@ function createApi(native) {
     },
 
     /**
-     * Everything to decide on, in one call: `action` (`act`: do it and store `deliveryKey` in
-     * the same transaction; `skip`: done already; `retry`: keep the body and post back later;
-     * `refuse`: keep it, log the violations, do not act), the verdict, the event, the broken
-     * rules, the delivery against your stored keys.
+     * What to do, in one call, as one shape per `action`: `act` (do it and store `deliveryKey`
+     * in the same transaction; ship only when `amount` is `matched`), `skip` (done already:
+     * `delivery` says why), `retry` (keep the body and post back later: `reason`), `refuse`
+     * (`why`: `not_verified`, `unreadable` with the `error`, or `rules` with the `violations`
+     * and whether the message is `ours`).
      */
     decide(message, verdict, { config, expected, storedKeys: stored } = {}) {
       if (expected === undefined) {
-        throw new TypeError('decide needs `expected`: the order you expect, or Expected.noAmount()');
+        throw new TypeError('decide needs `expected`: the order you expect, Expected.anyAmount() or Expected.noOrder()');
       }
       const m = messageOf(message);
       const [status, answer] = Verdict[FROM_NATIVE](verdict);
-      const d = check(
-        native.decide(rawOf(m), status, answer, toConfig(config), Expected[FROM_NATIVE](expected), storedKeys(stored ?? [])),
+      return decision(
+        check(native.decide(rawOf(m), status, answer, toConfig(config), Expected[FROM_NATIVE](expected), storedKeys(stored ?? []))),
       );
-      return Object.freeze({
-        action: d.action,
-        verdict: Object.freeze({ kind: d.verdict.kind, reason: d.verdict.reason ?? null }),
-        event: d.event ?? null,
-        family: d.family ?? null,
-        violations: Object.freeze(
-          d.violations.map((v) => Object.freeze({ code: v.code, field: v.field ?? null, detail: v.detail ?? null })),
-        ),
-        error: d.error ? thrown(d.error) : null,
-        deliveryKey: d.delivery_key ?? null,
-        lookupId: d.lookup_id ?? null,
-        delivery: d.delivery ? delivery(d.delivery) : null,
-      });
     },
 
     /** Classifies a delivery against the keys stored under `message.lookupId`, oldest first. */

@@ -96,29 +96,36 @@ test('decide: one action for every answer, from the core', () => {
   const expected = new ipnkit.Expected({ amount: m.mc_gross.amount, currency: m.mc_gross.currency });
   const decide = (v, storedKeys = []) => ipnkit.decide(m, v, { config, expected, storedKeys });
   const acted = decide(ipnkit.verdict(200, te.encode('VERIFIED')));
-  assert.equal(acted.action, 'act', JSON.stringify(acted));
-  assert.equal(acted.deliveryKey, m.deliveryKey);
+  assert.deepEqual({ ...acted, delivery: { ...acted.delivery } }, {
+    action: 'act', event: 'payment_completed', family: 'payment', deliveryKey: m.deliveryKey, lookupId: m.lookupId,
+    delivery: { kind: 'new', from: null, to: null }, amount: 'matched',
+  });
   assert.equal(decide(ipnkit.verdict(200, te.encode('VERIFIED')), [m.deliveryKey]).action, 'skip');
-  assert.equal(decide(ipnkit.verdict(200, te.encode('INVALID'))).action, 'refuse');
-  const retry = decide(ipnkit.verdict(503, te.encode('busy')));
-  assert.deepEqual([retry.action, retry.verdict.kind, retry.verdict.reason], ['retry', 'unexpected', 'http_status']);
-  assert.equal(decide(ipnkit.Verdict.noAnswer()).action, 'retry');
+  assert.deepEqual({ ...decide(ipnkit.verdict(200, te.encode('INVALID'))) }, { action: 'refuse', why: 'not_verified' });
+  assert.deepEqual({ ...decide(ipnkit.verdict(503, te.encode('busy'))) }, { action: 'retry', reason: 'http_status' });
+  assert.deepEqual({ ...decide(ipnkit.Verdict.noAnswer()) }, { action: 'retry', reason: 'no_answer' });
   const low = ipnkit.decide(m, ipnkit.verdict(200, te.encode('VERIFIED')), {
     config, expected: { amount: '100.00', currency: m.mc_gross.currency },
   });
-  assert.equal(low.action, 'refuse');
-  assert.ok(low.violations.some((v) => v.code === 'amount_mismatch'), JSON.stringify(low.violations));
+  assert.deepEqual([low.action, low.why, low.ours, low.deliveryKey], ['refuse', 'rules', true, m.deliveryKey]);
+  assert.deepEqual(low.violations.map((v) => ({ ...v })), [{ code: 'amount_mismatch', field: 'mc_gross', detail: null }]);
+  const donation = ipnkit.decide(m, ipnkit.verdict(200, te.encode('VERIFIED')), { config, expected: ipnkit.Expected.anyAmount() });
+  assert.deepEqual([donation.action, donation.amount], ['act', 'not_asked']);
+  const noOrder = ipnkit.decide(m, ipnkit.verdict(200, te.encode('VERIFIED')), { config, expected: ipnkit.Expected.noOrder() });
+  assert.deepEqual(noOrder.violations.map((v) => v.code), ['order_not_found']);
   assert.throws(() => ipnkit.decide(m, { kind: 'verified' }, { config, expected }), TypeError, 'a verdict is never written by hand');
   assert.throws(() => ipnkit.decide(m, ipnkit.Verdict.noAnswer(), { config }), TypeError, 'expected is required');
   assert.throws(() => ipnkit.classify(m, m.deliveryKey), TypeError, 'a single string is not a list');
   assert.equal(ipnkit.classify(m, []).kind, 'new');
   // A state older than one stored: stale, naming both states as a transition does (once
-  // `{from: null, to: null}` here, the core saying `latest` and `this`). The decision carries
-  // the delivery too (here refused: a Pending is not final).
+  // `{from: null, to: null}` here, the core saying `latest` and `this`). A decision skips it
+  // (with a configuration where a Pending is final: else the rules refuse it first).
   const raw = read(join(VECTORS, 'web_accept--windows1252.body')).toString('latin1');
   const pending = ipnkit.parse(Buffer.from(raw.replace('payment_status=Completed', 'payment_status=Pending&pending_reason=echeck'), 'latin1'));
   assert.deepEqual({ ...ipnkit.classify(pending, [m.deliveryKey]) }, { kind: 'stale', from: 'Completed', to: 'Pending/echeck' });
-  const stale = ipnkit.decide(pending, ipnkit.verdict(200, te.encode('VERIFIED')), { config, expected, storedKeys: [m.deliveryKey] });
+  const pendingIsFinal = new ipnkit.Config({ environment: 'sandbox', receiver_emails: [m.receiver_email], final_statuses: ['Completed', 'Pending'] });
+  const stale = ipnkit.decide(pending, ipnkit.verdict(200, te.encode('VERIFIED')), { config: pendingIsFinal, expected, storedKeys: [m.deliveryKey] });
+  assert.equal(stale.action, 'skip');
   assert.deepEqual({ ...stale.delivery }, { kind: 'stale', from: 'Completed', to: 'Pending/echeck' });
   assert.deepEqual({ ...ipnkit.classify(m, [pending.deliveryKey]) }, { kind: 'transition', from: 'Pending/echeck', to: 'Completed' });
   assert.throws(() => ipnkit.classify(m, ['not a key']), (e) => e.code === 'invalid_delivery_key');

@@ -96,7 +96,7 @@ export function expectedStates(ipnkit, settled) {
   return settled.map((record) => {
     const message = ipnkit.parse(record.body, { config });
     const stored = accepted.get(message.lookupId) ?? [];
-    const decision = ipnkit.decide(message, VERIFIED, { config, expected: ipnkit.Expected.noAmount(), storedKeys: stored });
+    const decision = ipnkit.decide(message, VERIFIED, { config, expected: ipnkit.Expected.anyAmount(), storedKeys: stored });
     switch (decision.action) {
       case 'act':
         accepted.set(message.lookupId, [...stored, decision.deliveryKey]);
@@ -104,6 +104,7 @@ export function expectedStates(ipnkit, settled) {
       case 'skip':
         return { state: decision.delivery.kind, detail: null };
       case 'refuse':
+        if (decision.why !== 'rules') throw new Error(`a verified message refused: ${decision.why}`);
         return { state: 'refused', detail: decision.violations.map((v) => v.code).join(',') };
       default:
         throw new Error(`a verified message cannot be ${decision.action}`);

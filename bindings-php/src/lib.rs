@@ -21,7 +21,7 @@ use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
-use ipnkit::host::{Answer, Config as CoreConfig, Notification, Plain};
+use ipnkit::host::{Answer, Config as CoreConfig, Decision as CoreDecision, Notification, Plain, Refusal};
 use ipnkit::{Expected as CoreExpected, Limits, Lookup, Value};
 
 pub use convert::Raw;
@@ -492,8 +492,10 @@ impl Config {
     }
 }
 
-/// The order the shop expects: `new Expected(['amount' => '24.90', 'currency' => 'EUR'])`,
-/// amounts as strings (a float is refused: it would be rounded), or `Expected::noAmount()`.
+/// What the shop knows of the money a notification should carry: an order,
+/// `new Expected(['amount' => '24.90', 'currency' => 'EUR'])` (amounts as strings: a float is
+/// refused, it would be rounded); any amount, `Expected::anyAmount()` (donations); or no such
+/// order, `Expected::noOrder()` (a payment is then refused `order_not_found`).
 #[php_class]
 #[php(name = "Ipnkit\\Expected")]
 #[php(flags = ClassFlags::Final)]
@@ -503,22 +505,30 @@ pub struct Expected {
 
 #[php_impl]
 impl Expected {
-    /// Reads the expected order (`amount` and `currency`, or `no_amount => true`).
+    /// Reads the expected order (`amount` and `currency`, `any_amount => true`, or
+    /// `no_order => true`).
     pub fn __construct(data: &Zval) -> PhpResult<Self> {
         Ok(Expected {
             inner: core(CoreExpected::from_plain(&plain(data)))?,
         })
     }
 
-    /// No amount is expected (said explicitly), optionally in a currency.
-    pub fn no_amount(currency: Option<String>) -> PhpResult<Expected> {
-        let mut data = vec![("no_amount".to_owned(), Plain::Bool(true))];
+    /// Any amount will do (donations, pay what you want), optionally in a currency.
+    pub fn any_amount(currency: Option<String>) -> PhpResult<Expected> {
+        let mut data = vec![("any_amount".to_owned(), Plain::Bool(true))];
         if let Some(currency) = currency {
             data.push(("currency".to_owned(), Plain::Text(currency)));
         }
         Ok(Expected {
             inner: core(CoreExpected::from_plain(&Plain::Map(data)))?,
         })
+    }
+
+    /// The shop looked and has no order this notification pays: a payment is refused.
+    pub fn no_order() -> Expected {
+        Expected {
+            inner: CoreExpected::NoOrder,
+        }
     }
 }
 
@@ -581,58 +591,107 @@ impl Verdict {
 #[php(flags = ClassFlags::Final)]
 #[php(implements(ce = errors::json_serializable, stub = "\\JsonSerializable"))]
 pub struct Decision {
-    inner: ipnkit::host::Decision,
+    inner: CoreDecision,
 }
 
 #[php_impl]
 impl Decision {
     /// `act`, `skip`, `retry` or `refuse`.
     pub fn action(&self) -> &'static str {
-        self.inner.action.code()
+        self.inner.action().code()
     }
 
-    /// PayPal's verdict: `['kind' => …, 'reason' => …]`.
-    pub fn verdict(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        array_of(&self.inner.verdict)
+    /// Why a notification is refused: `not_verified`, `unreadable` or `rules`; `null` unless
+    /// the action is `refuse`.
+    pub fn why(&self) -> Option<&'static str> {
+        match &self.inner {
+            CoreDecision::Refuse(refusal) => Some(refusal.code()),
+            CoreDecision::Act(_) | CoreDecision::Skip(_) | CoreDecision::Retry(_) => None,
+        }
     }
 
-    /// The event's code; `null` when the message cannot be read.
+    /// The event's code; `null` for `retry`, and for a refusal that is not by the rules.
     pub fn event(&self) -> Option<&'static str> {
-        self.inner.event
+        self.inner.about().map(|a| a.event)
     }
 
-    /// The family's code; `null` when the message cannot be read.
+    /// The family's code; `null` when `event()` is.
     pub fn family(&self) -> Option<&'static str> {
-        self.inner.family
+        self.inner.about().map(|a| a.family)
     }
 
-    /// Every broken rule: `[['code' => …, 'field' => …, 'detail' => …], …]`.
-    pub fn violations(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        array_of(&self.inner.violations)
-    }
-
-    /// The error that stopped the typed message (`['code', 'kind', 'field', 'message']`).
-    pub fn error(&self) -> PhpResult<Option<ZBox<ZendHashTable>>> {
-        self.inner.error.as_ref().map(array_of).transpose()
-    }
-
-    /// The key to store once acted on.
+    /// The key to store with the action (or the refusal); `null` when `event()` is.
     pub fn delivery_key(&self) -> Option<String> {
-        self.inner.delivery_key.clone()
+        self.inner.about().map(|a| a.delivery_key.clone())
     }
 
-    /// What to look stored keys up by.
+    /// What to look stored keys up by; `null` when `event()` is.
     pub fn lookup_id(&self) -> Option<String> {
-        self.inner.lookup_id.clone()
+        self.inner.about().map(|a| a.lookup_id.clone())
     }
 
-    /// The delivery against the stored keys: `['kind' => 'new'|'duplicate'|'transition'|'stale',
-    /// 'from' => …, 'to' => …]`.
+    /// For `act` and `skip`: `['kind' => 'new'|'duplicate'|'transition'|'stale', 'from' => …,
+    /// 'to' => …]`; else `null`.
     pub fn delivery(&self) -> PhpResult<Option<ZBox<ZendHashTable>>> {
-        self.inner.delivery.as_ref().map(array_of).transpose()
+        match &self.inner {
+            CoreDecision::Act(act) => array_of(&act.delivery).map(Some),
+            CoreDecision::Skip(skip) => array_of(&skip.delivery).map(Some),
+            CoreDecision::Retry(_) | CoreDecision::Refuse(_) => Ok(None),
+        }
     }
 
-    /// The whole decision as an array (snake_case keys, as every binding serializes it).
+    /// For `act`: `matched` (ship the goods), `not_asked` (`Expected::anyAmount()`) or
+    /// `not_applicable` (the event carries no amount); else `null`.
+    pub fn amount(&self) -> Option<&'static str> {
+        match &self.inner {
+            CoreDecision::Act(act) => Some(act.amount.code()),
+            CoreDecision::Skip(_) | CoreDecision::Retry(_) | CoreDecision::Refuse(_) => None,
+        }
+    }
+
+    /// For `retry`: why PayPal's answer could not be used (`http_status`, `no_answer`…); else
+    /// `null`.
+    pub fn reason(&self) -> Option<&'static str> {
+        match &self.inner {
+            CoreDecision::Retry(retry) => Some(retry.reason.code()),
+            CoreDecision::Act(_) | CoreDecision::Skip(_) | CoreDecision::Refuse(_) => None,
+        }
+    }
+
+    /// For a refusal by the rules, every broken rule: `[['code' => …, 'field' => …, 'detail'
+    /// => …], …]`; else `[]`.
+    pub fn violations(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        match &self.inner {
+            CoreDecision::Refuse(Refusal::Rules { violations, .. }) => array_of(violations),
+            CoreDecision::Act(_)
+            | CoreDecision::Skip(_)
+            | CoreDecision::Retry(_)
+            | CoreDecision::Refuse(Refusal::NotVerified | Refusal::Unreadable { .. }) => {
+                array_of(&Vec::<ipnkit::Violation>::new())
+            }
+        }
+    }
+
+    /// For a refusal by the rules, whether the message is this merchant's (tell the shop);
+    /// else `false`.
+    pub fn ours(&self) -> bool {
+        matches!(&self.inner, CoreDecision::Refuse(Refusal::Rules { ours: true, .. }))
+    }
+
+    /// For an unreadable message, the error that stopped it (`['code', 'kind', 'field',
+    /// 'message']`); else `null`.
+    pub fn error(&self) -> PhpResult<Option<ZBox<ZendHashTable>>> {
+        match &self.inner {
+            CoreDecision::Refuse(Refusal::Unreadable { error }) => array_of(error).map(Some),
+            CoreDecision::Act(_)
+            | CoreDecision::Skip(_)
+            | CoreDecision::Retry(_)
+            | CoreDecision::Refuse(Refusal::NotVerified | Refusal::Rules { .. }) => Ok(None),
+        }
+    }
+
+    /// The whole decision as an array: `action` beside exactly its fields (snake_case keys, as
+    /// every binding serializes it).
     pub fn to_array(&self) -> PhpResult<ZBox<ZendHashTable>> {
         array_of(&self.inner)
     }

@@ -182,25 +182,34 @@ final class ApiTest extends TestCase
         $config = self::config();
         $order = new Expected(['amount' => '24.90', 'currency' => 'EUR']);
         $d = Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, $order, []);
-        $this->assertSame(['act', [], 'txn:4RT58091KX0312345:Completed', 'new'], [$d->action(), $d->violations(), $d->deliveryKey(), $d->delivery()['kind']]);
+        $this->assertSame(['act', [], 'txn:4RT58091KX0312345:Completed', 'new', 'matched', null], [$d->action(), $d->violations(), $d->deliveryKey(), $d->delivery()['kind'], $d->amount(), $d->why()]);
         $this->assertSame($m->deliveryKey(), $d->deliveryKey());
         $this->assertSame($m->lookupId(), $d->lookupId());
         $this->assertSame('skip', Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, $order, [$d->deliveryKey()])->action());
-        $this->assertSame('retry', Ipn::decide($m, Verdict::noAnswer(), $config, $order, [])->action());
-        $this->assertSame('refuse', Ipn::decide($m, Ipn::verdict(200, 'INVALID'), $config, $order, [])->action());
+        $retry = Ipn::decide($m, Verdict::noAnswer(), $config, $order, []);
+        $this->assertSame(['retry', 'no_answer', null], [$retry->action(), $retry->reason(), $retry->deliveryKey()]);
+        $this->assertSame(['action' => 'retry', 'reason' => 'no_answer'], $retry->toArray());
+        $invalid = Ipn::decide($m, Ipn::verdict(200, 'INVALID'), $config, $order, []);
+        $this->assertSame(['action' => 'refuse', 'why' => 'not_verified'], $invalid->toArray());
         $cheap = Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, new Expected(['amount' => '100.00', 'currency' => 'EUR']), []);
-        $this->assertSame(['refuse', 'amount_mismatch'], [$cheap->action(), $cheap->violations()[0]['code']]);
+        $this->assertSame(['refuse', 'rules', 'amount_mismatch', true], [$cheap->action(), $cheap->why(), $cheap->violations()[0]['code'], $cheap->ours()]);
+        $none = Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, Expected::noOrder(), []);
+        $this->assertSame(['order_not_found'], array_column($none->violations(), 'code'));
         $live = Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), new Config(['environment' => 'live', 'receiver_emails' => ['shop@example.net']]), $order, []);
         $this->assertContains('environment_mismatch', array_column($live->violations(), 'code'));
         $this->assertSame($d->toArray(), json_decode(json_encode($d), true));
-        // No amount expected, said explicitly: the amount is not compared.
-        $this->assertSame('act', Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, Expected::noAmount('EUR'), [])->action());
+        // Any amount, said explicitly: the amount is not compared, and the decision says so.
+        $donation = Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, Expected::anyAmount('EUR'), []);
+        $this->assertSame(['act', 'not_asked'], [$donation->action(), $donation->amount()]);
         $this->assertSame('invalid_delivery_key', self::refusal(fn () => Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, $order, ['nonsense']))[0]);
         // A state older than one stored (a Pending after its Completed): stale, with the states
         // it names under the same keys as a transition's (once `latest` and `this` here, against
-        // this binding's own doc). The decision carries it even when refused (not final).
+        // this binding's own doc). Skipped, with a configuration where a Pending is final (else
+        // the rules refuse it first).
         $pending = Ipn::parse(str_replace('payment_status=Completed', 'payment_status=Pending&pending_reason=echeck', self::PAYMENT));
-        $stale = Ipn::decide($pending, Ipn::verdict(200, 'VERIFIED'), $config, $order, [$d->deliveryKey()]);
+        $pendingIsFinal = new Config(['environment' => 'sandbox', 'receiver_emails' => ['shop@example.net'], 'final_statuses' => ['Completed', 'Pending']]);
+        $stale = Ipn::decide($pending, Ipn::verdict(200, 'VERIFIED'), $pendingIsFinal, $order, [$d->deliveryKey()]);
+        $this->assertSame('skip', $stale->action());
         $this->assertSame(['kind' => 'stale', 'from' => 'Completed', 'to' => 'Pending/echeck'], $stale->delivery());
         $later = Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), $config, $order, [$pending->deliveryKey()]);
         $this->assertSame(['kind' => 'transition', 'from' => 'Pending/echeck', 'to' => 'Completed'], $later->delivery());

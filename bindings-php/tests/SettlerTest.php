@@ -44,7 +44,7 @@ final class SettlerTest extends TestCase
         $config = new Config(['environment' => 'sandbox', 'receiver_emails' => ['shop@example.net'],
             'verify_url_for_testing' => 'http://127.0.0.1:' . self::$port, 'limits' => ['max_body_bytes' => 2000]]);
         return new Settler($inbox, $config,
-            expected: fn (Message $m, PDO $db): Expected => Expected::noAmount(),
+            expected: fn (Message $m, PDO $db): Expected => Expected::anyAmount(),
             act: function (Message $m, Decision $d, PDO $db) use (&$failed): void {
                 if (str_contains($m->raw(), 'fail=once') && !$failed) {
                     $failed = true;

@@ -53,11 +53,11 @@ def process(post: Callable[[ipnkit.VerificationRequest], Tuple[int, bytes]]) -> 
             "SELECT key FROM deliveries WHERE lookup_id=?", (message.lookup_id,))]
         # A shop looks its order up here (by message.invoice or message.custom) and passes
         # ipnkit.Expected(amount=..., currency=...); this demo has no orders.
-        decision = ipnkit.decide(message, answer, config=CONFIG, expected=ipnkit.Expected.no_amount(),
+        decision = ipnkit.decide(message, answer, config=CONFIG, expected=ipnkit.Expected.any_amount(),
                                  stored_keys=stored)
         if decision.action == "refuse":
             conn.execute("UPDATE ipn SET state='refused', detail=? WHERE id=?",
-                         (",".join(v.code for v in decision.violations), id_))
+                         (",".join(v.code for v in decision.violations) if decision.why == "rules" else decision.why, id_))
             continue
         if decision.action == "skip":  # seen, or out of date: do not act
             conn.execute("UPDATE ipn SET state=? WHERE id=?", (decision.delivery.kind, id_))

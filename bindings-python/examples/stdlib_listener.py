@@ -147,10 +147,10 @@ def process_once(
             "SELECT key FROM deliveries WHERE lookup_id=? ORDER BY rowid", (message.lookup_id,))]
         # A shop looks its order up here (by message.invoice or message.custom) and passes
         # ipnkit.Expected(amount=..., currency=...); this example has no orders.
-        decision = ipnkit.decide(message, answer, config=config, expected=ipnkit.Expected.no_amount(),
+        decision = ipnkit.decide(message, answer, config=config, expected=ipnkit.Expected.any_amount(),
                                  stored_keys=stored)
         if decision.action == "refuse":
-            codes = ",".join(v.code for v in decision.violations)
+            codes = ",".join(v.code for v in decision.violations) if decision.why == "rules" else decision.why
             db.execute("UPDATE messages SET state='refused', detail=? WHERE id=?", (codes, id_))
             continue
         if decision.action == "skip":  # seen, or out of date: do not act

@@ -91,7 +91,7 @@ def test_a_verdict_cannot_be_written_only_received():
     with pytest.raises(AttributeError):
         v.kind = "verified"  # type: ignore[misc]
     no_answer = decide(message("web_accept--multi_currency_settled"), ipnkit.Verdict.no_answer())
-    assert (no_answer.action, no_answer.violations) == ("retry", [ipnkit.Violation("not_verified", None, None)])
+    assert no_answer == ipnkit.Retry("retry", "no_answer")
 
 
 def test_verification_request_uses_the_configured_environment():
@@ -111,21 +111,26 @@ def test_decide_reports_every_violation_and_one_action():
     m = message("web_accept--multi_currency_settled")
     verified = ipnkit.verdict(200, b"VERIFIED")
     ok = decide(m, verified, ipnkit.Expected(amount=Decimal("100.00"), currency="EUR"))
-    assert (ok.action, ok.violations, ok.event, ok.delivery.kind) == ("act", [], "payment_completed", "new")
-    assert ok.delivery_key == m.delivery_key and ok.lookup_id == m.lookup_id and ok.verdict is verified
+    assert ok == ipnkit.Act("act", "payment_completed", "payment", m.delivery_key, m.lookup_id,
+                            ipnkit.Delivery("new", None, None), "matched")
     live = ipnkit.Config(environment="live", receiver_emails=["other@example.net"])
     bad = decide(m, verified, ipnkit.Expected(amount="99.99", currency="USD"), config=live)
+    assert isinstance(bad, ipnkit.RefusedByRules)
     assert [v.code for v in bad.violations] == ["environment_mismatch", "receiver_mismatch",
                                                 "amount_mismatch", "currency_mismatch"]
-    assert bad.action == "refuse"
+    assert (bad.action, bad.why, bad.ours) == ("refuse", "rules", False)
     assert all(v.code in ipnkit.VIOLATION_CODES for v in bad.violations)
     unverified = decide(m, ipnkit.verdict(200, b"<html>VERIFIED</html>"))
-    assert (unverified.action, unverified.violations) == ("retry", [ipnkit.Violation("not_verified", None, None)])
-    assert decide(m, ipnkit.verdict(200, b"INVALID")).action == "refuse"
-    pending = decide(message("web_accept--pending_echeck"), verified, ipnkit.Expected.no_amount())
+    assert unverified == ipnkit.Retry("retry", "unrecognized_body")
+    assert decide(m, ipnkit.verdict(200, b"INVALID")) == ipnkit.RefusedNotVerified("refuse", "not_verified")
+    pending = decide(message("web_accept--pending_echeck"), verified, ipnkit.Expected.any_amount())
+    assert isinstance(pending, ipnkit.RefusedByRules) and pending.ours
     assert pending.violations == [ipnkit.Violation("status_not_final", "payment_status", "echeck")]
     again = decide(m, verified, stored=[m.delivery_key])
-    assert (again.action, again.delivery.kind) == ("skip", "duplicate")
+    assert (again.action, again.delivery.kind if again.action == "skip" else None) == ("skip", "duplicate")
+    no_order = decide(m, verified, ipnkit.Expected.no_order())
+    assert isinstance(no_order, ipnkit.RefusedByRules)
+    assert [v.code for v in no_order.violations] == ["order_not_found"]
 
 
 def test_configuration_mistakes_are_errors_not_silent_misses():
@@ -163,7 +168,11 @@ def test_amounts_are_exact_and_never_silently_skipped():
     verified = ipnkit.verdict(200, b"VERIFIED")
     assert decide(m, verified, ipnkit.Expected(amount="100.000", currency="EUR")).action == "act"
     assert decide(m, verified, ipnkit.Expected(amount="100.01", currency="EUR")).action == "refuse"
-    assert decide(m, verified, ipnkit.Expected.no_amount()).action == "act"
+    donation = decide(m, verified, ipnkit.Expected.any_amount())
+    assert (donation.action, donation.amount if donation.action == "act" else None) == ("act", "not_asked")
+    with pytest.raises(ipnkit.ConfigurationError) as caught:
+        ipnkit.Expected.any_amount(currency="euro")
+    assert caught.value.field == "currency"
 
 
 def test_limits_are_reachable():

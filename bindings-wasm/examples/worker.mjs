@@ -151,7 +151,7 @@ export class Inbox extends DurableObject {
       .map((row) => row.key);
     // A shop looks its order up here (message.invoice, message.custom) and passes
     // new Expected({ amount, currency }); this example has no orders.
-    const decision = decide(message, answer, { config: this.config, expected: Expected.noAmount(), storedKeys });
+    const decision = decide(message, answer, { config: this.config, expected: Expected.anyAmount(), storedKeys });
     switch (decision.action) {
       case 'act':
         this.ctx.storage.transactionSync(() => {
@@ -164,7 +164,9 @@ export class Inbox extends DurableObject {
       case 'skip':
         return this.setState(id, decision.delivery.kind, null, decision.deliveryKey);
       case 'refuse':
-        return this.setState(id, 'refused', decision.violations.map((v) => v.code).join(','), decision.deliveryKey);
+        return decision.why === 'rules'
+          ? this.setState(id, 'refused', decision.violations.map((v) => v.code).join(','), decision.deliveryKey)
+          : this.setState(id, 'refused', decision.why, null);
       case 'retry':
         this.sql.exec('UPDATE messages SET attempts = ?, next_attempt = ? WHERE id = ?',
           attempts + 1, Date.now() + backoffMs(attempts + 1), id);

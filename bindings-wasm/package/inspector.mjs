@@ -76,12 +76,13 @@ function inspect() {
     const config = { environment: $('environment').value, receiver_emails: receiver ? [receiver] : [] };
     try {
       const decision = ipnkit.decide(message, ipnkit.verdict(200, new TextEncoder().encode('VERIFIED')), {
-        config, expected: ipnkit.Expected.noAmount(),
+        config, expected: ipnkit.Expected.anyAmount(),
       });
-      const list = decision.violations.map((v) =>
+      const violations = decision.action === 'refuse' && decision.why === 'rules' ? decision.violations : [];
+      const list = violations.map((v) =>
         element('li', {}, element('code', {}, v.code), v.field ? ` (${v.field})` : '', v.detail ? `: ${v.detail}` : ''));
       out.append(section('Rules, if PayPal answered VERIFIED',
-        decision.violations.length === 0
+        violations.length === 0
           ? element('p', { class: 'ok', id: 'rules' }, `Nothing broken: a listener would act (${decision.action}).`)
           : element('ul', { class: 'error', id: 'rules' }, ...list)));
     } catch (e) {

@@ -315,9 +315,10 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
     if !args.final_statuses.is_empty() {
         policy = policy.final_statuses(args.final_statuses.iter().map(|s| PaymentStatus::parse(s)));
     }
-    let expected = Expected {
-        amount: args.amount,
-        currency: args.currency,
+    let expected = match (args.amount, args.currency) {
+        (Some(amount), Some(currency)) => Expected::Order { amount, currency },
+        (None, currency) => Expected::AnyAmount { currency },
+        (Some(_), None) => return Err(Failure::Usage("--amount needs --currency".into())),
     };
     let event = message.event().code();
     let delivery_key = DeliveryKey::of(&message).as_str().to_owned();

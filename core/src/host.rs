@@ -11,16 +11,45 @@
 //!    strings parsed exactly; a float, a string where a list belongs, an unknown key are errors
 //!    naming the key ([`Error::WrongType`], [`Error::InvalidConfiguration`]).
 //! 3. [`Notification::decide`]: PayPal's answer as it came, the configuration, the expected
-//!    order and the host's stored delivery keys in; the [`Decision`] out — verdict, event,
-//!    violations, delivery key and classification, and the one [`Action`] to take. It is
+//!    order and the host's stored delivery keys in; the [`Decision`] out, one variant per
+//!    action, each with exactly what that action needs: act (the delivery, its key, and how the
+//!    amount was judged), skip (why), retry (why), refuse (the violations, or the error). It is
 //!    [`Serialize`], as are errors (`{code, kind, field, message}`), so a binding converts it
 //!    generically.
 //!
 //! [`schema`] lists what the bindings generate their types and exception classes from.
 //!
+//! # The listener flow, in order
+//!
+//! Every step is the host's (ipnkit does no I/O); the order is what keeps money and messages
+//! from being lost.
+//!
+//! 1. **Store the raw body durably**, byte for byte, before anything else (a table row, a file).
+//!    Everything after this can be redone from it.
+//! 2. **Answer PayPal 200 at once**, with an empty body. PayPal resends a message until it gets
+//!    a 2xx, for days; a slow or failing listener only multiplies deliveries. Do the rest after
+//!    answering (a queue, a background task), never before.
+//! 3. **Post back** the [verification request](Notification::verification_request) for the
+//!    environment *you* configured — never one chosen from the message's `test_ipn`. Never
+//!    follow a redirect; give the exchange one deadline.
+//! 4. **Look up the order** the message pays, when its event carries an amount
+//!    ([`crate::expects_amount`]): an [`Expected::Order`], [`Expected::AnyAmount`] for a
+//!    donation, or [`Expected::NoOrder`].
+//! 5. **Decide** with PayPal's [`Answer`] as it came and the keys you stored under the message's
+//!    lookup id, and do what the [`Decision`] says:
+//!    - `Act`: act on the event (ship only when the amount was [`AmountCheck::Matched`]) and
+//!      store the delivery key in the same transaction as the action.
+//!    - `Skip`: a duplicate, or a later state was acted on already. Nothing to do.
+//!    - `Retry`: PayPal's answer was **not an answer** (5xx, timeout, an HTML page, `VERIFIED`
+//!      inside other text). Keep the body and post back again later with backoff (minutes,
+//!      then hours); PayPal's own resends give you days. Never act, never drop it.
+//!    - `Refuse`: PayPal answered `INVALID` (an attack, or a body your stack altered), a value
+//!      cannot be read, or a rule is broken. Keep the body and log the refusal — codes and
+//!      variable names, no personal data — and tell the shop only when it is `ours`.
+//!
 //! ```
-//! use ipnkit::host::{Action, Answer, Config, Notification};
-//! use ipnkit::Expected;
+//! use ipnkit::host::{Act, Answer, Config, Decision, Notification};
+//! use ipnkit::{AmountCheck, Expected};
 //!
 //! let config = Config::from_json(r#"{"environment": "sandbox", "receiver_emails": ["shop@example.net"]}"#)?;
 //! let raw = b"txn_type=web_accept&txn_id=4RT58091KX0312345&payment_status=Completed\
@@ -33,10 +62,11 @@
 //! let expected = Expected::from_json(r#"{"amount": "24.90", "currency": "EUR"}"#)?;
 //! let stored: [&str; 0] = [];
 //! let decision = notification.decide(Answer::Http { status: 200, body: b"VERIFIED" }, &config, &expected, &stored)?;
-//! assert_eq!(decision.action, Action::Act);
-//! assert_eq!(decision.event, Some("payment_completed"));
-//! // Store `decision.delivery_key` with the action, in one transaction.
-//! assert_eq!(decision.delivery_key.as_deref(), Some("txn:4RT58091KX0312345:Completed"));
+//! let Decision::Act(Act { about, amount, .. }) = decision else { panic!("not act: {decision:?}") };
+//! assert_eq!(about.event, "payment_completed");
+//! assert_eq!(amount, AmountCheck::Matched); // ship the goods
+//! // Store `about.delivery_key` with the action, in one transaction.
+//! assert_eq!(about.delivery_key, "txn:4RT58091KX0312345:Completed");
 //! # Ok::<(), ipnkit::Error>(())
 //! ```
 
@@ -44,15 +74,18 @@ use serde::{Deserializer, Serialize};
 use serde_json::json;
 
 use crate::body::{Body, Limits, MAX_BODY_BYTES};
+use crate::codes::codes;
 use crate::delivery::{DELIVERY_CODES, Delivery, DeliveryKey, classify};
 use crate::error::{ERROR_KINDS, Error, Problem};
 use crate::event::EVENTS;
 use crate::message::{GROUPS, MODELLED_KINDS, Message, NOTICE_CODES};
 use crate::money::{Currency, parse_amount};
-use crate::policy::{Expected, Policy, Report, VIOLATION_CODES, Violation, rules_for};
-use crate::verify::{Environment, Verdict, VerificationRequest, Verifier};
+use crate::policy::{
+    AMOUNT_CHECK_CODES, AmountCheck, Expected, Policy, VIOLATION_CODES, Violation, rules_for,
+};
+use crate::verify::{Environment, Unexpected, Verdict, VerificationRequest, Verifier};
 use crate::vocab::{PaymentStatus, VOCABULARIES};
-use crate::{Decimal, Event, Family};
+use crate::{Event, Family};
 use plain::invalid;
 
 /// What a host configures once: the environment, who the merchant is, the limits, and (for tests)
@@ -256,11 +289,17 @@ impl Config {
 }
 
 impl Expected {
-    /// What the host expects, from its plain data: `{"amount": "19.95", "currency": "USD"}`,
-    /// or `{"no_amount": true}` (optionally with a `currency`) when the host says explicitly
-    /// that no amount is expected. An amount is a string in PayPal's plain decimal form, never a
-    /// number (a float would be rounded): anything else is [`Error::WrongType`]. A missing or
-    /// `null` amount without `no_amount` is an error, never a silent skip.
+    /// What the host expects, from its plain data, one of:
+    ///
+    /// | data | [`Expected`] |
+    /// |---|---|
+    /// | `{"amount": "19.95", "currency": "USD"}` | [`Expected::Order`] |
+    /// | `{"any_amount": true}`, optionally with a `"currency"` | [`Expected::AnyAmount`] |
+    /// | `{"no_order": true}` | [`Expected::NoOrder`] |
+    ///
+    /// An amount is a string in PayPal's plain decimal form, never a number (a float would be
+    /// rounded): anything else is [`Error::WrongType`]. Nothing said (no amount, no flag) is an
+    /// error naming `amount`, never a silent skip; two answers at once are a conflict.
     pub fn from_data<'de, D: Deserializer<'de>>(data: D) -> Result<Expected, Error> {
         Expected::from_plain(&plain::from_data(data)?)
     }
@@ -272,26 +311,29 @@ impl Expected {
 
     /// What the host expects, from [`Plain`] data (see [`Expected::from_data`]).
     pub fn from_plain(data: &Plain) -> Result<Expected, Error> {
-        let [amount, currency, no_amount] =
-            plain::entries(data, "", ["amount", "currency", "no_amount"])?;
+        let [amount, currency, any_amount, no_order] =
+            plain::entries(data, "", ["amount", "currency", "any_amount", "no_order"])?;
         let amount = plain::optional_text(amount, "amount")?;
-        let currency = plain::optional_text(currency, "currency")?;
-        let amount: Option<Decimal> = match (amount, plain::flag(no_amount, "no_amount")?) {
-            (Some(_), true) => return Err(invalid("no_amount", Problem::Conflict)),
-            (None, false) => return Err(invalid("amount", Problem::MissingKey)),
-            (None, true) => None,
-            (Some(text), false) => {
-                Some(parse_amount(text).ok_or_else(|| invalid("amount", Problem::InvalidValue))?)
-            }
-        };
-        let currency = match currency {
-            None if amount.is_some() => return Err(invalid("currency", Problem::MissingKey)),
-            None => None,
-            Some(code) => Some(
-                Currency::parse(code).ok_or_else(|| invalid("currency", Problem::InvalidValue))?,
-            ),
-        };
-        Ok(Expected { amount, currency })
+        let currency = plain::optional_text(currency, "currency")?
+            .map(|code| {
+                Currency::parse(code).ok_or_else(|| invalid("currency", Problem::InvalidValue))
+            })
+            .transpose()?;
+        let any_amount = plain::flag(any_amount, "any_amount")?;
+        let no_order = plain::flag(no_order, "no_order")?;
+        match (amount, any_amount, no_order) {
+            (Some(text), false, false) => Ok(Expected::Order {
+                amount: parse_amount(text)
+                    .ok_or_else(|| invalid("amount", Problem::InvalidValue))?,
+                currency: currency.ok_or_else(|| invalid("currency", Problem::MissingKey))?,
+            }),
+            (None, true, false) => Ok(Expected::AnyAmount { currency }),
+            (None, false, true) if currency.is_none() => Ok(Expected::NoOrder),
+            (None, false, true) => Err(invalid("currency", Problem::Conflict)),
+            (None, false, false) => Err(invalid("amount", Problem::MissingKey)),
+            (Some(_), true, _) => Err(invalid("any_amount", Problem::Conflict)),
+            (_, _, true) => Err(invalid("no_order", Problem::Conflict)),
+        }
     }
 }
 
@@ -305,8 +347,17 @@ pub enum Answer<'a> {
         /// The response body.
         body: &'a [u8],
     },
+    /// An HTTP response whose body could not be read whole (cut short, or over the host's
+    /// cap): not an answer to trust.
+    BodyUnread {
+        /// The HTTP status.
+        status: u16,
+    },
     /// No HTTP answer at all: a timeout, a refused or dropped connection, a TLS failure.
     NoAnswer,
+    /// ipnkit's own [`Verdict::Verified`] for this body, given earlier and recorded by the host
+    /// (a listener that stored it before a restart, and never posts the body back again).
+    VerifiedEarlier,
 }
 
 impl<'a> Answer<'a> {
@@ -323,7 +374,9 @@ impl<'a> Answer<'a> {
     pub fn verdict(self) -> Verdict {
         match self {
             Answer::Http { status, body } => Verdict::from_response(status, body),
+            Answer::BodyUnread { status } => Verdict::from_unread_body(status),
             Answer::NoAnswer => Verdict::no_answer(),
+            Answer::VerifiedEarlier => Verdict::Verified,
         }
     }
 }
@@ -368,6 +421,13 @@ impl Notification {
         self.message.as_ref()
     }
 
+    /// The key to store once acted on, and its lookup id ([`DeliveryKey::lookup_id`]: what the
+    /// host looks its stored keys up by before [`decide`](Notification::decide)), or the error
+    /// that stopped the typed message.
+    pub fn delivery_key(&self) -> Result<DeliveryKey, &Error> {
+        self.message().map(DeliveryKey::of)
+    }
+
     /// `cmd=_notify-validate&` followed by the body, byte for byte.
     pub fn postback(&self) -> Vec<u8> {
         self.body.postback()
@@ -378,9 +438,10 @@ impl Notification {
         config.verifier.request(&self.body)
     }
 
-    /// Everything a host decides on, from PayPal's `answer`, the `config`, the `expected` order
-    /// and the delivery keys the host stored under this message's lookup id (oldest first).
-    /// Fails only when a stored key is not one ipnkit makes ([`Error::InvalidDeliveryKey`]).
+    /// What the host does, from PayPal's `answer`, the `config`, the `expected` order and the
+    /// delivery keys the host stored under this message's lookup id (oldest first). Fails only
+    /// when a stored key is not one ipnkit makes ([`Error::InvalidDeliveryKey`]): what was acted
+    /// on is then unknown, and nothing is guessed.
     pub fn decide<S: AsRef<str>>(
         &self,
         answer: Answer<'_>,
@@ -388,119 +449,205 @@ impl Notification {
         expected: &Expected,
         stored: &[S],
     ) -> Result<Decision, Error> {
-        let verdict = answer.verdict();
+        match answer.verdict() {
+            Verdict::Unexpected(why) => return Ok(Decision::Retry(Retry { reason: why })),
+            Verdict::Invalid => return Ok(Decision::Refuse(Refusal::NotVerified)),
+            Verdict::Verified => {}
+        }
         let message = match &self.message {
             Ok(message) => message,
             Err(error) => {
-                return Ok(Decision {
-                    action: if verdict.is_unexpected() {
-                        Action::Retry
-                    } else {
-                        Action::Refuse
-                    },
-                    verdict,
-                    event: None,
-                    family: None,
-                    violations: if verdict.is_verified() {
-                        Vec::new()
-                    } else {
-                        Report::not_verified().violations
-                    },
-                    error: Some(error.clone()),
-                    delivery_key: None,
-                    lookup_id: None,
-                    delivery: None,
-                });
+                return Ok(Decision::Refuse(Refusal::Unreadable {
+                    error: error.clone(),
+                }));
             }
         };
         let stored = stored
             .iter()
             .map(|k| DeliveryKey::from_stored(k.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
-        let report = if verdict.is_verified() {
-            config.policy.check_verified_message(message, expected)
-        } else {
-            Report::not_verified()
-        };
-        let delivery = classify(message, &stored);
-        let action = match verdict {
-            Verdict::Unexpected(_) => Action::Retry,
-            Verdict::Invalid => Action::Refuse,
-            Verdict::Verified if !report.is_accept() => Action::Refuse,
-            Verdict::Verified if delivery.is_actionable() => Action::Act,
-            Verdict::Verified => Action::Skip,
-        };
         let key = DeliveryKey::of(message);
-        Ok(Decision {
-            action,
-            verdict,
-            event: Some(message.event().code()),
-            family: Some(message.family().code()),
-            violations: report.violations,
-            error: None,
-            lookup_id: Some(key.lookup_id().to_owned()),
-            delivery_key: Some(key.as_str().to_owned()),
-            delivery: Some(delivery),
+        let about = About {
+            event: message.event().code(),
+            family: message.family().code(),
+            delivery_key: key.as_str().to_owned(),
+            lookup_id: key.lookup_id().to_owned(),
+        };
+        let amount = match config.policy.check_verified_message(message, expected) {
+            Ok(amount) => amount,
+            Err(report) => {
+                return Ok(Decision::Refuse(Refusal::Rules {
+                    ours: report.is_ours(),
+                    violations: report.violations,
+                    about,
+                }));
+            }
+        };
+        Ok(match classify(message, &stored) {
+            delivery @ (Delivery::New | Delivery::Transition { .. }) => Decision::Act(Act {
+                about,
+                delivery,
+                amount,
+            }),
+            delivery @ (Delivery::Duplicate | Delivery::Stale { .. }) => {
+                Decision::Skip(Skip { about, delivery })
+            }
         })
     }
 }
 
-/// What the host does with a notification: the one switch it needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Verified, every rule kept, a new delivery or a later state: act (ship, refund, suspend…)
-    /// and store the delivery key in the same transaction.
-    Act,
-    /// Verified and acceptable, but acted on already (a duplicate, or a later state was stored:
-    /// stale). Answer 200 and do nothing.
-    Skip,
-    /// PayPal's answer could not be read (or there was none): keep the body and post back again
-    /// later. Never act, never drop.
-    Retry,
-    /// PayPal did not vouch for it, a rule is broken, or the message cannot be read: keep it, log
-    /// the violations (or the error), do not act.
-    Refuse,
+codes! {
+    /// What the host does with a notification: the one switch it needs ([`Decision::action`]).
+    pub enum Action / ACTION_CODES {
+        /// Verified, every rule kept, a new delivery or a later state: act (ship, refund,
+        /// suspend…) and store the delivery key in the same transaction.
+        Act = "act",
+        /// Verified and acceptable, but acted on already (a duplicate, or a later state was
+        /// stored: stale). Answer 200 and do nothing.
+        Skip = "skip",
+        /// PayPal's answer could not be read (or there was none): keep the body and post back
+        /// again later. Never act, never drop.
+        Retry = "retry",
+        /// PayPal did not vouch for it, a rule is broken, or the message cannot be read: keep
+        /// it, log the violations (or the error), do not act.
+        Refuse = "refuse",
+    }
 }
 
-/// Every action code.
-pub const ACTION_CODES: &[&str] = &["act", "skip", "retry", "refuse"];
+/// What a readable, verified message is about: its event and family, and the delivery key the
+/// host stores once it acted (or refused), looked up by `lookup_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct About {
+    /// The event's code ([`crate::EVENTS`]).
+    pub event: &'static str,
+    /// The family's code.
+    pub family: &'static str,
+    /// The key to store with the action, in the same transaction.
+    pub delivery_key: String,
+    /// What stored keys are looked up by.
+    pub lookup_id: String,
+}
 
-impl Action {
-    /// `act`, `skip`, `retry` or `refuse`.
-    pub fn code(self) -> &'static str {
+/// Act: a verified message of this merchant's, every rule kept, not acted on before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Act {
+    /// The event, and the key to store.
+    #[serde(flatten)]
+    pub about: About,
+    /// [`Delivery::New`] or [`Delivery::Transition`].
+    pub delivery: Delivery,
+    /// Whether the amount matched an order, was not asked (any amount), or is not one the
+    /// event carries: ship the goods only on [`AmountCheck::Matched`].
+    pub amount: AmountCheck,
+}
+
+/// Skip: verified and acceptable, but acted on already.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    /// The event, and its key (stored already).
+    #[serde(flatten)]
+    pub about: About,
+    /// Why: [`Delivery::Duplicate`], or [`Delivery::Stale`] (a later state was acted on).
+    pub delivery: Delivery,
+}
+
+/// Retry: PayPal's answer could not be used; post the body back again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Retry {
+    /// Why the answer could not be used.
+    #[serde(serialize_with = "unexpected_code")]
+    pub reason: Unexpected,
+}
+
+fn unexpected_code<S: serde::Serializer>(reason: &Unexpected, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(reason.code())
+}
+
+/// Why a notification is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Refusal {
+    /// PayPal answered `INVALID`: it did not send these bytes (an attack, or a body altered on
+    /// the way). Keep it and log it.
+    NotVerified,
+    /// Verified, but a value cannot be read (a charset, an escape, a key given twice): keep the
+    /// body for a later version to read.
+    Unreadable {
+        /// What stopped it.
+        error: Error,
+    },
+    /// Verified and readable, and a rule is broken.
+    Rules {
+        /// The event, and its key: store it with the refusal, so that a redelivery of the same
+        /// message is known.
+        #[serde(flatten)]
+        about: About,
+        /// Every broken rule, in rule order (never empty).
+        violations: Vec<Violation>,
+        /// Whether the message is this merchant's (its receiver and environment are the
+        /// configured ones): tell the shop of the refusal (an underpayment for its order).
+        /// Another merchant's message, or the other environment's, is only logged.
+        ours: bool,
+    },
+}
+
+impl Refusal {
+    /// `not_verified`, `unreadable` or `rules`.
+    pub fn code(&self) -> &'static str {
         match self {
-            Action::Act => "act",
-            Action::Skip => "skip",
-            Action::Retry => "retry",
-            Action::Refuse => "refuse",
+            Refusal::NotVerified => "not_verified",
+            Refusal::Unreadable { .. } => "unreadable",
+            Refusal::Rules { .. } => "rules",
         }
     }
 }
 
-/// Everything a host decides on, in one value ([`Notification::decide`]). Serializes as
-/// `{"action", "verdict": {"kind", "reason"}, "event", "family", "violations", "error",
-/// "delivery_key", "lookup_id", "delivery"}`.
+/// Every refusal code.
+pub const REFUSAL_CODES: &[&str] = &["not_verified", "unreadable", "rules"];
+
+/// What the host does, and exactly what that needs ([`Notification::decide`]). Serializes with
+/// its `action` beside the variant's fields:
+///
+/// | `action` | fields |
+/// |---|---|
+/// | `act` | `event`, `family`, `delivery_key`, `lookup_id`, `delivery`, `amount` |
+/// | `skip` | `event`, `family`, `delivery_key`, `lookup_id`, `delivery` |
+/// | `retry` | `reason` |
+/// | `refuse` | `why`: `not_verified`; `unreadable` with `error`; `rules` with `event`, `family`, `delivery_key`, `lookup_id`, `violations`, `ours` |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Decision {
-    /// What to do.
-    pub action: Action,
-    /// What PayPal's answer means.
-    pub verdict: Verdict,
-    /// The event's code; `None` when the message cannot be read.
-    pub event: Option<&'static str>,
-    /// The family's code; `None` when the message cannot be read.
-    pub family: Option<&'static str>,
-    /// Every broken rule (`not_verified` alone when PayPal did not vouch).
-    pub violations: Vec<Violation>,
-    /// The error that stopped the typed message, when it did.
-    pub error: Option<Error>,
-    /// The key to store once acted on.
-    pub delivery_key: Option<String>,
-    /// What to look stored keys up by.
-    pub lookup_id: Option<String>,
-    /// The delivery against the stored keys.
-    pub delivery: Option<Delivery>,
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Decision {
+    /// Act, and store the delivery key in the same transaction.
+    Act(Act),
+    /// Acted on already: answer 200, do nothing.
+    Skip(Skip),
+    /// Post back again later.
+    Retry(Retry),
+    /// Do not act.
+    Refuse(Refusal),
+}
+
+impl Decision {
+    /// The action, for a `match` that needs no data.
+    pub fn action(&self) -> Action {
+        match self {
+            Decision::Act(_) => Action::Act,
+            Decision::Skip(_) => Action::Skip,
+            Decision::Retry(_) => Action::Retry,
+            Decision::Refuse(_) => Action::Refuse,
+        }
+    }
+
+    /// What the message is about, when it was verified and read.
+    pub fn about(&self) -> Option<&About> {
+        match self {
+            Decision::Act(Act { about, .. })
+            | Decision::Skip(Skip { about, .. })
+            | Decision::Refuse(Refusal::Rules { about, .. }) => Some(about),
+            Decision::Retry(_)
+            | Decision::Refuse(Refusal::NotVerified | Refusal::Unreadable { .. }) => None,
+        }
+    }
 }
 
 /// Every verdict kind.
@@ -511,6 +658,7 @@ pub const UNEXPECTED_CODES: &[&str] = &[
     "http_status",
     "empty_body",
     "unrecognized_body",
+    "body_unread",
     "no_answer",
 ];
 
@@ -568,6 +716,8 @@ pub fn schema() -> serde_json::Value {
         "verdicts": VERDICT_CODES,
         "unexpected": UNEXPECTED_CODES,
         "actions": ACTION_CODES,
+        "refusals": REFUSAL_CODES,
+        "amount_checks": AMOUNT_CHECK_CODES,
     })
 }
 

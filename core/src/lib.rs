@@ -38,9 +38,8 @@
 //! | [`event`] | [`Event`] and [`Family`]: what happened, in one value |
 //! | [`policy`] | [`Policy`], [`Expected`], [`Verified`], [`Report`]: the business rules before acting |
 //! | [`delivery`] | [`DeliveryKey`], [`classify`]: duplicates, status transitions and stale deliveries, sans-IO |
-//! | [`listener`] | the whole listener flow, in order, with an example |
 //! | [`signature`] | [`signature::sign`], [`signature::verify`]: HMAC-SHA256 signatures of the reference listener's events, for the application that receives them |
-//! | [`host`] | [`Notification`], [`Config`], [`Decision`]: the one API every binding converts |
+//! | [`host`] | [`Notification`], [`Config`], [`Expected`], [`Decision`]: **the** path from received bytes to what to do, the one API every binding converts; the whole listener flow, in order |
 //! | [`verify`] | [`Environment`], [`VerificationRequest`], [`Verdict`]: the protocol, without I/O |
 //! | [`error`] | [`Error`]: one enum, a stable code per kind, field names but never values |
 //!
@@ -58,6 +57,7 @@
 
 pub mod body;
 pub mod charset;
+mod codes;
 pub mod date;
 pub mod decode;
 pub mod delivery;
@@ -65,7 +65,6 @@ pub mod error;
 pub mod event;
 pub mod host;
 pub mod key;
-pub mod listener;
 pub mod message;
 pub mod money;
 pub mod policy;
@@ -83,7 +82,7 @@ pub use error::{
     ERROR_CODES, ERROR_KINDS, Error, ErrorKind, FieldName, Problem, VALUE_ERROR_CODES, error_codes,
 };
 pub use event::{EVENT_CODES, EVENTS, Event, Family};
-pub use host::{Action, Answer, Config, Decision, Notification};
+pub use host::{Action, Answer, Config, Decision, Notification, Refusal};
 pub use key::{Key, Separator};
 pub use message::{
     AdaptiveTransaction, CartItem, GROUPS, ItemOption, Lookup, MODELLED_KINDS, MODELLED_VARIABLES,
@@ -91,8 +90,8 @@ pub use message::{
 };
 pub use money::{Currency, Money};
 pub use policy::{
-    Expected, NotVerified, Policy, Report, VIOLATION_CODES, Verified, Violation, ViolationCode,
-    expects_amount, rules_for,
+    AmountCheck, Expected, NotVerified, Policy, Report, VIOLATION_CODES, Verified, Violation,
+    ViolationCode, expects_amount, rules_for,
 };
 /// The exact decimal type of every amount, re-exported so that callers need not depend on the same
 /// `rust_decimal` version.

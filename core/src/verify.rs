@@ -187,19 +187,22 @@ pub enum Unexpected {
     /// Status 200 with a body that is neither `VERIFIED` nor `INVALID` (an HTML error page,
     /// `VERIFIED` inside other text, another case…). The body is not kept: log its length only.
     UnrecognizedBody,
+    /// An answer whose body could not be read whole (cut short, or over the host's cap).
+    BodyUnread,
     /// No answer at all: a timeout, a refused or dropped connection, a TLS failure. The host's
     /// HTTP client knows; it says so with [`Verdict::no_answer`].
     NoAnswer,
 }
 
 impl Unexpected {
-    /// A stable snake_case code: `http_status`, `empty_body`, `unrecognized_body` or
-    /// `no_answer`.
+    /// A stable snake_case code: `http_status`, `empty_body`, `unrecognized_body`,
+    /// `body_unread` or `no_answer`.
     pub fn code(self) -> &'static str {
         match self {
             Unexpected::HttpStatus(_) => "http_status",
             Unexpected::EmptyBody => "empty_body",
             Unexpected::UnrecognizedBody => "unrecognized_body",
+            Unexpected::BodyUnread => "body_unread",
             Unexpected::NoAnswer => "no_answer",
         }
     }
@@ -220,6 +223,15 @@ impl Verdict {
             b"" => Verdict::Unexpected(Unexpected::EmptyBody),
             _ => Verdict::Unexpected(Unexpected::UnrecognizedBody),
         }
+    }
+
+    /// The verdict when the answer's body could not be read whole: the status, if it is not
+    /// 200, else [`Unexpected::BodyUnread`].
+    pub fn from_unread_body(status: u16) -> Verdict {
+        if status != 200 {
+            return Verdict::Unexpected(Unexpected::HttpStatus(status));
+        }
+        Verdict::Unexpected(Unexpected::BodyUnread)
     }
 
     /// The verdict when the postback got no HTTP answer at all (timeout, connection refused or

@@ -30,9 +30,9 @@ use std::thread;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ipnkit::host::{Action, Answer, Decision, Notification};
+use ipnkit::host::{Answer, Decision, Notification, Refusal};
 use ipnkit::signature::{HEADER, Secret, sign};
-use ipnkit::{DeliveryKey, Expected, Limits, Message, Verdict, ViolationCode, expects_amount};
+use ipnkit::{AmountCheck, Expected, Limits, Verdict, expects_amount};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
@@ -704,8 +704,9 @@ pub(crate) fn client(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-/// PayPal's answer as it came: the status and the body (at most 64 KiB read), or no status and
-/// why (the HTTP client's error: a timeout, a refused or reset connection; for the log).
+/// PayPal's answer as it came: the status and the body (at most 64 KiB read), the status of a
+/// body that could not be read whole, or no answer; and why, when something failed (the HTTP
+/// client's error: a timeout, a refused or reset connection; for the log).
 ///
 /// The client keeps connections alive between postbacks, and PayPal closes idle ones on its
 /// side: a postback written on a connection closed under it (a reset, a broken pipe, the end of
@@ -713,10 +714,7 @@ pub(crate) fn client(timeout: Duration) -> ureq::Agent {
 /// connection, within what is left of `timeout` (the same deadline, all in). It is never taken
 /// as PayPal's answer, nor left to wait for a retry. Posting back twice is harmless: PayPal
 /// verifies the same bytes as often as it is asked.
-fn post_back(
-    work: &Work<'_>,
-    request: &ipnkit::VerificationRequest,
-) -> (Option<u16>, Vec<u8>, Option<String>) {
+fn post_back(work: &Work<'_>, request: &ipnkit::VerificationRequest) -> (Reply, Option<String>) {
     let sent = on_a_live_connection(
         work.config.postback_timeout,
         |connection| {
@@ -743,13 +741,33 @@ fn post_back(
                 .limit(64 * 1024)
                 .read_to_vec()
             {
-                Ok(body) => (Some(status), body, None),
-                // A body cut short or too long: not an answer to read.
-                Err(e) => (Some(status), b"\0unreadable".to_vec(), Some(e.to_string())),
+                Ok(body) => (Reply::Http(status, body), None),
+                Err(e) => (Reply::BodyUnread(status), Some(e.to_string())),
             }
         }
         // Timeouts, refused or dropped connections: no answer at all.
-        Err(e) => (None, Vec::new(), Some(e.to_string())),
+        Err(e) => (Reply::None, Some(e.to_string())),
+    }
+}
+
+/// What came back from a postback, owned.
+enum Reply {
+    Http(u16, Vec<u8>),
+    /// A body cut short or too long.
+    BodyUnread(u16),
+    None,
+}
+
+impl Reply {
+    fn answer(&self) -> Answer<'_> {
+        match self {
+            Reply::Http(status, body) => Answer::Http {
+                status: *status,
+                body,
+            },
+            Reply::BodyUnread(status) => Answer::BodyUnread { status: *status },
+            Reply::None => Answer::NoAnswer,
+        }
     }
 }
 
@@ -787,8 +805,8 @@ fn process(
     };
     if !pending.verified {
         let request = notification.verification_request(&config.host);
-        let (status, body, failure) = post_back(work, &request);
-        match Answer::new(status, &body).verdict() {
+        let (reply, failure) = post_back(work, &request);
+        match reply.answer().verdict() {
             Verdict::Unexpected(why) => {
                 metrics.unexpected.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(
@@ -819,8 +837,8 @@ fn process(
     decide(store, work, orders_cache, id, attempts, &notification)
 }
 
-/// How a verified notification ends: the decision, the order, the event. `attempts` counts the
-/// order lookups tried so far (their own backoff).
+/// How a verified notification ends: the order, the core's decision, the event. `attempts`
+/// counts the order lookups tried so far (their own backoff).
 fn decide(
     store: &mut dyn Store,
     work: &Work<'_>,
@@ -830,150 +848,128 @@ fn decide(
     notification: &Notification,
 ) -> Result<(), StoreError> {
     let (config, metrics) = (work.config, work.metrics);
-    let message = match notification.message() {
-        Ok(message) => message,
-        Err(error) => {
+    // The order, for a readable message whose event carries an amount; every other event
+    // ignores what is expected.
+    let (expected, order) = match notification.message() {
+        Ok(message) if expects_amount(message.event()) => {
+            match config
+                .orders
+                .lookup(message, work.agent, config.postback_timeout, orders_cache)
+            {
+                Ok(Found::Order(expected)) => (expected, "found"),
+                Ok(Found::NotFound) => (Expected::NoOrder, "not_found"),
+                Err(why) => {
+                    metrics.lookups_failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        message_id = id,
+                        reason = why.code(),
+                        "order lookup failed: retried later"
+                    );
+                    return store.retry_later(id, retry_at(config, attempts), why.code());
+                }
+            }
+        }
+        Ok(_) | Err(_) => (Expected::any_amount(), "not_needed"),
+    };
+    let stored = match notification.delivery_key() {
+        Ok(key) => store.keys(key.lookup_id())?,
+        Err(_) => Vec::new(),
+    };
+    // PayPal's VERIFIED, as this listener received it (now, or before a restart: the store
+    // records it, and a verified message is never posted back again).
+    let decision =
+        match notification.decide(Answer::VerifiedEarlier, &config.host, &expected, &stored) {
+            Ok(decision) => decision,
+            Err(error) => {
+                // A stored key this version cannot read: never guess what was acted on. The message
+                // waits (and the reason is on its row) until an operator looks.
+                tracing::error!(
+                    message_id = id,
+                    code = error.code(),
+                    "a stored delivery key cannot be read: message held"
+                );
+                return store.retry_later(id, now_ms() + HELD_MS, error.code());
+            }
+        };
+    let line = |outcome: &'static str, ship: bool| {
+        let decision = &decision;
+        move |event_id: i64| event_line(event_id, id, outcome, ship, order, decision, notification)
+    };
+    match &decision {
+        Decision::Act(act) => {
+            let about = &act.about;
+            let ship = act.amount == AmountCheck::Matched;
+            let accepted = store.accept(
+                id,
+                &about.delivery_key,
+                &about.lookup_id,
+                act.delivery.code(),
+                &line("accepted", ship),
+            )?;
+            tracing::info!(
+                message_id = id,
+                event = about.event,
+                outcome = if accepted { "accepted" } else { "duplicate" },
+                "settled"
+            );
+            Ok(())
+        }
+        Decision::Skip(skip) => {
+            // `duplicate`, or `stale` (a later state was acted on already).
+            let state = skip.delivery.code();
+            tracing::info!(message_id = id, outcome = state, "settled");
+            store.settle(id, state, state, None)
+        }
+        Decision::Refuse(Refusal::Rules {
+            about,
+            violations,
+            ours,
+        }) => {
+            let detail = codes(violations);
+            if !ours {
+                tracing::info!(message_id = id, codes = %detail, outcome = "refused", "not this merchant's: no event");
+                return store.settle(id, "refused", &detail, None);
+            }
+            let reported =
+                store.refuse(id, &about.delivery_key, &detail, &line("refused", false))?;
+            tracing::info!(message_id = id, event = about.event, codes = %detail, outcome = if reported { "refused" } else { "duplicate" }, "settled");
+            Ok(())
+        }
+        Decision::Refuse(Refusal::Unreadable { error }) => {
             tracing::warn!(
                 message_id = id,
                 code = error.code(),
                 field = error.field(),
                 "verified, but a value cannot be read: kept for --reprocess"
             );
-            let line = |event_id: i64| {
-                json!({
-                    "id": event_id,
-                    "message_id": id,
-                    "outcome": "unreadable",
-                    "ship": false,
-                    "error": error,
-                })
-                .to_string()
-            };
-            return store.settle_with_event(id, "unreadable", error.code(), error.field(), &line);
+            store.settle_with_event(
+                id,
+                "unreadable",
+                error.code(),
+                error.field(),
+                &line("unreadable", false),
+            )
         }
-    };
-    let needs_order = expects_amount(message.event());
-    let (expected, order) = if needs_order {
-        match config
-            .orders
-            .lookup(message, work.agent, config.postback_timeout, orders_cache)
-        {
-            Ok(Found::Order(expected)) => (expected, "found"),
-            Ok(Found::NotFound) => (Expected::none(), "not_found"),
-            Err(why) => {
-                metrics.lookups_failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    message_id = id,
-                    reason = why.code(),
-                    "order lookup failed: retried later"
-                );
-                return store.retry_later(id, retry_at(config, attempts), why.code());
-            }
-        }
-    } else {
-        (Expected::none(), "not_needed")
-    };
-    let key = DeliveryKey::of(message);
-    let stored = store.keys(key.lookup_id())?;
-    // PayPal's VERIFIED, as this listener received it (now, or before a restart: the store
-    // records it, and a verified message is never posted back again).
-    let verified = Answer::Http {
-        status: 200,
-        body: b"VERIFIED",
-    };
-    let decision = match notification.decide(verified, &config.host, &expected, &stored) {
-        Ok(decision) => decision,
-        Err(error) => {
-            // A stored key this version cannot read: never guess what was acted on. The message
-            // waits (and the reason is on its row) until an operator looks.
+        Decision::Retry(_) | Decision::Refuse(Refusal::NotVerified) => {
+            // The answer given is ipnkit's own earlier VERIFIED: the core cannot answer these.
             tracing::error!(
                 message_id = id,
-                code = error.code(),
-                "a stored delivery key cannot be read: message held"
+                action = decision.action().code(),
+                "a verified message was decided otherwise: held"
             );
-            return store.retry_later(id, now_ms() + HELD_MS, error.code());
-        }
-    };
-    // Not this merchant's (or not this environment's): refused, and no event for the shop.
-    let ours = !decision.violations.iter().any(|v| {
-        matches!(
-            v.code,
-            ViolationCode::ReceiverMismatch
-                | ViolationCode::ReceiverNotConfigured
-                | ViolationCode::EnvironmentMismatch
-        )
-    });
-    let mut codes: Vec<&str> = decision
-        .violations
-        .iter()
-        .map(|v| v.code.as_str())
-        .collect();
-    if ours && order == "not_found" {
-        codes.insert(0, "order_not_found");
-    }
-    let detail = codes.join(",");
-    let event = |outcome: &'static str, ship: bool| {
-        let decision = &decision;
-        let codes = &codes;
-        move |event_id: i64| {
-            event_line(event_id, id, outcome, ship, order, decision, codes, message)
-        }
-    };
-    match decision.action {
-        Action::Act if order != "not_found" => {
-            // The message's own key, the one `decide` classified (it reads the same message).
-            // `decide` acts only on a classified delivery; were one ever missing, the message is
-            // held for an operator rather than stored under a state guessed here.
-            let Some(delivery) = decision.delivery.as_ref().map(|d| d.code()) else {
-                tracing::error!(
-                    message_id = id,
-                    "a decision to act came without its delivery: message held"
-                );
-                return store.retry_later(id, now_ms() + HELD_MS, "act_without_delivery");
-            };
-            let accepted = store.accept(
-                id,
-                key.as_str(),
-                key.lookup_id(),
-                delivery,
-                &event("accepted", needs_order),
-            )?;
-            tracing::info!(
-                message_id = id,
-                event = decision.event,
-                outcome = if accepted { "accepted" } else { "duplicate" },
-                "settled"
-            );
-            Ok(())
-        }
-        Action::Skip => {
-            let state = match decision.delivery {
-                Some(ipnkit::Delivery::Stale { .. }) => "stale",
-                _ => "duplicate",
-            };
-            tracing::info!(message_id = id, outcome = state, "settled");
-            store.settle(id, state, state, None)
-        }
-        Action::Act | Action::Refuse if ours => {
-            let reported = store.refuse(id, key.as_str(), &detail, &event("refused", false))?;
-            tracing::info!(message_id = id, event = decision.event, codes = %detail, outcome = if reported { "refused" } else { "duplicate" }, "settled");
-            Ok(())
-        }
-        Action::Act | Action::Refuse => {
-            tracing::info!(message_id = id, codes = %detail, outcome = "refused", "not this merchant's: no event");
-            store.settle(id, "refused", &detail, None)
-        }
-        Action::Retry => {
-            // `decide` answers Retry only for an unexpected answer, and this one is VERIFIED.
-            tracing::error!(message_id = id, "decided to retry a verified message: held");
-            store.retry_later(id, now_ms() + HELD_MS, "retry_after_verified")
+            store.retry_later(id, now_ms() + HELD_MS, "verified_decided_otherwise")
         }
     }
 }
 
+/// The violations' codes, comma-separated: what the store and the log keep.
+fn codes(violations: &[ipnkit::Violation]) -> String {
+    let codes: Vec<&str> = violations.iter().map(|v| v.code.code()).collect();
+    codes.join(",")
+}
+
 /// An event line: what the application reads. `id` is the event's stable id (a sink may see
 /// it more than once, always with this id).
-#[allow(clippy::too_many_arguments)]
 fn event_line(
     id: i64,
     message_id: i64,
@@ -981,20 +977,42 @@ fn event_line(
     ship: bool,
     order: &str,
     decision: &Decision,
-    codes: &[&str],
-    message: &Message,
+    notification: &Notification,
 ) -> String {
+    let message = match notification.message() {
+        Ok(message) => message,
+        Err(error) => {
+            return json!({
+                "id": id,
+                "message_id": message_id,
+                "outcome": outcome,
+                "ship": false,
+                "error": error,
+            })
+            .to_string();
+        }
+    };
+    let about = decision.about();
+    let (delivery, violations) = match decision {
+        Decision::Act(act) => (Some(&act.delivery), Vec::new()),
+        Decision::Skip(skip) => (Some(&skip.delivery), Vec::new()),
+        Decision::Refuse(Refusal::Rules { violations, .. }) => {
+            (None, violations.iter().map(|v| v.code.code()).collect())
+        }
+        Decision::Retry(_)
+        | Decision::Refuse(Refusal::NotVerified | Refusal::Unreadable { .. }) => (None, Vec::new()),
+    };
     json!({
         "id": id,
         "message_id": message_id,
         "outcome": outcome,
-        "event": decision.event,
-        "family": decision.family,
+        "event": about.map(|a| a.event),
+        "family": about.map(|a| a.family),
         "ship": ship,
         "order": order,
-        "violations": codes,
-        "delivery": decision.delivery,
-        "key": decision.delivery_key,
+        "violations": violations,
+        "delivery": delivery,
+        "key": about.map(|a| &a.delivery_key),
         "decision": decision,
         "message": message,
     })

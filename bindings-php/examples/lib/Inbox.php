@@ -222,7 +222,9 @@ final class Inbox
                     $this->settle($id, $kind, null, $attempts, $message);
                     return $kind;
                 case 'refuse':
-                    $codes = implode(',', array_map(fn (array $v): string => $v['code'], $decision->violations()));
+                    $codes = $decision->why() === 'rules'
+                        ? implode(',', array_map(fn (array $v): string => $v['code'], $decision->violations()))
+                        : $decision->why();
                     $this->settle($id, 'refused', $codes, $attempts, $message);
                     return 'refused';
                 case 'retry':

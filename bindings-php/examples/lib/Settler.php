@@ -31,7 +31,7 @@ final class Settler
 
     /**
      * @param Closure(Message, PDO): ?Expected $expected  what the message should pay (your order,
-     *        looked up by invoice, custom or auth_id), Expected::noAmount() when it pays no order,
+     *        looked up by invoice, custom or auth_id), Expected::anyAmount() when it pays no order,
      *        null when it names an order you do not have (kept as `unmatched` for a person)
      * @param Closure(Message, Decision, PDO): void $act  acts on an accepted notification, inside
      *        the transaction that records it: write to $db only, or be idempotent on

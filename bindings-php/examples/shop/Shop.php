@@ -250,7 +250,7 @@ final class Shop
             default => false,
         };
         return match (true) {
-            $order === false => Expected::noAmount(),
+            $order === false => Expected::anyAmount(),
             $order === null => null,
             default => new Expected(['amount' => $order['amount'], 'currency' => $order['currency']]),
         };

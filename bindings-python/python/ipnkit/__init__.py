@@ -19,7 +19,7 @@ import json as _json
 from decimal import Decimal
 from typing import (
     TYPE_CHECKING, Any, Dict, Generic, List, Literal, NamedTuple, Optional, Sequence, Tuple,
-    TypedDict, TypeVar, Union,
+    Type, TypedDict, TypeVar, Union,
 )
 
 from . import _native as _core
@@ -27,7 +27,8 @@ from . import _native as _core
 __all__ = [
     "EVENTS", "IpnError", "Money", "Period", "PayPalDate", "Message", "Record", "CartItem",
     "ItemOption", "MasspayItem", "AdaptiveTransaction", "VerificationRequest", "Verdict",
-    "Violation", "Delivery", "Decision", "Config", "Limits", "Expected", "parse", "postback",
+    "Violation", "Delivery", "Decision", "Act", "Skip", "Retry", "RefusedNotVerified",
+    "RefusedUnreadable", "RefusedByRules", "Config", "Limits", "Expected", "parse", "postback",
     "verification_request", "verdict", "decide", "classify", "schema",
 ]
 
@@ -827,9 +828,10 @@ class Config:
 
 
 class Expected:
-    """The order you expect a notification to pay: ``Expected(amount="24.90", currency="EUR")``
-    (a ``str`` or ``Decimal``, compared exactly; a float is a ``TypeError``), or
-    ``Expected.no_amount()`` when you say explicitly that no amount is expected."""
+    """What you know of the money a notification should carry, one of three answers: an order,
+    ``Expected(amount="24.90", currency="EUR")`` (a ``str`` or ``Decimal``, compared exactly; a
+    float is a ``TypeError``); any amount, ``Expected.any_amount()`` (donations); or no such
+    order, ``Expected.no_order()`` (a payment is then refused ``order_not_found``)."""
 
     __slots__ = ("_native",)
     _native: _core.NativeExpected
@@ -838,15 +840,21 @@ class Expected:
         object.__setattr__(self, "_native", _core.NativeExpected({"amount": amount, "currency": currency}))
 
     @classmethod
-    def no_amount(cls, *, currency: Optional[str] = None) -> Expected:
-        """No amount is expected (an event without one: a cancellation, a dispute); the currency
-        is still checked when given."""
-        data: Dict[str, Any] = {"no_amount": True}
-        if currency is not None:
-            data["currency"] = currency
+    def _of(cls, data: Dict[str, Any]) -> Expected:
         made = object.__new__(cls)
         object.__setattr__(made, "_native", _core.NativeExpected(data))
         return made
+
+    @classmethod
+    def any_amount(cls, *, currency: Optional[str] = None) -> Expected:
+        """Any amount will do (donations, pay what you want); the currency is still checked
+        when given."""
+        return cls._of({"any_amount": True} if currency is None else {"any_amount": True, "currency": currency})
+
+    @classmethod
+    def no_order(cls) -> Expected:
+        """You looked and have no order this notification pays: a payment is refused."""
+        return cls._of({"no_order": True})
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("ipnkit.Expected is immutable")
@@ -973,20 +981,91 @@ def _delivery(data: Dict[str, Any]) -> Delivery:
     return Delivery(data["kind"], data.get("from"), data.get("to"))
 
 
-class Decision(NamedTuple):
-    """Everything to decide on, from the core in one call: the ``action`` (``act``: do it and
-    store ``delivery_key`` in the same transaction; ``skip``: done already; ``retry``: PayPal's
-    answer was unreadable, keep the body and post back later; ``refuse``: keep it, log the
-    violations, do not act)."""
+class Act(NamedTuple):
+    """Act: do it, and store ``delivery_key`` in the same transaction. Ship the goods only when
+    ``amount`` is ``"matched"`` (``"not_asked"``: :meth:`Expected.any_amount`;
+    ``"not_applicable"``: the event carries no amount)."""
 
-    action: Action
-    verdict: Verdict
+    action: Literal["act"]
     event: EventCode
     family: Family
-    violations: List[Violation]
     delivery_key: str
     lookup_id: str
     delivery: Delivery
+    amount: AmountCheck
+
+
+class Skip(NamedTuple):
+    """Skip: acted on already (``delivery.kind`` is ``duplicate`` or ``stale``). Do nothing."""
+
+    action: Literal["skip"]
+    event: EventCode
+    family: Family
+    delivery_key: str
+    lookup_id: str
+    delivery: Delivery
+
+
+class Retry(NamedTuple):
+    """Retry: PayPal's answer could not be used (``reason``); keep the body, post back later."""
+
+    action: Literal["retry"]
+    reason: UnexpectedReason
+
+
+class RefusedNotVerified(NamedTuple):
+    """Refused: PayPal answered INVALID. Keep the body, log it, act on nothing."""
+
+    action: Literal["refuse"]
+    why: Literal["not_verified"]
+
+
+class RefusedUnreadable(NamedTuple):
+    """Refused: verified, but a value cannot be read (``error``)."""
+
+    action: Literal["refuse"]
+    why: Literal["unreadable"]
+    error: IpnError
+
+
+class RefusedByRules(NamedTuple):
+    """Refused by the rules (``violations``); tell the shop only when the message is ``ours``
+    (paid to this merchant, in this environment)."""
+
+    action: Literal["refuse"]
+    why: Literal["rules"]
+    event: EventCode
+    family: Family
+    delivery_key: str
+    lookup_id: str
+    violations: List[Violation]
+    ours: bool
+
+
+Decision = Union[Act, Skip, Retry, RefusedNotVerified, RefusedUnreadable, RefusedByRules]
+"""What to do: one shape per ``action`` (and ``why``), narrowed by ``if d.action == "act":``."""
+
+
+def _decision(data: Dict[str, Any]) -> Decision:
+    """The core's decision, field for field."""
+    about = (data.get("event"), data.get("family"), data.get("delivery_key"), data.get("lookup_id"))
+    action, why = data["action"], data.get("why")
+    if action == "act":
+        return Act("act", *about, _delivery(data["delivery"]), data["amount"])
+    if action == "skip":
+        return Skip("skip", *about, _delivery(data["delivery"]))
+    if action == "retry":
+        return Retry("retry", data["reason"])
+    if action == "refuse" and why == "not_verified":
+        return RefusedNotVerified("refuse", "not_verified")
+    if action == "refuse" and why == "unreadable":
+        e = data["error"]
+        return RefusedUnreadable("refuse", "unreadable", _ERROR_CLASSES[e["kind"]](e["code"], e.get("field"), e["message"]))
+    if action == "refuse" and why == "rules":
+        violations = [Violation(v["code"], v.get("field"), v.get("detail")) for v in data["violations"]]
+        return RefusedByRules("refuse", "rules", *about, violations, data["ours"])
+    raise RuntimeError(f"ipnkit: a decision this package does not know ({action}, {why}): "
+                       "its Python and native parts are from different versions")
 
 
 def decide(
@@ -1000,14 +1079,9 @@ def decide(
         raise TypeError("verdict must come from ipnkit.verdict(status, body)")
     if not isinstance(config, Config) or not isinstance(expected, Expected):
         raise TypeError("config must be an ipnkit.Config and expected an ipnkit.Expected")
-    data = _json.loads(
+    return _decision(_json.loads(
         message._native.decide(verdict._answer, config._native, expected._native, stored_keys)
-    )
-    return Decision(
-        data["action"], verdict, data["event"], data["family"],
-        [Violation(v["code"], v.get("field"), v.get("detail")) for v in data["violations"]],
-        data["delivery_key"], data["lookup_id"], _delivery(data["delivery"]),
-    )
+    ))
 
 
 def classify(message: Message, stored_keys: Sequence[str]) -> Delivery:

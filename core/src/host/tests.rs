@@ -1,4 +1,5 @@
 use super::*;
+use crate::Decimal;
 
 const GOOD: &[u8] = b"txn_type=web_accept&txn_id=4RT58091KX0312345&payment_status=Completed\
     &mc_gross=24.90&mc_currency=EUR&receiver_email=shop%40example.net&test_ipn=1";
@@ -199,8 +200,28 @@ fn expected_amounts_are_exact_strings_and_never_silently_skipped() {
             pair("invalid_configuration", "currency"),
         ),
         (
-            r#"{"amount": "24.90", "currency": "EUR", "no_amount": true}"#,
+            r#"{"amount": "24.90", "currency": "EUR", "any_amount": true}"#,
+            pair("invalid_configuration", "any_amount"),
+        ),
+        (
+            r#"{"amount": "24.90", "currency": "EUR", "no_order": true}"#,
+            pair("invalid_configuration", "no_order"),
+        ),
+        (
+            r#"{"any_amount": true, "no_order": true}"#,
+            pair("invalid_configuration", "no_order"),
+        ),
+        (
+            r#"{"no_order": true, "currency": "EUR"}"#,
+            pair("invalid_configuration", "currency"),
+        ),
+        (
+            r#"{"no_amount": true}"#,
             pair("invalid_configuration", "no_amount"),
+        ),
+        (
+            r#"{"currency": "EUR"}"#,
+            pair("invalid_configuration", "amount"),
         ),
         (
             r#"{"amount": "24.90", "currency": "EUR", "amout": "1"}"#,
@@ -210,7 +231,8 @@ fn expected_amounts_are_exact_strings_and_never_silently_skipped() {
             r#"{"amount": "1.00", "amount": "2.00", "currency": "EUR"}"#,
             pair("invalid_configuration", "amount"),
         ),
-        (r#"{"no_amount": null}"#, pair("wrong_type", "no_amount")),
+        (r#"{"any_amount": null}"#, pair("wrong_type", "any_amount")),
+        (r#"{"no_order": "yes"}"#, pair("wrong_type", "no_order")),
         (
             r#"{"amount": "1.00", "currency": null}"#,
             pair("invalid_configuration", "currency"),
@@ -219,34 +241,58 @@ fn expected_amounts_are_exact_strings_and_never_silently_skipped() {
     for (json, want) in cases {
         assert_eq!(refusal(Expected::from_json(json)), want, "{json}");
     }
-    let exact = expected();
+    let read = |json: &str| Expected::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(expected(), Expected::order(Decimal::new(2490, 2), eur()));
+    assert_eq!(read(r#"{"any_amount": true}"#), Expected::any_amount());
     assert_eq!(
-        exact.amount.map(|a| a.to_string()).as_deref(),
-        Some("24.90")
+        read(r#"{"any_amount": true, "currency": "JPY"}"#),
+        Expected::AnyAmount {
+            currency: Currency::parse("JPY")
+        }
     );
-    let none = Expected::from_json(r#"{"no_amount": true}"#).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(none, Expected::none());
-    let currency_only = Expected::from_json(r#"{"no_amount": true, "currency": "JPY"}"#)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(currency_only.currency, Currency::parse("JPY"));
+    assert_eq!(read(r#"{"no_order": true}"#), Expected::NoOrder);
+}
+
+fn eur() -> Currency {
+    Currency::parse("EUR").unwrap_or_else(|| panic!("EUR"))
+}
+
+fn codes(violations: &[Violation]) -> Vec<&'static str> {
+    violations.iter().map(|v| v.code.code()).collect()
+}
+
+/// The violations of a refusal by the rules, and whether the message is this merchant's.
+fn broken(d: &Decision) -> (Vec<&'static str>, bool) {
+    match d {
+        Decision::Refuse(Refusal::Rules {
+            violations, ours, ..
+        }) => (codes(violations), *ours),
+        other => panic!("not refused by the rules: {other:?}"),
+    }
 }
 
 #[test]
 fn decide_gives_one_action_for_every_answer() {
     let d = decide(GOOD, VERIFIED, &[]);
+    let Decision::Act(act) = &d else {
+        panic!("not act: {d:?}")
+    };
     assert_eq!(
-        (d.action, d.event, d.family),
-        (Action::Act, Some("payment_completed"), Some("payment"))
+        (act.about.event, act.about.family, &act.delivery, act.amount),
+        (
+            "payment_completed",
+            "payment",
+            &Delivery::New,
+            AmountCheck::Matched
+        )
     );
-    assert!(d.violations.is_empty() && d.error.is_none());
-    assert_eq!(d.delivery, Some(Delivery::New));
-    let key = d.delivery_key.clone().unwrap_or_default();
-    assert_eq!(d.lookup_id.as_deref(), Some("txn:4RT58091KX0312345"));
+    assert_eq!(act.about.lookup_id, "txn:4RT58091KX0312345");
+    let key = act.about.delivery_key.clone();
 
     let again = decide(GOOD, VERIFIED, &[key.as_str()]);
-    assert_eq!(
-        (again.action, again.delivery),
-        (Action::Skip, Some(Delivery::Duplicate))
+    assert!(
+        matches!(&again, Decision::Skip(Skip { delivery: Delivery::Duplicate, about }) if about.delivery_key == key),
+        "{again:?}"
     );
 
     let invalid = decide(
@@ -257,46 +303,101 @@ fn decide_gives_one_action_for_every_answer() {
         },
         &[],
     );
-    assert_eq!(invalid.action, Action::Refuse);
-    assert_eq!(
-        invalid
-            .violations
-            .iter()
-            .map(|v| v.code.as_str())
-            .collect::<Vec<_>>(),
-        ["not_verified"]
-    );
+    assert_eq!(invalid, Decision::Refuse(Refusal::NotVerified));
 
-    for answer in [
-        Answer::Http {
-            status: 503,
-            body: b"VERIFIED",
-        },
-        Answer::Http {
-            status: 200,
-            body: b"<html>VERIFIED</html>",
-        },
-        Answer::NoAnswer,
+    for (answer, reason) in [
+        (
+            Answer::Http {
+                status: 503,
+                body: b"VERIFIED",
+            },
+            "http_status",
+        ),
+        (
+            Answer::Http {
+                status: 200,
+                body: b"<html>VERIFIED</html>",
+            },
+            "unrecognized_body",
+        ),
+        (Answer::BodyUnread { status: 200 }, "body_unread"),
+        (Answer::BodyUnread { status: 502 }, "http_status"),
+        (Answer::NoAnswer, "no_answer"),
     ] {
-        assert_eq!(
-            decide(GOOD, answer, &[]).action,
-            Action::Retry,
-            "{answer:?}"
+        let d = decide(GOOD, answer, &[]);
+        assert!(
+            matches!(d, Decision::Retry(Retry { reason: r }) if r.code() == reason),
+            "{answer:?}: {d:?}"
         );
     }
+    assert_eq!(
+        decide(GOOD, Answer::VerifiedEarlier, &[]).action(),
+        Action::Act
+    );
 
     let cheap = [GOOD, b"&custom=x"].concat();
     let cheap = String::from_utf8_lossy(&cheap).replace("mc_gross=24.90", "mc_gross=0.01");
-    let refused = decide(cheap.as_bytes(), VERIFIED, &[]);
-    assert_eq!(refused.action, Action::Refuse);
     assert_eq!(
-        refused
-            .violations
-            .iter()
-            .map(|v| v.code.as_str())
-            .collect::<Vec<_>>(),
-        ["amount_mismatch"]
+        broken(&decide(cheap.as_bytes(), VERIFIED, &[])),
+        (vec!["amount_mismatch"], true)
     );
+}
+
+#[test]
+fn the_expected_order_is_a_choice_and_an_accepted_decision_says_how_the_amount_was_judged() {
+    let decide_with = |raw: &[u8], expected: Expected| {
+        notification(raw)
+            .decide(VERIFIED, &config(), &expected, &[] as &[&str])
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let amount = |d: &Decision| match d {
+        Decision::Act(act) => act.amount,
+        other => panic!("not act: {other:?}"),
+    };
+    // A payment: matched against an order, or not asked (a donation), or refused for want of
+    // an order; a currency named with "any amount" is still checked.
+    assert_eq!(amount(&decide_with(GOOD, expected())), AmountCheck::Matched);
+    assert_eq!(
+        amount(&decide_with(GOOD, Expected::any_amount())),
+        AmountCheck::NotAsked
+    );
+    assert_eq!(
+        amount(&decide_with(
+            GOOD,
+            Expected::AnyAmount {
+                currency: Some(eur())
+            }
+        )),
+        AmountCheck::NotAsked
+    );
+    assert_eq!(
+        broken(&decide_with(
+            GOOD,
+            Expected::AnyAmount {
+                currency: Some(Currency::USD)
+            }
+        )),
+        (vec!["currency_mismatch"], true)
+    );
+    assert_eq!(
+        broken(&decide_with(GOOD, Expected::NoOrder)),
+        (vec!["order_not_found"], true)
+    );
+    // An order is asked of this merchant's messages only: another's is refused for that.
+    let theirs = String::from_utf8_lossy(GOOD).replace("shop%40example.net", "other%40example.net");
+    assert_eq!(
+        broken(&decide_with(theirs.as_bytes(), Expected::NoOrder)),
+        (vec!["receiver_mismatch"], false)
+    );
+    // An event that carries no amount takes any of the three and ignores it.
+    let refund = b"txn_type=web_accept&txn_id=9RT58091KX0312345&parent_txn_id=4RT58091KX0312345\
+        &payment_status=Refunded&mc_gross=-24.90&mc_currency=EUR&receiver_email=shop%40example.net\
+        &test_ipn=1&reason_code=refund";
+    for expected in [expected(), Expected::any_amount(), Expected::NoOrder] {
+        let d = decide_with(refund, expected);
+        assert_eq!(amount(&d), AmountCheck::NotApplicable, "{expected:?}");
+        assert_eq!(d.about().map(|a| a.event), Some("payment_refunded"));
+    }
 }
 
 #[test]
@@ -306,12 +407,21 @@ fn a_body_that_does_not_decode_still_posts_back_and_is_refused_with_its_error() 
     assert_eq!(n.postback(), [&b"cmd=_notify-validate&"[..], raw].concat());
     assert_eq!(n.message().err().map(|e| e.code()), Some("duplicate_key"));
     let d = decide(raw, VERIFIED, &[]);
-    assert_eq!(
-        (d.action, d.event, d.delivery_key.as_deref()),
-        (Action::Refuse, None, None)
+    assert!(
+        matches!(&d, Decision::Refuse(Refusal::Unreadable { error }) if error.code() == "duplicate_key"),
+        "{d:?}"
     );
-    assert_eq!(d.error.as_ref().map(Error::code), Some("duplicate_key"));
-    assert_eq!(decide(raw, Answer::NoAnswer, &[]).action, Action::Retry);
+    assert_eq!(d.about(), None);
+    assert_eq!(decide(raw, Answer::NoAnswer, &[]).action(), Action::Retry);
+    // PayPal's INVALID comes first: whether it decodes does not matter then.
+    let invalid = Answer::Http {
+        status: 200,
+        body: b"INVALID",
+    };
+    assert_eq!(
+        decide(raw, invalid, &[]),
+        Decision::Refuse(Refusal::NotVerified)
+    );
     // Only the body itself can stop a notification.
     assert_eq!(
         Notification::new(Vec::new(), Limits::DEFAULT).err(),
@@ -326,8 +436,9 @@ fn a_stored_key_ipnkit_did_not_make_is_an_error() {
 }
 
 #[test]
-fn the_decision_serializes_for_bindings() {
-    let d = decide(
+fn the_decision_serializes_for_bindings_with_its_action_beside_exactly_its_fields() {
+    let json = |d: &Decision| serde_json::to_value(d).unwrap_or_default();
+    let retry = decide(
         GOOD,
         Answer::Http {
             status: 500,
@@ -335,20 +446,59 @@ fn the_decision_serializes_for_bindings() {
         },
         &[],
     );
-    let json = serde_json::to_value(&d).unwrap_or_default();
-    assert_eq!(json["action"], "retry");
     assert_eq!(
-        json["verdict"],
-        json!({"kind": "unexpected", "reason": "http_status"})
+        json(&retry),
+        json!({"action": "retry", "reason": "http_status"})
     );
-    assert_eq!(json["violations"], json!([{"code": "not_verified"}]));
-    assert_eq!(json["delivery"], json!({"kind": "new"}));
-    assert_eq!(json["error"], serde_json::Value::Null);
+    let act = decide(GOOD, VERIFIED, &[]);
+    assert_eq!(
+        json(&act),
+        json!({
+            "action": "act", "event": "payment_completed", "family": "payment",
+            "delivery_key": "txn:4RT58091KX0312345:Completed", "lookup_id": "txn:4RT58091KX0312345",
+            "delivery": {"kind": "new"}, "amount": "matched",
+        })
+    );
+    let skip = decide(GOOD, VERIFIED, &["txn:4RT58091KX0312345:Completed"]);
+    assert_eq!(json(&skip)["action"], "skip");
+    assert_eq!(json(&skip)["delivery"], json!({"kind": "duplicate"}));
+    assert_eq!(
+        json(&decide(
+            GOOD,
+            Answer::Http {
+                status: 200,
+                body: b"INVALID"
+            },
+            &[]
+        )),
+        json!({"action": "refuse", "why": "not_verified"})
+    );
     let broken = decide(b"a=%ZZ", VERIFIED, &[]);
-    let json = serde_json::to_value(&broken).unwrap_or_default();
-    assert_eq!(json["error"]["code"], "malformed_escape");
-    assert_eq!(json["error"]["kind"], "format");
-    assert_eq!(json["error"]["field"], "a");
+    assert_eq!(
+        json(&broken),
+        json!({"action": "refuse", "why": "unreadable", "error": {
+            "code": "malformed_escape", "kind": "format", "field": "a",
+        }})
+        .as_object()
+        .map(|o| {
+            let mut o = o.clone();
+            if let Some(error) = o.get_mut("error").and_then(|e| e.as_object_mut()) {
+                error.insert("message".into(), json(&broken)["error"]["message"].clone());
+            }
+            serde_json::Value::Object(o)
+        })
+        .unwrap_or_default()
+    );
+    let cheap = String::from_utf8_lossy(GOOD).replace("mc_gross=24.90", "mc_gross=0.01");
+    let refused = json(&decide(cheap.as_bytes(), VERIFIED, &[]));
+    assert_eq!(
+        (&refused["action"], &refused["why"], &refused["ours"]),
+        (&json!("refuse"), &json!("rules"), &json!(true))
+    );
+    assert_eq!(
+        refused["violations"],
+        json!([{"code": "amount_mismatch", "field": "mc_gross"}])
+    );
 }
 
 #[test]
@@ -617,10 +767,10 @@ fn plain_data_reads_as_its_json_does() -> Result<(), Error> {
         )]))),
         pair("wrong_type", "amount")
     );
-    let expected = map(vec![("no_amount", Bool(true)), ("currency", text("JPY"))]);
+    let expected = map(vec![("any_amount", Bool(true)), ("currency", text("JPY"))]);
     assert_eq!(
         Expected::from_plain(&expected)?,
-        Expected::from_json(r#"{"no_amount": true, "currency": "JPY"}"#)?
+        Expected::from_json(r#"{"any_amount": true, "currency": "JPY"}"#)?
     );
     assert_eq!(
         refusal(Expected::from_plain(&map(vec![("amount", Float(24.9))]))),

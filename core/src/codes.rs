@@ -1,0 +1,71 @@
+//! Lists written once: an enum of stable snake_case codes, with its list of every variant and
+//! every code generated from the one declaration, so that a code added to the enum is in the
+//! list, the schema the bindings generate from, and every exhaustive `match` at once (a `match`
+//! that forgets it does not compile).
+
+/// Declares a fieldless enum whose variants each have a stable code:
+///
+/// ```ignore
+/// codes! {
+///     /// The enum's docs.
+///     pub enum Action / ACTION_CODES {
+///         /// A variant's docs.
+///         Act = "act",
+///     }
+/// }
+/// ```
+///
+/// generates the enum (`Debug, Clone, Copy, PartialEq, Eq, Hash`), `Action::ALL` (every
+/// variant, in order), `Action::code`, `Action::from_code`, `ACTION_CODES` (every code, in
+/// order), and `Serialize` as the code.
+macro_rules! codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident / $all:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $name {
+            /// Every variant, in the order of the declaration.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable snake_case code.
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $code, )+
+                }
+            }
+
+            /// The variant with this code.
+            pub fn from_code(code: &str) -> Option<$name> {
+                match code {
+                    $( $code => Some($name::$variant), )+
+                    _ => None,
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+
+        #[doc = concat!("Every [`", stringify!($name), "`] code, in order.")]
+        pub const $all: &[&str] = &[$($code),+];
+    };
+}
+
+pub(crate) use codes;
