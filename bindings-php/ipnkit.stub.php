@@ -16,6 +16,7 @@ final class Decision implements \JsonSerializable
 {
     public function __construct() {}
     public function action(): string {}
+    public function amount(): ?string {}
     public function delivery(): ?array {}
     public function deliveryKey(): ?string {}
     public function error(): ?array {}
@@ -23,15 +24,18 @@ final class Decision implements \JsonSerializable
     public function family(): ?string {}
     public function jsonSerialize(): array {}
     public function lookupId(): ?string {}
+    public function ours(): bool {}
+    public function reason(): ?string {}
     public function toArray(): array {}
-    public function verdict(): array {}
     public function violations(): array {}
+    public function why(): ?string {}
 }
 
 final class Expected
 {
     public function __construct(mixed $data) {}
-    public static function noAmount(?string $currency = null): \Ipnkit\Expected {}
+    public static function anyAmount(?string $currency = null): \Ipnkit\Expected {}
+    public static function noOrder(): \Ipnkit\Expected {}
 }
 
 final class Ipn

@@ -55,15 +55,19 @@ export type EventCode = 'payment_completed' | 'payment_pending' | 'payment_denie
 /** The family of notification (`payment`, `cart`, `subscription`…). */
 export type Family = 'payment' | 'cart' | 'auction' | 'masspay' | 'subscription' | 'recurring_payment' | 'billing_agreement' | 'dispute' | 'adaptive_pay' | 'adaptive_preapproval' | 'adaptive_account' | 'unknown';
 /** A broken business rule. */
-export type ViolationCode = 'not_verified' | 'receiver_not_configured' | 'receiver_mismatch' | 'amount_mismatch' | 'currency_mismatch' | 'environment_mismatch' | 'status_not_final' | 'missing_field' | 'unreadable_field' | 'unknown_event';
+export type ViolationCode = 'not_verified' | 'receiver_not_configured' | 'receiver_mismatch' | 'order_not_found' | 'amount_mismatch' | 'currency_mismatch' | 'environment_mismatch' | 'status_not_final' | 'missing_field' | 'unreadable_field' | 'unknown_event';
 /** A delivery against the stored keys. */
 export type DeliveryKind = 'new' | 'duplicate' | 'transition' | 'stale';
 /** What PayPal's answer means. */
 export type VerdictKind = 'verified' | 'invalid' | 'unexpected';
 /** Why PayPal's answer is unexpected. */
-export type UnexpectedReason = 'http_status' | 'empty_body' | 'unrecognized_body' | 'no_answer';
+export type UnexpectedReason = 'http_status' | 'empty_body' | 'unrecognized_body' | 'body_unread' | 'no_answer';
 /** What to do with a notification. */
 export type Action = 'act' | 'skip' | 'retry' | 'refuse';
+/** Why a notification is refused. */
+export type Refusal = 'not_verified' | 'unreadable' | 'rules';
+/** How an accepted notification's amount was judged: ship only on `matched`. */
+export type AmountCheck = 'matched' | 'not_asked' | 'not_applicable';
 /** What is worth knowing about a message. */
 export type NoticeCode = 'cart_count_mismatch' | 'date_zone_corrected' | 'invalid_amount' | 'invalid_currency' | 'invalid_date' | 'invalid_number' | 'invalid_flag' | 'invalid_period';
 /** An error's stable code. */
@@ -385,11 +389,14 @@ export declare class Config {
   readonly limits: Limits;
 }
 /** The order you expect: the amount a decimal string (a number is refused), or no amount, said explicitly. */
-export type ExpectedData = { amount: string; currency: string } | { no_amount: true; currency?: string };
+export type ExpectedData = { amount: string; currency: string } | { any_amount: true; currency?: string } | { no_order: true };
 /** The order you expect, checked by the core. */
 export declare class Expected {
   constructor(data: ExpectedData);
-  static noAmount(currency?: string): Expected;
+  /** Any amount will do (donations, pay what you want); optionally in this currency. */
+  static anyAmount(currency?: string): Expected;
+  /** You looked and have no order this notification pays: a payment is refused. */
+  static noOrder(): Expected;
 }
 /** What to POST to PayPal: `fetch(request.url, request)`. */
 export interface VerificationRequest {
@@ -417,18 +424,49 @@ export interface Delivery {
   readonly from: string | null;
   readonly to: string | null;
 }
-/** Everything to decide on. */
-export interface Decision {
-  readonly action: Action;
-  readonly verdict: { readonly kind: VerdictKind; readonly reason: UnexpectedReason | null };
-  readonly event: EventCode | null;
-  readonly family: Family | null;
-  readonly violations: readonly Violation[];
-  readonly error: IpnError | null;
-  readonly deliveryKey: string | null;
-  readonly lookupId: string | null;
-  readonly delivery: Delivery | null;
+/** What a verified, readable notification is about: its event, and the key to store. */
+export interface About {
+  readonly event: EventCode;
+  readonly family: Family;
+  readonly deliveryKey: string;
+  readonly lookupId: string;
 }
+/** Act: do it, and store `deliveryKey` in the same transaction. Ship only when `amount` is `matched`. */
+export interface Act extends About {
+  readonly action: 'act';
+  readonly delivery: Delivery;
+  readonly amount: AmountCheck;
+}
+/** Skip: acted on already (`delivery` is `duplicate` or `stale`). */
+export interface Skip extends About {
+  readonly action: 'skip';
+  readonly delivery: Delivery;
+}
+/** Retry: PayPal's answer could not be used; keep the body and post back later. */
+export interface Retry {
+  readonly action: 'retry';
+  readonly reason: UnexpectedReason;
+}
+/** Refused: PayPal answered INVALID. */
+export interface RefusedNotVerified {
+  readonly action: 'refuse';
+  readonly why: 'not_verified';
+}
+/** Refused: verified, but a value cannot be read. */
+export interface RefusedUnreadable {
+  readonly action: 'refuse';
+  readonly why: 'unreadable';
+  readonly error: IpnError;
+}
+/** Refused by the rules; tell the shop only when the message is `ours`. */
+export interface RefusedByRules extends About {
+  readonly action: 'refuse';
+  readonly why: 'rules';
+  readonly violations: readonly Violation[];
+  readonly ours: boolean;
+}
+/** What to do: one shape per `action` (and `why`), narrowed by `if (d.action === 'act')`. */
+export type Decision = Act | Skip | Retry | RefusedNotVerified | RefusedUnreadable | RefusedByRules;
 
 // ---- functions ----
 /** The raw body: a `Uint8Array` (a `Buffer` is one) or an `ArrayBuffer`, never a string. */

@@ -21,7 +21,9 @@ use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
-use ipnkit::host::{Answer, Config as CoreConfig, Decision as CoreDecision, Notification, Plain, Refusal};
+use ipnkit::host::{
+    Answer, Config as CoreConfig, Decision as CoreDecision, Notification, Plain, Refusal,
+};
 use ipnkit::{Expected as CoreExpected, Limits, Lookup, Value};
 
 pub use convert::Raw;
@@ -675,7 +677,10 @@ impl Decision {
     /// For a refusal by the rules, whether the message is this merchant's (tell the shop);
     /// else `false`.
     pub fn ours(&self) -> bool {
-        matches!(&self.inner, CoreDecision::Refuse(Refusal::Rules { ours: true, .. }))
+        matches!(
+            &self.inner,
+            CoreDecision::Refuse(Refusal::Rules { ours: true, .. })
+        )
     }
 
     /// For an unreadable message, the error that stopped it (`['code', 'kind', 'field',
