@@ -1,6 +1,6 @@
 //! The exception classes: `Ipnkit\IpnException`, a `\RuntimeException` with the core's stable
 //! code and the field, and one subclass per kind of the core's errors, made at module startup
-//! from [`ipnkit::ERROR_KINDS`] (`Ipnkit\DuplicateKeyException`…).
+//! from [`ipnkit::ErrorKind::ALL`] (`Ipnkit\DuplicateKeyException`…).
 //!
 //! They are plain PHP classes, without Rust data, so that PHP creates their objects itself: a
 //! thrown `Ipnkit\IpnException` has its file, line and stack trace like any exception. The code
@@ -123,8 +123,8 @@ pub(crate) fn register() -> Result<(), String> {
     if !registered(BASE).is_some_and(|base| base.instance_of(runtime_exception())) {
         return Err(format!("{BASE} is not a RuntimeException"));
     }
-    for (_, stem, _, _) in ipnkit::ERROR_KINDS {
-        let name = class_name(stem);
+    for kind in ipnkit::ErrorKind::ALL {
+        let name = class_name(kind.stem());
         ClassBuilder::new(name.as_str())
             .extends((base, "\\Ipnkit\\IpnException"))
             .registration(keep)

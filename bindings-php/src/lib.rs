@@ -124,7 +124,8 @@ impl Ipn {
     /// Every event: code => what it means.
     pub fn events() -> PhpResult<ZBox<ZendHashTable>> {
         let mut events = ZendHashTable::with_capacity(64);
-        for (code, meaning) in ipnkit::EVENTS {
+        for code in ipnkit::EventCode::ALL {
+            let (code, meaning) = (code.code(), code.meaning());
             events.insert(*code, *meaning)?;
         }
         Ok(events)

@@ -15,35 +15,39 @@
 /// }
 /// ```
 ///
-/// generates the enum (`Debug, Clone, Copy, PartialEq, Eq, Hash`), `Action::ALL` (every
+/// generates the enum (with the visibility given) (`Debug, Clone, Copy, PartialEq, Eq, Hash`), `Action::ALL` (every
 /// variant, in order), `Action::code`, `Action::from_code`, `ACTION_CODES` (every code, in
 /// order), and `Serialize` as the code.
 macro_rules! codes {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident / $all:ident {
+        $vis:vis enum $name:ident / $all:ident {
             $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )+
         }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
+        $vis enum $name {
             $( $(#[$vmeta])* $variant, )+
         }
 
         impl $name {
             /// Every variant, in the order of the declaration.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            // Generated for every list; a crate-private one may not need each item.
+            #[allow(dead_code)]
+            $vis const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The stable snake_case code.
-            pub const fn code(self) -> &'static str {
+            #[allow(dead_code)]
+            $vis const fn code(self) -> &'static str {
                 match self {
                     $( $name::$variant => $code, )+
                 }
             }
 
             /// The variant with this code.
-            pub fn from_code(code: &str) -> Option<$name> {
+            #[allow(dead_code)]
+            $vis fn from_code(code: &str) -> Option<$name> {
                 match code {
                     $( $code => Some($name::$variant), )+
                     _ => None,
@@ -64,7 +68,8 @@ macro_rules! codes {
         }
 
         #[doc = concat!("Every [`", stringify!($name), "`] code, in order.")]
-        pub const $all: &[&str] = &[$($code),+];
+        #[allow(dead_code)]
+        $vis const $all: &[&str] = &[$($code),+];
     };
 }
 

@@ -51,6 +51,8 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::codes::codes;
+
 use crate::error::Error;
 use crate::event::Family;
 use crate::message::Message;
@@ -383,15 +385,34 @@ pub enum Delivery {
     },
 }
 
+codes! {
+    /// The kind of a [`Delivery`], without its states.
+    pub enum DeliveryKind / DELIVERY_CODES {
+        /// [`Delivery::New`].
+        New = "new",
+        /// [`Delivery::Duplicate`].
+        Duplicate = "duplicate",
+        /// [`Delivery::Transition`].
+        Transition = "transition",
+        /// [`Delivery::Stale`].
+        Stale = "stale",
+    }
+}
+
 impl Delivery {
+    /// The kind, as its enum.
+    pub fn kind(&self) -> DeliveryKind {
+        match self {
+            Delivery::New => DeliveryKind::New,
+            Delivery::Duplicate => DeliveryKind::Duplicate,
+            Delivery::Transition { .. } => DeliveryKind::Transition,
+            Delivery::Stale { .. } => DeliveryKind::Stale,
+        }
+    }
+
     /// `new`, `duplicate`, `transition` or `stale`.
     pub fn code(&self) -> &'static str {
-        match self {
-            Delivery::New => "new",
-            Delivery::Duplicate => "duplicate",
-            Delivery::Transition { .. } => "transition",
-            Delivery::Stale { .. } => "stale",
-        }
+        self.kind().code()
     }
 
     /// Whether the host acts on this delivery (`New` or `Transition`).
@@ -399,9 +420,6 @@ impl Delivery {
         matches!(self, Delivery::New | Delivery::Transition { .. })
     }
 }
-
-/// Every delivery code, for bindings to test against.
-pub const DELIVERY_CODES: &[&str] = &["new", "duplicate", "transition", "stale"];
 
 /// Classifies `message`'s delivery against the keys the host stored under the same
 /// [`lookup_id`](DeliveryKey::lookup_id), oldest first.

@@ -73,19 +73,22 @@
 use serde::{Deserializer, Serialize};
 use serde_json::json;
 
+use crate::Family;
 use crate::body::{Body, Limits, MAX_BODY_BYTES};
 use crate::codes::codes;
 use crate::delivery::{DELIVERY_CODES, Delivery, DeliveryKey, classify};
-use crate::error::{ERROR_KINDS, Error, Problem};
-use crate::event::EVENTS;
+use crate::error::{Error, ErrorKind, Problem};
+use crate::event::EventCode;
 use crate::message::{GROUPS, MODELLED_KINDS, Message, NOTICE_CODES};
 use crate::money::{Currency, parse_amount};
 use crate::policy::{
     AMOUNT_CHECK_CODES, AmountCheck, Expected, Policy, VIOLATION_CODES, Violation, rules_for,
 };
-use crate::verify::{Environment, Unexpected, Verdict, VerificationRequest, Verifier};
+use crate::verify::{
+    Environment, UNEXPECTED_CODES, Unexpected, VERDICT_CODES, Verdict, VerificationRequest,
+    Verifier,
+};
 use crate::vocab::{PaymentStatus, VOCABULARIES};
-use crate::{Event, Family};
 use plain::invalid;
 
 /// What a host configures once: the environment, who the merchant is, the limits, and (for tests)
@@ -518,7 +521,7 @@ codes! {
 /// host stores once it acted (or refused), looked up by `lookup_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct About {
-    /// The event's code ([`crate::EVENTS`]).
+    /// The event's code ([`crate::EventCode`]).
     pub event: &'static str,
     /// The family's code.
     pub family: &'static str,
@@ -591,19 +594,33 @@ pub enum Refusal {
     },
 }
 
-impl Refusal {
-    /// `not_verified`, `unreadable` or `rules`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::NotVerified => "not_verified",
-            Refusal::Unreadable { .. } => "unreadable",
-            Refusal::Rules { .. } => "rules",
-        }
+codes! {
+    /// Why a notification is refused, without the details ([`Refusal::why`]).
+    pub enum Why / REFUSAL_CODES {
+        /// [`Refusal::NotVerified`].
+        NotVerified = "not_verified",
+        /// [`Refusal::Unreadable`].
+        Unreadable = "unreadable",
+        /// [`Refusal::Rules`].
+        Rules = "rules",
     }
 }
 
-/// Every refusal code.
-pub const REFUSAL_CODES: &[&str] = &["not_verified", "unreadable", "rules"];
+impl Refusal {
+    /// Why, as its enum.
+    pub fn why(&self) -> Why {
+        match self {
+            Refusal::NotVerified => Why::NotVerified,
+            Refusal::Unreadable { .. } => Why::Unreadable,
+            Refusal::Rules { .. } => Why::Rules,
+        }
+    }
+
+    /// `not_verified`, `unreadable` or `rules`.
+    pub fn code(&self) -> &'static str {
+        self.why().code()
+    }
+}
 
 /// What the host does, and exactly what that needs ([`Notification::decide`]). Serializes with
 /// its `action` beside the variant's fields:
@@ -650,33 +667,19 @@ impl Decision {
     }
 }
 
-/// Every verdict kind.
-pub const VERDICT_CODES: &[&str] = &["verified", "invalid", "unexpected"];
-
-/// Every reason an answer is unexpected.
-pub const UNEXPECTED_CODES: &[&str] = &[
-    "http_status",
-    "empty_body",
-    "unrecognized_body",
-    "body_unread",
-    "no_answer",
-];
-
 /// What bindings generate their types, stubs and exception classes from, as data: every modelled
 /// variable with its kind, every vocabulary, every group and its members, every event with its
 /// meaning and rules, every error kind with its codes, and the codes of violations, deliveries,
 /// notices, verdicts and actions.
 pub fn schema() -> serde_json::Value {
-    let events: Vec<_> = EVENTS
+    let events: Vec<_> = EventCode::ALL
         .iter()
-        .map(|(code, meaning)| {
-            let rules = Event::from_code(code).map(|e| rules_for(&e));
+        .map(|code| {
+            let (receiver, amount, finality) = rules_for(&code.event());
             json!({
-                "code": code,
-                "meaning": meaning,
-                "rules": rules.map(|(receiver, amount, finality)| json!({
-                    "receiver": receiver, "amount": amount, "final": finality,
-                })),
+                "code": code.code(),
+                "meaning": code.meaning(),
+                "rules": { "receiver": receiver, "amount": amount, "final": finality },
             })
         })
         .collect();
@@ -704,10 +707,13 @@ pub fn schema() -> serde_json::Value {
         "families": Family::ALL.iter().map(|f| f.code()).collect::<Vec<_>>(),
         "flat": { "summary": Flat::SUMMARY },
         "events": events,
-        "errors": ERROR_KINDS
+        "errors": ErrorKind::ALL
             .iter()
-            .map(|(kind, stem, doc, codes)| json!({
-                "kind": kind, "class": format!("{stem}Error"), "doc": doc, "codes": codes,
+            .map(|kind| json!({
+                "kind": kind.code(),
+                "class": format!("{}Error", kind.stem()),
+                "doc": kind.doc(),
+                "codes": kind.codes().map(|c| c.code()).collect::<Vec<_>>(),
             }))
             .collect::<Vec<_>>(),
         "violations": VIOLATION_CODES,

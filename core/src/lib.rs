@@ -77,11 +77,9 @@ pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair, postback}
 pub use charset::Charset;
 pub use date::PayPalDate;
 pub use decode::{Field, Fields, Iter, unescape};
-pub use delivery::{DELIVERY_CODES, Delivery, DeliveryKey, MAX_KEY_LEN, classify};
-pub use error::{
-    ERROR_CODES, ERROR_KINDS, Error, ErrorKind, FieldName, Problem, VALUE_ERROR_CODES, error_codes,
-};
-pub use event::{EVENT_CODES, EVENTS, Event, Family};
+pub use delivery::{DELIVERY_CODES, Delivery, DeliveryKey, DeliveryKind, MAX_KEY_LEN, classify};
+pub use error::{ERROR_CODES, ERROR_KIND_CODES, Error, ErrorCode, ErrorKind, FieldName, Problem};
+pub use event::{EVENT_CODES, Event, EventCode, FAMILY_CODES, Family};
 pub use host::{Action, Answer, Config, Decision, Notification, Refusal};
 pub use key::{Key, Separator};
 pub use message::{
@@ -97,7 +95,8 @@ pub use policy::{
 /// `rust_decimal` version.
 pub use rust_decimal::Decimal;
 pub use verify::{
-    CONTENT_TYPE, Environment, USER_AGENT, Unexpected, Verdict, VerificationRequest, Verifier,
+    CONTENT_TYPE, Environment, UNEXPECTED_CODES, USER_AGENT, Unexpected, UnexpectedReason,
+    VERDICT_CODES, Verdict, VerdictKind, VerificationRequest, Verifier,
 };
 
 /// The README's examples, run as doctests so that the quickstart cannot rot.

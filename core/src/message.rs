@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::date::PayPalDate;
 use crate::decode::{Fields, hash};
-use crate::error::{Error, FieldName, VALUE_ERROR_CODES};
+use crate::error::{Error, ErrorCode, ErrorKind, FieldName};
 use crate::event::{Event, Family, Signals};
 use crate::money::{Currency, Money};
 use crate::vocab::*;
@@ -654,9 +654,10 @@ impl Message {
     /// # Ok::<(), ipnkit::Error>(())
     /// ```
     pub fn is_unreadable(&self, name: &str) -> bool {
-        self.notices
-            .iter()
-            .any(|n| n.field == name && VALUE_ERROR_CODES.contains(&n.code))
+        self.notices.iter().any(|n| {
+            n.field == name
+                && ErrorCode::from_code(n.code).is_some_and(|c| c.kind() == ErrorKind::Value)
+        })
     }
 
     /// Variables this version does not model, and modelled ones whose value is not of their type

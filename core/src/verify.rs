@@ -22,6 +22,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::body::Body;
+use crate::codes::codes;
 use crate::error::Error;
 
 /// Where verification postbacks go. Chosen by the host's configuration only: a message's own
@@ -194,17 +195,50 @@ pub enum Unexpected {
     NoAnswer,
 }
 
+codes! {
+    /// Why an answer was unexpected, without the status ([`Unexpected::reason`]).
+    pub enum UnexpectedReason / UNEXPECTED_CODES {
+        /// [`Unexpected::HttpStatus`].
+        HttpStatus = "http_status",
+        /// [`Unexpected::EmptyBody`].
+        EmptyBody = "empty_body",
+        /// [`Unexpected::UnrecognizedBody`].
+        UnrecognizedBody = "unrecognized_body",
+        /// [`Unexpected::BodyUnread`].
+        BodyUnread = "body_unread",
+        /// [`Unexpected::NoAnswer`].
+        NoAnswer = "no_answer",
+    }
+}
+
+codes! {
+    /// The kind of a [`Verdict`] ([`Verdict::kind`]).
+    pub enum VerdictKind / VERDICT_CODES {
+        /// [`Verdict::Verified`].
+        Verified = "verified",
+        /// [`Verdict::Invalid`].
+        Invalid = "invalid",
+        /// [`Verdict::Unexpected`].
+        Unexpected = "unexpected",
+    }
+}
+
 impl Unexpected {
+    /// The reason, as its enum.
+    pub fn reason(self) -> UnexpectedReason {
+        match self {
+            Unexpected::HttpStatus(_) => UnexpectedReason::HttpStatus,
+            Unexpected::EmptyBody => UnexpectedReason::EmptyBody,
+            Unexpected::UnrecognizedBody => UnexpectedReason::UnrecognizedBody,
+            Unexpected::BodyUnread => UnexpectedReason::BodyUnread,
+            Unexpected::NoAnswer => UnexpectedReason::NoAnswer,
+        }
+    }
+
     /// A stable snake_case code: `http_status`, `empty_body`, `unrecognized_body`,
     /// `body_unread` or `no_answer`.
     pub fn code(self) -> &'static str {
-        match self {
-            Unexpected::HttpStatus(_) => "http_status",
-            Unexpected::EmptyBody => "empty_body",
-            Unexpected::UnrecognizedBody => "unrecognized_body",
-            Unexpected::BodyUnread => "body_unread",
-            Unexpected::NoAnswer => "no_answer",
-        }
+        self.reason().code()
     }
 }
 
@@ -240,13 +274,18 @@ impl Verdict {
         Verdict::Unexpected(Unexpected::NoAnswer)
     }
 
+    /// The kind, as its enum.
+    pub fn kind(self) -> VerdictKind {
+        match self {
+            Verdict::Verified => VerdictKind::Verified,
+            Verdict::Invalid => VerdictKind::Invalid,
+            Verdict::Unexpected(_) => VerdictKind::Unexpected,
+        }
+    }
+
     /// `verified`, `invalid` or `unexpected`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Verified => "verified",
-            Verdict::Invalid => "invalid",
-            Verdict::Unexpected(_) => "unexpected",
-        }
+        self.kind().code()
     }
 
     /// Whether PayPal vouched for the message.

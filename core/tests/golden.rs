@@ -121,7 +121,11 @@ fn vectors_cover_every_event_and_family() {
     for code in EVENT_CODES.iter().filter(|&&c| c != "unknown") {
         assert!(events.contains(code), "no vector for the event {code}");
     }
-    for family in Family::ALL.into_iter().filter(|&f| f != Family::Unknown) {
+    for family in Family::ALL
+        .iter()
+        .copied()
+        .filter(|&f| f != Family::Unknown)
+    {
         assert!(
             families.contains(&family),
             "no vector for the family {}",

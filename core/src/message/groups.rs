@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::codes::codes;
 use crate::decode::Fields;
 use crate::error::{Error, FieldName};
 use crate::key::Key;
@@ -379,31 +380,57 @@ impl AdaptiveTransaction {
     }
 }
 
-/// Per-item variables of a cart, by base name.
-const CART_ITEM_BASES: &[&str] = &[
-    "btn_id",
-    "item_name",
-    "item_number",
-    "quantity",
-    "mc_gross",
-    "mc_shipping",
-    "mc_handling",
-    "tax",
-];
+codes! {
+    /// Per-item variables of a cart (`item_name1`, `mc_gross_1`…), by base name; the order is
+    /// the bit each takes in an item's "filled" mask.
+    pub(super) enum CartBase / CART_ITEM_BASES {
+        /// `btn_id`
+        BtnId = "btn_id",
+        /// `item_name`
+        ItemName = "item_name",
+        /// `item_number`
+        ItemNumber = "item_number",
+        /// `quantity`
+        Quantity = "quantity",
+        /// `mc_gross`
+        McGross = "mc_gross",
+        /// `mc_shipping`
+        McShipping = "mc_shipping",
+        /// `mc_handling`
+        McHandling = "mc_handling",
+        /// `tax`
+        Tax = "tax",
+    }
+}
 
-/// Per-item variables of a Mass Pay notification, by base name.
-const MASSPAY_BASES: &[&str] = &[
-    "masspay_txn_id",
-    "receiver_email",
-    "unique_id",
-    "status",
-    "mc_currency",
-    "mc_gross",
-    "mc_fee",
-    "mc_handling",
-    "payment_gross",
-    "payment_fee",
-];
+// An item's "filled" mask is a u8: one bit per cart base.
+const _: () = assert!(CartBase::ALL.len() <= 8);
+
+codes! {
+    /// Per-item variables of a Mass Pay notification, by base name.
+    pub(super) enum MasspayBase / MASSPAY_BASES {
+        /// `masspay_txn_id`
+        MasspayTxnId = "masspay_txn_id",
+        /// `receiver_email`
+        ReceiverEmail = "receiver_email",
+        /// `unique_id`
+        UniqueId = "unique_id",
+        /// `status`
+        Status = "status",
+        /// `mc_currency`
+        McCurrency = "mc_currency",
+        /// `mc_gross`
+        McGross = "mc_gross",
+        /// `mc_fee`
+        McFee = "mc_fee",
+        /// `mc_handling`
+        McHandling = "mc_handling",
+        /// `payment_gross`
+        PaymentGross = "payment_gross",
+        /// `payment_fee`
+        PaymentFee = "payment_fee",
+    }
+}
 
 /// Members of a group by number, kept in number order in one vector: members nearly always
 /// arrive in order, so filing one is a look at the last member (a binary search otherwise),
@@ -466,7 +493,7 @@ impl<T> Numbered<T> {
 #[derive(Default)]
 pub(super) struct Groups {
     pub(super) options: Numbered<ItemOption>,
-    /// Each item with the bits of [`CART_ITEM_BASES`] already filled, whatever their spelling
+    /// Each item with the bits of [`CartBase`] already filled, whatever their spelling
     /// (`mc_gross_1` and `mc_gross1` fill one slot: both is a duplicate).
     pub(super) items: Numbered<(CartItem, u8)>,
     pub(super) masspay: Numbered<MasspayItem>,
@@ -621,31 +648,30 @@ impl Groups {
             }
             return Ok(true);
         }
-        if separator == Separator::Underscore && MASSPAY_BASES.contains(&base) && masspay() {
+        let masspay_base = MasspayBase::from_code(base)
+            .filter(|_| separator == Separator::Underscore)
+            .filter(|_| masspay());
+        if let Some(member) = masspay_base {
             let item = self.masspay.entry(index, || MasspayItem {
                 number: index,
                 ..MasspayItem::default()
             });
             let text = || Some(value.to_owned());
-            match base {
-                "masspay_txn_id" => item.masspay_txn_id = text(),
-                "receiver_email" => item.receiver_email = text(),
-                "unique_id" => item.unique_id = text(),
-                "status" => set_word::<MasspayStatus>(&mut item.status, 0, key, value)?,
-                "mc_currency" => set_currency(&mut item.mc_currency, 0, key, value)?,
-                "mc_gross" => set_money(&mut item.mc_gross, 0, key, value)?,
-                "mc_fee" => set_money(&mut item.mc_fee, 0, key, value)?,
-                "mc_handling" => set_money(&mut item.mc_handling, 0, key, value)?,
-                "payment_gross" => set_usd(&mut item.payment_gross, 0, key, value)?,
-                _ => set_usd(&mut item.payment_fee, 0, key, value)?,
+            match member {
+                MasspayBase::MasspayTxnId => item.masspay_txn_id = text(),
+                MasspayBase::ReceiverEmail => item.receiver_email = text(),
+                MasspayBase::UniqueId => item.unique_id = text(),
+                MasspayBase::Status => set_word::<MasspayStatus>(&mut item.status, 0, key, value)?,
+                MasspayBase::McCurrency => set_currency(&mut item.mc_currency, 0, key, value)?,
+                MasspayBase::McGross => set_money(&mut item.mc_gross, 0, key, value)?,
+                MasspayBase::McFee => set_money(&mut item.mc_fee, 0, key, value)?,
+                MasspayBase::McHandling => set_money(&mut item.mc_handling, 0, key, value)?,
+                MasspayBase::PaymentGross => set_usd(&mut item.payment_gross, 0, key, value)?,
+                MasspayBase::PaymentFee => set_usd(&mut item.payment_fee, 0, key, value)?,
             }
             return Ok(true);
         }
-        if let Some(bit) = CART_ITEM_BASES
-            .iter()
-            .position(|b| *b == base)
-            .filter(|_| !masspay())
-        {
+        if let Some(member) = CartBase::from_code(base).filter(|_| !masspay()) {
             let (item, filled) = self.items.entry(index, || {
                 (
                     CartItem {
@@ -655,7 +681,8 @@ impl Groups {
                     0,
                 )
             });
-            let bit = 1u8 << bit;
+            // One bit per base, in declaration order (eight bases: a u8).
+            let bit = 1u8 << (member as u8);
             if *filled & bit != 0 {
                 return Err(Error::DuplicateKey {
                     field: FieldName::new(key),
@@ -664,15 +691,15 @@ impl Groups {
                 });
             }
             *filled |= bit;
-            match base {
-                "btn_id" => item.btn_id = Some(value.to_owned()),
-                "item_name" => item.item_name = Some(value.to_owned()),
-                "item_number" => item.item_number = Some(value.to_owned()),
-                "quantity" => set_count(&mut item.quantity, 0, key, value)?,
-                "mc_gross" => set_money(&mut item.mc_gross, 0, key, value)?,
-                "mc_shipping" => set_money(&mut item.mc_shipping, 0, key, value)?,
-                "mc_handling" => set_money(&mut item.mc_handling, 0, key, value)?,
-                _ => set_money(&mut item.tax, 0, key, value)?,
+            match member {
+                CartBase::BtnId => item.btn_id = Some(value.to_owned()),
+                CartBase::ItemName => item.item_name = Some(value.to_owned()),
+                CartBase::ItemNumber => item.item_number = Some(value.to_owned()),
+                CartBase::Quantity => set_count(&mut item.quantity, 0, key, value)?,
+                CartBase::McGross => set_money(&mut item.mc_gross, 0, key, value)?,
+                CartBase::McShipping => set_money(&mut item.mc_shipping, 0, key, value)?,
+                CartBase::McHandling => set_money(&mut item.mc_handling, 0, key, value)?,
+                CartBase::Tax => set_money(&mut item.tax, 0, key, value)?,
             }
             return Ok(true);
         }
