@@ -126,7 +126,7 @@ impl Ipn {
         let mut events = ZendHashTable::with_capacity(64);
         for code in ipnkit::EventCode::ALL {
             let (code, meaning) = (code.code(), code.meaning());
-            events.insert(*code, *meaning)?;
+            events.insert(code, meaning)?;
         }
         Ok(events)
     }
