@@ -76,15 +76,27 @@ pub(crate) struct PairSpan {
 const NO_EQ: u32 = u32::MAX;
 
 impl PairSpan {
-    /// The pair from `start` to `end` (exclusive) with its first `=` at `eq`; offsets are under
-    /// [`MAX_BODY_BYTES`].
-    pub(crate) fn new(start: usize, eq: Option<usize>, end: usize) -> PairSpan {
-        let offset = |i: usize| u32::try_from(i).unwrap_or(NO_EQ);
-        PairSpan {
-            start: offset(start),
-            eq: eq.map_or(NO_EQ, offset),
-            end: offset(end),
-        }
+    /// The pair from `start` to `end` (exclusive) with its first `=` at `eq`. Offsets are under
+    /// [`MAX_BODY_BYTES`] once the body passed its limits; one that does not fit the span's
+    /// 32 bits is [`Error::BodyTooLarge`], never a position made up.
+    pub(crate) fn new(start: usize, eq: Option<usize>, end: usize) -> Result<PairSpan, Error> {
+        let offset = |i: usize| {
+            u32::try_from(i)
+                .ok()
+                .filter(|&o| o != NO_EQ)
+                .ok_or(Error::BodyTooLarge {
+                    actual: end,
+                    limit: MAX_BODY_BYTES,
+                })
+        };
+        Ok(PairSpan {
+            start: offset(start)?,
+            eq: match eq {
+                Some(eq) => offset(eq)?,
+                None => NO_EQ,
+            },
+            end: offset(end)?,
+        })
     }
 
     fn key(self) -> Range<usize> {
@@ -127,8 +139,6 @@ pub struct RawPair<'b> {
 pub struct Body<'a> {
     raw: Cow<'a, [u8]>,
     pairs: Vec<PairSpan>,
-    /// Start of the trailing CR/LF run (== raw.len() when there is none).
-    content_end: usize,
     limits: Limits,
 }
 
@@ -145,18 +155,11 @@ impl<'a> Body<'a> {
 
     fn from_cow(raw: Cow<'a, [u8]>, limits: Limits) -> Result<Self, Error> {
         limits.check_len(raw.len())?;
-        let content = content_of(&raw);
-        let content_end = content.len();
-        let pairs = tokenize(content, &limits)?;
+        let pairs = tokenize(content_of(&raw), &limits)?;
         if pairs.is_empty() {
             return Err(Error::EmptyBody);
         }
-        Ok(Body {
-            raw,
-            pairs,
-            content_end,
-            limits,
-        })
+        Ok(Body { raw, pairs, limits })
     }
 
     /// Whether the body carries a non-empty `verify_sign`: every notification PayPal sends does
@@ -195,12 +198,12 @@ impl<'a> Body<'a> {
 
     /// The bytes without the [`trailer`](Body::trailer): what the pairs are read from.
     pub(crate) fn content(&self) -> &[u8] {
-        self.raw.get(..self.content_end).unwrap_or_default()
+        split_trailer(&self.raw).0
     }
 
     /// Trailing CR/LF bytes after the last pair (usually empty).
     pub fn trailer(&self) -> &[u8] {
-        self.raw.get(self.content_end..).unwrap_or_default()
+        split_trailer(&self.raw).1
     }
 
     /// The pairs as they appear on the wire, in order.
@@ -227,6 +230,9 @@ impl<'a> Body<'a> {
     }
 
     fn slice(&self, r: Range<usize>) -> &[u8] {
+        // Every span was cut from these very bytes by `tokenize` (or the one-pass decoder, over
+        // the same content), and neither changes afterwards (private, set together, never
+        // mutated): `get` always finds the range. An empty slice here is unreachable.
         self.raw.get(r).unwrap_or_default()
     }
 
@@ -252,7 +258,6 @@ impl<'a> Body<'a> {
         Body {
             raw: Cow::Owned(self.raw.into_owned()),
             pairs: self.pairs,
-            content_end: self.content_end,
             limits: self.limits,
         }
     }
@@ -263,7 +268,6 @@ impl Body<'static> {
     /// checked (so that it need not be tokenized again).
     pub(crate) fn from_pairs(raw: Vec<u8>, pairs: Vec<PairSpan>, limits: Limits) -> Self {
         Body {
-            content_end: content_of(&raw).len(),
             raw: Cow::Owned(raw),
             pairs,
             limits,
@@ -294,11 +298,18 @@ pub fn postback(raw: &[u8]) -> Vec<u8> {
 
 /// The body without its trailing CR/LF bytes (see [`Body::trailer`]).
 pub(crate) fn content_of(raw: &[u8]) -> &[u8] {
-    let end = raw
+    split_trailer(raw).0
+}
+
+/// The body split before its trailing CR/LF bytes: (content, trailer).
+fn split_trailer(raw: &[u8]) -> (&[u8], &[u8]) {
+    let trailer = raw
         .iter()
-        .rposition(|&b| b != b'\r' && b != b'\n')
-        .map_or(0, |i| i + 1);
-    raw.get(..end).unwrap_or_default()
+        .rev()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    // `trailer` counts bytes of `raw`: the subtraction cannot underflow, the split is in range.
+    raw.split_at(raw.len() - trailer)
 }
 
 /// Splits `content` at `&`, and each pair at its first `=`, checking the field and key limits as
@@ -318,6 +329,7 @@ fn tokenize(content: &[u8], limits: &Limits) -> Result<Vec<PairSpan>, Error> {
                 limit: limits.max_fields,
             });
         }
+        // Without `=`, the whole pair is its key.
         let key_len = eq.unwrap_or(end) - start;
         if key_len > limits.max_key_bytes {
             return Err(Error::KeyTooLong {
@@ -326,7 +338,7 @@ fn tokenize(content: &[u8], limits: &Limits) -> Result<Vec<PairSpan>, Error> {
                 limit: limits.max_key_bytes,
             });
         }
-        pairs.push(PairSpan::new(start, eq, end));
+        pairs.push(PairSpan::new(start, eq, end)?);
         Ok(())
     };
     let (mut start, mut eq) = (0, None);

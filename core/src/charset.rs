@@ -75,6 +75,7 @@ impl Charset {
             Some("x-user-defined")
         } else if encoding == encoding_rs::REPLACEMENT {
             // WHATWG's stand-in for ISO-2022-KR, ISO-2022-CN, HZ-GB-2312: decodes to U+FFFD.
+            // The label's own name when it is one we list; else WHATWG's name for the stand-in.
             Some(unsupported(label).unwrap_or("replacement"))
         } else {
             None

@@ -237,7 +237,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn month_number(name: &str) -> Option<u32> {
-    // `Jan.`: an abbreviation with its period, as PayPal has written it.
+    // `Jan.`: an abbreviation with its period, as PayPal has written it (or `Jan`, kept as is).
     let name = name.strip_suffix('.').unwrap_or(name);
     let i = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name))?;
     u32::try_from(i + 1).ok()

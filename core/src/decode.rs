@@ -214,6 +214,7 @@ impl<'f> Iterator for Iter<'f> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
+        // `next` moves only past a field that was there: it never passes `len`.
         let left = self.fields.len().saturating_sub(self.next);
         (left, Some(left))
     }
@@ -331,11 +332,13 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
 
     let charset = match charset_at.and_then(|i| body.pair(i)) {
         Some(RawPair {
-            value: Some(raw), ..
+            value: Some(raw),
+            index,
+            ..
         }) => {
             let label = unescape(raw).ok_or_else(|| Error::MalformedEscape {
                 field: FieldName::new("charset"),
-                index: charset_at.unwrap_or_default(),
+                index,
             })?;
             Charset::from_label(&label)?
         }
@@ -354,21 +357,21 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
             return Err(key_error(pair.key, pair.index, charset));
         }
         let key_end = text.len();
-        if !append_decoded(
-            &mut text,
-            &mut scratch,
-            pair.value.unwrap_or_default(),
-            charset,
-        ) {
-            let key = text.get(key_start..key_end).unwrap_or_default();
-            return Err(if unescape(pair.value.unwrap_or_default()).is_none() {
+        // A pair without `=` has an empty value: nothing to append.
+        if let Some(value) = pair.value
+            && !append_decoded(&mut text, &mut scratch, value, charset)
+        {
+            // The key is what this pair appended before its value.
+            text.truncate(key_end);
+            let key = FieldName::new(text.split_off(key_start));
+            return Err(if unescape(value).is_none() {
                 Error::MalformedEscape {
-                    field: FieldName::new(key),
+                    field: key,
                     index: pair.index,
                 }
             } else {
                 Error::InvalidEncoding {
-                    field: FieldName::new(key),
+                    field: key,
                     index: pair.index,
                     charset: charset.name(),
                 }
@@ -382,6 +385,8 @@ fn decode_body(body: &Body<'_>) -> Result<Fields, Error> {
 
     let index = Index::build(&spans, text.as_bytes()).map_err(|Duplicate { first, second }| {
         Error::DuplicateKey {
+            // `second` is one of the positions `build` was given (below `spans.len()`), and
+            // each span lies in `text`: the name is always found.
             field: FieldName::new(
                 spans
                     .get(second)

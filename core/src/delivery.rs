@@ -34,8 +34,8 @@
 //! | notification | key | states, earliest first |
 //! |---|---|---|
 //! | a dispute with a `case_id` | `case:<case_id>:<event>[/<case_type>]` (a second case on the same transaction is another key) | `dispute_opened`, `dispute_resolved` |
-//! | Adaptive Payments Pay with a `pay_key` | `pay:<pay_key>:<status>[/<transaction[n].status>,…]` | `CREATED`, `PENDING`/`PROCESSING`, `INCOMPLETE`, `COMPLETED`/`ERROR`, `REVERSALERROR` |
-//! | Adaptive preapproval with a `preapproval_key` | `preapproval:<preapproval_key>:<status>[/approved\|not_approved]` | `ACTIVE`, `CANCELED`/`DEACTIVED` |
+//! | Adaptive Payments Pay with a `pay_key` and a `status` | `pay:<pay_key>:<status>[/<transaction[n].status>,…]` (`-` for a transaction without a status) | `CREATED`, `PENDING`/`PROCESSING`, `INCOMPLETE`, `COMPLETED`/`ERROR`, `REVERSALERROR` |
+//! | Adaptive preapproval with a `preapproval_key` and a `status` | `preapproval:<preapproval_key>:<status>[/approved\|not_approved]` | `ACTIVE`, `CANCELED`/`DEACTIVED` |
 //! | anything with a `txn_id` | `txn:<txn_id>:<payment_status>[/<pending_reason or reason_code>]`, or `txn:<txn_id>:event.<event>` without a status | `Pending`/`Created`, `Completed`/`Processed`/`Denied`/`Failed`/`Voided`/`Expired`, `Refunded`/`Reversed`, `Canceled_Reversal` |
 //! | anything with an `ipn_track_id` (Mass Pay, sign-ups, profiles…) | `ipn:<ipn_track_id>` (PayPal keeps it across retries and resends) | — |
 //! | anything else | `sum:v1-<SHA-256>`: a fingerprint of every variable but `verify_sign` and `resend` (which differ between a message and its resend), in order, each key and value framed by its length | — |
@@ -68,7 +68,8 @@ const MAX_PART: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct DeliveryKey {
     key: String,
-    lookup_len: usize,
+    /// The start of `key` the host looks stored keys up by: up to the state, or all of it.
+    lookup: String,
 }
 
 /// The kinds of key, by prefix.
@@ -136,6 +137,10 @@ impl Kind {
     }
 }
 
+/// How a key writes a transaction PayPal sent without a status, in a Pay notification's list of
+/// transaction statuses: a word of its own, which no status of PayPal's is.
+const NO_STATUS: &str = "-";
+
 /// The bytes a part of a key is kept with as it is.
 fn is_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b',')
@@ -150,20 +155,12 @@ fn push_part(out: &mut String, text: &str) {
     }
     let digest = Sha256::digest(text.as_bytes());
     out.push('~');
-    out.push_str(&hex(digest.get(..16).unwrap_or_default()));
+    out.push_str(&hex(digest.iter().take(16)));
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        for nibble in [b >> 4, b & 0x0f] {
-            out.push(char::from(
-                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-            ));
-        }
-    }
-    out
+/// Lower-case hex of `bytes`.
+fn hex<'b>(bytes: impl Iterator<Item = &'b u8>) -> String {
+    bytes.map(|b| format!("{b:02x}")).collect()
 }
 
 /// A non-empty value, for ids.
@@ -190,23 +187,25 @@ impl DeliveryKey {
                     return DeliveryKey::stateful(Kind::Case, case, m.event().code(), case_type);
                 }
             }
+            // Without its status, a Pay or preapproval notification's state cannot be told: it
+            // is keyed as any other message, below.
             Family::AdaptivePay => {
-                if let Some(pay_key) = id(m.pay_key()) {
-                    let status = m.status().map_or("-", |s| s.as_str());
+                if let (Some(pay_key), Some(status)) = (id(m.pay_key()), m.status()) {
+                    let status = status.as_str();
                     let mut statuses = String::new();
                     for (i, t) in m.transactions().iter().enumerate() {
                         if i > 0 {
                             statuses.push(',');
                         }
-                        statuses.push_str(t.status.as_ref().map_or("-", |s| s.as_str()));
+                        statuses.push_str(t.status.as_ref().map_or(NO_STATUS, |s| s.as_str()));
                     }
                     let statuses = (!statuses.is_empty()).then_some(statuses.as_str());
                     return DeliveryKey::stateful(Kind::Pay, pay_key, status, statuses);
                 }
             }
             Family::AdaptivePreapproval => {
-                if let Some(key) = id(m.preapproval_key()) {
-                    let status = m.status().map_or("-", |s| s.as_str());
+                if let (Some(key), Some(status)) = (id(m.preapproval_key()), m.status()) {
+                    let status = status.as_str();
                     let approved = m
                         .approved()
                         .map(|approved| if approved { "approved" } else { "not_approved" });
@@ -245,20 +244,20 @@ impl DeliveryKey {
         key.push_str(kind.prefix());
         key.push(':');
         push_part(&mut key, id);
-        let lookup_len = key.len();
+        let lookup = key.clone();
         key.push(':');
         push_part(&mut key, first);
         if let Some(second) = second {
             key.push('/');
             push_part(&mut key, second);
         }
-        DeliveryKey { key, lookup_len }
+        DeliveryKey { key, lookup }
     }
 
     fn stateless(kind: Kind, id: &str) -> DeliveryKey {
         let key = format!("{}:{id}", kind.prefix());
         DeliveryKey {
-            lookup_len: key.len(),
+            lookup: key.clone(),
             key,
         }
     }
@@ -290,7 +289,7 @@ impl DeliveryKey {
             return if valid {
                 Ok(DeliveryKey {
                     key: text.to_owned(),
-                    lookup_len: text.len(),
+                    lookup: text.to_owned(),
                 })
             } else {
                 Err(invalid())
@@ -303,7 +302,7 @@ impl DeliveryKey {
         }
         Ok(DeliveryKey {
             key: text.to_owned(),
-            lookup_len: prefix.len() + 1 + id.len(),
+            lookup: format!("{prefix}:{id}"),
         })
     }
 
@@ -315,13 +314,15 @@ impl DeliveryKey {
     /// What the host looks stored keys up by: the transaction, case, payment or preapproval
     /// (`txn:<txn_id>`, `case:<case_id>`…), or the key itself when it has no state.
     pub fn lookup_id(&self) -> &str {
-        self.key.get(..self.lookup_len).unwrap_or(&self.key)
+        &self.lookup
     }
 
     /// The state part of the key (`Completed`, `Pending/echeck`, `dispute_opened/chargeback`),
     /// if any.
     pub fn state(&self) -> Option<&str> {
-        self.key.get(self.lookup_len..)?.strip_prefix(':')
+        self.key
+            .strip_prefix(self.lookup.as_str())?
+            .strip_prefix(':')
     }
 
     fn kind(&self) -> Option<Kind> {
@@ -357,7 +358,7 @@ fn fingerprint(m: &Message) -> String {
             hasher.update(text.as_bytes());
         }
     }
-    format!("v1-{}", hex(&hasher.finalize()))
+    format!("v1-{}", hex(hasher.finalize().iter()))
 }
 
 /// What a delivery is, given what the host stored. See the [module docs](crate::delivery).
@@ -645,6 +646,19 @@ mod tests {
             "transaction_type=Adaptive+Payment+PREAPPROVAL&preapproval_key=PA-1&status=ACTIVE&approved=true",
         );
         assert_eq!(pre.as_str(), "preapproval:PA-1:ACTIVE/approved");
+        // A transaction without a status says so in the list; a Pay request or preapproval
+        // without its own status cannot be placed in its order: keyed as any other message.
+        let partial = key(
+            "transaction_type=Adaptive+Payment+PAY&pay_key=AP-1&status=COMPLETED\
+             &transaction%5B0%5D.status=Completed&transaction%5B1%5D.receiver=a%40b.c",
+        );
+        assert_eq!(partial.as_str(), "pay:AP-1:COMPLETED/Completed,-");
+        for body in [
+            "transaction_type=Adaptive+Payment+PAY&pay_key=AP-1&ipn_track_id=t1",
+            "transaction_type=Adaptive+Payment+PREAPPROVAL&preapproval_key=PA-1&ipn_track_id=t1",
+        ] {
+            assert_eq!(key(body).as_str(), "ipn:t1", "{body}");
+        }
     }
 
     #[test]

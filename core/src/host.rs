@@ -140,6 +140,7 @@ impl<'p> ConfigData<'p> {
             Some(Plain::Text(text)) => text.as_str(),
             Some(_) => return Err(plain::wrong("environment")),
         };
+        // Absent (or null): no receiver of that kind, as the table above says (`[]`).
         let receiver_emails = plain::texts(emails, "receiver_emails", false)?.unwrap_or_default();
         let receiver_ids = plain::texts(ids, "receiver_ids", false)?.unwrap_or_default();
         let final_statuses = plain::texts(statuses, "final_statuses", true)?;

@@ -376,6 +376,7 @@ impl Policy {
             report.push(ViolationCode::UnreadableField, Some("test_ipn"));
             return;
         }
+        // PayPal sends `test_ipn=1` from the sandbox only: without it, a live message.
         let sandbox_message = m.test_ipn().unwrap_or(false);
         if sandbox_message != (self.environment == Environment::Sandbox) {
             report.push(ViolationCode::EnvironmentMismatch, Some("test_ipn"));
@@ -463,6 +464,7 @@ impl Policy {
                 None
             }
             ReceiverRule::Transactions => {
+                // A transaction without a receiver is skipped below, as a blank one is.
                 let receivers = m
                     .transactions()
                     .iter()
@@ -571,7 +573,8 @@ fn payment_detail(m: &Message, status: &PaymentStatus) -> &'static str {
     }
 }
 
-/// PayPal's documented word, or `other`: details never carry a value PayPal did not document.
+/// PayPal's documented word, or `other`: details never carry a value PayPal did not document
+/// (`other` is the detail's word for "a status PayPal did not document", not a default).
 fn known_text(text: &str, known: &'static [&'static str]) -> &'static str {
     known
         .iter()

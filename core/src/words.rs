@@ -28,6 +28,7 @@ pub(crate) fn word_at(buf: &[u8], at: usize) -> u64 {
 #[cold]
 fn last_word(buf: &[u8], at: usize) -> u64 {
     let mut bytes = [0u8; 8];
+    // Past the end there is nothing to copy: the word's rest stays zero, as documented.
     for (to, from) in bytes.iter_mut().zip(buf.get(at..).unwrap_or_default()) {
         *to = *from;
     }

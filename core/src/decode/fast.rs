@@ -100,7 +100,7 @@ pub(super) fn decode_fast_with(
             }
         };
         if let Some(pairs) = pairs.as_deref_mut() {
-            pairs.push(PairSpan::new(start, Some(eq), end));
+            pairs.push(PairSpan::new(start, Some(eq), end).ok()?);
         }
         if hash == charset_hash && buf.get(start..key_end) == Some(b"charset") {
             if charset_at.is_some() {
@@ -211,6 +211,7 @@ impl<'c> Marks<'c> {
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn next(&mut self, from: usize) -> Option<usize> {
         loop {
+            // A position before the current block (never asked) reads the block from its start.
             let skip = from.saturating_sub(self.block);
             if skip < 64 {
                 let bits = self.bits & (u64::MAX << skip);
@@ -235,6 +236,7 @@ fn block_marks(content: &[u8], at: usize) -> u64 {
     let block = match content.get(at..).and_then(<[u8]>::first_chunk::<64>) {
         Some(block) => block,
         None => {
+            // Past the end there is nothing to copy: the rest of the block stays zero.
             for (to, from) in last.iter_mut().zip(content.get(at..).unwrap_or_default()) {
                 *to = *from;
             }

@@ -86,6 +86,8 @@ fn fill<E>(
     positions: impl ExactSizeIterator<Item = usize> + Clone,
     twice: impl Fn(Duplicate) -> Result<(), E>,
 ) -> Result<Index, E> {
+    // Every position is below `spans.len()` (the callers' contract), and every span lies in
+    // `text`: `get` always finds them.
     let hash = |i: usize| spans.get(i).map_or(0, |s| s.hash);
     let key = |i: usize| {
         spans
@@ -181,6 +183,7 @@ impl Index {
             Index::Sorted(sorted) => {
                 let start = sorted.partition_point(|&(hi, _)| hi < h);
                 Candidates::Sorted {
+                    // A partition point is at most the length: never out of range.
                     run: sorted.get(start..).unwrap_or_default(),
                     h,
                 }
@@ -197,11 +200,14 @@ fn slot_of(h: u64, shift: u32) -> usize {
 /// A slot of the table that holds no position.
 const EMPTY: u32 = u32::MAX;
 
-/// Positions are under [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES), so they fit a `u32` below
-/// [`EMPTY`].
+/// Positions count the fields of a body of at most [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES)
+/// bytes (each field at least one byte), so they fit a `u32` below [`EMPTY`]; the conversion
+/// cannot fail (checked at compile time below).
 fn position(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(EMPTY - 1)
 }
+
+const _: () = assert!((crate::MAX_BODY_BYTES as u64) < EMPTY as u64);
 
 /// Positions that may hold a name (see [`Index::candidates`]): the caller compares names.
 pub(super) enum Candidates<'i> {

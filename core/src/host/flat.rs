@@ -127,6 +127,8 @@ impl Flat {
     pub fn text(&self) -> &[u16] {
         let units = self.units.as_slice();
         let start = 2 + number(units, 0) * 8;
+        // The header is written by `Flat::new` with its own length: a flat made here always has
+        // its text after it (an empty text when the header is all there is).
         units.get(start..).unwrap_or_default()
     }
 
@@ -183,6 +185,8 @@ fn utf16_offsets(text: &str, entries: &mut [usize]) -> usize {
     for [_, start, mid, end] in entries.as_chunks_mut::<4>().0 {
         for offset in [start, mid, end] {
             let byte = text.len() - rest.len();
+            // Offsets are ascending positions in `text` (the spans of its fields): the split is
+            // at or after the current byte, and never past the end.
             let (part, after) = rest.split_at(offset.saturating_sub(byte).min(rest.len()));
             units += utf16_len(part);
             rest = after;
