@@ -20,9 +20,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 mod serve;
-use ipnkit::vocab::PaymentStatus;
+use ipnkit::host::{Answer, Config, Decision, Notification, Refusal};
 use ipnkit::{
-    Body, Currency, Decimal, DeliveryKey, Environment, Expected, Limits, Message, Policy, Verdict,
+    Action, Body, Currency, Decimal, Environment, Expected, Limits, Message, Report, Verdict,
     Violation,
 };
 use serde::Serialize;
@@ -292,8 +292,6 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 
 fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
     let raw = read_input(&args.input.file, args.input.max_body_bytes)?;
-    let body = Body::parse_with(&raw, args.input.limits())?;
-    let message = Message::from_fields(body.decode()?)?;
     // PayPal's answer as it came: `--verified` is shorthand for 200 and `VERIFIED`.
     let (status, response) = match (args.verified, args.status, &args.response) {
         (true, _, _) => (200, b"VERIFIED".to_vec()),
@@ -305,31 +303,43 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
             ));
         }
     };
-    let mut policy = Policy::new(args.env);
-    for email in &args.receiver_emails {
-        policy = policy.receiver_email(email);
-    }
-    for id in &args.receiver_ids {
-        policy = policy.receiver_id(id);
-    }
-    if !args.final_statuses.is_empty() {
-        policy = policy.final_statuses(args.final_statuses.iter().map(|s| PaymentStatus::parse(s)));
-    }
+    // No --final-status: the configuration's default (`Completed`).
+    let final_statuses = (!args.final_statuses.is_empty()).then_some(&args.final_statuses);
+    let config = Config::from_data(serde_json::json!({
+        "environment": args.env.as_str(),
+        "receiver_emails": args.receiver_emails,
+        "receiver_ids": args.receiver_ids,
+        "final_statuses": final_statuses,
+    }))?;
     let expected = match (args.amount, args.currency) {
         (Some(amount), Some(currency)) => Expected::Order { amount, currency },
         (None, currency) => Expected::AnyAmount { currency },
         (Some(_), None) => return Err(Failure::Usage("--amount needs --currency".into())),
     };
-    let event = message.event().code();
-    let delivery_key = DeliveryKey::of(&message).as_str().to_owned();
-    let (report, _) = policy.evaluate(message, status, &response, &expected);
+    let notification = Notification::new(raw, args.input.limits())?;
+    // A body whose values do not decode is refused here, as `parse` refuses it.
+    let key = notification.delivery_key().map_err(Clone::clone)?;
+    let event = notification.message().map_err(Clone::clone)?.event().code();
+    let answer = Answer::Http {
+        status,
+        body: &response,
+    };
+    let decision = notification.decide(answer, &config, &expected, &[] as &[&str])?;
+    let not_verified = Report::not_verified().violations;
+    let violations: &[Violation] = match &decision {
+        Decision::Act(_) | Decision::Skip(_) => &[],
+        Decision::Refuse(Refusal::Rules { violations, .. }) => violations,
+        Decision::Retry(_)
+        | Decision::Refuse(Refusal::NotVerified | Refusal::Unreadable { .. }) => &not_verified,
+    };
+    let accept = decision.action() == Action::Act;
     write_stdout(&json_line(&CheckOut {
-        accept: report.is_accept(),
+        accept,
         event,
-        delivery_key,
-        violations: &report.violations,
+        delivery_key: key.as_str().to_owned(),
+        violations,
     })?)?;
-    Ok(if report.is_accept() {
+    Ok(if accept {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

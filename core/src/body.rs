@@ -289,7 +289,7 @@ impl Body<'static> {
 ///
 /// [`Body::postback`] is the same, after the body has passed its limits; prefer it for bytes that
 /// came from the network.
-pub fn postback(raw: &[u8]) -> Vec<u8> {
+pub(crate) fn postback(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(POSTBACK_PREFIX.len() + raw.len());
     out.extend_from_slice(POSTBACK_PREFIX);
     out.extend_from_slice(raw);

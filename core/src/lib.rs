@@ -73,14 +73,14 @@ pub mod verify;
 pub mod vocab;
 mod words;
 
-pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair, postback};
+pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair};
 pub use charset::Charset;
 pub use date::PayPalDate;
 pub use decode::{Field, Fields, Iter, unescape};
 pub use delivery::{DELIVERY_CODES, Delivery, DeliveryKey, DeliveryKind, MAX_KEY_LEN, classify};
 pub use error::{ERROR_CODES, ERROR_KIND_CODES, Error, ErrorCode, ErrorKind, FieldName, Problem};
 pub use event::{EVENT_CODES, Event, EventCode, FAMILY_CODES, Family};
-pub use host::{Action, Answer, Config, Decision, Notification, Refusal};
+pub use host::{Action, Answer, Config, Decision, Notification, Refusal, postback};
 pub use key::{Key, Separator};
 pub use message::{
     AdaptiveTransaction, CartItem, GROUPS, ItemOption, Lookup, MODELLED_KINDS, MODELLED_VARIABLES,
