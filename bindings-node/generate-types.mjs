@@ -92,7 +92,7 @@ for (const e of schema.errors) {
 }
 line();
 line('// ---- values ----');
-line(doc('An exact amount: `amount` is the decimal text as PayPal wrote it, never a float. Using it as a number throws.'));
+line(doc('An exact amount: `amount` is the decimal text as PayPal wrote it, never a float. `String(money)` and a template give `24.90 EUR`; any other primitive conversion (`money + 1`, `money == "24.90"`) throws a `TypeError`.'));
 line('export declare class Money {');
 line('  constructor(amount: string, currency: string | null);');
 line('  readonly amount: string;');

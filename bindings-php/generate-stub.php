@@ -61,6 +61,84 @@ function parameter(ReflectionParameter $p): string
     return str_replace('NULL', 'null', $out);
 }
 
+/**
+ * The doc comments of the extension's Rust source (bindings-php/src/lib.rs), by PHP name: a
+ * class's (`Ipnkit\Decision`) and each method's (`Ipnkit\Decision::deliveryKey`), the `///`
+ * lines above each, so that the stub documents what the source documents.
+ */
+function rust_docs(string $source): array
+{
+    $docs = [];
+    $lines = explode("\n", $source);
+    $pending = [];
+    $rustToPhp = [];
+    $class = null;
+    foreach ($lines as $i => $line) {
+        $trimmed = trim($line);
+        if (str_starts_with($trimmed, '///')) {
+            $pending[] = rtrim(substr($trimmed, 4));
+            continue;
+        }
+        if (preg_match('/^#\[php\(name = "Ipnkit\\\\\\\\(\w+)"\)\]/', $trimmed, $m)) {
+            $phpName = 'Ipnkit\\' . $m[1];
+            $classDoc = $pending;
+            continue;
+        }
+        if (preg_match('/^pub struct (\w+)/', $trimmed, $m) && isset($phpName)) {
+            $rustToPhp[$m[1]] = $phpName;
+            if (!empty($classDoc)) {
+                $docs[$phpName] = $classDoc;
+            }
+            unset($phpName, $classDoc);
+        } elseif (preg_match('/^impl (\w+) \{/', $trimmed, $m)) {
+            $class = $rustToPhp[$m[1]] ?? null;
+        } elseif (preg_match('/^pub fn (\w+)\(/', $trimmed, $m) && $class !== null && $pending) {
+            $docs[$class . '::' . php_method_name($m[1])] = $pending;
+        }
+        if (!str_starts_with($trimmed, '#[')) {
+            $pending = [];
+        }
+    }
+    return $docs;
+}
+
+/** The PHP name ext-php-rs gives a Rust method: camelCase, leading underscores kept. */
+function php_method_name(string $rust): string
+{
+    $leading = strspn($rust, '_');
+    $rest = substr($rust, $leading);
+    return str_repeat('_', $leading) . lcfirst(str_replace('_', '', ucwords($rest, '_')));
+}
+
+$docs = rust_docs((string) file_get_contents(__DIR__ . '/src/lib.rs')) + [
+    // The exception classes are built in src/errors.rs, by hand rather than by attributes.
+    'Ipnkit\\IpnException::__construct' => ['An error with the core\'s stable code and the field it names.'],
+    'Ipnkit\\IpnException::getErrorCode' => ['The core\'s stable code (`duplicate_key`, `wrong_type`…).'],
+    'Ipnkit\\IpnException::getField' => ['The variable or configuration key the error names; never its value.'],
+];
+
+/**
+ * What a method returns, more precisely than its reflected type (`mixed`, `string`): the
+ * closed lists from the core's schema, and the classes behind a `Zval`.
+ */
+$codes = fn (array $words): string => implode('|', array_map(fn ($w) => "'$w'", $words));
+$eventCodes = array_map(fn ($e) => $e['code'], $schema['events']);
+$returns = [
+    'Ipnkit\\Decision::action' => [null, $codes($schema['actions'])],
+    'Ipnkit\\Decision::why' => [null, $codes($schema['refusals']) . '|null'],
+    'Ipnkit\\Decision::amount' => [null, $codes($schema['amount_checks']) . '|null'],
+    'Ipnkit\\Decision::reason' => [null, $codes($schema['unexpected']) . '|null'],
+    'Ipnkit\\Decision::event' => [null, $codes($eventCodes) . '|null'],
+    'Ipnkit\\Decision::family' => [null, $codes($schema['families']) . '|null'],
+    'Ipnkit\\Decision::violations' => [null, "list<array{code: string, field?: string, detail?: string}>"],
+    'Ipnkit\\Decision::delivery' => [null, "array{kind: " . $codes($schema['deliveries']) . ", from?: string, to?: string}|null"],
+    'Ipnkit\\Message::event' => [null, $codes($eventCodes)],
+    'Ipnkit\\Message::family' => [null, $codes($schema['families'])],
+    'Ipnkit\\Verdict::kind' => [null, $codes($schema['verdicts'])],
+    'Ipnkit\\Verdict::reason' => [null, $codes($schema['unexpected']) . '|null'],
+    'Ipnkit\\PayPalDate::utc' => ['\\DateTimeImmutable', null],
+];
+
 $extension = new ReflectionExtension('ipnkit');
 $classes = $extension->getClasses();
 // Parents before children, then by name: a stable order.
@@ -81,9 +159,10 @@ foreach ($classes as $name => $class) {
         $doc[] = 'Codes: ' . implode(', ', $codes) . '.';
     } elseif ($name === 'Ipnkit\\IpnException') {
         $doc[] = 'Every error of ipnkit: getErrorCode() is the core\'s stable code, getField() the variable or key it names (never its value).';
+    } elseif (isset($docs[$name])) {
+        $doc = $docs[$name];
     }
     if ($name === 'Ipnkit\\Message') {
-        $doc[] = 'A parsed notification: PayPal\'s variables under PayPal\'s names, typed, read-only.';
         $doc[] = '';
         foreach ($kinds as $variable => $kind) {
             $doc[] = '@property-read ' . variable_type($kind) . ' $' . $variable . ' ' . $kind;
@@ -111,10 +190,34 @@ foreach ($classes as $name => $class) {
     }
     $methods = array_filter($class->getMethods(), fn ($m) => $m->getDeclaringClass()->getName() === $name);
     usort($methods, fn ($a, $b) => $a->getName() <=> $b->getName());
+    // A class PHP cannot instantiate (made by the extension only) says so: a private
+    // constructor, where reflection shows ext-php-rs's public one that throws.
+    $made = false;
+    if (!$class->isSubclassOf(Throwable::class) && $class->getConstructor()?->getNumberOfParameters() === 0) {
+        try {
+            $class->newInstance();
+            $made = true;
+        } catch (Throwable) {
+        }
+    }
     foreach ($methods as $method) {
+        $key = $name . '::' . $method->getName();
         $modifiers = implode(' ', Reflection::getModifierNames($method->getModifiers()));
         $params = implode(', ', array_map('parameter', $method->getParameters()));
-        $return = $method->getName() === '__construct' ? '' : ': ' . type_name($method->getReturnType());
+        if ($method->getName() === '__construct' && $method->getNumberOfParameters() === 0 && !$made && !$class->isSubclassOf(Throwable::class)) {
+            $out .= "    /** Made by the extension only: `new` is refused. */\n";
+            $out .= "    private function __construct() {}\n";
+            continue;
+        }
+        [$type, $phpdoc] = $returns[$key] ?? [null, null];
+        $return = $method->getName() === '__construct' ? '' : ': ' . ($type ?? type_name($method->getReturnType()));
+        $lines = $docs[$key] ?? [];
+        if ($phpdoc !== null) {
+            $lines[] = "@return $phpdoc";
+        }
+        if ($lines) {
+            $out .= "    /**\n" . implode("\n", array_map(fn ($l) => rtrim('     * ' . $l), $lines)) . "\n     */\n";
+        }
         $out .= "    $modifiers function {$method->getName()}($params)$return {}\n";
     }
     $out .= "}\n";

@@ -5,53 +5,196 @@
 
 namespace Ipnkit;
 
+/**
+ * The site's configuration, checked by the core: `new Config(['environment' => 'live',
+ * 'receiver_emails' => ['shop@example.net']])`. Keys: `environment` (`live` or `sandbox`,
+ * required), `receiver_emails`, `receiver_ids`, `final_statuses` (PayPal's words), `limits`
+ * (`max_body_bytes`, `max_fields`, `max_key_bytes`) and, for tests, `verify_url_for_testing`:
+ * the same keys in every ipnkit binding.
+ */
 final class Config
 {
+    /**
+     * Reads the configuration; an `Ipnkit\ConfigurationException` or
+     * `Ipnkit\ArgumentException` names the key that is wrong.
+     */
     public function __construct(mixed $data) {}
+    /**
+     * What `var_dump()` and `print_r()` show: the environment and the limits.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * `live` or `sandbox`.
+     */
     public function environment(): string {}
+    /**
+     * `['max_body_bytes' => …, 'max_fields' => …, 'max_key_bytes' => …]`.
+     */
     public function limits(): array {}
 }
 
+/**
+ * Everything to decide on (`Ipn::decide()`).
+ */
 final class Decision implements \JsonSerializable
 {
-    public function __construct() {}
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the decision's array.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * `act`, `skip`, `retry` or `refuse`.
+     * @return 'act'|'skip'|'retry'|'refuse'
+     */
     public function action(): string {}
+    /**
+     * For `act`: `matched` (ship the goods), `not_asked` (`Expected::anyAmount()`) or
+     * `not_applicable` (the event carries no amount); else `null`.
+     * @return 'matched'|'not_asked'|'not_applicable'|null
+     */
     public function amount(): ?string {}
+    /**
+     * For `act` and `skip`: `['kind' => 'new'|'duplicate'|'transition'|'stale', 'from' => …,
+     * 'to' => …]`; else `null`.
+     * @return array{kind: 'new'|'duplicate'|'transition'|'stale', from?: string, to?: string}|null
+     */
     public function delivery(): ?array {}
+    /**
+     * The key to store with the action (or the refusal); `null` when `event()` is.
+     */
     public function deliveryKey(): ?string {}
+    /**
+     * For an unreadable message, the error that stopped it (`['code', 'kind', 'field',
+     * 'message']`); else `null`.
+     */
     public function error(): ?array {}
+    /**
+     * The event's code; `null` for `retry`, and for a refusal that is not by the rules.
+     * @return 'payment_completed'|'payment_pending'|'payment_denied'|'payment_failed'|'payment_refunded'|'payment_reversed'|'reversal_canceled'|'payment_processed'|'payment_created'|'authorization_created'|'authorization_voided'|'authorization_expired'|'capture_completed'|'subscription_signup'|'subscription_payment'|'subscription_failed'|'subscription_cancel'|'subscription_end_of_term'|'subscription_modify'|'recurring_payment'|'recurring_payment_failed'|'recurring_payment_skipped'|'recurring_profile_created'|'recurring_profile_cancel'|'recurring_profile_expired'|'recurring_profile_suspended'|'billing_agreement_created'|'billing_agreement_cancel'|'masspay'|'dispute_opened'|'dispute_resolved'|'adaptive_payment'|'adaptive_preapproval'|'account_created'|'unknown'|null
+     */
     public function event(): ?string {}
+    /**
+     * The family's code; `null` when `event()` is.
+     * @return 'payment'|'cart'|'auction'|'masspay'|'subscription'|'recurring_payment'|'billing_agreement'|'dispute'|'adaptive_pay'|'adaptive_preapproval'|'adaptive_account'|'unknown'|null
+     */
     public function family(): ?string {}
+    /**
+     * `json_encode($decision)`.
+     */
     public function jsonSerialize(): array {}
+    /**
+     * What to look stored keys up by; `null` when `event()` is.
+     */
     public function lookupId(): ?string {}
+    /**
+     * For a refusal by the rules, whether the message is this merchant's (tell the shop);
+     * else `false`.
+     */
     public function ours(): bool {}
+    /**
+     * For `retry`: why PayPal's answer could not be used (`http_status`, `no_answer`…); else
+     * `null`.
+     * @return 'http_status'|'empty_body'|'unrecognized_body'|'body_unread'|'no_answer'|null
+     */
     public function reason(): ?string {}
+    /**
+     * The whole decision as an array: `action` beside exactly its fields (snake_case keys, as
+     * every binding serializes it).
+     */
     public function toArray(): array {}
+    /**
+     * For a refusal by the rules, every broken rule: `[['code' => …, 'field' => …, 'detail'
+     * => …], …]`; else `[]`.
+     * @return list<array{code: string, field?: string, detail?: string}>
+     */
     public function violations(): array {}
+    /**
+     * Why a notification is refused: `not_verified`, `unreadable` or `rules`; `null` unless
+     * the action is `refuse`.
+     * @return 'not_verified'|'unreadable'|'rules'|null
+     */
     public function why(): ?string {}
 }
 
+/**
+ * What the shop knows of the money a notification should carry: an order,
+ * `new Expected(['amount' => '24.90', 'currency' => 'EUR'])` (amounts as strings: a float is
+ * refused, it would be rounded); any amount, `Expected::anyAmount()` (donations); or no such
+ * order, `Expected::noOrder()` (a payment is then refused `order_not_found`).
+ */
 final class Expected
 {
+    /**
+     * Reads the expected order (`amount` and `currency`, `any_amount => true`, or
+     * `no_order => true`).
+     */
     public function __construct(mixed $data) {}
+    /**
+     * What `var_dump()` and `print_r()` show: the data, as the constructor takes it.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * Any amount will do (donations, pay what you want), optionally in a currency.
+     */
     public static function anyAmount(?string $currency = null): \Ipnkit\Expected {}
+    /**
+     * The shop looked and has no order this notification pays: a payment is refused.
+     */
     public static function noOrder(): \Ipnkit\Expected {}
 }
 
+/**
+ * The entry points: static methods only.
+ */
 final class Ipn
 {
-    public function __construct() {}
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * Everything to decide on, in one call: `action` (`act`: do it and store `deliveryKey` in
+     * the same transaction; `skip`: done already; `retry`: keep the body and post back later;
+     * `refuse`: keep it, log the violations, do not act), from the message, PayPal's verdict,
+     * the configuration, the order the shop expects and the delivery keys stored under the
+     * message's `lookupId()`, oldest first.
+     */
     public static function decide(\Ipnkit\Message $message, \Ipnkit\Verdict $verdict, \Ipnkit\Config $config, \Ipnkit\Expected $expected, array $stored_keys): \Ipnkit\Decision {}
+    /**
+     * Every event: code => what it means.
+     */
     public static function events(): array {}
+    /**
+     * Parses the raw body PayPal POSTed (`file_get_contents('php://input')`), within the
+     * configuration's limits (the defaults without one). Throws an `Ipnkit\IpnException`
+     * subclass when the body is refused or its values do not decode.
+     */
     public static function parse(string $raw, ?\Ipnkit\Config $config = null): \Ipnkit\Message {}
+    /**
+     * `cmd=_notify-validate&` followed by the body, byte for byte, whether or not its values
+     * decode (they are not decoded).
+     */
     public static function postback(string $raw, ?\Ipnkit\Config $config = null): string {}
+    /**
+     * What the stubs are generated from: variables with their kinds, vocabularies, groups,
+     * events, error kinds and codes (the core's schema).
+     */
     public static function schema(): array {}
+    /**
+     * What PayPal's answer means, from the HTTP status and the response body as they came.
+     * `null` status: no HTTP answer at all (a timeout, a refused connection, a curl error).
+     */
     public static function verdict(?int $status, string $body): \Ipnkit\Verdict {}
+    /**
+     * The verification request for the configured environment (for curl), whether or not
+     * the body's values decode (they are not decoded).
+     */
     public static function verificationRequest(string $raw, \Ipnkit\Config $config): \Ipnkit\VerificationRequest {}
 }
 
 /**
- * A parsed notification: PayPal's variables under PayPal's names, typed, read-only.
+ * A notification PayPal sent, parsed: PayPal's variables under PayPal's names (`$m->mc_gross`,
+ * `$m->payment_date`), typed, read-only.
  *
  * @property-read ?string $txn_type vocab:TxnType
  * @property-read ?string $txn_id text
@@ -201,75 +344,269 @@ final class Ipn
  */
 final class Message implements \JsonSerializable
 {
-    public function __construct() {}
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the message's variables, as `toArray()` has
+     * them (your own debugging output; ipnkit's errors never carry a value).
+     */
+    public function __debugInfo(): array {}
+    /**
+     * A modelled variable of PayPal's guide, typed: a string, an int, a bool, an
+     * `Ipnkit\Money`, an `Ipnkit\PayPalDate` or an `Ipnkit\Period`; `null` when the message
+     * does not carry it. A name ipnkit does not model is an `\Error` (unmodelled variables are
+     * in `extra()` and `variables()`).
+     */
     public function __get(string $name): mixed {}
+    /**
+     * Whether the message carries the modelled variable `name`.
+     */
     public function __isset(string $name): bool {}
+    /**
+     * Messages are read-only.
+     */
     public function __set(string $name, mixed $value): void {}
+    /**
+     * Messages are read-only.
+     */
     public function __unset(string $name): void {}
+    /**
+     * The key to store once this notification is acted on.
+     */
     public function deliveryKey(): string {}
+    /**
+     * What happened: a key of `Ipn::events()` (`payment_completed`, `refund`…).
+     * @return 'payment_completed'|'payment_pending'|'payment_denied'|'payment_failed'|'payment_refunded'|'payment_reversed'|'reversal_canceled'|'payment_processed'|'payment_created'|'authorization_created'|'authorization_voided'|'authorization_expired'|'capture_completed'|'subscription_signup'|'subscription_payment'|'subscription_failed'|'subscription_cancel'|'subscription_end_of_term'|'subscription_modify'|'recurring_payment'|'recurring_payment_failed'|'recurring_payment_skipped'|'recurring_profile_created'|'recurring_profile_cancel'|'recurring_profile_expired'|'recurring_profile_suspended'|'billing_agreement_created'|'billing_agreement_cancel'|'masspay'|'dispute_opened'|'dispute_resolved'|'adaptive_payment'|'adaptive_preapproval'|'account_created'|'unknown'
+     */
     public function event(): string {}
+    /**
+     * Variables ipnkit does not model, and modelled ones whose value is not of their type (each
+     * with a notice), in order: name => value.
+     */
     public function extra(): array {}
+    /**
+     * The family of notification (`payment`, `cart`, `subscription`…).
+     * @return 'payment'|'cart'|'auction'|'masspay'|'subscription'|'recurring_payment'|'billing_agreement'|'dispute'|'adaptive_pay'|'adaptive_preapproval'|'adaptive_account'|'unknown'
+     */
     public function family(): string {}
+    /**
+     * The fraud filters that held the payment, by number.
+     */
     public function fraudFilters(): array {}
+    /**
+     * Cart items, by item number, as the canonical JSON has them.
+     */
     public function items(): array {}
+    /**
+     * `json_encode($message)`: the canonical JSON.
+     */
     public function jsonSerialize(): array {}
+    /**
+     * What to look stored delivery keys up by (a transaction, a subscription, a case…).
+     */
     public function lookupId(): string {}
+    /**
+     * Mass Pay payments, by item number, as the canonical JSON has them.
+     */
     public function masspayItems(): array {}
+    /**
+     * Things worth knowing that are not errors: `[['code' => …, 'field' => …], …]`.
+     */
     public function notices(): array {}
+    /**
+     * The options of a Buy Now payment's item, as the canonical JSON has them.
+     */
     public function options(): array {}
+    /**
+     * `cmd=_notify-validate&` followed by the body, byte for byte.
+     */
     public function postback(): string {}
+    /**
+     * The body as received, byte for byte.
+     */
     public function raw(): string {}
+    /**
+     * The canonical JSON as a PHP array: `json_encode($m->toArray())` is the canonical JSON
+     * (amounts `['amount' => '24.90', 'currency' => 'EUR']`, dates `['utc' => …, 'text' => …]`).
+     */
     public function toArray(): array {}
+    /**
+     * The canonical JSON text.
+     */
     public function toJson(): string {}
+    /**
+     * Adaptive Payments transactions, by index, as the canonical JSON has them.
+     */
     public function transactions(): array {}
+    /**
+     * Every variable as received (decoded), in order: name => value.
+     */
     public function variables(): array {}
+    /**
+     * The verification request for the configured environment (for curl).
+     */
     public function verificationRequest(\Ipnkit\Config $config): \Ipnkit\VerificationRequest {}
 }
 
+/**
+ * An exact amount with its currency: `amount` is PayPal's decimal string (`'24.90'`, for
+ * bcmath), never a float.
+ */
 final class Money implements \JsonSerializable
 {
-    public function __construct() {}
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the amount and the currency.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * `24.90 EUR` (`24.90` without a currency).
+     */
     public function __toString(): string {}
+    /**
+     * The amount, an exact decimal string (`'24.90'`, `'-5.00'`).
+     */
     public function amount(): string {}
+    /**
+     * The ISO 4217 currency code (`'EUR'`); `null` only when the message names no currency
+     * for this amount (`shipping` in a message without `mc_currency`).
+     */
     public function currency(): ?string {}
+    /**
+     * `['amount' => '24.90', 'currency' => 'EUR']`, as the canonical JSON has it.
+     */
     public function jsonSerialize(): array {}
 }
 
+/**
+ * A date PayPal wrote: the instant in UTC (`utc`, a `DateTimeImmutable`) beside PayPal's own
+ * text (`text`, `'09:41:07 Mar 14, 2024 PDT'`).
+ */
 final class PayPalDate implements \JsonSerializable
 {
-    public function __construct() {}
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the instant and PayPal's text.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * The instant in RFC 3339 (`2024-03-14T16:41:07Z`).
+     */
     public function __toString(): string {}
+    /**
+     * `['utc' => '2024-03-14T16:41:07Z', 'text' => …]`, as the canonical JSON has it.
+     */
     public function jsonSerialize(): array {}
+    /**
+     * The date as PayPal wrote it.
+     */
     public function text(): string {}
+    /**
+     * The Unix timestamp of the instant.
+     */
     public function timestamp(): int {}
-    public function utc(): mixed {}
+    /**
+     * The instant, a `DateTimeImmutable` in UTC.
+     */
+    public function utc(): \DateTimeImmutable {}
 }
 
+/**
+ * A subscription period: `count` units of `D`ays, `W`eeks, `M`onths or `Y`ears.
+ */
 final class Period
 {
-    public function __construct() {}
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the count and the unit.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * `3 M`, as PayPal writes it.
+     */
     public function __toString(): string {}
+    /**
+     * How many units.
+     */
     public function count(): int {}
+    /**
+     * `D`, `W`, `M` or `Y`, as PayPal writes it.
+     */
     public function unit(): string {}
 }
 
+/**
+ * PayPal's answer to a postback: `kind` is `verified`, `invalid` or `unexpected` (retry
+ * later), with the `reason` of an unexpected one. Made by `Ipn::verdict()` or
+ * `Verdict::noAnswer()`.
+ */
 final class Verdict
 {
-    public function __construct() {}
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the kind, the reason and the HTTP status.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * Whether the postback must be tried again later.
+     */
     public function isUnexpected(): bool {}
+    /**
+     * Whether PayPal vouched for the message.
+     */
     public function isVerified(): bool {}
+    /**
+     * `verified`, `invalid` or `unexpected`.
+     * @return 'verified'|'invalid'|'unexpected'
+     */
     public function kind(): string {}
+    /**
+     * The postback got no HTTP answer at all (a timeout, a refused connection, a curl error).
+     */
     public static function noAnswer(): \Ipnkit\Verdict {}
+    /**
+     * Why an answer is unexpected (`http_status`, `empty_body`, `unrecognized_body`,
+     * `no_answer`); `null` otherwise.
+     * @return 'http_status'|'empty_body'|'unrecognized_body'|'body_unread'|'no_answer'|null
+     */
     public function reason(): ?string {}
 }
 
+/**
+ * The verification postback, ready for curl: `CURLOPT_POSTFIELDS => $r->body`,
+ * `CURLOPT_HTTPHEADER => $r->curlHeaders()`, and never `CURLOPT_FOLLOWLOCATION`.
+ */
 final class VerificationRequest
 {
-    public function __construct() {}
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the method, the URL, the headers and the body.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * `cmd=_notify-validate&` followed by the body, byte for byte: send it as it is.
+     */
     public function body(): string {}
+    /**
+     * The headers as curl's `CURLOPT_HTTPHEADER` takes them: `['Name: value', …]`.
+     */
     public function curlHeaders(): array {}
+    /**
+     * The headers: name => value.
+     */
     public function headers(): array {}
+    /**
+     * Always `POST`.
+     */
     public function method(): string {}
+    /**
+     * The endpoint of the configured environment.
+     */
     public function url(): string {}
 }
 
@@ -334,8 +671,17 @@ class IpnException extends \RuntimeException
 {
     protected string $errorCode;
     protected ?string $field;
+    /**
+     * An error with the core's stable code and the field it names.
+     */
     public function __construct(string $message, string $errorCode, ?string $field = null) {}
+    /**
+     * The core's stable code (`duplicate_key`, `wrong_type`…).
+     */
     final public function getErrorCode(): string {}
+    /**
+     * The variable or configuration key the error names; never its value.
+     */
     final public function getField(): ?string {}
 }
 

@@ -59,18 +59,33 @@ function createApi(native) {
 
   function describe(value) {
     if (value === null) return 'null';
+    if (value === undefined) return 'undefined';
     if (Array.isArray(value)) return 'an array';
     if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
-    return `a ${typeof value}`;
+    const type = typeof value;
+    return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
   }
 
-  function bytes(body) {
+  const PARSED_BODY =
+    'the raw IPN body must be bytes, not an object: a body parser read it first ' +
+    '(express.urlencoded() or express.json(), perhaps mounted for the whole app). Register ' +
+    'express.raw({ type: "application/x-www-form-urlencoded" }) on this route before any body ' +
+    'parser, so that req.body is the Buffer PayPal sent';
+
+  function bytes(body, what = 'the raw IPN body') {
     // A detached buffer reads as empty (its length is 0), whichever build reads it.
     if (body instanceof Uint8Array) return body.byteLength === 0 ? new Uint8Array(0) : body;
     if (body instanceof ArrayBuffer) return new Uint8Array(body);
-    if (typeof body === 'string') throw new TypeError(STRING_BODY);
     if (ArrayBuffer.isView(body)) {
       return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    }
+    if (what !== 'the raw IPN body') {
+      throw new TypeError(`${what} must be bytes (a Uint8Array or Buffer), not ${describe(body)}`);
+    }
+    if (typeof body === 'string') throw new TypeError(STRING_BODY);
+    // A plain object (`{}` or a null-prototype one) is what a form or JSON parser makes.
+    if (typeof body === 'object' && body !== null && [Object.prototype, null].includes(Object.getPrototypeOf(body))) {
+      throw new TypeError(PARSED_BODY);
     }
     throw new TypeError(`the raw IPN body must be a Uint8Array (a Buffer is one), not ${describe(body)}`);
   }
@@ -116,13 +131,15 @@ function createApi(native) {
     equals(other) {
       return other instanceof Money && other.amount === this.amount && other.currency === this.currency;
     }
+    /**
+     * `String(money)` and `${money}` give `24.90 EUR`; every other primitive conversion
+     * (`money + 1`, `money * 2`, `money == '24.90'`, `+money`) throws: it would compute with text.
+     */
     [Symbol.toPrimitive](hint) {
-      if (hint === 'number') {
-        throw new TypeError(
-          'ipnkit Money is exact and is not a number: compare money.amount (a decimal string) ' +
-            'with a decimal library, and money.currency');
-      }
-      return this.toString();
+      if (hint === 'string') return this.toString();
+      throw new TypeError(
+        'ipnkit Money is exact and is not a number: use money.amount (a decimal string) with a ' +
+          'decimal library, and money.currency; String(money) gives "24.90 EUR"');
     }
   }
 
@@ -350,9 +367,16 @@ function createApi(native) {
    */
   class Config {
     #native;
+    #data;
     constructor(data) {
       this.#native = plainData('the configuration', native.config, data);
+      // Kept as the core accepted it, for console.log: a copy the caller cannot change.
+      this.#data = structuredClone(data);
       Object.freeze(this);
+    }
+    /** `console.log(config)` shows the data it was made from. */
+    [Symbol.for('nodejs.util.inspect.custom')](depth, options, inspect) {
+      return typeof inspect === 'function' ? `Config ${inspect(this.#data, options)}` : this.#data;
     }
     static [FROM_NATIVE](config) {
       return config instanceof Config ? config.#native : new Config(config).#native;
@@ -388,6 +412,10 @@ function createApi(native) {
     }
     static [FROM_NATIVE](expected) {
       return expected instanceof Expected ? expected.#data : new Expected(expected).#data;
+    }
+    /** `console.log(expected)` shows the data it was made from. */
+    [Symbol.for('nodejs.util.inspect.custom')](depth, options, inspect) {
+      return typeof inspect === 'function' ? `Expected ${inspect(this.#data, options)}` : this.#data;
     }
   }
 
@@ -445,8 +473,12 @@ function createApi(native) {
   }
 
   function storedKeys(keys) {
-    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
-      throw new TypeError('the stored delivery keys must be an array of strings (oldest first), never a single string');
+    if (!Array.isArray(keys)) {
+      throw new TypeError(`the stored delivery keys must be an array of strings (oldest first), not ${describe(keys)}`);
+    }
+    const wrong = keys.findIndex((k) => typeof k !== 'string');
+    if (wrong !== -1) {
+      throw new TypeError(`the stored delivery keys must be strings: storedKeys[${wrong}] is ${describe(keys[wrong])}`);
     }
     return keys;
   }
@@ -517,7 +549,12 @@ function createApi(native) {
       if (!Number.isInteger(status) || status < 0 || status > 65535) {
         throw new TypeError('the status must be the HTTP status code, an integer');
       }
-      return new Verdict(TOKEN, status, copy(bytes(body)));
+      if (typeof body === 'string') {
+        throw new TypeError(
+          "verdict(status, body) takes PayPal's answer to the postback as bytes, not a string " +
+            '(and not the IPN body): new Uint8Array(await response.arrayBuffer())');
+      }
+      return new Verdict(TOKEN, status, copy(bytes(body, "PayPal's answer (verdict's body)")));
     },
 
     /**

@@ -107,7 +107,7 @@ export declare class ConfigurationError extends IpnError {}
 export declare class ArgumentError extends IpnError {}
 
 // ---- values ----
-/** An exact amount: `amount` is the decimal text as PayPal wrote it, never a float. Using it as a number throws. */
+/** An exact amount: `amount` is the decimal text as PayPal wrote it, never a float. `String(money)` and a template give `24.90 EUR`; any other primitive conversion (`money + 1`, `money == "24.90"`) throws a `TypeError`. */
 export declare class Money {
   constructor(amount: string, currency: string | null);
   readonly amount: string;

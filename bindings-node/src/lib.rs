@@ -79,8 +79,8 @@ impl NativeConfig {
 
     /// The limits: `{max_body_bytes, max_fields, max_key_bytes}`.
     #[napi(getter)]
-    pub fn limits(&self) -> NativeLimits {
-        NativeLimits::from(self.inner.limits())
+    pub fn limits(&self) -> napi::Result<NativeLimits> {
+        NativeLimits::try_from(self.inner.limits())
     }
 }
 
@@ -98,16 +98,18 @@ pub struct NativeLimits {
     pub max_key_bytes: u32,
 }
 
-impl From<Limits> for NativeLimits {
-    fn from(l: Limits) -> NativeLimits {
-        // The core's limits are far below 2^32 (a body's spans are 32-bit); saturate rather
-        // than wrap should a host configure more.
-        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        NativeLimits {
-            max_body_bytes: n(l.max_body_bytes),
-            max_fields: n(l.max_fields),
-            max_key_bytes: n(l.max_key_bytes),
-        }
+impl TryFrom<Limits> for NativeLimits {
+    type Error = napi::Error;
+
+    /// A configuration's limits are at most the core's `MAX_BODY_BYTES`, far below 2^32; one
+    /// that is not is an error, never a number made up.
+    fn try_from(l: Limits) -> napi::Result<NativeLimits> {
+        let n = |v: usize| u32::try_from(v).map_err(|e| napi::Error::from_reason(e.to_string()));
+        Ok(NativeLimits {
+            max_body_bytes: n(l.max_body_bytes)?,
+            max_fields: n(l.max_fields)?,
+            max_key_bytes: n(l.max_key_bytes)?,
+        })
     }
 }
 
@@ -206,14 +208,10 @@ pub fn group(
     config: Option<&NativeConfig>,
     name: String,
 ) -> napi::Result<Outcome<serde_json::Value>> {
-    message_of(body, config, |m| match name.as_str() {
-        "fraud_filters" => data(&m.fraud_filters()),
-        "options" => data(&m.options()),
-        "items" => data(&m.items()),
-        "masspay_items" => data(&m.masspay_items()),
-        "transactions" => data(&m.transactions()),
-        other => Err(napi::Error::from_reason(format!(
-            "ipnkit: {other:?} is not a group"
+    message_of(body, config, |m| match m.group(&name) {
+        Some(group) => data(&group),
+        None => Err(napi::Error::from_reason(format!(
+            "ipnkit: {name:?} is not a group"
         ))),
     })
 }
@@ -293,15 +291,10 @@ pub fn classify(
     config: Option<&NativeConfig>,
     stored: Vec<String>,
 ) -> napi::Result<Outcome<serde_json::Value>> {
-    let stored = match stored
-        .iter()
-        .map(|k| ipnkit::DeliveryKey::from_stored(k))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(stored) => stored,
-        Err(e) => return Ok(Either::B(NativeError::from(&e))),
-    };
-    message_of(body, config, |m| data(&ipnkit::classify(m, &stored)))
+    match receive(body, config).and_then(|n| n.classify(&stored)) {
+        Ok(delivery) => data(&delivery).map(Either::A),
+        Err(e) => Ok(Either::B(NativeError::from(&e))),
+    }
 }
 
 /// A verification request: what to `fetch`.

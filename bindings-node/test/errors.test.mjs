@@ -56,6 +56,32 @@ test('a string body is a TypeError saying how to get the raw bytes', () => {
   }
 });
 
+test('errors name the fix', () => {
+  const message = (fn) => {
+    try {
+      fn();
+    } catch (e) {
+      return e.message;
+    }
+    assert.fail('did not throw');
+  };
+  // A body Express's urlencoded() (or json()) parsed first: mount express.raw before them.
+  for (const parsed of [{ txn_id: '1' }, Object.assign(Object.create(null), { txn_id: '1' })]) {
+    assert.match(message(() => ipnkit.parse(parsed)), /a body parser read it first.*express\.raw\(.*before any body parser/);
+  }
+  assert.match(message(() => ipnkit.parse(undefined)), /not undefined$/);
+  assert.match(message(() => ipnkit.parse(42)), /not a number$/);
+  // verdict() takes PayPal's answer, not the IPN body, and as bytes.
+  assert.match(message(() => ipnkit.verdict(200, 'VERIFIED')), /PayPal's answer to the postback as bytes.*not the IPN body/);
+  assert.match(message(() => ipnkit.verdict(200, 7)), /PayPal's answer \(verdict's body\) must be bytes.*not a number/);
+  // The stored keys: which element is wrong.
+  const m = ipnkit.parse(te.encode('txn_id=1&payment_status=Completed'));
+  assert.match(message(() => ipnkit.classify(m, ['txn:1:Completed', 7])), /storedKeys\[1\] is a number/);
+  assert.match(message(() => ipnkit.classify(m, 'txn:1:Completed')), /an array of strings .*not a string/);
+  // A float amount: pass it as a string.
+  assert.match(message(() => new ipnkit.Expected({ amount: 24.9, currency: 'EUR' })), /pass amounts as strings, e\.g\. "24\.90"/);
+});
+
 test('other bad bodies are typed errors, never a crash', () => {
   for (const bad of [42, null, undefined, {}, [1, 2], Symbol('x'), 10n]) {
     assert.throws(() => ipnkit.parse(bad), TypeError, String(bad?.toString?.() ?? bad));

@@ -67,6 +67,11 @@ test('console.log shows the event and the variables, not the internal string', a
   assert.match(shown, /^Message \{\n  event: 'payment_completed',\n  txn_type: 'web_accept'/);
   assert.match(shown, /mc_gross: Money \{ amount: '[0-9.]+', currency: 'EUR' \}/);
   assert.ok(!shown.includes(body.toString('latin1').slice(0, 40)), 'the raw body is not shown');
+  // A configuration and an expectation show the data they were made from, not `Config {}`.
+  const config = new ipnkit.Config({ environment: 'live', receiver_emails: ['shop@example.net'] });
+  assert.equal(inspect(config), "Config { environment: 'live', receiver_emails: [ 'shop@example.net' ] }");
+  assert.equal(inspect(ipnkit.Expected.anyAmount('EUR')), "Expected { any_amount: true, currency: 'EUR' }");
+  assert.equal(inspect(ipnkit.verdict(503, Buffer.from(''))), "Verdict { kind: 'unexpected', reason: 'http_status' }");
 });
 
 test('variables are properties under PayPal names, money exact, dates real', () => {
@@ -77,7 +82,19 @@ test('variables are properties under PayPal names, money exact, dates real', () 
   assert.equal(m.mc_gross.amount, '22.14');
   assert.equal(m.mc_gross.currency, 'GBP');
   assert.equal(`${m.mc_gross}`, '22.14 GBP');
-  assert.throws(() => m.mc_gross > 10, TypeError, 'money never becomes a float');
+  assert.equal(String(m.mc_gross), '22.14 GBP');
+  assert.equal(m.mc_gross.toString(), '22.14 GBP');
+  // Every other primitive conversion throws, as the .d.ts says: no "22.14 GBP1".
+  for (const [what, use] of [
+    ['>', () => m.mc_gross > 10],
+    ['+ 1', () => m.mc_gross + 1],
+    ["+ ''", () => m.mc_gross + ''],
+    ['* 2', () => m.mc_gross * 2],
+    ['unary +', () => +m.mc_gross],
+    ['== text', () => m.mc_gross == '22.14 GBP'], // eslint-disable-line eqeqeq
+  ]) {
+    assert.throws(use, TypeError, `money ${what} must throw`);
+  }
   assert.ok(m.payment_date instanceof Date && m.payment_date instanceof ipnkit.PayPalDate);
   assert.equal(m.payment_date.toISOString(), '2024-10-27T16:30:00.000Z');
   assert.equal(m.payment_date.text, '09:30:00 Oct 27, 2024 PDT');

@@ -298,6 +298,12 @@ impl Message {
     pub fn json_serialize(&self) -> PhpResult<ZBox<ZendHashTable>> {
         self.to_array()
     }
+
+    /// What `var_dump()` and `print_r()` show: the message's variables, as `toArray()` has
+    /// them (your own debugging output; ipnkit's errors never carry a value).
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        self.to_array()
+    }
 }
 
 fn value_of(value: Value<'_>) -> PhpResult<Zval> {
@@ -368,6 +374,11 @@ impl Money {
         array.insert("currency", self.currency.as_deref())?;
         Ok(array)
     }
+
+    /// What `var_dump()` and `print_r()` show: the amount and the currency.
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        self.json_serialize()
+    }
 }
 
 /// A date PayPal wrote: the instant in UTC (`utc`, a `DateTimeImmutable`) beside PayPal's own
@@ -423,6 +434,11 @@ impl PayPalDate {
         array.insert("text", self.text.as_str())?;
         Ok(array)
     }
+
+    /// What `var_dump()` and `print_r()` show: the instant and PayPal's text.
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        self.json_serialize()
+    }
 }
 
 /// A subscription period: `count` units of `D`ays, `W`eeks, `M`onths or `Y`ears.
@@ -449,6 +465,14 @@ impl Period {
     /// `3 M`, as PayPal writes it.
     pub fn __to_string(&self) -> String {
         format!("{} {}", self.count, self.unit)
+    }
+
+    /// What `var_dump()` and `print_r()` show: the count and the unit.
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let mut array = ZendHashTable::with_capacity(2);
+        array.insert("count", self.count)?;
+        array.insert("unit", self.unit)?;
+        Ok(array)
     }
 }
 
@@ -493,6 +517,14 @@ impl Config {
         }
         Ok(array)
     }
+
+    /// What `var_dump()` and `print_r()` show: the environment and the limits.
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let mut array = ZendHashTable::with_capacity(2);
+        array.insert("environment", self.environment())?;
+        array.insert("limits", self.limits()?)?;
+        Ok(array)
+    }
 }
 
 /// What the shop knows of the money a notification should carry: an order,
@@ -532,6 +564,11 @@ impl Expected {
         Expected {
             inner: CoreExpected::NoOrder,
         }
+    }
+
+    /// What `var_dump()` and `print_r()` show: the data, as the constructor takes it.
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        array_of(&self.inner)
     }
 }
 
@@ -585,6 +622,15 @@ impl Verdict {
     /// Whether the postback must be tried again later.
     pub fn is_unexpected(&self) -> bool {
         self.answer().verdict().is_unexpected()
+    }
+
+    /// What `var_dump()` and `print_r()` show: the kind, the reason and the HTTP status.
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let mut array = ZendHashTable::with_capacity(3);
+        array.insert("kind", self.kind())?;
+        array.insert("reason", self.reason())?;
+        array.insert("status", self.status.map(i64::from))?;
+        Ok(array)
     }
 }
 
@@ -706,6 +752,11 @@ impl Decision {
     pub fn json_serialize(&self) -> PhpResult<ZBox<ZendHashTable>> {
         self.to_array()
     }
+
+    /// What `var_dump()` and `print_r()` show: the decision's array.
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        self.to_array()
+    }
 }
 
 /// The verification postback, ready for curl: `CURLOPT_POSTFIELDS => $r->body`,
@@ -757,6 +808,16 @@ impl VerificationRequest {
         for (name, value) in &self.inner.headers {
             array.push(format!("{name}: {value}"))?;
         }
+        Ok(array)
+    }
+
+    /// What `var_dump()` and `print_r()` show: the method, the URL, the headers and the body.
+    pub fn __debug_info(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let mut array = ZendHashTable::with_capacity(4);
+        array.insert("method", self.method())?;
+        array.insert("url", self.url())?;
+        array.insert("headers", self.headers()?)?;
+        array.insert("body", self.body())?;
         Ok(array)
     }
 }

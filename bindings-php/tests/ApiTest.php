@@ -176,6 +176,48 @@ final class ApiTest extends TestCase
         Ipn::verdict(70000, '');
     }
 
+    /** The IDE stub says what PHP can do: no `new` where PHP refuses it, real types, docs. */
+    public function testTheStubTellsTheTruth(): void
+    {
+        $stub = (string) file_get_contents(dirname(__DIR__) . '/ipnkit.stub.php');
+        foreach (['Decision', 'Ipn', 'Message', 'Money', 'PayPalDate', 'Period', 'Verdict', 'VerificationRequest'] as $class) {
+            $this->assertMatchesRegularExpression("/class $class\\b[^{]*\\{\\n    \\/\\*\\* Made by the extension only[^\\n]*\\n    private function __construct\\(\\) \\{\\}/", $stub, $class);
+            try {
+                $made = (new ReflectionClass("Ipnkit\\$class"))->newInstance();
+                $this->fail("new $class should be refused");
+            } catch (Exception $e) {
+                $this->assertStringContainsString('cannot instantiate', $e->getMessage());
+            }
+        }
+        $this->assertStringContainsString('public function utc(): \\DateTimeImmutable {}', $stub);
+        $this->assertStringContainsString("@return 'act'|'skip'|'retry'|'refuse'", $stub);
+        // Every method is documented.
+        $this->assertDoesNotMatchRegularExpression('/\\{\\n    (public|final)[^\\n]*function|\\{\\}\\n    (public|final)[^\\n]*function/', $stub);
+    }
+
+    /** var_dump() and print_r() show each object's data, never `(0) {}`. */
+    public function testDebuggingShowsTheData(): void
+    {
+        $m = Ipn::parse(self::PAYMENT);
+        $dump = static function (mixed $value): string {
+            ob_start();
+            var_dump($value);
+            return (string) ob_get_clean();
+        };
+        $this->assertStringContainsString('["mc_gross"]=>', $dump($m));
+        $this->assertStringContainsString('string(5) "24.90"', $dump($m->mc_gross));
+        $this->assertStringContainsString('["text"]=>', $dump($m->payment_date));
+        $this->assertStringContainsString('string(7) "sandbox"', $dump(self::config()));
+        $this->assertStringContainsString('["any_amount"]=>', $dump(Expected::anyAmount('EUR')));
+        $this->assertStringContainsString('string(8) "verified"', $dump(Ipn::verdict(200, 'VERIFIED')));
+        $d = Ipn::decide($m, Ipn::verdict(200, 'VERIFIED'), self::config(), new Expected(['amount' => '24.90', 'currency' => 'EUR']), []);
+        $this->assertStringContainsString('["delivery_key"]=>', $dump($d));
+        $this->assertStringContainsString('[url] => https://ipnpb.sandbox.paypal.com/cgi-bin/webscr', print_r($m->verificationRequest(self::config()), true));
+        foreach ([$m, $m->mc_gross, self::config(), Expected::noOrder(), Ipn::verdict(200, 'INVALID'), $d] as $object) {
+            $this->assertStringNotContainsString('(0) {', $dump($object), get_class($object));
+        }
+    }
+
     public function testTheDecision(): void
     {
         $m = Ipn::parse(self::PAYMENT);

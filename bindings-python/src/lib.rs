@@ -414,24 +414,18 @@ impl NativeNotification {
             }
         };
         let missing = || PyRuntimeError::new_err("ipnkit: no record at this path");
-        let json = match (steps.0.as_str(), steps.1, steps.2) {
-            ("options", i, None) => serde_json::to_string(m.options().get(i).ok_or_else(missing)?),
-            ("items", i, None) => serde_json::to_string(m.items().get(i).ok_or_else(missing)?),
-            ("items", i, Some((sub, j))) if sub == "options" => serde_json::to_string(
-                m.items()
-                    .get(i)
-                    .and_then(|item| item.options.get(j))
-                    .ok_or_else(missing)?,
-            ),
-            ("masspay_items", i, None) => {
-                serde_json::to_string(m.masspay_items().get(i).ok_or_else(missing)?)
-            }
-            ("transactions", i, None) => {
-                serde_json::to_string(m.transactions().get(i).ok_or_else(missing)?)
-            }
-            _ => return Err(missing()),
+        let record = m
+            .group(&steps.0)
+            .and_then(|g| g.member(steps.1))
+            .ok_or_else(missing)?;
+        let record = match &steps.2 {
+            None => record,
+            Some((sub, j)) => record
+                .group(sub)
+                .and_then(|g| g.member(*j))
+                .ok_or_else(missing)?,
         };
-        json.map_err(|e| PyRuntimeError::new_err(e.to_string()))
+        serde_json::to_string(&record).map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
     /// (delivery key, lookup id).
@@ -477,12 +471,7 @@ impl NativeNotification {
 
     /// The delivery against stored keys, as its JSON.
     fn classify(&self, py: Python<'_>, stored: Vec<String>) -> PyResult<String> {
-        let stored = stored
-            .iter()
-            .map(|k| ipnkit::DeliveryKey::from_stored(k))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| error(py, &e))?;
-        let delivery = ipnkit::classify(self.message(py)?, &stored);
+        let delivery = self.inner.classify(&stored).map_err(|e| error(py, &e))?;
         serde_json::to_string(&delivery).map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 }
@@ -494,15 +483,13 @@ impl NativeNotification {
 fn receive(
     py: Python<'_>,
     body: &Bound<'_, PyAny>,
-    limits: Option<(usize, usize, usize)>,
+    limits: Option<(u64, u64, u64)>,
 ) -> PyResult<NativeNotification> {
     let raw = raw_body(body)?;
     let limits = match limits {
-        Some((max_body_bytes, max_fields, max_key_bytes)) => Limits {
-            max_body_bytes,
-            max_fields,
-            max_key_bytes,
-        },
+        Some((max_body_bytes, max_fields, max_key_bytes)) => {
+            Limits::new(max_body_bytes, max_fields, max_key_bytes).map_err(|e| error(py, &e))?
+        }
         None => Limits::DEFAULT,
     };
     let inner = Notification::new(raw, limits).map_err(|e| error(py, &e))?;

@@ -181,6 +181,13 @@ def test_limits_are_reachable():
         ipnkit.parse(b"a=1&b=2&c=3", config=small)
     assert caught.value.code == "too_many_fields"
     assert ipnkit.parse(b"a=1&b=2", config=small).extra == [("a", "1"), ("b", "2")]
+    # Limits given as numbers (a pickled message's) are checked by the core as a
+    # configuration's are: zero is not a limit.
+    for bad, field in (((0, 10, 10), "limits.max_body_bytes"), ((10, 0, 10), "limits.max_fields"),
+                       ((10, 10, 1 << 40), "limits.max_key_bytes")):
+        with pytest.raises(ipnkit.ConfigurationError) as caught:
+            ipnkit._core.receive(b"a=1", bad)
+        assert caught.value.field == field
 
 
 def test_classify_duplicates_and_transitions():

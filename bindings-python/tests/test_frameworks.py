@@ -57,7 +57,8 @@ def test_django_view_stores_the_raw_body_and_settles_it(django_views):
 
     body = BODIES[0]
     m = ipnkit.parse(body)
-    expected = ipnkit.Expected(amount=str(m.mc_gross), currency=m.mc_currency or "")
+    assert m.mc_gross is not None
+    expected = ipnkit.Expected(amount=m.mc_gross.amount, currency=m.mc_currency or "")
     verified = lambda request: ipnkit.verdict(200, b"VERIFIED")  # noqa: E731
     assert django_views.settle(body, verified, expected, []) == "act"
     assert django_views.settle(body, verified, expected, [m.delivery_key]) == "skip"

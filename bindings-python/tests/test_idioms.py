@@ -75,7 +75,7 @@ def test_money_stays_in_its_currency():
     with pytest.raises(TypeError):
         ipnkit.Money(24.9, "EUR")  # type: ignore[arg-type]
     assert eur != ipnkit.Money("24.90", "USD")
-    assert str(eur) == "24.90" and str(ipnkit.Money("140", "JPY")) == "140"
+    assert str(eur) == "24.90 EUR" and str(ipnkit.Money("140", "JPY")) == "140 JPY"  # as in JS and PHP
     with pytest.raises(AttributeError):
         eur.amount = Decimal(0)  # type: ignore[misc]
 

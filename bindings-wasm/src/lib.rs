@@ -119,11 +119,12 @@ fn receive(body: &[u8], limits: Limits) -> Result<Notification, Thrown> {
 fn limits_of(limits: Option<Vec<u32>>) -> Result<Limits, Thrown> {
     match limits.as_deref() {
         None => Ok(Limits::DEFAULT),
-        Some(&[max_body_bytes, max_fields, max_key_bytes]) => Ok(Limits {
-            max_body_bytes: max_body_bytes as usize,
-            max_fields: max_fields as usize,
-            max_key_bytes: max_key_bytes as usize,
-        }),
+        Some(&[max_body_bytes, max_fields, max_key_bytes]) => Limits::new(
+            max_body_bytes.into(),
+            max_fields.into(),
+            max_key_bytes.into(),
+        )
+        .map_err(|e| thrown(&e)),
         Some(_) => Err(bug(&"limits are three numbers")),
     }
 }
@@ -240,13 +241,9 @@ pub fn verification_request(body: &[u8], config: &Configuration) -> Result<Strin
 /// `fraud_filters`, as the canonical JSON has them (JSON).
 #[wasm_bindgen]
 pub fn group(body: &[u8], limits: Option<Vec<u32>>, name: &str) -> Result<String, Thrown> {
-    with_message(body, limits, |m| match name {
-        "fraud_filters" => json(&m.fraud_filters()),
-        "options" => json(&m.options()),
-        "items" => json(&m.items()),
-        "masspay_items" => json(&m.masspay_items()),
-        "transactions" => json(&m.transactions()),
-        other => Err(bug(&format!("\"{other}\" is not a group"))),
+    with_message(body, limits, |m| match m.group(name) {
+        Some(group) => json(&group),
+        None => Err(bug(&format!("\"{name}\" is not a group"))),
     })
 }
 
@@ -308,10 +305,6 @@ pub fn classify(
     limits: Option<Vec<u32>>,
     stored: Vec<String>,
 ) -> Result<String, Thrown> {
-    let stored = stored
-        .iter()
-        .map(|k| ipnkit::DeliveryKey::from_stored(k))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| thrown(&e))?;
-    with_message(body, limits, |m| json(&ipnkit::classify(m, &stored)))
+    let notification = receive(body, limits_of(limits)?)?;
+    json(&notification.classify(&stored).map_err(|e| thrown(&e))?)
 }

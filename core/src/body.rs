@@ -43,6 +43,28 @@ impl Limits {
         max_key_bytes: 128,
     };
 
+    /// Limits from a host's numbers, checked as a configuration's `limits` are: each a whole
+    /// number from 1 to [`MAX_BODY_BYTES`], else [`Error::InvalidConfiguration`] naming it
+    /// (`limits.max_fields`…). The one way a binding turns numbers into limits.
+    pub fn new(max_body_bytes: u64, max_fields: u64, max_key_bytes: u64) -> Result<Limits, Error> {
+        Ok(Limits {
+            max_body_bytes: Limits::one(max_body_bytes.into(), "limits.max_body_bytes")?,
+            max_fields: Limits::one(max_fields.into(), "limits.max_fields")?,
+            max_key_bytes: Limits::one(max_key_bytes.into(), "limits.max_key_bytes")?,
+        })
+    }
+
+    /// One limit, checked: from 1 to [`MAX_BODY_BYTES`].
+    pub(crate) fn one(n: i128, field: &str) -> Result<usize, Error> {
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n > 0 && n <= MAX_BODY_BYTES)
+            .ok_or_else(|| Error::InvalidConfiguration {
+                field: crate::error::FieldName::new(field),
+                problem: crate::error::Problem::InvalidValue,
+            })
+    }
+
     /// Refuses a body of `len` bytes over [`max_body_bytes`](Limits::max_body_bytes) (or over
     /// [`MAX_BODY_BYTES`], whatever the limits say), before any work or copy.
     pub fn check_len(&self, len: usize) -> Result<(), Error> {
@@ -370,6 +392,22 @@ mod tests {
         body.pairs()
             .map(|p| (p.key.to_vec(), p.value.map(<[u8]>::to_vec)))
             .collect()
+    }
+
+    #[test]
+    fn limits_from_numbers_are_checked_as_a_configurations_are() {
+        assert_eq!(Limits::new(256 * 1024, 8192, 128), Ok(Limits::DEFAULT));
+        for (numbers, field) in [
+            ((0, 1, 1), "limits.max_body_bytes"),
+            ((1, 0, 1), "limits.max_fields"),
+            ((1, 1, u64::MAX), "limits.max_key_bytes"),
+        ] {
+            let (body, fields, key) = numbers;
+            assert_eq!(
+                Limits::new(body, fields, key).map_err(|e| e.field().map(str::to_owned)),
+                Err(Some(field.to_owned()))
+            );
+        }
     }
 
     #[test]

@@ -160,7 +160,17 @@ fn push_part(out: &mut String, text: &str) {
 
 /// Lower-case hex of `bytes`.
 fn hex<'b>(bytes: impl Iterator<Item = &'b u8>) -> String {
-    bytes.map(|b| format!("{b:02x}")).collect()
+    // A nibble is 0..=15 by construction (`>> 4`, `& 0x0f`): each maps to one digit.
+    let digit = |nibble: u8| {
+        char::from(if nibble < 10 {
+            b'0' + nibble
+        } else {
+            b'a' + nibble - 10
+        })
+    };
+    bytes
+        .flat_map(|&b| [digit(b >> 4), digit(b & 0x0f)])
+        .collect()
 }
 
 /// A non-empty value, for ids.

@@ -233,11 +233,23 @@ pub enum Error {
 
     /// A value of a host's configuration or expected order has the wrong type: a string where a
     /// list belongs, a number or a float where an exact decimal string belongs (never rounded).
-    #[error("wrong_type: {field} has the wrong type")]
+    #[error("wrong_type: {field} has the wrong type{}", wrong_type_fix(field))]
     WrongType {
         /// The key, as a dotted path.
         field: FieldName,
     },
+}
+
+/// What to write instead, for the keys whose wrong type has one usual cause (the message names
+/// the fix, never the value given).
+fn wrong_type_fix(field: &FieldName) -> &'static str {
+    match field.as_str() {
+        "amount" => r#": pass amounts as strings, e.g. "24.90" (a float would be rounded)"#,
+        "receiver_emails" | "receiver_ids" | "final_statuses" => {
+            ": a list of strings, even for one"
+        }
+        _ => "",
+    }
 }
 
 /// What is wrong with a key of a host's configuration ([`Error::InvalidConfiguration`]).

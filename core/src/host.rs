@@ -74,7 +74,7 @@ use serde::{Deserializer, Serialize};
 use serde_json::json;
 
 use crate::Family;
-use crate::body::{Body, Limits, MAX_BODY_BYTES};
+use crate::body::{Body, Limits};
 use crate::codes::codes;
 use crate::delivery::{DELIVERY_CODES, Delivery, DeliveryKey, classify};
 use crate::error::{Error, ErrorKind, Problem};
@@ -167,13 +167,10 @@ impl<'p> ConfigData<'p> {
     }
 }
 
-fn limit(value: Option<i128>, default: usize, max: usize, field: &str) -> Result<usize, Error> {
+fn limit(value: Option<i128>, default: usize, field: &str) -> Result<usize, Error> {
     match value {
         None => Ok(default),
-        Some(n) => usize::try_from(n)
-            .ok()
-            .filter(|&n| n > 0 && n <= max)
-            .ok_or_else(|| invalid(field, Problem::InvalidValue)),
+        Some(n) => Limits::one(n, field),
     }
 }
 
@@ -235,19 +232,12 @@ impl Config {
             max_body_bytes: limit(
                 max_body_bytes,
                 Limits::DEFAULT.max_body_bytes,
-                MAX_BODY_BYTES,
                 "limits.max_body_bytes",
             )?,
-            max_fields: limit(
-                max_fields,
-                Limits::DEFAULT.max_fields,
-                MAX_BODY_BYTES,
-                "limits.max_fields",
-            )?,
+            max_fields: limit(max_fields, Limits::DEFAULT.max_fields, "limits.max_fields")?,
             max_key_bytes: limit(
                 max_key_bytes,
                 Limits::DEFAULT.max_key_bytes,
-                MAX_BODY_BYTES,
                 "limits.max_key_bytes",
             )?,
         };
@@ -432,6 +422,17 @@ impl Notification {
         self.message().map(DeliveryKey::of)
     }
 
+    /// The delivery against the keys the host stored under this message's lookup id (oldest
+    /// first): stored texts are read back ([`Error::InvalidDeliveryKey`] for one ipnkit did not
+    /// make), and a message that cannot be read gives its error.
+    pub fn classify<S: AsRef<str>>(&self, stored: &[S]) -> Result<Delivery, Error> {
+        let stored = stored
+            .iter()
+            .map(|k| DeliveryKey::from_stored(k.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(classify(self.message().map_err(Clone::clone)?, &stored))
+    }
+
     /// `cmd=_notify-validate&` followed by the body, byte for byte.
     pub fn postback(&self) -> Vec<u8> {
         self.body.postback()
@@ -520,7 +521,7 @@ codes! {
 
 /// What a readable, verified message is about: its event and family, and the delivery key the
 /// host stores once it acted (or refused), looked up by `lookup_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct About {
     /// The event's code ([`crate::EventCode`]).
     pub event: &'static str,
@@ -533,10 +534,9 @@ pub struct About {
 }
 
 /// Act: a verified message of this merchant's, every rule kept, not acted on before.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Act {
     /// The event, and the key to store.
-    #[serde(flatten)]
     pub about: About,
     /// [`Delivery::New`] or [`Delivery::Transition`].
     pub delivery: Delivery,
@@ -546,30 +546,23 @@ pub struct Act {
 }
 
 /// Skip: verified and acceptable, but acted on already.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skip {
     /// The event, and its key (stored already).
-    #[serde(flatten)]
     pub about: About,
     /// Why: [`Delivery::Duplicate`], or [`Delivery::Stale`] (a later state was acted on).
     pub delivery: Delivery,
 }
 
 /// Retry: PayPal's answer could not be used; post the body back again later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
     /// Why the answer could not be used.
-    #[serde(serialize_with = "unexpected_code")]
     pub reason: Unexpected,
 }
 
-fn unexpected_code<S: serde::Serializer>(reason: &Unexpected, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(reason.code())
-}
-
 /// Why a notification is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "why", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// PayPal answered `INVALID`: it did not send these bytes (an attack, or a body altered on
     /// the way). Keep it and log it.
@@ -584,7 +577,6 @@ pub enum Refusal {
     Rules {
         /// The event, and its key: store it with the refusal, so that a redelivery of the same
         /// message is known.
-        #[serde(flatten)]
         about: About,
         /// Every broken rule, in rule order (never empty).
         violations: Vec<Violation>,
@@ -632,8 +624,7 @@ impl Refusal {
 /// | `skip` | `event`, `family`, `delivery_key`, `lookup_id`, `delivery` |
 /// | `retry` | `reason` |
 /// | `refuse` | `why`: `not_verified`; `unreadable` with `error`; `rules` with `event`, `family`, `delivery_key`, `lookup_id`, `violations`, `ours` |
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Act, and store the delivery key in the same transaction.
     Act(Act),
@@ -643,6 +634,51 @@ pub enum Decision {
     Retry(Retry),
     /// Do not act.
     Refuse(Refusal),
+}
+
+impl Serialize for Decision {
+    /// `action`, then exactly the variant's fields (the table above). Written out rather than
+    /// derived: serde's flattening would weigh on the wasm build.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        fn about<M: SerializeMap>(map: &mut M, about: &About) -> Result<(), M::Error> {
+            map.serialize_entry("event", about.event)?;
+            map.serialize_entry("family", about.family)?;
+            map.serialize_entry("delivery_key", &about.delivery_key)?;
+            map.serialize_entry("lookup_id", &about.lookup_id)
+        }
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("action", self.action().code())?;
+        match self {
+            Decision::Act(act) => {
+                about(&mut map, &act.about)?;
+                map.serialize_entry("delivery", &act.delivery)?;
+                map.serialize_entry("amount", &act.amount)?;
+            }
+            Decision::Skip(skip) => {
+                about(&mut map, &skip.about)?;
+                map.serialize_entry("delivery", &skip.delivery)?;
+            }
+            Decision::Retry(retry) => map.serialize_entry("reason", retry.reason.code())?,
+            Decision::Refuse(refusal) => {
+                map.serialize_entry("why", refusal.code())?;
+                match refusal {
+                    Refusal::NotVerified => {}
+                    Refusal::Unreadable { error } => map.serialize_entry("error", error)?,
+                    Refusal::Rules {
+                        about: a,
+                        violations,
+                        ours,
+                    } => {
+                        about(&mut map, a)?;
+                        map.serialize_entry("violations", violations)?;
+                        map.serialize_entry("ours", ours)?;
+                    }
+                }
+            }
+        }
+        map.end()
+    }
 }
 
 impl Decision {

@@ -83,8 +83,9 @@ pub use event::{EVENT_CODES, Event, EventCode, FAMILY_CODES, Family};
 pub use host::{Action, Answer, Config, Decision, Notification, Refusal, postback};
 pub use key::{Key, Separator};
 pub use message::{
-    AdaptiveTransaction, CartItem, GROUPS, ItemOption, Lookup, MODELLED_KINDS, MODELLED_VARIABLES,
-    MasspayItem, Message, NOTICE_CODES, Notice, Period, PeriodUnit, Record, Value,
+    AdaptiveTransaction, CartItem, GROUPS, Group, ItemOption, Lookup, MODELLED_KINDS,
+    MODELLED_VARIABLES, MasspayItem, Member, Message, NOTICE_CODES, Notice, Period, PeriodUnit,
+    Record, Value,
 };
 pub use money::{Currency, Money};
 pub use policy::{

@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::date::PayPalDate;
 use crate::decode::{Fields, hash};
-use crate::error::{Error, ErrorCode, ErrorKind, FieldName};
+use crate::error::{Error, ErrorKind, FieldName};
 use crate::event::{Event, Family, Signals};
 use crate::money::{Currency, Money};
 use crate::vocab::*;
@@ -84,6 +84,69 @@ pub const NOTICE_CODES: &[&str] = &[
     "invalid_flag",
     "invalid_period",
 ];
+
+/// A group of a [`Message`] by name ([`Message::group`]): its members, serializing as the
+/// canonical JSON has them (field order kept).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(untagged)]
+pub enum Group<'m> {
+    /// `fraud_filters`.
+    FraudFilters(&'m [String]),
+    /// `options`.
+    Options(&'m [ItemOption]),
+    /// `items`.
+    Items(&'m [CartItem]),
+    /// `masspay_items`.
+    MasspayItems(&'m [MasspayItem]),
+    /// `transactions`.
+    Transactions(&'m [AdaptiveTransaction]),
+}
+
+/// One member of a [`Group`], serializing as the canonical JSON has it.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(untagged)]
+pub enum Member<'m> {
+    /// A fraud filter's name.
+    FraudFilter(&'m str),
+    /// An option.
+    Option(&'m ItemOption),
+    /// A cart item.
+    Item(&'m CartItem),
+    /// A Mass Pay item.
+    MasspayItem(&'m MasspayItem),
+    /// An Adaptive transaction.
+    Transaction(&'m AdaptiveTransaction),
+}
+
+impl<'m> Group<'m> {
+    /// The member at `index` (0-based), if there is one.
+    pub fn member(self, index: usize) -> Option<Member<'m>> {
+        Some(match self {
+            Group::FraudFilters(all) => Member::FraudFilter(all.get(index)?),
+            Group::Options(all) => Member::Option(all.get(index)?),
+            Group::Items(all) => Member::Item(all.get(index)?),
+            Group::MasspayItems(all) => Member::MasspayItem(all.get(index)?),
+            Group::Transactions(all) => Member::Transaction(all.get(index)?),
+        })
+    }
+}
+
+impl<'m> Member<'m> {
+    /// A group inside the member, by name: a cart item's `options`; `None` for any other.
+    pub fn group(self, name: &str) -> Option<Group<'m>> {
+        match (self, name) {
+            (Member::Item(item), "options") => Some(Group::Options(&item.options)),
+            (
+                Member::FraudFilter(_)
+                | Member::Option(_)
+                | Member::Item(_)
+                | Member::MasspayItem(_)
+                | Member::Transaction(_),
+                _,
+            ) => None,
+        }
+    }
+}
 
 /// A typed IPN message. See the [module docs](crate::message).
 ///
@@ -638,6 +701,20 @@ impl Message {
         })
     }
 
+    /// The group `name` (one of [`GROUPS`], or `fraud_filters`), serializing as the canonical
+    /// JSON has it; `None` when `name` is neither. What a binding hands its host for a group,
+    /// whatever its name.
+    pub fn group(&self, name: &str) -> Option<Group<'_>> {
+        Some(match name {
+            "fraud_filters" => Group::FraudFilters(&self.fraud_filters),
+            "options" => Group::Options(&self.options),
+            "items" => Group::Items(&self.items),
+            "masspay_items" => Group::MasspayItems(&self.masspay_items),
+            "transactions" => Group::Transactions(&self.transactions),
+            _ => return None,
+        })
+    }
+
     /// Things worth knowing that are not errors.
     pub fn notices(&self) -> &[Notice] {
         &self.notices
@@ -654,10 +731,9 @@ impl Message {
     /// # Ok::<(), ipnkit::Error>(())
     /// ```
     pub fn is_unreadable(&self, name: &str) -> bool {
-        self.notices.iter().any(|n| {
-            n.field == name
-                && ErrorCode::from_code(n.code).is_some_and(|c| c.kind() == ErrorKind::Value)
-        })
+        self.notices
+            .iter()
+            .any(|n| n.field == name && ErrorKind::Value.codes().any(|c| c.code() == n.code))
     }
 
     /// Variables this version does not model, and modelled ones whose value is not of their type

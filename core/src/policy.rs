@@ -671,6 +671,29 @@ pub enum Expected {
     NoOrder,
 }
 
+impl Serialize for Expected {
+    /// The plain data it is read from ([`Expected::from_data`]): `{"amount", "currency"}`,
+    /// `{"any_amount": true}` (with its `currency`, if any) or `{"no_order": true}`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self {
+            Expected::Order { amount, currency } => {
+                map.serialize_entry("amount", &amount.to_string())?;
+                map.serialize_entry("currency", currency.as_str())?;
+            }
+            Expected::AnyAmount { currency } => {
+                map.serialize_entry("any_amount", &true)?;
+                if let Some(currency) = currency {
+                    map.serialize_entry("currency", currency.as_str())?;
+                }
+            }
+            Expected::NoOrder => map.serialize_entry("no_order", &true)?,
+        }
+        map.end()
+    }
+}
+
 impl Expected {
     /// Expect this amount in this currency.
     pub fn order(amount: Decimal, currency: Currency) -> Expected {

@@ -308,7 +308,8 @@ class Money:
         return self.amount >= other.amount
 
     def __str__(self) -> str:
-        return str(self.amount)
+        """``24.90 EUR``, as in JavaScript and PHP (the amount alone is ``.amount``)."""
+        return f"{self.amount} {self.currency}" if self.currency else str(self.amount)
 
     def __repr__(self) -> str:
         return f"Money({str(self.amount)!r}, {self.currency!r})"
