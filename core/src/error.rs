@@ -69,7 +69,7 @@ impl fmt::Display for FieldName {
 
 /// Everything that can go wrong while reading an IPN body or decoding its variables.
 ///
-/// Each variant has a stable [`code`](Error::code); the list of all codes is [`error_codes`].
+/// Each variant has a stable [`code`](Error::code); the list of all codes is [`ERROR_CODES`], each with its kind ([`ErrorCode`]).
 /// `index` fields are the 0-based position of the pair in the body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -73,7 +73,6 @@
 use serde::{Deserializer, Serialize};
 use serde_json::json;
 
-use crate::Family;
 use crate::body::{Body, Limits};
 use crate::codes::codes;
 use crate::delivery::{DELIVERY_CODES, Delivery, DeliveryKey, classify};
@@ -89,6 +88,7 @@ use crate::verify::{
     Verifier,
 };
 use crate::vocab::{PaymentStatus, VOCABULARIES};
+use crate::{Event, Family};
 use plain::invalid;
 
 /// What a host configures once: the environment, who the merchant is, the limits, and (for tests)
@@ -704,6 +704,17 @@ impl Decision {
     }
 }
 
+/// Which answers of [`Expected`] the rules accept for `event` (`order`, `any_amount`,
+/// `no_order`): an event that carries an amount refuses `no_order` (`order_not_found`); any
+/// other takes all three and ignores them.
+pub fn accepted_expectations(event: &Event) -> &'static [&'static str] {
+    if crate::expects_amount(event) {
+        &["order", "any_amount"]
+    } else {
+        &["order", "any_amount", "no_order"]
+    }
+}
+
 /// What bindings generate their types, stubs and exception classes from, as data: every modelled
 /// variable with its kind, every vocabulary, every group and its members, every event with its
 /// meaning and rules, every error kind with its codes, and the codes of violations, deliveries,
@@ -712,11 +723,15 @@ pub fn schema() -> serde_json::Value {
     let events: Vec<_> = EventCode::ALL
         .iter()
         .map(|code| {
-            let (receiver, amount, finality) = rules_for(&code.event());
+            let event = code.event();
+            let (receiver, amount, finality) = rules_for(&event);
             json!({
                 "code": code.code(),
                 "meaning": code.meaning(),
-                "rules": { "receiver": receiver, "amount": amount, "final": finality },
+                "rules": {
+                    "receiver": receiver, "amount": amount, "final": finality,
+                    "accepts": accepted_expectations(&event),
+                },
             })
         })
         .collect();

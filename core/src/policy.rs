@@ -60,9 +60,10 @@
 //!
 //! | code | when |
 //! |---|---|
-//! | `not_verified` | PayPal's answer was not `VERIFIED` ([`Policy::evaluate`] only) |
+//! | `not_verified` | PayPal's answer was not `VERIFIED` ([`Report::not_verified`]; a decision says `refuse` with `not_verified` instead) |
 //! | `receiver_not_configured` | the policy names no receiver: nothing can be accepted |
 //! | `receiver_mismatch` | the notification is not this merchant's (see above) |
+//! | `order_not_found` | the host has no order this payment is for ([`Expected::NoOrder`]); asked of this merchant's messages only |
 //! | `amount_mismatch` | the amount differs from the expected one (exact decimal comparison) |
 //! | `currency_mismatch` | the currency differs from the expected one |
 //! | `environment_mismatch` | `test_ipn` disagrees with the configured environment (a sandbox message verifies as genuine at the sandbox, so it must never reach a live listener's books) |

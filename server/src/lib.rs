@@ -6,8 +6,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`sandbox`] | [`Sandbox`]: a local stand-in for PayPal — delivers messages, answers postbacks, plays Express Checkout's authorize and capture, injects faults |
-//! | [`listener`] | [`Listener`]: a reference listener — stored before 200, postbacks by independent workers with retries, order lookup, rules, deduplication, events to a sink (signed when POSTed) |
-//! | [`http`] | the listener's HTTP layer (hyper on tokio): limits and timeouts while reading, a connection cap, graceful shutdown |
+//! | [`listener`] | [`Listener`]: a reference listener, one module per step — intake (HTTP: limits and timeouts while reading, a connection cap, graceful shutdown; stored before 200), postbacks by independent workers with retries, settling (order lookup, the core's decision), the outbox and its sinks (signed when POSTed), metrics |
 //! | [`local`] | the stand-ins' HTTP server (hyper on a thread of its own): each request answered by a plain function |
 //! | [`orders`] | [`Orders`]: where a payment's expected amount and currency come from |
 //! | [`store`] | [`Store`]: the listener's store, SQLite (one process) or PostgreSQL (several) |
@@ -17,17 +16,16 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod express;
-pub mod http;
 pub mod listener;
 pub mod local;
 pub mod orders;
 mod reconnect;
 pub mod sandbox;
 pub mod store;
+mod util;
 
-pub use http::HttpLimits;
-pub use listener::{Backoff, Config, Listener, Retention, Sink, StartError};
+pub use listener::{Backoff, Config, HttpLimits, Listener, Retention, Sink, StartError};
 pub use orders::Orders;
 pub use sandbox::{Faults, Report, Sandbox, Schedule};
 pub use store::{Counts, Db, Outcome, Store, StoreError};
+pub use util::client;

@@ -358,11 +358,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn client() -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .build()
-            .into()
+        crate::util::client(Duration::from_secs(10))
     }
 
     #[test]

@@ -800,3 +800,40 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn the_schema_says_per_event_which_expectations_the_rules_accept_and_decide_agrees() {
+    let schema = schema();
+    let refund = b"txn_type=web_accept&txn_id=9RT58091KX0312345&parent_txn_id=4RT58091KX0312345\
+        &payment_status=Refunded&mc_gross=-24.90&mc_currency=EUR&receiver_email=shop%40example.net\
+        &test_ipn=1";
+    for (raw, code) in [
+        (GOOD, "payment_completed"),
+        (&refund[..], "payment_refunded"),
+    ] {
+        let listed = schema["events"]
+            .as_array()
+            .and_then(|events| events.iter().find(|e| e["code"] == code))
+            .map(|e| e["rules"]["accepts"].clone())
+            .unwrap_or_default();
+        for expected in [expected(), Expected::any_amount(), Expected::NoOrder] {
+            let name = serde_json::to_value(expected).unwrap_or_default();
+            let name = ["amount", "any_amount", "no_order"]
+                .into_iter()
+                .find(|k| name.get(k).is_some())
+                .map(|k| if k == "amount" { "order" } else { k })
+                .unwrap_or_default();
+            let accepted = notification(raw)
+                .decide(VERIFIED, &config(), &expected, &[] as &[&str])
+                .map(|d| d.action() == Action::Act)
+                .unwrap_or_default();
+            assert_eq!(
+                accepted,
+                listed
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|a| a == name)),
+                "{code} {name}"
+            );
+        }
+    }
+}

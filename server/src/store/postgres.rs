@@ -25,7 +25,7 @@ use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel, NoTls, Statement};
 
-use super::{
+use super::model::{
     Counts, JUNK_ROWS_KEPT, MessageRow, Outcome, Pending, SCHEMA_VERSION, Snapshot, Store,
     StoreError, junk_head, ms,
 };
@@ -144,7 +144,7 @@ impl Postgres {
 
     /// One more connection to a database [`open`](Postgres::open) has checked and migrated.
     pub fn connect(url: &str) -> Result<Postgres, StoreError> {
-        let shown = super::Db::Postgres(url.to_owned()).to_string();
+        let shown = super::model::redact(url);
         let mut config: postgres::Config = url.parse().map_err(|e| {
             StoreError::BadLocation(format!("a PostgreSQL URL that cannot be read ({e})"))
         })?;
@@ -309,7 +309,7 @@ impl Store for Postgres {
         let statement = self.prepared(INSERT)?;
         match self
             .client
-            .query_one(&statement, &[&super::now_ms(), &body])
+            .query_one(&statement, &[&super::model::now_ms(), &body])
         {
             Ok(row) => Ok(row.get(0)),
             Err(e) if lost(&e) => {
@@ -317,7 +317,7 @@ impl Store for Postgres {
                 let statement = self.prepared(INSERT)?;
                 Ok(self
                     .client
-                    .query_one(&statement, &[&super::now_ms(), &body])?
+                    .query_one(&statement, &[&super::model::now_ms(), &body])?
                     .get(0))
             }
             Err(e) => Err(e.into()),

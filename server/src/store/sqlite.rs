@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{
+use super::model::{
     Counts, JUNK_ROWS_KEPT, MessageRow, Outcome, Pending, SCHEMA_VERSION, Snapshot, Store,
     StoreError, junk_head, ms, now_ms,
 };

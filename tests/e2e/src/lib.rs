@@ -157,7 +157,7 @@ impl ListenerProcess {
     /// `GET path` on its own port (`/health`, `/metrics`: they answer loopback clients), the
     /// body of a 200.
     pub fn get(&self, path: &str) -> String {
-        ipnkit_server::sandbox::client(Duration::from_secs(5))
+        ipnkit_server::client(Duration::from_secs(5))
             .get(self.url.replace("/ipn", path))
             .call()
             .unwrap()
@@ -331,7 +331,7 @@ impl RoundRobin {
         );
         let counted = Arc::clone(&sent);
         let next = AtomicU64::new(0);
-        let agent = ipnkit_server::sandbox::client(Duration::from_secs(5));
+        let agent = ipnkit_server::client(Duration::from_secs(5));
         let server = Server::start("127.0.0.1:0", move |request| {
             let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap();
             let which = n % upstreams.len();

@@ -17,8 +17,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ipnkit_e2e::{ListenerProcess, event_keys, ipnkit_bin, test_listener_args, wait_for};
+use ipnkit_server::client;
 use ipnkit_server::local::{Answer, Reply, Server, Withheld};
-use ipnkit_server::sandbox::client;
 use ipnkit_server::{Db, store};
 
 /// The bodies a server received, in order.

@@ -18,7 +18,8 @@ use std::time::Duration;
 use ipnkit_e2e::{
     ListenerProcess, deliver_across_a_crash, event_keys, states_by_body, wait_settled_and_sent,
 };
-use ipnkit_server::sandbox::{as_sandbox_message, client};
+use ipnkit_server::client;
+use ipnkit_server::sandbox::as_sandbox_message;
 use ipnkit_server::{Db, Faults, Sandbox, store};
 
 /// The messages delivered, each with its name: the vectors (`tests/vectors/*.body`, by file

@@ -1,13 +1,14 @@
-//! The listener's HTTP layer, for the open internet: hyper on tokio.
+//! The listener's intake: its HTTP layer, for the open internet (hyper on tokio). Every body
+//! that looks like PayPal's is stored before the answer; the rest is kept apart as junk.
 //!
-//! - Headers: at most [`HttpLimits::header_bytes`] in all and [`HttpLimits::max_headers`] of
+//! - Headers: at most `HttpLimits::header_bytes` in all and `HttpLimits::max_headers` of
 //!   them (hyper answers 431 and closes past either), read within
-//!   [`HttpLimits::header_timeout`]; the same timeout closes an idle keep-alive connection.
+//!   `HttpLimits::header_timeout`; the same timeout closes an idle keep-alive connection.
 //! - Body: a declared `Content-Length` over the limit is answered 413 before a byte is read;
 //!   otherwise the body is read up to the limit (413 past it, whatever was declared), within
-//!   [`HttpLimits::body_timeout`] (408), and nothing is allocated from what a client declares. A
+//!   `HttpLimits::body_timeout` (408), and nothing is allocated from what a client declares. A
 //!   body that ends before its declared length (the connection closed) is never stored.
-//! - At most [`HttpLimits::max_connections`] connections at once: past it a new connection is
+//! - At most `HttpLimits::max_connections` connections at once: past it a new connection is
 //!   closed at once (PayPal delivers it again later), counted and logged. An accept error (out
 //!   of file descriptors) is logged and the loop goes on after a pause: it never exits.
 //! - Graceful shutdown: stop accepting, let requests in flight finish (their bodies stored),
@@ -26,38 +27,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{Semaphore, watch};
 
-use crate::listener::Shared;
+use super::state::Shared;
 use crate::store::now_ms;
-
-/// The HTTP layer's limits and timeouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpLimits {
-    /// Most bytes of the request line and headers together.
-    pub header_bytes: usize,
-    /// Most header fields.
-    pub max_headers: usize,
-    /// Time to receive the whole head of a request; also how long a connection may sit idle.
-    pub header_timeout: Duration,
-    /// Time to receive the whole body once the head is in.
-    pub body_timeout: Duration,
-    /// Most connections open at once.
-    pub max_connections: usize,
-    /// On shutdown, how long requests in flight may take to finish.
-    pub shutdown_grace: Duration,
-}
-
-impl HttpLimits {
-    /// Generous for PayPal (a few hundred bytes of headers, a body of a few KB sent at once),
-    /// small for anyone holding connections open.
-    pub const DEFAULT: HttpLimits = HttpLimits {
-        header_bytes: 16 * 1024,
-        max_headers: 64,
-        header_timeout: Duration::from_secs(10),
-        body_timeout: Duration::from_secs(10),
-        max_connections: 1024,
-        shutdown_grace: Duration::from_secs(10),
-    };
-}
 
 type Answer = Response<Full<Bytes>>;
 
@@ -87,7 +58,7 @@ fn answer_and_close(status: StatusCode, body: &'static str) -> Answer {
 }
 
 /// Accepts connections until `shutdown` turns true, then finishes what is in flight.
-pub(crate) async fn serve(
+pub(super) async fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,

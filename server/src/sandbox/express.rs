@@ -21,11 +21,13 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Mutex;
+
+use crate::util::lock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rust_decimal::Decimal;
 
-use crate::sandbox::Faults;
+use super::faults::Faults;
 
 /// The stand-in's state: checkouts by token, authorizations by id.
 #[derive(Default)]
@@ -145,10 +147,6 @@ impl Params<'_> {
             Err(Failure::invalid(name))
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Express {
