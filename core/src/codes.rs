@@ -19,6 +19,30 @@
 /// variant, in order), `Action::code`, `Action::from_code`, `ACTION_CODES` (every code, in
 /// order), and `Serialize` as the code.
 macro_rules! codes {
+    // Each variant with a one-line meaning, which is also its doc: `Variant = "code" => "…",`
+    // generates `meaning()` besides.
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident / $all:ident {
+            $( $variant:ident = $code:literal => $meaning:literal, )+
+        }
+    ) => {
+        codes! {
+            $(#[$meta])*
+            $vis enum $name / $all {
+                $( #[doc = $meaning] $variant = $code, )+
+            }
+        }
+
+        impl $name {
+            /// A one-line meaning, the variant's doc.
+            $vis const fn meaning(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $meaning, )+
+                }
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident / $all:ident {

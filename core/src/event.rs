@@ -234,142 +234,41 @@ codes! {
     /// The code of an [`Event`], without its data: what bindings, stores and logs name it by.
     #[non_exhaustive]
     pub enum EventCode / EVENT_CODES {
-        /// A payment completed: the money is in the merchant's balance.
-        PaymentCompleted = "payment_completed",
-        /// A payment is pending (see the reason); act when it completes.
-        PaymentPending = "payment_pending",
-        /// The merchant denied a pending payment.
-        PaymentDenied = "payment_denied",
-        /// A bank-funded payment failed.
-        PaymentFailed = "payment_failed",
-        /// The merchant refunded a payment (parent_txn_id names it).
-        PaymentRefunded = "payment_refunded",
-        /// A payment was reversed: chargeback, buyer complaint, fraud protection.
-        PaymentReversed = "payment_reversed",
-        /// A reversal was cancelled: the money came back.
-        ReversalCanceled = "reversal_canceled",
-        /// A Mass Pay payment was accepted (Processed).
-        PaymentProcessed = "payment_processed",
-        /// A German ELV payment was created.
-        PaymentCreated = "payment_created",
-        /// An authorization or order was created; nothing is captured yet.
-        AuthorizationCreated = "authorization_created",
-        /// An authorization was voided.
-        AuthorizationVoided = "authorization_voided",
-        /// An authorization expired.
-        AuthorizationExpired = "authorization_expired",
-        /// An authorization was captured: paid (auth_id names the authorization).
-        CaptureCompleted = "capture_completed",
-        /// A subscription started.
-        SubscriptionSignup = "subscription_signup",
-        /// A subscription payment was made (see payment_status).
-        SubscriptionPayment = "subscription_payment",
-        /// A subscription payment failed.
-        SubscriptionFailed = "subscription_failed",
-        /// A subscription was cancelled.
-        SubscriptionCancel = "subscription_cancel",
-        /// A subscription reached the end of its term.
-        SubscriptionEndOfTerm = "subscription_end_of_term",
-        /// A subscription was modified.
-        SubscriptionModify = "subscription_modify",
-        /// A recurring payment was received (see payment_status).
-        RecurringPayment = "recurring_payment",
-        /// A recurring payment failed.
-        RecurringPaymentFailed = "recurring_payment_failed",
-        /// A recurring payment was skipped; PayPal retries it.
-        RecurringPaymentSkipped = "recurring_payment_skipped",
-        /// A recurring payments profile was created.
-        RecurringProfileCreated = "recurring_profile_created",
-        /// A recurring payments profile was cancelled.
-        RecurringProfileCancel = "recurring_profile_cancel",
-        /// A recurring payments profile expired.
-        RecurringProfileExpired = "recurring_profile_expired",
-        /// A recurring payments profile was suspended.
-        RecurringProfileSuspended = "recurring_profile_suspended",
-        /// A billing agreement was created.
-        BillingAgreementCreated = "billing_agreement_created",
-        /// A billing agreement was cancelled.
-        BillingAgreementCancel = "billing_agreement_cancel",
-        /// A Mass Pay notification: act on each item's status.
-        Masspay = "masspay",
-        /// A dispute was opened (a chargeback included).
-        DisputeOpened = "dispute_opened",
-        /// A dispute was resolved and closed.
-        DisputeResolved = "dispute_resolved",
-        /// An Adaptive Payments Pay request changed (see status and the transactions).
-        AdaptivePayment = "adaptive_payment",
-        /// An Adaptive Payments preapproval changed (see status, approved).
-        AdaptivePreapproval = "adaptive_preapproval",
-        /// An account was created through Adaptive Accounts.
-        AccountCreated = "account_created",
-        /// Nothing this version recognises: keep the message and look at it.
-        Unknown = "unknown",
-    }
-}
-
-impl EventCode {
-    /// A one-line meaning: the table bindings put in their documentation (which event means
-    /// "paid": `payment_completed` *and* `capture_completed`).
-    pub const fn meaning(self) -> &'static str {
-        match self {
-            EventCode::PaymentCompleted => {
-                "A payment completed: the money is in the merchant's balance."
-            }
-            EventCode::PaymentPending => {
-                "A payment is pending (see the reason); act when it completes."
-            }
-            EventCode::PaymentDenied => "The merchant denied a pending payment.",
-            EventCode::PaymentFailed => "A bank-funded payment failed.",
-            EventCode::PaymentRefunded => {
-                "The merchant refunded a payment (parent_txn_id names it)."
-            }
-            EventCode::PaymentReversed => {
-                "A payment was reversed: chargeback, buyer complaint, fraud protection."
-            }
-            EventCode::ReversalCanceled => "A reversal was cancelled: the money came back.",
-            EventCode::PaymentProcessed => "A Mass Pay payment was accepted (Processed).",
-            EventCode::PaymentCreated => "A German ELV payment was created.",
-            EventCode::AuthorizationCreated => {
-                "An authorization or order was created; nothing is captured yet."
-            }
-            EventCode::AuthorizationVoided => "An authorization was voided.",
-            EventCode::AuthorizationExpired => "An authorization expired.",
-            EventCode::CaptureCompleted => {
-                "An authorization was captured: paid (auth_id names the authorization)."
-            }
-            EventCode::SubscriptionSignup => "A subscription started.",
-            EventCode::SubscriptionPayment => {
-                "A subscription payment was made (see payment_status)."
-            }
-            EventCode::SubscriptionFailed => "A subscription payment failed.",
-            EventCode::SubscriptionCancel => "A subscription was cancelled.",
-            EventCode::SubscriptionEndOfTerm => "A subscription reached the end of its term.",
-            EventCode::SubscriptionModify => "A subscription was modified.",
-            EventCode::RecurringPayment => "A recurring payment was received (see payment_status).",
-            EventCode::RecurringPaymentFailed => "A recurring payment failed.",
-            EventCode::RecurringPaymentSkipped => {
-                "A recurring payment was skipped; PayPal retries it."
-            }
-            EventCode::RecurringProfileCreated => "A recurring payments profile was created.",
-            EventCode::RecurringProfileCancel => "A recurring payments profile was cancelled.",
-            EventCode::RecurringProfileExpired => "A recurring payments profile expired.",
-            EventCode::RecurringProfileSuspended => "A recurring payments profile was suspended.",
-            EventCode::BillingAgreementCreated => "A billing agreement was created.",
-            EventCode::BillingAgreementCancel => "A billing agreement was cancelled.",
-            EventCode::Masspay => "A Mass Pay notification: act on each item's status.",
-            EventCode::DisputeOpened => "A dispute was opened (a chargeback included).",
-            EventCode::DisputeResolved => "A dispute was resolved and closed.",
-            EventCode::AdaptivePayment => {
-                "An Adaptive Payments Pay request changed (see status and the transactions)."
-            }
-            EventCode::AdaptivePreapproval => {
-                "An Adaptive Payments preapproval changed (see status, approved)."
-            }
-            EventCode::AccountCreated => "An account was created through Adaptive Accounts.",
-            EventCode::Unknown => {
-                "Nothing this version recognises: keep the message and look at it."
-            }
-        }
+        PaymentCompleted = "payment_completed" => "A payment completed: the money is in the merchant's balance.",
+        PaymentPending = "payment_pending" => "A payment is pending (see the reason); act when it completes.",
+        PaymentDenied = "payment_denied" => "The merchant denied a pending payment.",
+        PaymentFailed = "payment_failed" => "A bank-funded payment failed.",
+        PaymentRefunded = "payment_refunded" => "The merchant refunded a payment (parent_txn_id names it).",
+        PaymentReversed = "payment_reversed" => "A payment was reversed: chargeback, buyer complaint, fraud protection.",
+        ReversalCanceled = "reversal_canceled" => "A reversal was cancelled: the money came back.",
+        PaymentProcessed = "payment_processed" => "A Mass Pay payment was accepted (Processed).",
+        PaymentCreated = "payment_created" => "A German ELV payment was created.",
+        AuthorizationCreated = "authorization_created" => "An authorization or order was created; nothing is captured yet.",
+        AuthorizationVoided = "authorization_voided" => "An authorization was voided.",
+        AuthorizationExpired = "authorization_expired" => "An authorization expired.",
+        CaptureCompleted = "capture_completed" => "An authorization was captured: paid (auth_id names the authorization).",
+        SubscriptionSignup = "subscription_signup" => "A subscription started.",
+        SubscriptionPayment = "subscription_payment" => "A subscription payment was made (see payment_status).",
+        SubscriptionFailed = "subscription_failed" => "A subscription payment failed.",
+        SubscriptionCancel = "subscription_cancel" => "A subscription was cancelled.",
+        SubscriptionEndOfTerm = "subscription_end_of_term" => "A subscription reached the end of its term.",
+        SubscriptionModify = "subscription_modify" => "A subscription was modified.",
+        RecurringPayment = "recurring_payment" => "A recurring payment was received (see payment_status).",
+        RecurringPaymentFailed = "recurring_payment_failed" => "A recurring payment failed.",
+        RecurringPaymentSkipped = "recurring_payment_skipped" => "A recurring payment was skipped; PayPal retries it.",
+        RecurringProfileCreated = "recurring_profile_created" => "A recurring payments profile was created.",
+        RecurringProfileCancel = "recurring_profile_cancel" => "A recurring payments profile was cancelled.",
+        RecurringProfileExpired = "recurring_profile_expired" => "A recurring payments profile expired.",
+        RecurringProfileSuspended = "recurring_profile_suspended" => "A recurring payments profile was suspended.",
+        BillingAgreementCreated = "billing_agreement_created" => "A billing agreement was created.",
+        BillingAgreementCancel = "billing_agreement_cancel" => "A billing agreement was cancelled.",
+        Masspay = "masspay" => "A Mass Pay notification: act on each item's status.",
+        DisputeOpened = "dispute_opened" => "A dispute was opened (a chargeback included).",
+        DisputeResolved = "dispute_resolved" => "A dispute was resolved and closed.",
+        AdaptivePayment = "adaptive_payment" => "An Adaptive Payments Pay request changed (see status and the transactions).",
+        AdaptivePreapproval = "adaptive_preapproval" => "An Adaptive Payments preapproval changed (see status, approved).",
+        AccountCreated = "account_created" => "An account was created through Adaptive Accounts.",
+        Unknown = "unknown" => "Nothing this version recognises: keep the message and look at it.",
     }
 }
 

@@ -644,7 +644,8 @@ fn the_schema_lists_everything_bindings_generate_from() {
     );
     assert_eq!(
         s["events"][0]["rules"],
-        json!({"receiver": "receiver", "amount": "mc_gross", "final": "payment_status"})
+        json!({"receiver": "receiver", "amount": "mc_gross", "final": "payment_status",
+               "accepts": ["order", "any_amount"]})
     );
     for event in s["events"].as_array().cloned().unwrap_or_default() {
         assert!(event["rules"].is_object(), "{event}");
