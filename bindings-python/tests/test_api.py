@@ -175,6 +175,18 @@ def test_amounts_are_exact_and_never_silently_skipped():
     assert caught.value.field == "currency"
 
 
+def test_errors_name_the_fix():
+    m = message("web_accept--multi_currency_settled")
+    with pytest.raises(TypeError, match="PayPal's answer to the postback as bytes.*not the IPN body"):
+        ipnkit.verdict(200, "VERIFIED")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"stored_keys\[1\] is int"):
+        ipnkit.classify(m, [m.delivery_key, 7])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="a list of str"):
+        ipnkit.classify(m, m.delivery_key)
+    with pytest.raises(TypeError, match='pass amounts as strings, e.g. "24.90"'):
+        ipnkit.Expected(amount=24.9, currency="EUR")  # type: ignore[arg-type]
+
+
 def test_limits_are_reachable():
     small = ipnkit.Config(environment="live", limits={"max_fields": 2})
     with pytest.raises(ipnkit.LimitError) as caught:

@@ -974,7 +974,21 @@ class Verdict:
 
 def verdict(status: int, body: bytes) -> Verdict:
     """PayPal's answer to a postback, from the HTTP status and the response body as they came."""
+    if not isinstance(body, (bytes, bytearray)):
+        raise TypeError(
+            "verdict(status, body) takes PayPal's answer to the postback as bytes (response.content "
+            f"with requests, response.read() with urllib), not {type(body).__name__}; it is not the IPN body")
     return Verdict._of(_core.verdict(status, body))
+
+
+def _stored_keys(keys: Sequence[str]) -> Sequence[str]:
+    """The stored delivery keys, or a TypeError saying which one is not a ``str``."""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+        raise TypeError(f"stored_keys must be a list of str (oldest first), not {type(keys).__name__}")
+    for i, key in enumerate(keys):
+        if not isinstance(key, str):
+            raise TypeError(f"stored_keys must be str: stored_keys[{i}] is {type(key).__name__}")
+    return keys
 
 
 class Violation(NamedTuple):
@@ -1101,7 +1115,7 @@ def decide(
     if not isinstance(config, Config) or not isinstance(expected, Expected):
         raise TypeError("config must be an ipnkit.Config and expected an ipnkit.Expected")
     return _decision(_json.loads(
-        message._native.decide(verdict._answer, config._native, expected._native, stored_keys)
+        message._native.decide(verdict._answer, config._native, expected._native, _stored_keys(stored_keys))
     ))
 
 
@@ -1109,4 +1123,4 @@ def classify(message: Message, stored_keys: Sequence[str]) -> Delivery:
     """Classifies a delivery against the keys stored under its :attr:`Message.lookup_id`, oldest
     first (a list, never a single ``str``). A stored text that is not a key ipnkit makes raises
     ``invalid_delivery_key``."""
-    return _delivery(_json.loads(message._native.classify(stored_keys)))
+    return _delivery(_json.loads(message._native.classify(_stored_keys(stored_keys))))
