@@ -97,6 +97,12 @@ pub(crate) struct PairSpan {
 /// [`PairSpan::eq`] of a pair without `=`.
 const NO_EQ: u32 = u32::MAX;
 
+/// Whether every offset in `content` fits a [`PairSpan`] below [`NO_EQ`]: the condition of
+/// [`PairSpan::within_checked`].
+pub(crate) fn fits_spans(content: &[u8]) -> bool {
+    u32::try_from(content.len()).is_ok_and(|len| len < NO_EQ)
+}
+
 impl PairSpan {
     /// The pair from `start` to `end` (exclusive) with its first `=` at `eq`. Offsets are under
     /// [`MAX_BODY_BYTES`] once the body passed its limits; one that does not fit the span's
@@ -119,6 +125,18 @@ impl PairSpan {
             },
             end: offset(end)?,
         })
+    }
+
+    /// The pair, for a caller that has checked that the content it reads is shorter than
+    /// `u32::MAX` bytes (see [`fits_spans`]): every offset is then at most its length and fits.
+    /// The one-pass decoder's hot loop, where [`new`](PairSpan::new)'s three checks cost.
+    #[allow(clippy::cast_possible_truncation)] // each offset ≤ the content's length < u32::MAX
+    pub(crate) fn within_checked(start: usize, eq: usize, end: usize) -> PairSpan {
+        PairSpan {
+            start: start as u32,
+            eq: eq as u32,
+            end: end as u32,
+        }
     }
 
     fn key(self) -> Range<usize> {

@@ -159,7 +159,7 @@ fn push_part(out: &mut String, text: &str) {
 }
 
 /// Lower-case hex of `bytes`.
-fn hex<'b>(bytes: impl Iterator<Item = &'b u8>) -> String {
+fn hex<'b>(bytes: impl ExactSizeIterator<Item = &'b u8>) -> String {
     // A nibble is 0..=15 by construction (`>> 4`, `& 0x0f`): each maps to one digit.
     let digit = |nibble: u8| {
         char::from(if nibble < 10 {
@@ -168,9 +168,12 @@ fn hex<'b>(bytes: impl Iterator<Item = &'b u8>) -> String {
             b'a' + nibble - 10
         })
     };
-    bytes
-        .flat_map(|&b| [digit(b >> 4), digit(b & 0x0f)])
-        .collect()
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0x0f));
+    }
+    out
 }
 
 /// A non-empty value, for ids.

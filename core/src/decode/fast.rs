@@ -43,6 +43,10 @@ pub(super) fn decode_fast_with(
     names: Names,
 ) -> Option<Fields> {
     let len = content.len();
+    // Every offset below fits a pair's span (the general path answers a body that does not).
+    if !crate::body::fits_spans(content) {
+        return None;
+    }
     let mut marks = Marks::new(content);
     let mut buf = content.to_vec();
     let mut spans: Vec<Span> = Vec::with_capacity(expected_fields(len, limits));
@@ -100,7 +104,7 @@ pub(super) fn decode_fast_with(
             }
         };
         if let Some(pairs) = pairs.as_deref_mut() {
-            pairs.push(PairSpan::new(start, Some(eq), end).ok()?);
+            pairs.push(PairSpan::within_checked(start, eq, end));
         }
         if hash == charset_hash && buf.get(start..key_end) == Some(b"charset") {
             if charset_at.is_some() {
