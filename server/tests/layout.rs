@@ -8,8 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The longest a source file may be, tests aside.
-const MAX_LINES: usize = 720;
+/// The longest a source file may be, in lines of code (tests and comments aside).
+const MAX_LINES: usize = 600;
+
+/// Files allowed more, each doing one job that does not split well: the PostgreSQL engine is
+/// one `Store` implementation, statement by statement.
+const LONGER: &[(&str, usize)] = &[("store/postgres.rs", 700)];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).unwrap() {
@@ -115,7 +119,16 @@ fn no_module_imports_one_that_imports_it_and_no_file_does_two_jobs() {
         let module = module_of(&src, file);
         let code = code(&fs::read_to_string(file).unwrap());
         let lines = code.lines().count();
-        if lines > MAX_LINES {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let max = LONGER
+            .iter()
+            .find(|(name, _)| *name == rel)
+            .map_or(MAX_LINES, |(_, max)| *max);
+        if lines > max {
             long.push(format!("{} ({lines} lines)", file.display()));
         }
         // lib.rs names every module: it is the root, not a step.
