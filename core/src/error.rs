@@ -12,6 +12,8 @@
 //! | `invalid_delivery_key` | [`DeliveryKey::from_stored`](crate::DeliveryKey::from_stored) | a stored text is not a key this version makes |
 //! | `invalid_configuration` | [`Config`](crate::Config), [`Expected`](crate::Expected) from a host's data | a key is unknown, missing, or its value is not valid |
 //! | `wrong_type` | [`Config`](crate::Config), [`Expected`](crate::Expected) from a host's data | a value of the wrong type: a string where a list belongs, a float for an amount |
+//! | `missing_header`, `repeated_header`, `invalid_header`, `header_too_large` | [`Transmission`](crate::webhook::Transmission) | one of PayPal's five webhook headers is absent, given twice, not of its form, or too long |
+//! | `invalid_json`, `duplicate_key`, `invalid_field` | [`WebhookEvent`](crate::webhook::WebhookEvent) | the webhook body is not a JSON object, has a key twice in one object, or lacks a field its event needs |
 //!
 //! Each code belongs to one [`ErrorKind`] ([`Error::kind`]); bindings generate one exception
 //! class per kind from [`ErrorKind::ALL`], so that a host can catch a whole kind at once.
@@ -238,6 +240,65 @@ pub enum Error {
         /// The key, as a dotted path.
         field: FieldName,
     },
+
+    /// A webhook request lacks one of PayPal's five transmission headers.
+    #[error("missing_header: the request has no {header} header")]
+    MissingHeader {
+        /// The header's name, as PayPal documents it (`PAYPAL-TRANSMISSION-ID`…).
+        header: &'static str,
+    },
+
+    /// A webhook request carries one of PayPal's transmission headers twice: which copy was
+    /// signed cannot be known.
+    #[error("repeated_header: the request has the {header} header more than once")]
+    RepeatedHeader {
+        /// The header's name.
+        header: &'static str,
+    },
+
+    /// A transmission header's value is longer than the limit.
+    #[error("header_too_large: the {header} header is {len} bytes, over the limit of {max}")]
+    HeaderTooLarge {
+        /// The header's name.
+        header: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+
+    /// A transmission header's value is not of its form: a time that is not RFC 3339, a
+    /// signature that is not base64, bytes that are not visible ASCII.
+    #[error("invalid_header: the {header} header is not of its form")]
+    InvalidHeader {
+        /// The header's name.
+        header: &'static str,
+    },
+
+    /// A webhook body that is not JSON (or not a JSON object). The position helps find it; the
+    /// text is not echoed.
+    #[error("invalid_json: the body is not a JSON object (line {line}, column {column})")]
+    InvalidJson {
+        /// 1-based line of the first fault.
+        line: usize,
+        /// 1-based column of the first fault.
+        column: usize,
+    },
+
+    /// The same key twice in one JSON object of a webhook body: parsers disagree on which copy
+    /// wins, and PayPal signed both.
+    #[error("duplicate_key: key {field} appears twice in one JSON object")]
+    DuplicateJsonKey {
+        /// The key's path (`resource.amount.value`).
+        field: FieldName,
+    },
+
+    /// A field every webhook event of its kind carries is absent, or not of its JSON type.
+    #[error("invalid_field: {field} is missing or not of its type")]
+    InvalidField {
+        /// The field's path (`resource.id`).
+        field: FieldName,
+    },
 }
 
 /// What to write instead, for the keys whose wrong type has one usual cause (the message names
@@ -297,6 +358,8 @@ codes! {
         Configuration = "configuration",
         /// A host passed a value of the wrong type.
         Argument = "argument",
+        /// A webhook's transmission header is missing, repeated or not of its form.
+        Header = "header",
     }
 }
 
@@ -313,6 +376,7 @@ impl ErrorKind {
             ErrorKind::Value => "ValueFormat",
             ErrorKind::Configuration => "Configuration",
             ErrorKind::Argument => "Argument",
+            ErrorKind::Header => "Header",
         }
     }
 
@@ -332,6 +396,9 @@ impl ErrorKind {
             ErrorKind::Configuration => "A configuration value, or a stored value, is not valid.",
             ErrorKind::Argument => {
                 "A value of the wrong type was passed (a string where a list belongs, a float for an amount)."
+            }
+            ErrorKind::Header => {
+                "A webhook's transmission header is missing, repeated or not of its form."
             }
         }
     }
@@ -391,6 +458,18 @@ codes! {
         InvalidConfiguration = "invalid_configuration",
         /// [`Error::WrongType`].
         WrongType = "wrong_type",
+        /// [`Error::MissingHeader`].
+        MissingHeader = "missing_header",
+        /// [`Error::RepeatedHeader`].
+        RepeatedHeader = "repeated_header",
+        /// [`Error::HeaderTooLarge`].
+        HeaderTooLarge = "header_too_large",
+        /// [`Error::InvalidHeader`].
+        InvalidHeader = "invalid_header",
+        /// [`Error::InvalidJson`].
+        InvalidJson = "invalid_json",
+        /// [`Error::InvalidField`].
+        InvalidField = "invalid_field",
     }
 }
 
@@ -399,12 +478,15 @@ impl ErrorCode {
     pub const fn kind(self) -> ErrorKind {
         match self {
             ErrorCode::EmptyBody => ErrorKind::Body,
-            ErrorCode::BodyTooLarge | ErrorCode::TooManyFields | ErrorCode::KeyTooLong => {
-                ErrorKind::Limit
-            }
-            ErrorCode::EmptyKey | ErrorCode::MissingSeparator | ErrorCode::MalformedEscape => {
-                ErrorKind::Format
-            }
+            ErrorCode::BodyTooLarge
+            | ErrorCode::TooManyFields
+            | ErrorCode::KeyTooLong
+            | ErrorCode::HeaderTooLarge => ErrorKind::Limit,
+            ErrorCode::EmptyKey
+            | ErrorCode::MissingSeparator
+            | ErrorCode::MalformedEscape
+            | ErrorCode::InvalidJson
+            | ErrorCode::InvalidField => ErrorKind::Format,
             ErrorCode::InvalidEncoding
             | ErrorCode::UnknownCharset
             | ErrorCode::UnsupportedCharset => ErrorKind::Charset,
@@ -419,6 +501,9 @@ impl ErrorCode {
             | ErrorCode::InvalidDeliveryKey
             | ErrorCode::InvalidConfiguration => ErrorKind::Configuration,
             ErrorCode::WrongType => ErrorKind::Argument,
+            ErrorCode::MissingHeader | ErrorCode::RepeatedHeader | ErrorCode::InvalidHeader => {
+                ErrorKind::Header
+            }
         }
     }
 }
@@ -466,6 +551,13 @@ impl Error {
             Error::InvalidDeliveryKey => ErrorCode::InvalidDeliveryKey,
             Error::InvalidConfiguration { .. } => ErrorCode::InvalidConfiguration,
             Error::WrongType { .. } => ErrorCode::WrongType,
+            Error::MissingHeader { .. } => ErrorCode::MissingHeader,
+            Error::RepeatedHeader { .. } => ErrorCode::RepeatedHeader,
+            Error::HeaderTooLarge { .. } => ErrorCode::HeaderTooLarge,
+            Error::InvalidHeader { .. } => ErrorCode::InvalidHeader,
+            Error::InvalidJson { .. } => ErrorCode::InvalidJson,
+            Error::DuplicateJsonKey { .. } => ErrorCode::DuplicateKey,
+            Error::InvalidField { .. } => ErrorCode::InvalidField,
         }
     }
 
@@ -498,7 +590,13 @@ impl Error {
             | Error::InvalidFlag { field }
             | Error::InvalidPeriod { field }
             | Error::InvalidConfiguration { field, .. }
-            | Error::WrongType { field } => Some(field.as_str()),
+            | Error::WrongType { field }
+            | Error::DuplicateJsonKey { field }
+            | Error::InvalidField { field } => Some(field.as_str()),
+            Error::MissingHeader { header }
+            | Error::RepeatedHeader { header }
+            | Error::HeaderTooLarge { header, .. }
+            | Error::InvalidHeader { header } => Some(header),
             Error::UnknownCharset | Error::UnsupportedCharset { .. } => Some("charset"),
             _ => None,
         }
@@ -570,7 +668,35 @@ mod tests {
             Error::WrongType {
                 field: FieldName::new("receiver_emails"),
             },
+            Error::MissingHeader {
+                header: "PAYPAL-TRANSMISSION-ID",
+            },
+            Error::RepeatedHeader {
+                header: "PAYPAL-CERT-URL",
+            },
+            Error::HeaderTooLarge {
+                header: "PAYPAL-TRANSMISSION-SIG",
+                len: 4000,
+                max: 2048,
+            },
+            Error::InvalidHeader {
+                header: "PAYPAL-TRANSMISSION-TIME",
+            },
+            Error::InvalidJson { line: 1, column: 7 },
+            Error::InvalidField {
+                field: FieldName::new("resource.id"),
+            },
         ]
+    }
+
+    #[test]
+    fn a_key_twice_in_a_webhook_s_json_is_ipn_s_duplicate_key() {
+        let e = Error::DuplicateJsonKey {
+            field: FieldName::new("resource.amount.value"),
+        };
+        assert_eq!(e.error_code(), ErrorCode::DuplicateKey);
+        assert_eq!(e.field(), Some("resource.amount.value"));
+        assert!(e.to_string().starts_with("duplicate_key: "), "{e}");
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub mod policy;
 pub mod signature;
 pub mod verify;
 pub mod vocab;
+pub mod webhook;
 mod words;
 
 pub use body::{Body, Limits, MAX_BODY_BYTES, POSTBACK_PREFIX, RawPair};

@@ -22,6 +22,22 @@ pub(crate) fn corpus_dir() -> PathBuf {
     dir
 }
 
+/// The signed webhook deliveries, `$IPNKIT_WEBHOOKS` or `../shared/webhooks` beside the
+/// repository (described in its `SOURCES.md`).
+#[allow(dead_code)] // not every test crate that shares this module reads the webhooks
+pub(crate) fn webhooks_dir() -> PathBuf {
+    let dir = std::env::var_os("IPNKIT_WEBHOOKS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/webhooks"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("SOURCES.md").is_file(),
+        "the webhook vectors are missing: expected {} (set IPNKIT_WEBHOOKS to its path)",
+        dir.display()
+    );
+    dir
+}
+
 /// The cross-language vectors, `tests/vectors` at the repository root.
 pub(crate) fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")

@@ -1,0 +1,786 @@
+//! PayPal REST webhooks: every signed delivery in `../shared/webhooks` verifies at its
+//! transmission time and is refused with each change that must break it; a certificate
+//! authority made here covers what public vectors cannot (names, chains, dates).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fs;
+
+use base64::Engine as _;
+use ipnkit::webhook::{
+    Certificate, CertificateUnexpected, Transmission, WebhookInvalid, WebhookLimits,
+    WebhookVerdict, WebhookVerifier,
+};
+use ipnkit::{Environment, ErrorCode};
+use proptest::prelude::*;
+use serde_json::Value;
+
+mod support;
+
+/// One signed delivery from `../shared/webhooks`.
+struct Vector {
+    name: String,
+    facts: Value,
+    body: Vec<u8>,
+    pem: Vec<u8>,
+}
+
+impl Vector {
+    fn header(&self, key: &str) -> String {
+        self.facts[key].as_str().unwrap().to_owned()
+    }
+
+    /// The published headers, except the Java SDK test's placeholder certificate URL, which is
+    /// replaced by a URL of PayPal's form (the URL is not signed): see
+    /// `the_java_test_s_placeholder_url_is_refused_with_its_own_code`.
+    fn headers(&self) -> Vec<(String, String)> {
+        let mut out = self.published_headers();
+        if self.name == PLACEHOLDER {
+            out = set(
+                &out,
+                "PAYPAL-CERT-URL",
+                "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-placeholder",
+            );
+        }
+        out
+    }
+
+    fn published_headers(&self) -> Vec<(String, String)> {
+        [
+            ("PAYPAL-TRANSMISSION-ID", "transmission_id"),
+            ("PAYPAL-TRANSMISSION-TIME", "transmission_time"),
+            ("PAYPAL-TRANSMISSION-SIG", "transmission_sig"),
+            ("PAYPAL-CERT-URL", "cert_url"),
+            ("PAYPAL-AUTH-ALGO", "auth_algo"),
+        ]
+        .into_iter()
+        .map(|(name, key)| (name.to_owned(), self.header(key)))
+        .collect()
+    }
+
+    fn environment(&self) -> Environment {
+        if self.header("cert_url").contains(".sandbox.") {
+            Environment::Sandbox
+        } else {
+            Environment::Live
+        }
+    }
+
+    fn sent_at(&self) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(&self.header("transmission_time"))
+            .unwrap()
+            .timestamp()
+    }
+
+    fn not_after(&self) -> i64 {
+        let text = self.facts["python_check"]["certificate"]["not_after"]
+            .as_str()
+            .unwrap();
+        chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .timestamp()
+    }
+
+    fn verifier(&self) -> WebhookVerifier {
+        WebhookVerifier::new(self.environment(), &self.header("webhook_id")).unwrap()
+    }
+
+    /// The verdict on this vector with a changed body and headers, at `at`.
+    fn verdict_with(
+        &self,
+        verifier: &WebhookVerifier,
+        body: &[u8],
+        headers: &[(String, String)],
+        at: i64,
+    ) -> Result<WebhookVerdict, WebhookInvalid> {
+        let t = Transmission::from_request(body, headers.iter().cloned(), WebhookLimits::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", self.name));
+        let request = verifier.certificate_request(&t)?;
+        let cert = Certificate::from_response(&request, 200, &self.pem)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.name));
+        Ok(verifier.verify(&t, &cert, at))
+    }
+
+    fn verdict(&self) -> Result<WebhookVerdict, WebhookInvalid> {
+        self.verdict_with(
+            &self.verifier(),
+            &self.body,
+            &self.headers(),
+            self.sent_at(),
+        )
+    }
+}
+
+fn set(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            if n == name {
+                (n.clone(), value.to_owned())
+            } else {
+                (n.clone(), v.clone())
+            }
+        })
+        .collect()
+}
+
+fn url_of(headers: &[(String, String)]) -> String {
+    headers
+        .iter()
+        .find(|(n, _)| n == "PAYPAL-CERT-URL")
+        .unwrap()
+        .1
+        .clone()
+}
+
+fn vectors() -> Vec<Vector> {
+    let dir = support::webhooks_dir();
+    let out: Vec<Vector> = support::files_in(&dir, ".json")
+        .into_iter()
+        .map(|path| {
+            let facts: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let body = fs::read(dir.join(facts["body_file"].as_str().unwrap())).unwrap();
+            let pem = fs::read(dir.join(facts["cert_file"].as_str().unwrap())).unwrap();
+            Vector {
+                name,
+                facts,
+                body,
+                pem,
+            }
+        })
+        .collect();
+    assert_eq!(out.len(), 19, "SOURCES.md lists 19 complete signed vectors");
+    out
+}
+
+/// The Java SDK test's certificate URL is a placeholder outside PayPal's certificate path.
+const PLACEHOLDER: &str = "sdk-java-test_2017-03-30_billing-plan-created";
+
+#[test]
+fn every_vector_verifies_at_its_transmission_time() {
+    for v in vectors() {
+        assert_eq!(v.verdict(), Ok(WebhookVerdict::Verified), "{}", v.name);
+        assert_eq!(
+            v.facts["expected"]["valid"],
+            Value::Bool(true),
+            "{}: its source asserts it is valid",
+            v.name
+        );
+    }
+}
+
+#[test]
+fn the_java_test_s_placeholder_url_is_refused_with_its_own_code() {
+    let v = vectors()
+        .into_iter()
+        .find(|v| v.name == PLACEHOLDER)
+        .unwrap();
+    assert_eq!(
+        v.verdict_with(&v.verifier(), &v.body, &v.published_headers(), v.sent_at()),
+        Err(WebhookInvalid::CertUrlPath)
+    );
+}
+
+#[test]
+fn the_signed_string_is_the_one_the_independent_check_computed() {
+    for v in vectors() {
+        let t = Transmission::from_request(&v.body, v.headers(), WebhookLimits::default()).unwrap();
+        let check = &v.facts["python_check"];
+        assert_eq!(
+            u64::from(t.body_crc32()),
+            check["crc32"].as_u64().unwrap(),
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            t.signed_string(&v.header("webhook_id")),
+            check["signed_string"].as_str().unwrap(),
+            "{}",
+            v.name
+        );
+    }
+}
+
+#[test]
+fn a_certificate_is_refused_one_second_after_its_not_after_and_accepted_at_it() {
+    for v in vectors() {
+        // The replay window is opened wide so that the certificate's dates are what is judged.
+        let verifier = v.verifier().with_replay_window(u32::MAX).unwrap();
+        let (body, headers) = (&v.body, &v.headers());
+        assert_eq!(
+            v.verdict_with(&verifier, body, headers, v.not_after()),
+            Ok(WebhookVerdict::Verified),
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            v.verdict_with(&verifier, body, headers, v.not_after() + 1),
+            Ok(WebhookVerdict::Invalid(WebhookInvalid::CertificateTime)),
+            "{}",
+            v.name
+        );
+    }
+}
+
+#[test]
+fn the_source_asserted_negative_cases_are_refused() {
+    let dir = support::webhooks_dir();
+    let mut cases = 0;
+    for v in vectors() {
+        let Some(negatives) = v.facts["source_negative_cases"].as_array() else {
+            continue;
+        };
+        for case in negatives {
+            cases += 1;
+            let mut body = v.body.clone();
+            let mut headers = v.headers();
+            let mut webhook_id = v.header("webhook_id");
+            for (key, value) in case["change"].as_object().unwrap() {
+                match key.as_str() {
+                    "body_file" => body = fs::read(dir.join(value.as_str().unwrap())).unwrap(),
+                    "body" => {
+                        body = value
+                            .as_str()
+                            .map(|s| s.as_bytes().to_vec())
+                            .unwrap_or_default()
+                    }
+                    "webhook_id" => webhook_id = value.as_str().unwrap().to_owned(),
+                    "transmission_sig" => {
+                        headers = set(&headers, "PAYPAL-TRANSMISSION-SIG", value.as_str().unwrap())
+                    }
+                    "transmission_id" => {
+                        headers = set(&headers, "PAYPAL-TRANSMISSION-ID", value.as_str().unwrap())
+                    }
+                    "auth_algo" => {
+                        headers = set(&headers, "PAYPAL-AUTH-ALGO", value.as_str().unwrap())
+                    }
+                    other => panic!(
+                        "{}: a negative case changes {other}, which this test does not know",
+                        v.name
+                    ),
+                }
+            }
+            let verifier = WebhookVerifier::new(v.environment(), &webhook_id).unwrap();
+            let verdict = v.verdict_with(&verifier, &body, &headers, v.sent_at());
+            let refused = match verdict {
+                Ok(WebhookVerdict::Invalid(_)) | Err(_) => true,
+                Ok(WebhookVerdict::Verified | WebhookVerdict::Unexpected(_)) => false,
+            };
+            assert!(refused, "{}: {} gave {verdict:?}", v.name, case["case"]);
+            let expected = if case["change"].get("auth_algo").is_some() {
+                WebhookInvalid::UnsupportedAlgorithm
+            } else {
+                WebhookInvalid::SignatureMismatch
+            };
+            assert_eq!(
+                verdict,
+                Ok(WebhookVerdict::Invalid(expected)),
+                "{}: {}",
+                v.name,
+                case["case"]
+            );
+        }
+    }
+    assert_eq!(
+        cases, 9,
+        "SOURCES.md lists 9 source-asserted negative cases"
+    );
+}
+
+#[test]
+fn the_body_re_formatted_another_webhook_id_another_environment_or_host_are_refused() {
+    for v in vectors() {
+        let at = v.sent_at();
+        let headers = v.headers();
+        let verifier = v.verifier();
+        let mismatch = Ok(WebhookVerdict::Invalid(WebhookInvalid::SignatureMismatch));
+
+        let parsed: Value = serde_json::from_slice(&v.body).unwrap();
+        let pretty = serde_json::to_vec_pretty(&parsed).unwrap();
+        assert_eq!(
+            v.verdict_with(&verifier, &pretty, &headers, at),
+            mismatch,
+            "{}",
+            v.name
+        );
+        let mut newline = v.body.clone();
+        newline.push(b'\n');
+        assert_eq!(
+            v.verdict_with(&verifier, &newline, &headers, at),
+            mismatch,
+            "{}",
+            v.name
+        );
+
+        let other = WebhookVerifier::new(v.environment(), "WRONG").unwrap();
+        assert_eq!(
+            v.verdict_with(&other, &v.body, &headers, at),
+            mismatch,
+            "{}",
+            v.name
+        );
+
+        let (other_env, other_url) = match v.environment() {
+            Environment::Live => (
+                Environment::Sandbox,
+                url_of(&headers).replace("api.paypal.com", "api.sandbox.paypal.com"),
+            ),
+            Environment::Sandbox => (
+                Environment::Live,
+                url_of(&headers).replace("api.sandbox.paypal.com", "api.paypal.com"),
+            ),
+        };
+        let elsewhere = WebhookVerifier::new(other_env, &v.header("webhook_id")).unwrap();
+        assert_eq!(
+            v.verdict_with(&elsewhere, &v.body, &headers, at),
+            Err(WebhookInvalid::CertUrlHost),
+            "{}: the URL names the other environment's host",
+            v.name
+        );
+        // The other environment's host in the URL, the certificate served all the same: the
+        // certificate's name refuses it (a sandbox certificate never verifies a live one).
+        let moved = set(&headers, "PAYPAL-CERT-URL", &other_url);
+        assert_eq!(
+            v.verdict_with(&elsewhere, &v.body, &moved, at),
+            Ok(WebhookVerdict::Invalid(WebhookInvalid::CertificateName)),
+            "{}",
+            v.name
+        );
+
+        let evil = url_of(&headers).replace(".paypal.com/", ".paypal.com.evil/");
+        let evil = set(&headers, "PAYPAL-CERT-URL", &evil);
+        assert_eq!(
+            v.verdict_with(&verifier, &v.body, &evil, at),
+            Err(WebhookInvalid::CertUrlHost),
+            "{}",
+            v.name
+        );
+    }
+}
+
+#[test]
+fn old_and_future_transmissions_are_refused_by_the_replay_window() {
+    let v = vectors()
+        .into_iter()
+        .find(|v| v.name.starts_with("paypal2_"))
+        .unwrap();
+    let verifier = v.verifier().with_replay_window(600).unwrap();
+    let (body, headers) = (&v.body, &v.headers());
+    let stale = Ok(WebhookVerdict::Invalid(WebhookInvalid::StaleTransmission));
+    assert_eq!(
+        v.verdict_with(&verifier, body, headers, v.sent_at() + 600),
+        Ok(WebhookVerdict::Verified)
+    );
+    assert_eq!(
+        v.verdict_with(&verifier, body, headers, v.sent_at() + 601),
+        stale
+    );
+    assert_eq!(
+        v.verdict_with(&verifier, body, headers, v.sent_at() - 300),
+        Ok(WebhookVerdict::Verified)
+    );
+    assert_eq!(
+        v.verdict_with(&verifier, body, headers, v.sent_at() - 301),
+        stale
+    );
+    // The default window is three days.
+    let default = v.verifier();
+    assert_eq!(
+        v.verdict_with(&default, body, headers, v.sent_at() + 3 * 86_400),
+        Ok(WebhookVerdict::Verified)
+    );
+    assert_eq!(
+        v.verdict_with(&default, body, headers, v.sent_at() + 3 * 86_400 + 1),
+        stale
+    );
+    assert_eq!(
+        WebhookVerifier::new(Environment::Live, "X")
+            .unwrap()
+            .with_replay_window(0)
+            .unwrap_err()
+            .error_code(),
+        ErrorCode::InvalidConfiguration
+    );
+}
+
+#[test]
+fn headers_are_read_strictly_and_errors_name_the_header_without_its_value() {
+    let v = vectors().into_iter().next().unwrap();
+    let read = |body: &[u8], headers: Vec<(String, String)>| {
+        Transmission::from_request(body, headers, WebhookLimits::default()).map(|_| ())
+    };
+    // Names in any case.
+    let lower: Vec<_> = v
+        .headers()
+        .into_iter()
+        .map(|(n, val)| (n.to_lowercase(), val))
+        .collect();
+    assert_eq!(read(&v.body, lower), Ok(()));
+    for (i, (name, value)) in v.headers().into_iter().enumerate() {
+        let mut missing = v.headers();
+        missing.remove(i);
+        let e = read(&v.body, missing).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("missing_header", Some(name.as_str()))
+        );
+
+        let mut twice = v.headers();
+        twice.push((name.to_lowercase(), value.clone()));
+        let e = read(&v.body, twice).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("repeated_header", Some(name.as_str()))
+        );
+
+        let long = set(&v.headers(), &name, &"A".repeat(2049));
+        let e = read(&v.body, long).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("header_too_large", Some(name.as_str()))
+        );
+        assert!(!e.to_string().contains("AAAA"), "{e}");
+
+        for bad in ["", "a b", "caf\u{e9}", "a\u{0}b"] {
+            let e = read(&v.body, set(&v.headers(), &name, bad)).unwrap_err();
+            assert_eq!(
+                (e.code(), e.field()),
+                ("invalid_header", Some(name.as_str())),
+                "{bad:?}"
+            );
+        }
+        for e in [
+            read(&v.body, set(&v.headers(), &name, "caf\u{e9}")).unwrap_err(),
+            read(&v.body, twice_of(&v, &name)).unwrap_err(),
+        ] {
+            assert!(!e.to_string().contains(&value), "{e}");
+        }
+    }
+    for bad_time in [
+        "2024-07-30 15:49:56",
+        "15:49:56 Jul 30, 2024 PDT",
+        "yesterday",
+    ] {
+        let e = read(
+            &v.body,
+            set(&v.headers(), "PAYPAL-TRANSMISSION-TIME", bad_time),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("invalid_header", Some("PAYPAL-TRANSMISSION-TIME"))
+        );
+    }
+    let e = read(
+        &v.body,
+        set(&v.headers(), "PAYPAL-TRANSMISSION-SIG", "not*base64"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code(), e.field()),
+        ("invalid_header", Some("PAYPAL-TRANSMISSION-SIG"))
+    );
+    // The body's limit is checked before any header.
+    let small = WebhookLimits {
+        max_body_bytes: 10,
+        ..WebhookLimits::default()
+    };
+    let e = Transmission::from_request(&v.body, Vec::<(String, String)>::new(), small).unwrap_err();
+    assert_eq!(e.code(), "body_too_large");
+}
+
+fn twice_of(v: &Vector, name: &str) -> Vec<(String, String)> {
+    let mut out = v.headers();
+    let value = out.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    out.push((name.to_ascii_lowercase(), value));
+    out
+}
+
+#[test]
+fn a_certificate_that_cannot_be_had_is_retry_later_never_a_verdict() {
+    let v = vectors().into_iter().next().unwrap();
+    let t = Transmission::from_request(&v.body, v.headers(), WebhookLimits::default()).unwrap();
+    let request = v.verifier().certificate_request(&t).unwrap();
+    assert_eq!(request.cache_key(), request.url());
+    for (status, body, why) in [
+        (500, v.pem.as_slice(), CertificateUnexpected::HttpStatus),
+        (301, b"".as_slice(), CertificateUnexpected::HttpStatus),
+        (200, b"".as_slice(), CertificateUnexpected::Unreadable),
+        (
+            200,
+            b"<html>Service Unavailable</html>".as_slice(),
+            CertificateUnexpected::Unreadable,
+        ),
+        (
+            200,
+            b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n".as_slice(),
+            CertificateUnexpected::Unreadable,
+        ),
+    ] {
+        assert_eq!(
+            Certificate::from_response(&request, status, body),
+            Err(why),
+            "{status}"
+        );
+        assert_eq!(WebhookVerdict::Unexpected(why).kind().code(), "unexpected");
+    }
+    // Bytes that look like a certificate but are not one: the chain refuses it, never retried
+    // into a verdict.
+    let junk = Certificate::from_response(&request, 200, &[0x30, 0x03, 0x02, 0x01, 0x00]).unwrap();
+    assert_eq!(
+        v.verifier().verify(&t, &junk, v.sent_at()),
+        WebhookVerdict::Invalid(WebhookInvalid::CertificateChain)
+    );
+    // A certificate fetched for another URL is not this transmission's.
+    let other = vectors()
+        .into_iter()
+        .find(|o| {
+            o.header("cert_url") != v.header("cert_url") && o.environment() == v.environment()
+        })
+        .unwrap();
+    let ot =
+        Transmission::from_request(&other.body, other.headers(), WebhookLimits::default()).unwrap();
+    let other_cert = Certificate::from_response(
+        &v.verifier().certificate_request(&ot).unwrap(),
+        200,
+        &other.pem,
+    )
+    .unwrap();
+    assert_eq!(
+        v.verifier().verify(&t, &other_cert, v.sent_at()),
+        WebhookVerdict::Invalid(WebhookInvalid::CertificateOtherUrl)
+    );
+    let json =
+        serde_json::to_string(&WebhookVerdict::Invalid(WebhookInvalid::SignatureMismatch)).unwrap();
+    assert_eq!(json, r#"{"kind":"invalid","reason":"signature_mismatch"}"#);
+    assert_eq!(
+        serde_json::to_string(&WebhookVerdict::Verified).unwrap(),
+        r#"{"kind":"verified","reason":null}"#
+    );
+}
+
+#[test]
+fn the_bundled_anchors_are_the_ones_paypal_s_sdks_bundle() {
+    let dir = support::webhooks_dir().join("chain");
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/webhook/anchors");
+    for name in [
+        "DigiCertHighAssuranceEVRootCA.pem",
+        "DigiCertSHA2ExtendedValidationServerCA.pem",
+    ] {
+        let der = |p: std::path::PathBuf| {
+            use rustls_pki_types::pem::PemObject as _;
+            rustls_pki_types::CertificateDer::from_pem_slice(&fs::read(p).unwrap())
+                .unwrap()
+                .to_vec()
+        };
+        assert_eq!(der(dir.join(name)), der(here.join(name)), "{name}");
+    }
+}
+
+#[test]
+fn webhook_ids_are_checked() {
+    for bad in ["", "a|b", "a b", &"x".repeat(65)] {
+        let e = WebhookVerifier::new(Environment::Live, bad).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("invalid_configuration", Some("webhook_id")),
+            "{bad:?}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any one byte of the body changed fails verification.
+    #[test]
+    fn any_change_to_the_body_fails(index in any::<prop::sample::Index>(), flip in 1u8..=255) {
+        let v = vectors().into_iter().find(|v| v.name.starts_with("paypal-rs")).unwrap();
+        let mut body = v.body.clone();
+        let i = index.index(body.len());
+        body[i] ^= flip;
+        let verdict = v.verdict_with(&v.verifier(), &body, &v.headers(), v.sent_at());
+        prop_assert_eq!(verdict, Ok(WebhookVerdict::Invalid(WebhookInvalid::SignatureMismatch)));
+    }
+}
+
+/// A certificate authority made here: what the public vectors cannot cover.
+mod authority {
+    use super::*;
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose, SigningKey as _, date_time_ymd,
+    };
+
+    const URL: &str = "https://api.paypal.com/v1/notifications/certs/CERT-test-0001";
+    const LIVE: &str = "messageverificationcerts.paypal.com";
+    /// 2025-06-01T00:00:00Z, inside every certificate's dates below unless a test says not.
+    const AT: i64 = 1_748_736_000;
+
+    fn ca_params(name: &str, years: (i32, i32)) -> CertificateParams {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.distinguished_name.push(DnType::CommonName, name);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        p.not_before = date_time_ymd(years.0, 1, 1);
+        p.not_after = date_time_ymd(years.1, 1, 1);
+        p
+    }
+
+    fn leaf_key() -> KeyPair {
+        KeyPair::from_pkcs8_pem_and_sign_algo(
+            include_str!("keys/leaf-a.pem"),
+            &rcgen::PKCS_RSA_SHA256,
+        )
+        .unwrap()
+    }
+
+    struct Made {
+        anchors_pem: String,
+        leaf_pem: String,
+    }
+
+    /// Root → intermediate → leaf named `name`, the leaf valid in `leaf_years`, the
+    /// intermediate in `mid_years`.
+    fn make(name: &str, mid_years: (i32, i32), leaf_years: (i32, i32)) -> Made {
+        let root_key = KeyPair::generate().unwrap();
+        let root_params = ca_params("ipnkit test root", (2020, 2040));
+        let root = root_params.self_signed(&root_key).unwrap();
+        let root_issuer = Issuer::new(root_params, root_key);
+        let mid_key = KeyPair::generate().unwrap();
+        let mid_params = ca_params("ipnkit test intermediate", mid_years);
+        let mid = mid_params.signed_by(&mid_key, &root_issuer).unwrap();
+        let mid_issuer = Issuer::new(mid_params, mid_key);
+        let mut leaf_params = CertificateParams::new(vec![name.to_owned()]).unwrap();
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, name);
+        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        leaf_params.not_before = date_time_ymd(leaf_years.0, 1, 1);
+        leaf_params.not_after = date_time_ymd(leaf_years.1, 1, 1);
+        let leaf = leaf_params.signed_by(&leaf_key(), &mid_issuer).unwrap();
+        Made {
+            anchors_pem: root.pem() + &mid.pem(),
+            leaf_pem: leaf.pem(),
+        }
+    }
+
+    /// A delivery signed with the leaf's key, verified with `anchors_pem` trusted.
+    fn verdict(
+        made: &Made,
+        anchors_pem: &str,
+        url: &str,
+    ) -> Result<WebhookVerdict, WebhookInvalid> {
+        let body = br#"{"id":"WH-1","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{}}"#;
+        let time = "2025-06-01T00:00:00Z";
+        let signed = format!("tid-1|{time}|WH-ID|{}", crc32fast::hash(body));
+        let sig = leaf_key().sign(signed.as_bytes()).unwrap();
+        let headers = [
+            ("PAYPAL-TRANSMISSION-ID", "tid-1".to_owned()),
+            ("PAYPAL-TRANSMISSION-TIME", time.to_owned()),
+            (
+                "PAYPAL-TRANSMISSION-SIG",
+                base64::engine::general_purpose::STANDARD.encode(sig),
+            ),
+            ("PAYPAL-CERT-URL", url.to_owned()),
+            ("PAYPAL-AUTH-ALGO", "SHA256withRSA".to_owned()),
+        ];
+        let t = Transmission::from_request(body, headers, WebhookLimits::default()).unwrap();
+        let verifier = WebhookVerifier::new(Environment::Live, "WH-ID")
+            .unwrap()
+            .with_trust_anchors(anchors_pem.as_bytes())
+            .unwrap();
+        let request = verifier.certificate_request(&t)?;
+        let cert = Certificate::from_response(&request, 200, made.leaf_pem.as_bytes()).unwrap();
+        Ok(verifier.verify(&t, &cert, AT))
+    }
+
+    #[test]
+    fn a_leaf_of_paypal_s_name_chained_to_the_trusted_root_verifies() {
+        let made = make(LIVE, (2020, 2035), (2025, 2026));
+        assert_eq!(
+            verdict(&made, &made.anchors_pem, URL),
+            Ok(WebhookVerdict::Verified)
+        );
+    }
+
+    #[test]
+    fn a_leaf_of_another_name_is_refused() {
+        for name in [
+            "messageverificationcerts.sandbox.paypal.com",
+            "evil.example",
+            "messageverificationcerts.paypal.com.evil",
+        ] {
+            let made = make(name, (2020, 2035), (2025, 2026));
+            assert_eq!(
+                verdict(&made, &made.anchors_pem, URL),
+                Ok(WebhookVerdict::Invalid(WebhookInvalid::CertificateName)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_chain_to_another_root_is_refused() {
+        let made = make(LIVE, (2020, 2035), (2025, 2026));
+        let other = make(LIVE, (2020, 2035), (2025, 2026));
+        assert_eq!(
+            verdict(&made, &other.anchors_pem, URL),
+            Ok(WebhookVerdict::Invalid(WebhookInvalid::CertificateChain))
+        );
+        // PayPal's real anchors do not trust a private authority.
+        let digicert = concat!(
+            include_str!("../src/webhook/anchors/DigiCertHighAssuranceEVRootCA.pem"),
+            include_str!("../src/webhook/anchors/DigiCertSHA2ExtendedValidationServerCA.pem")
+        );
+        assert_eq!(
+            verdict(&made, digicert, URL),
+            Ok(WebhookVerdict::Invalid(WebhookInvalid::CertificateChain))
+        );
+    }
+
+    #[test]
+    fn an_expired_intermediate_or_a_leaf_not_yet_valid_is_refused() {
+        let expired_mid = make(LIVE, (2020, 2024), (2025, 2026));
+        assert_eq!(
+            verdict(&expired_mid, &expired_mid.anchors_pem, URL),
+            Ok(WebhookVerdict::Invalid(WebhookInvalid::CertificateTime))
+        );
+        let future_leaf = make(LIVE, (2020, 2035), (2026, 2027));
+        assert_eq!(
+            verdict(&future_leaf, &future_leaf.anchors_pem, URL),
+            Ok(WebhookVerdict::Invalid(WebhookInvalid::CertificateTime))
+        );
+    }
+
+    #[test]
+    fn a_certificate_url_of_any_lookalike_form_is_refused_before_any_fetch() {
+        let made = make(LIVE, (2020, 2035), (2025, 2026));
+        for url in [
+            "https://api.paypal.com.evil/v1/notifications/certs/CERT-test-0001",
+            "https://api.paypal.com@evil.example/v1/notifications/certs/CERT-test-0001",
+            "https://api.paypal.com:444/v1/notifications/certs/CERT-test-0001",
+            "https://api.paypal%2ecom/v1/notifications/certs/CERT-test-0001",
+            "https://xn--pypal-4ve.com/v1/notifications/certs/CERT-test-0001",
+            "http://api.paypal.com/v1/notifications/certs/CERT-test-0001",
+            "https://api.paypal.com/v1/notifications/certs/CERT-test-0001?u=https://evil",
+            "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-test-0001",
+            "https://api.paypal.com/v1/notifications/test",
+        ] {
+            assert!(verdict(&made, &made.anchors_pem, url).is_err(), "{url}");
+        }
+        assert!(
+            WebhookVerifier::new(Environment::Live, "WH-ID")
+                .unwrap()
+                .with_trust_anchors(made.leaf_pem.as_bytes())
+                .is_err(),
+            "a bundle with no self-signed certificate holds no anchor"
+        );
+    }
+}
