@@ -71,7 +71,7 @@ export type AmountCheck = 'matched' | 'not_asked' | 'not_applicable';
 /** What is worth knowing about a message. */
 export type NoticeCode = 'cart_count_mismatch' | 'date_zone_corrected' | 'invalid_amount' | 'invalid_currency' | 'invalid_date' | 'invalid_number' | 'invalid_flag' | 'invalid_period';
 /** An error's stable code. */
-export type ErrorCode = 'empty_body' | 'body_too_large' | 'too_many_fields' | 'key_too_long' | 'empty_key' | 'missing_separator' | 'malformed_escape' | 'invalid_encoding' | 'unknown_charset' | 'unsupported_charset' | 'duplicate_key' | 'invalid_amount' | 'invalid_currency' | 'invalid_date' | 'invalid_number' | 'invalid_flag' | 'invalid_period' | 'unknown_environment' | 'invalid_delivery_key' | 'invalid_configuration' | 'wrong_type';
+export type ErrorCode = 'empty_body' | 'body_too_large' | 'too_many_fields' | 'key_too_long' | 'header_too_large' | 'empty_key' | 'missing_separator' | 'malformed_escape' | 'invalid_json' | 'invalid_field' | 'invalid_encoding' | 'unknown_charset' | 'unsupported_charset' | 'duplicate_key' | 'invalid_amount' | 'invalid_currency' | 'invalid_date' | 'invalid_number' | 'invalid_flag' | 'invalid_period' | 'unknown_environment' | 'invalid_delivery_key' | 'invalid_configuration' | 'wrong_type' | 'missing_header' | 'repeated_header' | 'invalid_header';
 
 /** Every event with its meaning. "Paid" is `payment_completed` *and* `capture_completed`. */
 export declare const EVENTS: Readonly<Record<EventCode, string>>;
@@ -91,9 +91,9 @@ export declare class IpnError extends Error {
 }
 /** The body holds no variable. Codes: `empty_body`. */
 export declare class BodyError extends IpnError {}
-/** A size limit was passed. Codes: `body_too_large`, `too_many_fields`, `key_too_long`. */
+/** A size limit was passed. Codes: `body_too_large`, `too_many_fields`, `key_too_long`, `header_too_large`. */
 export declare class LimitError extends IpnError {}
-/** The form encoding is broken. Codes: `empty_key`, `missing_separator`, `malformed_escape`. */
+/** The form encoding is broken. Codes: `empty_key`, `missing_separator`, `malformed_escape`, `invalid_json`, `invalid_field`. */
 export declare class FormatError extends IpnError {}
 /** The charset is unknown or unsupported, or the bytes are not in it. Codes: `invalid_encoding`, `unknown_charset`, `unsupported_charset`. */
 export declare class CharsetError extends IpnError {}
@@ -105,6 +105,8 @@ export declare class ValueFormatError extends IpnError {}
 export declare class ConfigurationError extends IpnError {}
 /** A value of the wrong type was passed (a string where a list belongs, a float for an amount). Codes: `wrong_type`. */
 export declare class ArgumentError extends IpnError {}
+/** A webhook's transmission header is missing, repeated or not of its form. Codes: `missing_header`, `repeated_header`, `invalid_header`. */
+export declare class HeaderError extends IpnError {}
 
 // ---- values ----
 /** An exact amount: `amount` is the decimal text as PayPal wrote it, never a float. `String(money)` and a template give `24.90 EUR`; any other primitive conversion (`money + 1`, `money == "24.90"`) throws a `TypeError`. */

@@ -14,6 +14,7 @@ export const {
   ValueFormatError,
   ConfigurationError,
   ArgumentError,
+  HeaderError,
   Money,
   PayPalDate,
   Message,

@@ -226,6 +226,20 @@ pub enum Event {
     AdaptivePreapproval,
     /// An account was created through Adaptive Accounts.
     AccountCreated,
+    /// A buyer approved an order (Orders v2); nothing is captured yet. Webhooks only.
+    OrderApproved,
+    /// An order's payments were all captured (Orders v2). Webhooks only.
+    OrderCompleted,
+    /// A subscription was created, not yet approved by the buyer (Subscriptions API). Webhooks only.
+    SubscriptionCreated,
+    /// A subscription was updated (Subscriptions API). Webhooks only.
+    SubscriptionUpdated,
+    /// A billing plan was created. Webhooks only.
+    PlanCreated,
+    /// A billing plan was updated. Webhooks only.
+    PlanUpdated,
+    /// A dispute changed (a message, evidence, a new stage) without being resolved. Webhooks only.
+    DisputeUpdated,
     /// Nothing this version recognises: keep the message and look at it.
     Unknown,
 }
@@ -268,6 +282,13 @@ codes! {
         AdaptivePayment = "adaptive_payment" => "An Adaptive Payments Pay request changed (see status and the transactions).",
         AdaptivePreapproval = "adaptive_preapproval" => "An Adaptive Payments preapproval changed (see status, approved).",
         AccountCreated = "account_created" => "An account was created through Adaptive Accounts.",
+        OrderApproved = "order_approved" => "A buyer approved an order (Orders v2); nothing is captured yet. Webhooks only.",
+        OrderCompleted = "order_completed" => "An order's payments were all captured (Orders v2). Webhooks only.",
+        SubscriptionCreated = "subscription_created" => "A subscription was created, not yet approved by the buyer (Subscriptions API). Webhooks only.",
+        SubscriptionUpdated = "subscription_updated" => "A subscription was updated (Subscriptions API). Webhooks only.",
+        PlanCreated = "plan_created" => "A billing plan was created. Webhooks only.",
+        PlanUpdated = "plan_updated" => "A billing plan was updated. Webhooks only.",
+        DisputeUpdated = "dispute_updated" => "A dispute changed (a message, evidence, a new stage) without being resolved. Webhooks only.",
         Unknown = "unknown" => "Nothing this version recognises: keep the message and look at it.",
     }
 }
@@ -281,6 +302,20 @@ impl Event {
 }
 
 impl EventCode {
+    /// Whether only a REST webhook tells of this event (IPN has no twin for it).
+    pub const fn webhook_only(self) -> bool {
+        matches!(
+            self,
+            EventCode::OrderApproved
+                | EventCode::OrderCompleted
+                | EventCode::SubscriptionCreated
+                | EventCode::SubscriptionUpdated
+                | EventCode::PlanCreated
+                | EventCode::PlanUpdated
+                | EventCode::DisputeUpdated
+        )
+    }
+
     /// The event of this code (without a reason, for the events that carry one).
     pub fn event(self) -> Event {
         match self {
@@ -318,6 +353,13 @@ impl EventCode {
             EventCode::AdaptivePayment => Event::AdaptivePayment,
             EventCode::AdaptivePreapproval => Event::AdaptivePreapproval,
             EventCode::AccountCreated => Event::AccountCreated,
+            EventCode::OrderApproved => Event::OrderApproved,
+            EventCode::OrderCompleted => Event::OrderCompleted,
+            EventCode::SubscriptionCreated => Event::SubscriptionCreated,
+            EventCode::SubscriptionUpdated => Event::SubscriptionUpdated,
+            EventCode::PlanCreated => Event::PlanCreated,
+            EventCode::PlanUpdated => Event::PlanUpdated,
+            EventCode::DisputeUpdated => Event::DisputeUpdated,
             EventCode::Unknown => Event::Unknown,
         }
     }
@@ -361,6 +403,13 @@ impl Event {
             Event::AdaptivePayment => EventCode::AdaptivePayment,
             Event::AdaptivePreapproval => EventCode::AdaptivePreapproval,
             Event::AccountCreated => EventCode::AccountCreated,
+            Event::OrderApproved => EventCode::OrderApproved,
+            Event::OrderCompleted => EventCode::OrderCompleted,
+            Event::SubscriptionCreated => EventCode::SubscriptionCreated,
+            Event::SubscriptionUpdated => EventCode::SubscriptionUpdated,
+            Event::PlanCreated => EventCode::PlanCreated,
+            Event::PlanUpdated => EventCode::PlanUpdated,
+            Event::DisputeUpdated => EventCode::DisputeUpdated,
             Event::Unknown => EventCode::Unknown,
         }
     }

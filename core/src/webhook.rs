@@ -66,9 +66,12 @@ use crate::codes::codes;
 use crate::error::{Error, FieldName, Problem};
 use crate::verify::Environment;
 
+pub mod event;
+mod json;
 pub mod transmission;
 mod url;
 
+pub use event::{RESOURCE_KIND_CODES, Resource, ResourceKind, WebhookEvent};
 pub use transmission::{Transmission, WebhookLimits};
 pub use url::{CERT_PATH, cert_hosts};
 

@@ -784,3 +784,406 @@ mod authority {
         );
     }
 }
+
+/// The typed event: golden canonical JSON per vector, the mapping table row by row, strict
+/// reading.
+mod events {
+    use super::*;
+    use ipnkit::EventCode;
+    use ipnkit::webhook::{ResourceKind, WebhookEvent};
+    use std::path::{Path, PathBuf};
+
+    fn golden_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/webhooks")
+    }
+
+    #[test]
+    fn every_vector_s_event_matches_its_golden_json() {
+        let bless = std::env::var_os("IPNKIT_BLESS").is_some_and(|v| v == "1");
+        let mut failures = Vec::new();
+        let vectors = vectors();
+        for v in &vectors {
+            let event = WebhookEvent::parse(&v.body).unwrap_or_else(|e| panic!("{}: {e}", v.name));
+            let actual = serde_json::to_string_pretty(&event).unwrap() + "\n";
+            let golden = golden_dir().join(format!("{}.json", v.name));
+            if bless {
+                fs::create_dir_all(golden_dir()).unwrap();
+                fs::write(&golden, &actual).unwrap();
+                continue;
+            }
+            match fs::read_to_string(&golden) {
+                Ok(expected) if expected == actual => {}
+                Ok(_) => failures.push(format!(
+                    "{} differs (scripts/bless rewrites it)",
+                    golden.display()
+                )),
+                Err(e) => failures.push(format!(
+                    "{}: {e} (scripts/bless writes it)",
+                    golden.display()
+                )),
+            }
+        }
+        assert_eq!(
+            support::files_in(&golden_dir(), ".json").len(),
+            vectors.len(),
+            "a golden file per vector, no other"
+        );
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn the_vectors_events_are_ipn_s_events_for_the_same_facts() {
+        let expected = [
+            (
+                "PAYMENT.CAPTURE.COMPLETED",
+                "payment_completed",
+                ResourceKind::Capture,
+            ),
+            (
+                "PAYMENT.SALE.COMPLETED",
+                "payment_completed",
+                ResourceKind::Sale,
+            ),
+            (
+                "PAYMENT.SALE.REFUNDED",
+                "payment_refunded",
+                ResourceKind::Refund,
+            ),
+            (
+                "PAYMENT.SALE.REVERSED",
+                "payment_reversed",
+                ResourceKind::Refund,
+            ),
+            (
+                "BILLING.SUBSCRIPTION.CREATED",
+                "subscription_created",
+                ResourceKind::Subscription,
+            ),
+            (
+                "BILLING.SUBSCRIPTION.CANCELLED",
+                "recurring_profile_cancel",
+                ResourceKind::Subscription,
+            ),
+            (
+                "BILLING.SUBSCRIPTION.EXPIRED",
+                "recurring_profile_expired",
+                ResourceKind::Subscription,
+            ),
+            (
+                "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
+                "recurring_payment_failed",
+                ResourceKind::Subscription,
+            ),
+            ("BILLING.PLAN.CREATED", "plan_created", ResourceKind::Plan),
+            ("BILLING.PLAN.UPDATED", "plan_updated", ResourceKind::Plan),
+        ];
+        for v in vectors() {
+            let event = WebhookEvent::parse(&v.body).unwrap();
+            let (_, code, kind) = expected
+                .iter()
+                .find(|(t, _, _)| *t == event.event_type)
+                .unwrap_or_else(|| panic!("{}: no expectation for {}", v.name, event.event_type));
+            assert_eq!(
+                (event.event.code(), event.resource.kind),
+                (*code, *kind),
+                "{}",
+                v.name
+            );
+            assert!(event.id.starts_with("WH-"), "{}", v.name);
+            assert_eq!(
+                event.json.get("id").and_then(Value::as_str),
+                Some(event.id.as_str())
+            );
+        }
+    }
+
+    /// A minimal event of `event_type` around `resource`.
+    fn event(event_type: &str, resource: &str) -> WebhookEvent {
+        let body = format!(r#"{{"id":"WH-1","event_type":"{event_type}","resource":{resource}}}"#);
+        WebhookEvent::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{event_type}: {e}"))
+    }
+
+    /// Every row of the table in `ipnkit::webhook::event`'s docs.
+    #[test]
+    fn the_mapping_table_row_by_row() {
+        let capture = r#"{"id":"5O190127TN364715T","status":"COMPLETED","amount":{"currency_code":"USD","value":"100.00"}}"#;
+        let rows: &[(&str, &str, &str)] = &[
+            ("PAYMENT.CAPTURE.COMPLETED", capture, "payment_completed"),
+            (
+                "PAYMENT.SALE.COMPLETED",
+                r#"{"id":"S1","state":"completed","amount":{"total":"1.00","currency":"USD"}}"#,
+                "payment_completed",
+            ),
+            (
+                "PAYMENT.SALE.COMPLETED",
+                r#"{"id":"S1","state":"completed","billing_agreement_id":"I-1"}"#,
+                "recurring_payment",
+            ),
+            (
+                "PAYMENT.CAPTURE.PENDING",
+                r#"{"id":"C1","status":"PENDING","status_details":{"reason":"ECHECK"}}"#,
+                "payment_pending",
+            ),
+            (
+                "PAYMENT.SALE.PENDING",
+                r#"{"id":"S1","state":"pending","reason_code":"UNILATERAL"}"#,
+                "payment_pending",
+            ),
+            ("PAYMENT.CAPTURE.DENIED", capture, "payment_denied"),
+            ("PAYMENT.SALE.DENIED", r#"{"id":"S1"}"#, "payment_denied"),
+            ("PAYMENT.CAPTURE.DECLINED", capture, "payment_failed"),
+            (
+                "PAYMENT.CAPTURE.REFUNDED",
+                r#"{"id":"R1","status":"COMPLETED"}"#,
+                "payment_refunded",
+            ),
+            (
+                "PAYMENT.SALE.REFUNDED",
+                r#"{"id":"R1","sale_id":"S1"}"#,
+                "payment_refunded",
+            ),
+            (
+                "PAYMENT.CAPTURE.REVERSED",
+                r#"{"id":"R1"}"#,
+                "payment_reversed",
+            ),
+            (
+                "PAYMENT.SALE.REVERSED",
+                r#"{"id":"R1"}"#,
+                "payment_reversed",
+            ),
+            (
+                "PAYMENT.AUTHORIZATION.CREATED",
+                r#"{"id":"A1"}"#,
+                "authorization_created",
+            ),
+            (
+                "PAYMENT.AUTHORIZATION.VOIDED",
+                r#"{"id":"A1"}"#,
+                "authorization_voided",
+            ),
+            (
+                "BILLING.SUBSCRIPTION.ACTIVATED",
+                r#"{"id":"I-1"}"#,
+                "recurring_profile_created",
+            ),
+            (
+                "BILLING.SUBSCRIPTION.CANCELLED",
+                r#"{"id":"I-1"}"#,
+                "recurring_profile_cancel",
+            ),
+            (
+                "BILLING.SUBSCRIPTION.EXPIRED",
+                r#"{"id":"I-1"}"#,
+                "recurring_profile_expired",
+            ),
+            (
+                "BILLING.SUBSCRIPTION.SUSPENDED",
+                r#"{"id":"I-1"}"#,
+                "recurring_profile_suspended",
+            ),
+            (
+                "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
+                r#"{"id":"I-1"}"#,
+                "recurring_payment_failed",
+            ),
+            (
+                "CUSTOMER.DISPUTE.CREATED",
+                r#"{"dispute_id":"PP-D-1"}"#,
+                "dispute_opened",
+            ),
+            (
+                "CUSTOMER.DISPUTE.RESOLVED",
+                r#"{"dispute_id":"PP-D-1"}"#,
+                "dispute_resolved",
+            ),
+            (
+                "CHECKOUT.ORDER.APPROVED",
+                r#"{"id":"O1"}"#,
+                "order_approved",
+            ),
+            (
+                "CHECKOUT.ORDER.COMPLETED",
+                r#"{"id":"O1"}"#,
+                "order_completed",
+            ),
+            (
+                "BILLING.SUBSCRIPTION.CREATED",
+                r#"{"id":"I-1"}"#,
+                "subscription_created",
+            ),
+            (
+                "BILLING.SUBSCRIPTION.UPDATED",
+                r#"{"id":"I-1"}"#,
+                "subscription_updated",
+            ),
+            ("BILLING.PLAN.CREATED", r#"{"id":"P-1"}"#, "plan_created"),
+            ("BILLING.PLAN.UPDATED", r#"{"id":"P-1"}"#, "plan_updated"),
+            (
+                "CUSTOMER.DISPUTE.UPDATED",
+                r#"{"dispute_id":"PP-D-1"}"#,
+                "dispute_updated",
+            ),
+            ("MERCHANT.ONBOARDING.COMPLETED", r#"{"x":1}"#, "unknown"),
+        ];
+        for (event_type, resource, code) in rows {
+            assert_eq!(
+                event(event_type, resource).event.code(),
+                *code,
+                "{event_type} {resource}"
+            );
+        }
+        // Every webhook-only event has its row.
+        for c in EventCode::ALL.iter().filter(|c| c.webhook_only()) {
+            assert!(
+                rows.iter().any(|(_, _, code)| *code == c.code()),
+                "no row for {c}"
+            );
+        }
+        // Pending reasons in IPN's words.
+        let reason = |r: &str| match event(
+            "PAYMENT.CAPTURE.PENDING",
+            &format!(r#"{{"id":"C1","status_details":{{"reason":"{r}"}}}}"#),
+        )
+        .event
+        {
+            ipnkit::Event::PaymentPending { reason } => reason.map(|r| r.as_str().to_owned()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(reason("ECHECK").as_deref(), Some("echeck"));
+        assert_eq!(reason("PENDING_REVIEW").as_deref(), Some("paymentreview"));
+        assert_eq!(reason("VERIFICATION_REQUIRED").as_deref(), Some("verify"));
+        assert_eq!(
+            reason("RECEIVING_PREFERENCE_MANDATES_MANUAL_ACTION").as_deref(),
+            Some("RECEIVING_PREFERENCE_MANDATES_MANUAL_ACTION")
+        );
+    }
+
+    #[test]
+    fn money_is_exact_times_are_instants_and_nothing_is_lost() {
+        let e = event(
+            "PAYMENT.CAPTURE.COMPLETED",
+            r#"{"id":"C1","amount":{"currency_code":"JPY","value":"1000"},"create_time":"2024-07-30T10:29:03.071Z",
+               "payee":{"merchant_id":"MID1","email_address":"shop@example.com"},"custom_id":"order-7",
+               "supplementary_data":{"related_ids":{"order_id":"O1"}},"future_field":{"n":1.0,"big":12345678901234567890}}"#,
+        );
+        let money = e.resource.amount.unwrap();
+        assert_eq!(
+            (
+                money.amount.to_string().as_str(),
+                money.currency.unwrap().as_str()
+            ),
+            ("1000", "JPY")
+        );
+        let t = e.resource.create_time.as_ref().unwrap();
+        assert_eq!(
+            (t.text.as_str(), t.utc.timestamp_millis()),
+            ("2024-07-30T10:29:03.071Z", 1_722_335_343_071)
+        );
+        assert_eq!(e.resource.payee_merchant_id.as_deref(), Some("MID1"));
+        assert_eq!(e.resource.payee_email.as_deref(), Some("shop@example.com"));
+        assert_eq!(e.resource.custom_id.as_deref(), Some("order-7"));
+        assert_eq!(e.resource.order_id.as_deref(), Some("O1"));
+        let kept = &e.json["resource"]["future_field"];
+        assert_eq!(kept["n"].to_string(), "1.0");
+        assert_eq!(kept["big"].to_string(), "12345678901234567890");
+        // A v2 refund names its capture in its `up` link.
+        let r = event(
+            "PAYMENT.CAPTURE.REFUNDED",
+            r#"{"id":"R1","links":[{"rel":"self","href":"https://api.paypal.com/v2/payments/refunds/R1"},{"rel":"up","href":"https://api.paypal.com/v2/payments/captures/C1"}]}"#,
+        );
+        assert_eq!(r.resource.parent_id.as_deref(), Some("C1"));
+        let d = event(
+            "CUSTOMER.DISPUTE.CREATED",
+            r#"{"dispute_id":"PP-D-1","reason":"MERCHANDISE_OR_SERVICE_NOT_RECEIVED","dispute_amount":{"currency_code":"USD","value":"3.00"},"disputed_transactions":[{"seller_transaction_id":"C1"}]}"#,
+        );
+        assert_eq!(d.resource.id.as_deref(), Some("PP-D-1"));
+        assert_eq!(d.resource.disputed_transactions, ["C1"]);
+        assert_eq!(d.resource.amount.unwrap().to_string(), "3.00 USD");
+    }
+
+    #[test]
+    fn bodies_are_read_strictly_and_errors_name_the_field_never_the_value() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            (
+                r#"{"id":"WH-1","id":"WH-2","event_type":"X","resource":{}}"#,
+                "duplicate_key",
+                Some("id"),
+            ),
+            (
+                r#"{"id":"WH-1","event_type":"X","resource":{"amount":{"value":"1","value":"9","currency_code":"USD"}}}"#,
+                "duplicate_key",
+                Some("resource.amount.value"),
+            ),
+            (
+                r#"{"event_type":"X","resource":{}}"#,
+                "invalid_field",
+                Some("id"),
+            ),
+            (
+                r#"{"id":"WH-1","resource":{}}"#,
+                "invalid_field",
+                Some("event_type"),
+            ),
+            (
+                r#"{"id":"WH-1","event_type":"X"}"#,
+                "invalid_field",
+                Some("resource"),
+            ),
+            (
+                r#"{"id":"WH-1","event_type":"X","resource":[]}"#,
+                "invalid_field",
+                Some("resource"),
+            ),
+            (
+                r#"{"id":7,"event_type":"X","resource":{}}"#,
+                "invalid_field",
+                Some("id"),
+            ),
+            (
+                r#"{"id":"WH-1","event_type":"X","resource":{"id":5}}"#,
+                "invalid_field",
+                Some("resource.id"),
+            ),
+            ("{\"id\":\"WH-1\",", "invalid_json", None),
+        ];
+        for (body, code, field) in cases {
+            let e = WebhookEvent::parse(body.as_bytes()).unwrap_err();
+            assert_eq!((e.code(), e.field()), (*code, *field), "{body}");
+            assert!(!e.to_string().contains("secret"), "{e}");
+        }
+        // Values not of their type are notices, as in IPN: the field `None`, the text kept.
+        let notices: &[(&str, &str, &str)] = &[
+            (
+                r#"{"amount":{"currency_code":"USD","value":10.5}}"#,
+                "invalid_amount",
+                "resource.amount.value",
+            ),
+            (
+                r#"{"amount":{"currency_code":"USD","value":"1e3"}}"#,
+                "invalid_amount",
+                "resource.amount.value",
+            ),
+            (
+                r#"{"amount":{"currency_code":"usd!","value":"1.00"}}"#,
+                "invalid_currency",
+                "resource.amount.currency_code",
+            ),
+            (
+                r#"{"create_time":"2018-19-12T22:20:32.000Z"}"#,
+                "invalid_date",
+                "resource.create_time",
+            ),
+        ];
+        for (resource, code, field) in notices {
+            let e = event("PAYMENT.CAPTURE.COMPLETED", resource);
+            assert_eq!(e.notices.len(), 1, "{resource}");
+            assert_eq!(
+                (e.notices[0].code, e.notices[0].field.as_str()),
+                (*code, *field),
+                "{resource}"
+            );
+            assert!(e.resource.amount.is_none() && e.resource.create_time.is_none());
+        }
+    }
+}
