@@ -6,12 +6,15 @@
 //! ipnkit verdict --status N [FILE|-]     classify PayPal's answer to a postback
 //! ipnkit check FILE --env E --receiver-email X (--verified | --status N --response F)
 //!              [--amount A --currency C]  why was this IPN refused? (violations as JSON)
+//! ipnkit webhook verify --body F --headers F --webhook-id ID --cert F [--at T] [--env E]
+//!                                        verify a REST webhook offline (the verdict as JSON)
+//! ipnkit webhook parse --body F          the webhook's event as canonical JSON
 //! ```
 //!
-//! Exit codes: 0 success (for `verdict`: verified; for `check`: accept); 1 the message was refused
-//! (the one-line error on stderr starts with its code; for `check`, the violations are printed)
-//! or, for `verdict`, INVALID; 2 usage; 3 `verdict` unexpected (retry later); 4 the input could
-//! not be read.
+//! Exit codes: 0 success (for `verdict` and `webhook verify`: verified; for `check`: accept); 1
+//! the message was refused (the one-line error on stderr starts with its code; for `check`, the
+//! violations are printed) or, for `verdict` and `webhook verify`, invalid; 2 usage; 3 `verdict`
+//! or `webhook verify` unexpected (retry later); 4 the input could not be read.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -20,6 +23,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 mod serve;
+mod webhook;
 use ipnkit::host::{Answer, Config, Decision, Notification, Refusal};
 use ipnkit::{
     Action, Body, Currency, Decimal, Environment, Expected, Limits, Message, Report, Verdict,
@@ -31,7 +35,7 @@ use serde::Serialize;
 #[command(
     name = "ipnkit",
     version,
-    about = "Inspect PayPal IPN messages: parse, post back, classify verdicts"
+    about = "Inspect PayPal IPN messages and REST webhooks: parse, post back, verify, classify verdicts"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -67,6 +71,11 @@ enum Command {
     /// The end-to-end demo: the sandbox and the listener on loopback, the project's vectors (and
     /// the shared corpus when present) delivered with faults on, and what became of each.
     Demo(serve::DemoArgs),
+    /// PayPal's REST webhooks, offline: verify one, or print its event.
+    Webhook {
+        #[command(subcommand)]
+        command: webhook::WebhookCommand,
+    },
     /// Classify PayPal's response to a postback: verified, invalid or unexpected.
     Verdict {
         /// The HTTP status PayPal answered with.
@@ -272,6 +281,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let (from, to) = args.stores().map_err(Failure::Usage)?;
             serve::copy_store(&from, &to).map_err(Failure::Io)
         }
+        Command::Webhook { command } => webhook::run(command),
         Command::Verdict { status, file } => {
             // PayPal's answer is a word; 64 KiB is plenty to tell it from an error page.
             let response = read_input(&file, 64 * 1024)?;

@@ -409,3 +409,178 @@ fn copy_store_refuses_what_it_cannot_copy_and_never_shows_a_password() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ipnkit webhook verify` on a shared vector: its files written as a user has them (the
+/// headers as `curl -D` writes a request's).
+mod webhook {
+    use super::*;
+
+    /// A directory of its own, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new() -> Self {
+            static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir =
+                std::env::temp_dir().join(format!("ipnkit-cli-webhook-{}-{n}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    struct Files {
+        dir: Scratch,
+        facts: Value,
+    }
+
+    fn files(name: &str) -> Files {
+        let shared = support::webhooks_dir();
+        let facts: Value =
+            serde_json::from_slice(&std::fs::read(shared.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        let dir = Scratch::new();
+        std::fs::copy(shared.join(format!("{name}.body")), dir.path().join("body")).unwrap();
+        std::fs::copy(
+            shared.join(format!("{name}.pem")),
+            dir.path().join("cert.pem"),
+        )
+        .unwrap();
+        let h = |k: &str| facts[k].as_str().unwrap().to_owned();
+        let headers = format!(
+            "POST /webhook HTTP/1.1\r\nHost: shop.example\r\nContent-Type: application/json\r\n\
+             Paypal-Transmission-Id: {}\r\nPaypal-Transmission-Time: {}\r\n\
+             Paypal-Transmission-Sig: {}\r\nPaypal-Cert-Url: {}\r\nPaypal-Auth-Algo: {}\r\n\r\n",
+            h("transmission_id"),
+            h("transmission_time"),
+            h("transmission_sig"),
+            h("cert_url"),
+            h("auth_algo")
+        );
+        std::fs::write(dir.path().join("headers"), headers).unwrap();
+        Files { dir, facts }
+    }
+
+    fn verify(f: &Files, webhook_id: &str, extra: &[&str]) -> (Option<i32>, Value, String) {
+        let path = |n: &str| f.dir.path().join(n).to_str().unwrap().to_owned();
+        let at = f.facts["transmission_time"].as_str().unwrap().to_owned();
+        let (body, headers, cert) = (path("body"), path("headers"), path("cert.pem"));
+        let mut args = vec![
+            "webhook",
+            "verify",
+            "--body",
+            &body,
+            "--headers",
+            &headers,
+            "--cert",
+            &cert,
+            "--webhook-id",
+            webhook_id,
+        ];
+        if !extra.contains(&"--at") {
+            args.extend_from_slice(&["--at", &at]);
+        }
+        args.extend_from_slice(extra);
+        let out = ipnkit(&args, b"");
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code(), json, stderr(&out))
+    }
+
+    const NAME: &str = "paypal2_2024-07-30_payment-sale-refunded";
+
+    #[test]
+    fn verify_exits_0_for_paypal_s_webhook_and_1_with_the_code_for_another_id_or_env() {
+        let f = files(NAME);
+        let (code, json, err) = verify(&f, "WEBHOOK_ID", &[]);
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(json, serde_json::json!({"verdict": "verified"}));
+
+        let (code, json, err) = verify(&f, "ANOTHER", &[]);
+        assert_eq!(code, Some(1));
+        assert_eq!(json["reason"], "signature_mismatch");
+        assert!(err.starts_with("ipnkit: signature_mismatch"), "{err}");
+
+        let (code, json, _) = verify(&f, "WEBHOOK_ID", &["--env", "sandbox"]);
+        assert_eq!(
+            (code, json["reason"].as_str()),
+            (Some(1), Some("cert_url_host"))
+        );
+
+        // Verified at its time; refused long after (the replay window, the certificate's dates).
+        let (code, json, _) = verify(&f, "WEBHOOK_ID", &["--at", "2026-12-07T00:00:00Z"]);
+        assert_eq!(
+            (code, json["reason"].as_str()),
+            (Some(1), Some("stale_transmission"))
+        );
+    }
+
+    #[test]
+    fn verify_retries_an_unreadable_certificate_and_refuses_bad_input_with_its_code() {
+        let f = files(NAME);
+        std::fs::write(f.dir.path().join("cert.pem"), "<html>503</html>").unwrap();
+        let (code, json, _) = verify(&f, "WEBHOOK_ID", &[]);
+        assert_eq!(
+            (code, json["reason"].as_str()),
+            (Some(3), Some("certificate_unreadable"))
+        );
+
+        let f = files(NAME);
+        let headers = std::fs::read_to_string(f.dir.path().join("headers")).unwrap();
+        let without: String = headers
+            .lines()
+            .filter(|l| !l.starts_with("Paypal-Cert-Url"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(f.dir.path().join("headers"), without).unwrap();
+        let (code, _, err) = verify(&f, "WEBHOOK_ID", &[]);
+        assert_eq!(code, Some(1));
+        assert!(err.starts_with("ipnkit: missing_header"), "{err}");
+        assert!(err.contains("PAYPAL-CERT-URL"), "{err}");
+
+        let f = files(NAME);
+        let (code, _, _) = verify(&f, "WEBHOOK_ID", &["--at", "yesterday"]);
+        assert_eq!(code, Some(2));
+        let (code, _, _) = verify(&f, "a|b", &[]);
+        assert_eq!(code, Some(2));
+        std::fs::write(
+            f.dir.path().join("headers"),
+            "POST / HTTP/1.1\nnot a header\n",
+        )
+        .unwrap();
+        let (code, _, _) = verify(&f, "WEBHOOK_ID", &[]);
+        assert_eq!(code, Some(4));
+    }
+
+    #[test]
+    fn parse_prints_the_event_s_canonical_json() {
+        let body = support::webhooks_dir().join(format!("{NAME}.body"));
+        let out = ipnkit(&["webhook", "parse", "--body", body.to_str().unwrap()], b"");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["event"], "payment_refunded");
+        assert_eq!(
+            json["resource"]["amount"],
+            serde_json::json!({"amount": "-0.01", "currency": "USD"})
+        );
+        let out = ipnkit(
+            &["webhook", "parse", "--body", "-"],
+            br#"{"id":"a","id":"b"}"#,
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).starts_with("ipnkit: duplicate_key"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
