@@ -531,7 +531,7 @@ mod webhook {
         let (code, json, _) = verify(&f, "WEBHOOK_ID", &[]);
         assert_eq!(
             (code, json["reason"].as_str()),
-            (Some(3), Some("certificate_unreadable"))
+            (Some(3), Some("unrecognized_body"))
         );
 
         let f = files(NAME);

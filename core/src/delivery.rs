@@ -56,6 +56,7 @@ use crate::codes::codes;
 use crate::error::Error;
 use crate::event::Family;
 use crate::message::Message;
+use crate::webhook::{ResourceKind, WebhookEvent};
 
 /// The longest key [`DeliveryKey::of`] makes, in bytes (all ASCII): `preapproval:` (12), an id
 /// (64), `:` and two state words of 64 joined by `/` (130).
@@ -81,16 +82,19 @@ enum Kind {
     Txn,
     Ipn,
     Sum,
+    /// A webhook about no state IPN shares: its event id.
+    Webhook,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::Case,
         Kind::Pay,
         Kind::Preapproval,
         Kind::Txn,
         Kind::Ipn,
         Kind::Sum,
+        Kind::Webhook,
     ];
 
     fn prefix(self) -> &'static str {
@@ -101,6 +105,7 @@ impl Kind {
             Kind::Txn => "txn",
             Kind::Ipn => "ipn",
             Kind::Sum => "sum",
+            Kind::Webhook => "wh",
         }
     }
 
@@ -249,6 +254,46 @@ impl DeliveryKey {
             return DeliveryKey::stateless(Kind::Ipn, &key);
         }
         DeliveryKey::stateless(Kind::Sum, &fingerprint(m))
+    }
+
+    /// The key of a webhook's delivery: IPN's key wherever both channels tell of the same
+    /// state (see [the table](crate::webhook::event#delivery-keys-shared-with-ipn)), else
+    /// `wh:<event id>`, which PayPal keeps across its redeliveries of the event.
+    ///
+    /// ```
+    /// let body = br#"{"id":"WH-1","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{"id":"61E67681CH3238416","status":"COMPLETED"}}"#;
+    /// let event = ipnkit::webhook::WebhookEvent::parse(body)?;
+    /// let ipn = ipnkit::Message::parse(b"txn_id=61E67681CH3238416&payment_status=Completed")?;
+    /// assert_eq!(ipnkit::DeliveryKey::of_webhook(&event), ipnkit::DeliveryKey::of(&ipn));
+    /// # Ok::<(), ipnkit::Error>(())
+    /// ```
+    pub fn of_webhook(e: &WebhookEvent) -> DeliveryKey {
+        let r = &e.resource;
+        match (r.kind, id(r.id.as_deref())) {
+            (
+                ResourceKind::Capture
+                | ResourceKind::Sale
+                | ResourceKind::Refund
+                | ResourceKind::Authorization,
+                Some(txn_id),
+            ) => {
+                if let Some((status, reason)) = e.payment_state() {
+                    return DeliveryKey::stateful(Kind::Txn, txn_id, status.as_str(), reason);
+                }
+            }
+            (ResourceKind::Dispute, Some(case)) => {
+                return DeliveryKey::stateful(
+                    Kind::Case,
+                    case,
+                    e.event.code(),
+                    r.case_type.as_ref().map(|t| t.as_str()),
+                );
+            }
+            _ => {}
+        }
+        let mut key = String::with_capacity(40);
+        push_part(&mut key, &e.id);
+        DeliveryKey::stateless(Kind::Webhook, &key)
     }
 
     /// `kind:id:first[/second]`, each part written by [`push_part`], in one string.
@@ -457,7 +502,12 @@ impl Delivery {
 /// # Ok::<(), ipnkit::Error>(())
 /// ```
 pub fn classify(message: &Message, stored: &[DeliveryKey]) -> Delivery {
-    let key = DeliveryKey::of(message);
+    classify_key(&DeliveryKey::of(message), stored)
+}
+
+/// What a delivery with this key is, given the keys stored under its lookup id (either
+/// channel's: an IPN and a webhook about the same state have the same key).
+pub(crate) fn classify_key(key: &DeliveryKey, stored: &[DeliveryKey]) -> Delivery {
     if stored.iter().any(|s| s.as_str() == key.as_str()) {
         return Delivery::Duplicate;
     }

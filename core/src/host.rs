@@ -280,6 +280,16 @@ impl Config {
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
     }
+
+    /// A webhook verifier for this configuration's environment and the webhook `webhook_id`:
+    /// the one whose verdicts [`webhook::decide`](crate::webhook::decide) takes with this
+    /// configuration. `invalid_configuration` naming `webhook_id` for an id that is not one.
+    pub fn webhook_verifier(
+        &self,
+        webhook_id: &str,
+    ) -> Result<crate::webhook::WebhookVerifier, Error> {
+        crate::webhook::WebhookVerifier::new(self.environment(), webhook_id)
+    }
 }
 
 impl Expected {

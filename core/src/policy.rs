@@ -86,6 +86,8 @@ use crate::money::Currency;
 use crate::verify::{Environment, Verdict};
 use crate::vocab::{AdaptiveStatus, PaymentStatus, PendingReason, TransactionStatus};
 
+mod webhook;
+
 /// A message PayPal vouched for. Only [`Verified::from_response`], given PayPal's HTTP status and
 /// response bytes, builds one, so the business rules cannot run on anything else.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -64,13 +64,15 @@ use serde::{Serialize, Serializer};
 
 use crate::codes::codes;
 use crate::error::{Error, FieldName, Problem};
-use crate::verify::Environment;
+use crate::verify::{Environment, Unexpected};
 
+mod decide;
 pub mod event;
 mod json;
 pub mod transmission;
 mod url;
 
+pub use decide::decide;
 pub use event::{RESOURCE_KIND_CODES, Resource, ResourceKind, WebhookEvent};
 pub use transmission::{Transmission, WebhookLimits};
 pub use url::{CERT_PATH, cert_hosts};
@@ -129,21 +131,6 @@ codes! {
     }
 }
 
-codes! {
-    /// Why a certificate could not be had: try again later; never a verdict on the webhook.
-    #[non_exhaustive]
-    pub enum CertificateUnexpected / CERTIFICATE_UNEXPECTED_CODES {
-        /// The certificate URL answered a status other than 200.
-        HttpStatus = "http_status",
-        /// No answer: a timeout, a refused connection, a TLS failure.
-        NoAnswer = "no_answer",
-        /// An answer that could not be read whole (cut short, or over the host's cap).
-        BodyUnread = "body_unread",
-        /// An answer that holds no certificate (not PEM, not DER, empty).
-        Unreadable = "certificate_unreadable",
-    }
-}
-
 /// What the verifier concluded about one webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WebhookVerdict {
@@ -151,8 +138,10 @@ pub enum WebhookVerdict {
     Verified,
     /// Not PayPal's (or not for this configuration): do not act; log it.
     Invalid(WebhookInvalid),
-    /// The certificate could not be had: keep the webhook and verify it again later.
-    Unexpected(CertificateUnexpected),
+    /// The certificate could not be had (IPN's reasons: an HTTP status other than 200, an
+    /// empty answer, an answer that holds no certificate — `unrecognized_body` —, one cut
+    /// short, or none): keep the webhook and verify it again later.
+    Unexpected(Unexpected),
 }
 
 impl WebhookVerdict {
@@ -222,24 +211,29 @@ pub struct Certificate {
 impl Certificate {
     /// Reads the answer to a [`CertificateRequest`]: status 200 and a PEM bundle whose first
     /// certificate is the leaf (what PayPal serves), or one DER certificate. Anything else is
-    /// [`CertificateUnexpected`]: keep the webhook and try again later.
+    /// [`Unexpected`], as an IPN postback's answer would be: keep the webhook and try again
+    /// later. A host whose fetch got no answer says so with [`Unexpected::NoAnswer`], one that
+    /// could not read it whole with [`Unexpected::BodyUnread`].
     pub fn from_response(
         request: &CertificateRequest,
         status: u16,
         body: &[u8],
-    ) -> Result<Certificate, CertificateUnexpected> {
+    ) -> Result<Certificate, Unexpected> {
         if status != 200 {
-            return Err(CertificateUnexpected::HttpStatus);
+            return Err(Unexpected::HttpStatus(status));
+        }
+        if body.trim_ascii().is_empty() {
+            return Err(Unexpected::EmptyBody);
         }
         let mut certs = if body.first() == Some(&0x30) {
             vec![CertificateDer::from(body.to_vec())]
         } else {
             CertificateDer::pem_slice_iter(body)
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| CertificateUnexpected::Unreadable)?
+                .map_err(|_| Unexpected::UnrecognizedBody)?
         };
         if certs.is_empty() {
-            return Err(CertificateUnexpected::Unreadable);
+            return Err(Unexpected::UnrecognizedBody);
         }
         let leaf = certs.remove(0);
         Ok(Certificate {

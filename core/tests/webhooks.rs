@@ -13,10 +13,9 @@ use std::fs;
 
 use base64::Engine as _;
 use ipnkit::webhook::{
-    Certificate, CertificateUnexpected, Transmission, WebhookInvalid, WebhookLimits,
-    WebhookVerdict, WebhookVerifier,
+    Certificate, Transmission, WebhookInvalid, WebhookLimits, WebhookVerdict, WebhookVerifier,
 };
-use ipnkit::{Environment, ErrorCode};
+use ipnkit::{Environment, ErrorCode, Unexpected};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -102,7 +101,7 @@ impl Vector {
             .unwrap_or_else(|e| panic!("{}: {e}", self.name));
         let request = verifier.certificate_request(&t)?;
         let cert = Certificate::from_response(&request, 200, &self.pem)
-            .unwrap_or_else(|e| panic!("{}: {e}", self.name));
+            .unwrap_or_else(|e| panic!("{}: {e:?}", self.name));
         Ok(verifier.verify(&t, &cert, at))
     }
 
@@ -509,18 +508,19 @@ fn a_certificate_that_cannot_be_had_is_retry_later_never_a_verdict() {
     let request = v.verifier().certificate_request(&t).unwrap();
     assert_eq!(request.cache_key(), request.url());
     for (status, body, why) in [
-        (500, v.pem.as_slice(), CertificateUnexpected::HttpStatus),
-        (301, b"".as_slice(), CertificateUnexpected::HttpStatus),
-        (200, b"".as_slice(), CertificateUnexpected::Unreadable),
+        (500, v.pem.as_slice(), Unexpected::HttpStatus(500)),
+        (301, b"".as_slice(), Unexpected::HttpStatus(301)),
+        (200, b"".as_slice(), Unexpected::EmptyBody),
+        (200, b"\r\n".as_slice(), Unexpected::EmptyBody),
         (
             200,
             b"<html>Service Unavailable</html>".as_slice(),
-            CertificateUnexpected::Unreadable,
+            Unexpected::UnrecognizedBody,
         ),
         (
             200,
             b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n".as_slice(),
-            CertificateUnexpected::Unreadable,
+            Unexpected::UnrecognizedBody,
         ),
     ] {
         assert_eq!(
@@ -1184,6 +1184,251 @@ mod events {
                 "{resource}"
             );
             assert!(e.resource.amount.is_none() && e.resource.create_time.is_none());
+        }
+    }
+}
+
+/// The same decision as IPN's, on the same delivery keys: a shop receiving both channels acts
+/// once per fact.
+mod decisions {
+    use super::*;
+    use ipnkit::host::{Answer, Config, Decision, Notification, Refusal};
+    use ipnkit::webhook::{WebhookEvent, decide};
+    use ipnkit::{Delivery, Expected, Limits};
+
+    fn config() -> Config {
+        Config::from_json(r#"{"environment":"live","receiver_emails":["shop@example.com"],"receiver_ids":["MERCHANT1"]}"#).unwrap()
+    }
+
+    fn order(amount: &str, currency: &str) -> Expected {
+        Expected::from_json(&format!(
+            r#"{{"amount":"{amount}","currency":"{currency}"}}"#
+        ))
+        .unwrap()
+    }
+
+    fn webhook(event_type: &str, resource: &str) -> WebhookEvent {
+        let body = format!(
+            r#"{{"id":"WH-{}","event_type":"{event_type}","resource":{resource}}}"#,
+            event_type.len()
+        );
+        WebhookEvent::parse(body.as_bytes()).unwrap()
+    }
+
+    fn by_webhook(e: &WebhookEvent, expected: &Expected, stored: &[String]) -> Decision {
+        decide(WebhookVerdict::Verified, Ok(e), &config(), expected, stored).unwrap()
+    }
+
+    fn by_ipn(body: &str, expected: &Expected, stored: &[String]) -> Decision {
+        let n = Notification::copy_of(body.as_bytes(), Limits::default()).unwrap();
+        let answer = Answer::Http {
+            status: 200,
+            body: b"VERIFIED",
+        };
+        n.decide(answer, &config(), expected, stored).unwrap()
+    }
+
+    fn key(d: &Decision) -> String {
+        d.about().unwrap().delivery_key.clone()
+    }
+
+    fn delivery(d: &Decision) -> Option<&Delivery> {
+        match d {
+            Decision::Act(a) => Some(&a.delivery),
+            Decision::Skip(s) => Some(&s.delivery),
+            Decision::Retry(_) | Decision::Refuse(_) => None,
+        }
+    }
+
+    const CAPTURE: &str = r#"{"id":"8MC585209K746392H","status":"COMPLETED","amount":{"currency_code":"USD","value":"100.00"},"payee":{"merchant_id":"MERCHANT1","email_address":"shop@example.com"}}"#;
+    const IPN_COMPLETED: &str = "txn_id=8MC585209K746392H&payment_status=Completed&mc_gross=100.00&mc_currency=USD&receiver_email=shop%40example.com&txn_type=express_checkout";
+
+    #[test]
+    fn a_capture_told_by_both_channels_is_acted_on_once_in_either_order() {
+        let expected = order("100.00", "USD");
+        let w = webhook("PAYMENT.CAPTURE.COMPLETED", CAPTURE);
+        let first = by_webhook(&w, &expected, &[]);
+        assert!(matches!(first, Decision::Act(_)), "{first:?}");
+        assert_eq!(key(&first), "txn:8MC585209K746392H:Completed");
+        let second = by_ipn(IPN_COMPLETED, &expected, &[key(&first)]);
+        assert_eq!(delivery(&second), Some(&Delivery::Duplicate), "{second:?}");
+        assert!(matches!(second, Decision::Skip(_)));
+
+        let first = by_ipn(IPN_COMPLETED, &expected, &[]);
+        assert!(matches!(first, Decision::Act(_)), "{first:?}");
+        let second = by_webhook(&w, &expected, &[key(&first)]);
+        assert!(matches!(second, Decision::Skip(_)), "{second:?}");
+    }
+
+    #[test]
+    fn pending_then_completed_across_channels_is_a_transition() {
+        let expected = order("100.00", "USD");
+        let pending = webhook(
+            "PAYMENT.CAPTURE.PENDING",
+            &CAPTURE.replace(
+                r#""status":"COMPLETED""#,
+                r#""status":"PENDING","status_details":{"reason":"ECHECK"}"#,
+            ),
+        );
+        let d = by_webhook(&pending, &expected, &[]);
+        // Pending is not final: refused by the rules, keyed as IPN keys it.
+        assert_eq!(key(&d), "txn:8MC585209K746392H:Pending/echeck");
+        match &d {
+            Decision::Refuse(Refusal::Rules {
+                violations, ours, ..
+            }) => {
+                assert!(ours);
+                assert_eq!(violations[0].code.code(), "status_not_final");
+                assert_eq!(violations[0].detail, Some("echeck"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let ipn_pending = "txn_id=8MC585209K746392H&payment_status=Pending&pending_reason=echeck&mc_gross=100.00&mc_currency=USD&receiver_email=shop%40example.com";
+        let n = Notification::copy_of(ipn_pending.as_bytes(), Limits::default()).unwrap();
+        assert_eq!(n.delivery_key().unwrap().as_str(), key(&d));
+
+        let completed = by_ipn(IPN_COMPLETED, &expected, &[key(&d)]);
+        assert!(
+            matches!(delivery(&completed), Some(Delivery::Transition { .. })),
+            "{completed:?}"
+        );
+    }
+
+    const ANY: Expected = Expected::AnyAmount { currency: None };
+
+    #[test]
+    fn a_refund_and_a_dispute_have_ipn_s_keys() {
+        let refund = webhook(
+            "PAYMENT.CAPTURE.REFUNDED",
+            r#"{"id":"1JU08902781691411","status":"COMPLETED","amount":{"currency_code":"USD","value":"10.00"},"links":[{"rel":"up","href":"https://api.paypal.com/v2/payments/captures/8MC585209K746392H"}]}"#,
+        );
+        let ipn = "txn_id=1JU08902781691411&parent_txn_id=8MC585209K746392H&payment_status=Refunded&mc_gross=-10.00&mc_currency=USD&receiver_email=shop%40example.com";
+        let d = by_webhook(&refund, &ANY, &[]);
+        assert!(matches!(d, Decision::Act(_)), "{d:?}");
+        assert_eq!(key(&d), "txn:1JU08902781691411:Refunded");
+        assert!(matches!(by_ipn(ipn, &ANY, &[key(&d)]), Decision::Skip(_)));
+
+        let dispute = webhook(
+            "CUSTOMER.DISPUTE.CREATED",
+            r#"{"dispute_id":"PP-D-4012","dispute_life_cycle_stage":"CHARGEBACK","dispute_channel":"EXTERNAL","dispute_amount":{"currency_code":"USD","value":"100.00"}}"#,
+        );
+        let d = by_webhook(&dispute, &ANY, &[]);
+        assert_eq!(key(&d), "case:PP-D-4012:dispute_opened/chargeback");
+        let ipn = "txn_type=new_case&case_id=PP-D-4012&case_type=chargeback&txn_id=8MC585209K746392H&receiver_email=shop%40example.com";
+        let n = Notification::copy_of(ipn.as_bytes(), Limits::default()).unwrap();
+        assert_eq!(n.delivery_key().unwrap().as_str(), key(&d));
+    }
+
+    #[test]
+    fn a_redelivered_event_is_a_duplicate() {
+        let plan = webhook("BILLING.PLAN.CREATED", r#"{"id":"P-1"}"#);
+        let d = by_webhook(&plan, &ANY, &[]);
+        assert!(matches!(d, Decision::Act(_)), "{d:?}");
+        assert!(key(&d).starts_with("wh:WH-"), "{}", key(&d));
+        assert!(matches!(
+            by_webhook(&plan, &ANY, &[key(&d)]),
+            Decision::Skip(_)
+        ));
+    }
+
+    #[test]
+    fn the_rules_refuse_another_payee_another_amount_and_an_order_not_found() {
+        let w = webhook("PAYMENT.CAPTURE.COMPLETED", CAPTURE);
+        let rules = |d: Decision| match d {
+            Decision::Refuse(Refusal::Rules {
+                violations, ours, ..
+            }) => (
+                violations.iter().map(|v| v.code.code()).collect::<Vec<_>>(),
+                ours,
+            ),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            rules(by_webhook(&w, &order("99.00", "USD"), &[])),
+            (vec!["amount_mismatch"], true)
+        );
+        assert_eq!(
+            rules(by_webhook(&w, &order("100.00", "EUR"), &[])),
+            (vec!["currency_mismatch"], true)
+        );
+        assert_eq!(
+            rules(by_webhook(&w, &Expected::NoOrder, &[])),
+            (vec!["order_not_found"], true)
+        );
+        let elsewhere = webhook(
+            "PAYMENT.CAPTURE.COMPLETED",
+            &CAPTURE.replace("MERCHANT1", "SOMEONE_ELSE"),
+        );
+        assert_eq!(
+            rules(by_webhook(&elsewhere, &order("100.00", "USD"), &[])),
+            (vec!["receiver_mismatch"], false)
+        );
+        match by_webhook(&w, &ANY, &[]) {
+            Decision::Act(a) => assert_eq!(a.amount.code(), "not_asked"),
+            other => panic!("{other:?}"),
+        }
+        match by_webhook(&w, &order("100.0", "USD"), &[]) {
+            Decision::Act(a) => assert_eq!(a.amount.code(), "matched"),
+            other => panic!("{other:?}"),
+        }
+        let unknown = webhook("MERCHANT.ONBOARDING.COMPLETED", "{}");
+        assert_eq!(
+            rules(by_webhook(&unknown, &ANY, &[])),
+            (vec!["unknown_event"], true)
+        );
+    }
+
+    #[test]
+    fn only_a_verified_readable_webhook_is_decided_on() {
+        let w = webhook("PAYMENT.CAPTURE.COMPLETED", CAPTURE);
+        let invalid = WebhookVerdict::Invalid(WebhookInvalid::SignatureMismatch);
+        let d = decide(invalid, Ok(&w), &config(), &ANY, &[] as &[&str]).unwrap();
+        assert!(matches!(d, Decision::Refuse(Refusal::NotVerified)));
+        let later = WebhookVerdict::Unexpected(Unexpected::NoAnswer);
+        let d = decide(later, Ok(&w), &config(), &ANY, &[] as &[&str]).unwrap();
+        assert!(matches!(d, Decision::Retry(_)));
+        let e = WebhookEvent::parse(b"{\"id\":1}").unwrap_err();
+        let d = decide(
+            WebhookVerdict::Verified,
+            Err(&e),
+            &config(),
+            &ANY,
+            &[] as &[&str],
+        )
+        .unwrap();
+        assert!(matches!(d, Decision::Refuse(Refusal::Unreadable { .. })));
+        let e = decide(
+            WebhookVerdict::Verified,
+            Ok(&w),
+            &config(),
+            &ANY,
+            &["not a key"],
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "invalid_delivery_key");
+    }
+
+    #[test]
+    fn every_shared_vector_is_decided_after_its_verification() {
+        for v in vectors() {
+            let event = WebhookEvent::parse(&v.body).unwrap();
+            let config = Config::from_json(&format!(
+                r#"{{"environment":"{}","receiver_emails":["shop@example.com"]}}"#,
+                v.environment().as_str()
+            ))
+            .unwrap();
+            let verdict = v.verdict().unwrap();
+            let expected = match event.resource.amount {
+                Some(m) => Expected::Order {
+                    amount: m.amount,
+                    currency: m.currency.unwrap(),
+                },
+                None => ANY,
+            };
+            let d = decide(verdict, Ok(&event), &config, &expected, &[] as &[&str]).unwrap();
+            assert!(matches!(d, Decision::Act(_)), "{}: {d:?}", v.name);
+            let again = decide(verdict, Ok(&event), &config, &expected, &[key(&d)]).unwrap();
+            assert!(matches!(again, Decision::Skip(_)), "{}: {again:?}", v.name);
         }
     }
 }

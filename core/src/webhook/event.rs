@@ -51,7 +51,7 @@ use crate::error::{Error, FieldName};
 use crate::event::{Event, Family};
 use crate::message::Notice;
 use crate::money::{Currency, Money, parse_amount};
-use crate::vocab::PendingReason;
+use crate::vocab::{CaseType, PaymentStatus, PendingReason};
 
 use super::json;
 
@@ -118,6 +118,10 @@ pub struct Resource {
     pub plan_id: Option<String>,
     /// The transactions a dispute is about (`disputed_transactions[].seller_transaction_id`).
     pub disputed_transactions: Vec<String>,
+    /// A dispute's kind in IPN's words (`case_type`): `chargeback` for a dispute in the
+    /// `CHARGEBACK` stage or the `EXTERNAL` channel, `dispute` in the `INQUIRY` stage,
+    /// `complaint` in the `CLAIM` stage; `None` otherwise.
+    pub case_type: Option<CaseType>,
 }
 
 /// A webhook's event: its envelope, its resource typed, its [`Event`], and the whole JSON.
@@ -180,6 +184,28 @@ impl WebhookEvent {
             json,
             notices,
         })
+    }
+
+    /// The state IPN would give the same transaction: its `payment_status` and, for a pending
+    /// one, its `pending_reason` (`Pending/authorization` for an authorization). `None` for an
+    /// event about no transaction's state.
+    pub fn payment_state(&self) -> Option<(PaymentStatus, Option<&str>)> {
+        let reason = match &self.event {
+            Event::PaymentPending { reason } => reason.as_ref().map(PendingReason::as_str),
+            Event::AuthorizationCreated => Some("authorization"),
+            _ => None,
+        };
+        let status = match self.event {
+            Event::PaymentCompleted | Event::RecurringPayment => PaymentStatus::Completed,
+            Event::PaymentPending { .. } | Event::AuthorizationCreated => PaymentStatus::Pending,
+            Event::PaymentDenied => PaymentStatus::Denied,
+            Event::PaymentFailed => PaymentStatus::Failed,
+            Event::PaymentRefunded => PaymentStatus::Refunded,
+            Event::PaymentReversed { .. } => PaymentStatus::Reversed,
+            Event::AuthorizationVoided => PaymentStatus::Voided,
+            _ => return None,
+        };
+        Some((status, reason))
     }
 
     /// The family of the event: `payment` for captures, sales, authorizations and orders,
@@ -314,6 +340,7 @@ impl Resource {
             billing_agreement_id: opt_str(r, R, "billing_agreement_id")?,
             plan_id: opt_str(r, R, "plan_id")?,
             disputed_transactions: Vec::new(),
+            case_type: None,
         };
         if let Some(payee) = object(r, R, "payee")? {
             resource.payee_merchant_id = opt_str(payee, "resource.payee", "merchant_id")?;
@@ -335,6 +362,14 @@ impl Resource {
                 resource.status_reason = opt_str(r, R, "reason")?;
                 resource.amount = soft(amount(r, R, "dispute_amount"), notices)?;
                 resource.disputed_transactions = disputed(r)?;
+                let stage = opt_str(r, R, "dispute_life_cycle_stage")?;
+                let channel = opt_str(r, R, "dispute_channel")?;
+                resource.case_type = match (stage.as_deref(), channel.as_deref()) {
+                    (Some("CHARGEBACK"), _) | (_, Some("EXTERNAL")) => Some(CaseType::Chargeback),
+                    (Some("INQUIRY"), _) => Some(CaseType::Dispute),
+                    (Some("CLAIM"), _) => Some(CaseType::Complaint),
+                    _ => None,
+                };
             }
             ResourceKind::Subscription if resource.amount.is_none() => {
                 if let Some(info) = object(r, R, "billing_info")? {
