@@ -69,11 +69,13 @@ use crate::verify::{Environment, Unexpected};
 mod decide;
 pub mod event;
 mod json;
+mod online;
 pub mod transmission;
 mod url;
 
 pub use decide::decide;
 pub use event::{RESOURCE_KIND_CODES, Resource, ResourceKind, WebhookEvent};
+pub use online::OnlineRequest;
 pub use transmission::{Transmission, WebhookLimits};
 pub use url::{CERT_PATH, cert_hosts};
 
@@ -128,6 +130,8 @@ codes! {
         CertificateName = "certificate_name",
         /// The signature is not over these bytes, this transmission and this webhook id.
         SignatureMismatch = "signature_mismatch",
+        /// PayPal's `verify-webhook-signature` API answered `FAILURE`.
+        OnlineFailure = "online_failure",
     }
 }
 

@@ -1432,3 +1432,122 @@ mod decisions {
         }
     }
 }
+
+/// PayPal's `verify-webhook-signature` API: the event's bytes spliced in, the answer read strictly.
+mod online {
+    use super::*;
+    use ipnkit::webhook::WebhookEvent;
+
+    #[test]
+    fn the_request_carries_the_event_s_exact_bytes() {
+        for v in vectors() {
+            let t =
+                Transmission::from_request(&v.body, v.headers(), WebhookLimits::default()).unwrap();
+            let event = WebhookEvent::parse(&v.body).unwrap();
+            let request = v.verifier().online_request(&t, &event).unwrap();
+            assert!(
+                request
+                    .url
+                    .ends_with("/v1/notifications/verify-webhook-signature")
+            );
+            assert_eq!(
+                request.url.contains("sandbox"),
+                v.environment() == Environment::Sandbox
+            );
+            assert!(
+                request.body.ends_with(&[&v.body[..], b"}"].concat()),
+                "{}",
+                v.name
+            );
+            let json: Value = serde_json::from_slice(&request.body).unwrap();
+            assert_eq!(json["webhook_id"], v.facts["webhook_id"]);
+            assert_eq!(json["transmission_sig"], v.facts["transmission_sig"]);
+            assert_eq!(json["auth_algo"], "SHA256withRSA");
+            assert_eq!(
+                json["webhook_event"]["id"],
+                serde_json::from_slice::<Value>(&v.body).unwrap()["id"]
+            );
+        }
+        // `1.0` stays `1.0` (the Node SDK re-serialised it to `1`), key order and spacing kept.
+        let v = vectors().into_iter().next().unwrap();
+        let body = br#"{ "id":"WH-1", "event_type":"X", "resource":{"future":1.0} }"#;
+        let t = Transmission::from_request(body, v.headers(), WebhookLimits::default()).unwrap();
+        let event = WebhookEvent::parse(body).unwrap();
+        let request = v.verifier().online_request(&t, &event).unwrap();
+        assert!(request.body.ends_with(
+            br#""webhook_event":{ "id":"WH-1", "event_type":"X", "resource":{"future":1.0} }}"#
+        ));
+        let sha1 = set(&v.headers(), "PAYPAL-AUTH-ALGO", "SHA1withRSA");
+        let t = Transmission::from_request(body, sha1, WebhookLimits::default()).unwrap();
+        assert_eq!(
+            v.verifier().online_request(&t, &event),
+            Err(WebhookInvalid::UnsupportedAlgorithm)
+        );
+    }
+
+    #[test]
+    fn the_answer_is_read_strictly() {
+        let verifier = WebhookVerifier::new(Environment::Live, "WH").unwrap();
+        let cases: &[(u16, &[u8], WebhookVerdict)] = &[
+            (
+                200,
+                br#"{"verification_status":"SUCCESS"}"#,
+                WebhookVerdict::Verified,
+            ),
+            (
+                200,
+                b" {\"verification_status\" : \"SUCCESS\"}\n",
+                WebhookVerdict::Verified,
+            ),
+            (
+                200,
+                br#"{"verification_status":"FAILURE"}"#,
+                WebhookVerdict::Invalid(WebhookInvalid::OnlineFailure),
+            ),
+            (
+                200,
+                br#"{"verification_status":"success"}"#,
+                WebhookVerdict::Unexpected(Unexpected::UnrecognizedBody),
+            ),
+            (
+                200,
+                br#"{"verification_status":"FAILURE","verification_status":"SUCCESS"}"#,
+                WebhookVerdict::Unexpected(Unexpected::UnrecognizedBody),
+            ),
+            (
+                200,
+                br#"{"status":"SUCCESS"}"#,
+                WebhookVerdict::Unexpected(Unexpected::UnrecognizedBody),
+            ),
+            (
+                200,
+                b"SUCCESS",
+                WebhookVerdict::Unexpected(Unexpected::UnrecognizedBody),
+            ),
+            (
+                200,
+                b"<html>SUCCESS</html>",
+                WebhookVerdict::Unexpected(Unexpected::UnrecognizedBody),
+            ),
+            (200, b"", WebhookVerdict::Unexpected(Unexpected::EmptyBody)),
+            (
+                401,
+                br#"{"verification_status":"SUCCESS"}"#,
+                WebhookVerdict::Unexpected(Unexpected::HttpStatus(401)),
+            ),
+            (
+                500,
+                b"",
+                WebhookVerdict::Unexpected(Unexpected::HttpStatus(500)),
+            ),
+        ];
+        for (status, body, verdict) in cases {
+            assert_eq!(
+                verifier.online_verdict(*status, body),
+                *verdict,
+                "{status} {}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

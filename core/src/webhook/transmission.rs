@@ -59,6 +59,7 @@ pub struct Transmission<'a> {
     id: String,
     time: PayPalDate,
     signature: Vec<u8>,
+    signature_text: String,
     cert_url: String,
     sha256_with_rsa: bool,
 }
@@ -148,6 +149,7 @@ impl<'a> Transmission<'a> {
             id,
             time,
             signature,
+            signature_text: sig,
             cert_url,
             sha256_with_rsa: algo == SHA256_WITH_RSA,
         })
@@ -176,6 +178,11 @@ impl<'a> Transmission<'a> {
     /// The signature's bytes (`PAYPAL-TRANSMISSION-SIG`, base64-decoded).
     pub fn signature(&self) -> &[u8] {
         &self.signature
+    }
+
+    /// `PAYPAL-TRANSMISSION-SIG` as received (base64).
+    pub fn signature_text(&self) -> &str {
+        &self.signature_text
     }
 
     /// Whether `PAYPAL-AUTH-ALGO` is `SHA256withRSA`, the one algorithm accepted.
