@@ -38,6 +38,7 @@
 //! | Adaptive preapproval with a `preapproval_key` and a `status` | `preapproval:<preapproval_key>:<status>[/approved\|not_approved]` | `ACTIVE`, `CANCELED`/`DEACTIVED` |
 //! | anything with a `txn_id` | `txn:<txn_id>:<payment_status>[/<pending_reason or reason_code>]`, or `txn:<txn_id>:event.<event>` without a status | `Pending`/`Created`, `Completed`/`Processed`/`Denied`/`Failed`/`Voided`/`Expired`, `Refunded`/`Reversed`, `Canceled_Reversal` |
 //! | anything with an `ipn_track_id` (Mass Pay, sign-ups, profiles…) | `ipn:<ipn_track_id>` (PayPal keeps it across retries and resends) | — |
+//! | a webhook about no state IPN shares ([`DeliveryKey::of_webhook`]) | `wh:<event id>` (PayPal keeps it across redeliveries) | — |
 //! | anything else | `sum:v1-<SHA-256>`: a fingerprint of every variable but `verify_sign` and `resend` (which differ between a message and its resend), in order, each key and value framed by its length | — |
 //!
 //! A new pending reason or reason code under the same status is a new state (a transition), not

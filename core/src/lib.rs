@@ -1,6 +1,7 @@
 //! # ipnkit
 //!
-//! Byte-exact parsing and sans-IO verification of PayPal Instant Payment Notifications (IPN).
+//! Byte-exact parsing and sans-IO verification of PayPal Instant Payment Notifications (IPN)
+//! and REST webhooks.
 //!
 //! PayPal POSTs an `application/x-www-form-urlencoded` body to a listener. To trust it, the
 //! listener sends the *same bytes* back, prefixed with `cmd=_notify-validate&`, and PayPal answers
@@ -41,6 +42,7 @@
 //! | [`signature`] | [`signature::sign`], [`signature::verify`]: HMAC-SHA256 signatures of the reference listener's events, for the application that receives them |
 //! | [`host`] | [`Notification`], [`Config`], [`Expected`], [`Decision`]: **the** path from received bytes to what to do, the one API every binding converts; the whole listener flow, in order |
 //! | [`verify`] | [`Environment`], [`VerificationRequest`], [`Verdict`]: the protocol, without I/O |
+//! | [`webhook`] | PayPal's REST webhooks: [`webhook::Transmission`] (the raw body and the five headers), [`webhook::WebhookVerifier`] (the certificate URL, chain, name, dates and RSA-SHA256 signature, offline, at the host's time), [`webhook::WebhookEvent`] (typed, on IPN's events), [`webhook::decide`] (the same [`Decision`], delivery keys shared with IPN) |
 //! | [`error`] | [`Error`]: one enum, a stable code per kind, field names but never values |
 //!
 //! ## Invariants

@@ -40,6 +40,31 @@
 //! means the same (`ECHECK` → `echeck`, `UNILATERAL` → `unilateral`, `PENDING_REVIEW` →
 //! `paymentreview`, `VERIFICATION_REQUIRED` → `verify`, `INTERNATIONAL_WITHDRAWAL` → `intl`),
 //! and is kept as it is written otherwise.
+//!
+//! ## Delivery keys shared with IPN
+//!
+//! [`DeliveryKey::of_webhook`](crate::DeliveryKey::of_webhook) gives a webhook IPN's key where
+//! both channels tell of the same state of the same thing, so that the second telling, by
+//! either channel, is a duplicate:
+//!
+//! | webhook | key | IPN with the same key |
+//! |---|---|---|
+//! | a capture, sale, refund or authorization with its id | `txn:<id>:<payment_status>[/<pending_reason>]` | `txn_id` = the id, the same `payment_status` (and `pending_reason`) |
+//! | a dispute | `case:<dispute_id>:<event>[/<case_type>]` | `case_id` = the dispute id, the same event and `case_type` |
+//! | anything else | `wh:<event id>` (the same across PayPal's redeliveries of the event) | — |
+//!
+//! Which ids coincide, and how that was established (from PayPal's documentation of each
+//! field; no public source publishes an IPN and a webhook of one payment side by side):
+//! - An Orders v2 capture's id, a v1 sale's id and a refund's id are the transaction ids of
+//!   PayPal's account activity, which IPN's `txn_id` carries; a refund's IPN has its own
+//!   `txn_id` (the refund's) and `payment_status=Refunded`, as the refund webhook has its own
+//!   id.
+//! - A dispute's `dispute_id` (`PP-D-…`) is the case id IPN's `new_case` carries in `case_id`;
+//!   `case_type` is read from the dispute's stage and channel (see [`Resource::case_type`]).
+//! - A reversal's IPN adds its `reason_code` to the key, which the reversal webhook does not
+//!   carry: the two are one transaction's states (the same lookup id), not one key.
+//! - Subscriptions' IPNs are keyed by `ipn_track_id`, which no webhook carries: their webhooks
+//!   are keyed by event id, and a shop receiving both hears of a subscription's change twice.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
