@@ -72,7 +72,7 @@ final class Decision implements \JsonSerializable
     public function error(): ?array {}
     /**
      * The event's code; `null` for `retry`, and for a refusal that is not by the rules.
-     * @return 'payment_completed'|'payment_pending'|'payment_denied'|'payment_failed'|'payment_refunded'|'payment_reversed'|'reversal_canceled'|'payment_processed'|'payment_created'|'authorization_created'|'authorization_voided'|'authorization_expired'|'capture_completed'|'subscription_signup'|'subscription_payment'|'subscription_failed'|'subscription_cancel'|'subscription_end_of_term'|'subscription_modify'|'recurring_payment'|'recurring_payment_failed'|'recurring_payment_skipped'|'recurring_profile_created'|'recurring_profile_cancel'|'recurring_profile_expired'|'recurring_profile_suspended'|'billing_agreement_created'|'billing_agreement_cancel'|'masspay'|'dispute_opened'|'dispute_resolved'|'adaptive_payment'|'adaptive_preapproval'|'account_created'|'unknown'|null
+     * @return 'payment_completed'|'payment_pending'|'payment_denied'|'payment_failed'|'payment_refunded'|'payment_reversed'|'reversal_canceled'|'payment_processed'|'payment_created'|'authorization_created'|'authorization_voided'|'authorization_expired'|'capture_completed'|'subscription_signup'|'subscription_payment'|'subscription_failed'|'subscription_cancel'|'subscription_end_of_term'|'subscription_modify'|'recurring_payment'|'recurring_payment_failed'|'recurring_payment_skipped'|'recurring_profile_created'|'recurring_profile_cancel'|'recurring_profile_expired'|'recurring_profile_suspended'|'billing_agreement_created'|'billing_agreement_cancel'|'masspay'|'dispute_opened'|'dispute_resolved'|'adaptive_payment'|'adaptive_preapproval'|'account_created'|'order_approved'|'order_completed'|'subscription_created'|'subscription_updated'|'plan_created'|'plan_updated'|'dispute_updated'|'unknown'|null
      */
     public function event(): ?string {}
     /**
@@ -376,7 +376,7 @@ final class Message implements \JsonSerializable
     public function deliveryKey(): string {}
     /**
      * What happened: a key of `Ipn::events()` (`payment_completed`, `refund`…).
-     * @return 'payment_completed'|'payment_pending'|'payment_denied'|'payment_failed'|'payment_refunded'|'payment_reversed'|'reversal_canceled'|'payment_processed'|'payment_created'|'authorization_created'|'authorization_voided'|'authorization_expired'|'capture_completed'|'subscription_signup'|'subscription_payment'|'subscription_failed'|'subscription_cancel'|'subscription_end_of_term'|'subscription_modify'|'recurring_payment'|'recurring_payment_failed'|'recurring_payment_skipped'|'recurring_profile_created'|'recurring_profile_cancel'|'recurring_profile_expired'|'recurring_profile_suspended'|'billing_agreement_created'|'billing_agreement_cancel'|'masspay'|'dispute_opened'|'dispute_resolved'|'adaptive_payment'|'adaptive_preapproval'|'account_created'|'unknown'
+     * @return 'payment_completed'|'payment_pending'|'payment_denied'|'payment_failed'|'payment_refunded'|'payment_reversed'|'reversal_canceled'|'payment_processed'|'payment_created'|'authorization_created'|'authorization_voided'|'authorization_expired'|'capture_completed'|'subscription_signup'|'subscription_payment'|'subscription_failed'|'subscription_cancel'|'subscription_end_of_term'|'subscription_modify'|'recurring_payment'|'recurring_payment_failed'|'recurring_payment_skipped'|'recurring_profile_created'|'recurring_profile_cancel'|'recurring_profile_expired'|'recurring_profile_suspended'|'billing_agreement_created'|'billing_agreement_cancel'|'masspay'|'dispute_opened'|'dispute_resolved'|'adaptive_payment'|'adaptive_preapproval'|'account_created'|'order_approved'|'order_completed'|'subscription_created'|'subscription_updated'|'plan_created'|'plan_updated'|'dispute_updated'|'unknown'
      */
     public function event(): string {}
     /**
@@ -658,9 +658,18 @@ class DuplicateKeyException extends \Ipnkit\IpnException
 /**
  * The form encoding is broken.
  *
- * Codes: empty_key, missing_separator, malformed_escape.
+ * Codes: empty_key, missing_separator, malformed_escape, invalid_json, invalid_field.
  */
 class FormatException extends \Ipnkit\IpnException
+{
+}
+
+/**
+ * A webhook's transmission header is missing, repeated or not of its form.
+ *
+ * Codes: missing_header, repeated_header, invalid_header.
+ */
+class HeaderException extends \Ipnkit\IpnException
 {
 }
 
@@ -688,7 +697,7 @@ class IpnException extends \RuntimeException
 /**
  * A size limit was passed.
  *
- * Codes: body_too_large, too_many_fields, key_too_long.
+ * Codes: body_too_large, too_many_fields, key_too_long, header_too_large.
  */
 class LimitException extends \Ipnkit\IpnException
 {

@@ -34,7 +34,7 @@ final class ApiTest extends TestCase
     public function testEveryErrorKindHasItsClassFromTheCoreList(): void
     {
         $errors = Ipn::schema()['errors'];
-        $this->assertCount(8, $errors);
+        $this->assertCount(9, $errors);
         foreach ($errors as $error) {
             $class = 'Ipnkit\\' . substr($error['class'], 0, -strlen('Error')) . 'Exception';
             $this->assertTrue(class_exists($class), $class);

@@ -98,6 +98,16 @@ const DIGICERT_EV_ROOT: &[u8] = include_bytes!("webhook/anchors/DigiCertHighAssu
 const DIGICERT_EV_SERVER_CA: &[u8] =
     include_bytes!("webhook/anchors/DigiCertSHA2ExtendedValidationServerCA.pem");
 
+/// The signature algorithms a certificate chain may use: RSA PKCS#1 v1.5 (every certificate
+/// PayPal's webhooks have chained through) and ECDSA P-256 / P-384 (DigiCert's newer roots).
+static CHAIN_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA384,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA512,
+    webpki::ring::ECDSA_P256_SHA256,
+    webpki::ring::ECDSA_P384_SHA384,
+];
+
 /// The name PayPal's webhook certificate carries in an environment.
 pub fn certificate_name(environment: Environment) -> &'static str {
     match environment {
@@ -398,7 +408,7 @@ impl WebhookVerifier {
             .map(|c| CertificateDer::from(c.as_ref()))
             .collect();
         leaf.verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
+            CHAIN_ALGORITHMS,
             &self.anchors,
             &intermediates,
             UnixTime::since_unix_epoch(std::time::Duration::from_secs(at)),

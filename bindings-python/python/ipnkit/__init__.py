@@ -104,7 +104,7 @@ PaymentPeriod = Literal['NO_PERIOD_SPECIFIED', 'DAILY', 'WEEKLY', 'BIWEEKLY', 'S
 """PayPal's documented values of `PaymentPeriod`."""
 PinType = Literal['NOT_REQUIRED', 'REQUIRED']
 """PayPal's documented values of `PinType`."""
-EventCode = Literal['payment_completed', 'payment_pending', 'payment_denied', 'payment_failed', 'payment_refunded', 'payment_reversed', 'reversal_canceled', 'payment_processed', 'payment_created', 'authorization_created', 'authorization_voided', 'authorization_expired', 'capture_completed', 'subscription_signup', 'subscription_payment', 'subscription_failed', 'subscription_cancel', 'subscription_end_of_term', 'subscription_modify', 'recurring_payment', 'recurring_payment_failed', 'recurring_payment_skipped', 'recurring_profile_created', 'recurring_profile_cancel', 'recurring_profile_expired', 'recurring_profile_suspended', 'billing_agreement_created', 'billing_agreement_cancel', 'masspay', 'dispute_opened', 'dispute_resolved', 'adaptive_payment', 'adaptive_preapproval', 'account_created', 'unknown']
+EventCode = Literal['payment_completed', 'payment_pending', 'payment_denied', 'payment_failed', 'payment_refunded', 'payment_reversed', 'reversal_canceled', 'payment_processed', 'payment_created', 'authorization_created', 'authorization_voided', 'authorization_expired', 'capture_completed', 'subscription_signup', 'subscription_payment', 'subscription_failed', 'subscription_cancel', 'subscription_end_of_term', 'subscription_modify', 'recurring_payment', 'recurring_payment_failed', 'recurring_payment_skipped', 'recurring_profile_created', 'recurring_profile_cancel', 'recurring_profile_expired', 'recurring_profile_suspended', 'billing_agreement_created', 'billing_agreement_cancel', 'masspay', 'dispute_opened', 'dispute_resolved', 'adaptive_payment', 'adaptive_preapproval', 'account_created', 'order_approved', 'order_completed', 'subscription_created', 'subscription_updated', 'plan_created', 'plan_updated', 'dispute_updated', 'unknown']
 """What happened (see `EVENTS`)."""
 Family = Literal['payment', 'cart', 'auction', 'masspay', 'subscription', 'recurring_payment', 'billing_agreement', 'dispute', 'adaptive_pay', 'adaptive_preapproval', 'adaptive_account', 'unknown']
 """The family of notification."""
@@ -124,7 +124,7 @@ AmountCheck = Literal['matched', 'not_asked', 'not_applicable']
 """How an accepted notification's amount was judged: ship only on ``matched``."""
 NoticeCode = Literal['cart_count_mismatch', 'date_zone_corrected', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period']
 """What is worth knowing about a message."""
-ErrorCode = Literal['empty_body', 'body_too_large', 'too_many_fields', 'key_too_long', 'empty_key', 'missing_separator', 'malformed_escape', 'invalid_encoding', 'unknown_charset', 'unsupported_charset', 'duplicate_key', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period', 'unknown_environment', 'invalid_delivery_key', 'invalid_configuration', 'wrong_type']
+ErrorCode = Literal['empty_body', 'body_too_large', 'too_many_fields', 'key_too_long', 'header_too_large', 'empty_key', 'missing_separator', 'malformed_escape', 'invalid_json', 'invalid_field', 'invalid_encoding', 'unknown_charset', 'unsupported_charset', 'duplicate_key', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period', 'unknown_environment', 'invalid_delivery_key', 'invalid_configuration', 'wrong_type', 'missing_header', 'repeated_header', 'invalid_header']
 """An error's stable code."""
 EVENTS: Dict[EventCode, str] = {
     'payment_completed': "A payment completed: the money is in the merchant's balance.",
@@ -161,11 +161,18 @@ EVENTS: Dict[EventCode, str] = {
     'adaptive_payment': 'An Adaptive Payments Pay request changed (see status and the transactions).',
     'adaptive_preapproval': 'An Adaptive Payments preapproval changed (see status, approved).',
     'account_created': 'An account was created through Adaptive Accounts.',
+    'order_approved': 'A buyer approved an order (Orders v2); nothing is captured yet. Webhooks only.',
+    'order_completed': "An order's payments were all captured (Orders v2). Webhooks only.",
+    'subscription_created': 'A subscription was created, not yet approved by the buyer (Subscriptions API). Webhooks only.',
+    'subscription_updated': 'A subscription was updated (Subscriptions API). Webhooks only.',
+    'plan_created': 'A billing plan was created. Webhooks only.',
+    'plan_updated': 'A billing plan was updated. Webhooks only.',
+    'dispute_updated': 'A dispute changed (a message, evidence, a new stage) without being resolved. Webhooks only.',
     'unknown': 'Nothing this version recognises: keep the message and look at it.',
 }
 """Every event with its meaning. "Paid" is `payment_completed` *and* `capture_completed`."""
-EVENT_CODES: Tuple[str, ...] = ('payment_completed', 'payment_pending', 'payment_denied', 'payment_failed', 'payment_refunded', 'payment_reversed', 'reversal_canceled', 'payment_processed', 'payment_created', 'authorization_created', 'authorization_voided', 'authorization_expired', 'capture_completed', 'subscription_signup', 'subscription_payment', 'subscription_failed', 'subscription_cancel', 'subscription_end_of_term', 'subscription_modify', 'recurring_payment', 'recurring_payment_failed', 'recurring_payment_skipped', 'recurring_profile_created', 'recurring_profile_cancel', 'recurring_profile_expired', 'recurring_profile_suspended', 'billing_agreement_created', 'billing_agreement_cancel', 'masspay', 'dispute_opened', 'dispute_resolved', 'adaptive_payment', 'adaptive_preapproval', 'account_created', 'unknown',)
-ERROR_CODES: Tuple[str, ...] = ('empty_body', 'body_too_large', 'too_many_fields', 'key_too_long', 'empty_key', 'missing_separator', 'malformed_escape', 'invalid_encoding', 'unknown_charset', 'unsupported_charset', 'duplicate_key', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period', 'unknown_environment', 'invalid_delivery_key', 'invalid_configuration', 'wrong_type',)
+EVENT_CODES: Tuple[str, ...] = ('payment_completed', 'payment_pending', 'payment_denied', 'payment_failed', 'payment_refunded', 'payment_reversed', 'reversal_canceled', 'payment_processed', 'payment_created', 'authorization_created', 'authorization_voided', 'authorization_expired', 'capture_completed', 'subscription_signup', 'subscription_payment', 'subscription_failed', 'subscription_cancel', 'subscription_end_of_term', 'subscription_modify', 'recurring_payment', 'recurring_payment_failed', 'recurring_payment_skipped', 'recurring_profile_created', 'recurring_profile_cancel', 'recurring_profile_expired', 'recurring_profile_suspended', 'billing_agreement_created', 'billing_agreement_cancel', 'masspay', 'dispute_opened', 'dispute_resolved', 'adaptive_payment', 'adaptive_preapproval', 'account_created', 'order_approved', 'order_completed', 'subscription_created', 'subscription_updated', 'plan_created', 'plan_updated', 'dispute_updated', 'unknown',)
+ERROR_CODES: Tuple[str, ...] = ('empty_body', 'body_too_large', 'too_many_fields', 'key_too_long', 'header_too_large', 'empty_key', 'missing_separator', 'malformed_escape', 'invalid_json', 'invalid_field', 'invalid_encoding', 'unknown_charset', 'unsupported_charset', 'duplicate_key', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period', 'unknown_environment', 'invalid_delivery_key', 'invalid_configuration', 'wrong_type', 'missing_header', 'repeated_header', 'invalid_header',)
 VIOLATION_CODES: Tuple[str, ...] = ('not_verified', 'receiver_not_configured', 'receiver_mismatch', 'order_not_found', 'amount_mismatch', 'currency_mismatch', 'environment_mismatch', 'status_not_final', 'missing_field', 'unreadable_field', 'unknown_event',)
 MODELLED_VARIABLES: Tuple[str, ...] = ('txn_type', 'txn_id', 'parent_txn_id', 'receipt_id', 'ipn_track_id', 'notify_version', 'verify_sign', 'charset', 'test_ipn', 'resend', 'business', 'receiver_email', 'receiver_id', 'residence_country', 'custom', 'invoice', 'memo', 'transaction_subject', 'first_name', 'last_name', 'payer_email', 'payer_id', 'payer_status', 'payer_business_name', 'contact_phone', 'address_name', 'address_street', 'address_city', 'address_state', 'address_zip', 'address_country', 'address_country_code', 'address_status', 'payment_status', 'pending_reason', 'reason_code', 'payment_type', 'protection_eligibility', 'payment_date', 'mc_currency', 'mc_gross', 'mc_fee', 'mc_handling', 'mc_shipping', 'tax', 'shipping', 'handling_amount', 'discount', 'shipping_discount', 'insurance_amount', 'payment_gross', 'payment_fee', 'settle_amount', 'settle_currency', 'exchange_rate', 'echeck_time_processed', 'item_name', 'item_number', 'quantity', 'shipping_method', 'num_cart_items', 'auth_id', 'auth_status', 'auth_amount', 'auth_exp', 'remaining_settle', 'transaction_entity', 'for_auction', 'auction_buyer_id', 'auction_closing_date', 'auction_multi_item', 'recurring_payment_id', 'rp_invoice_id', 'profile_status', 'product_name', 'product_type', 'period_type', 'payment_cycle', 'currency_code', 'amount', 'amount_per_cycle', 'initial_payment_amount', 'initial_payment_status', 'initial_payment_txn_id', 'outstanding_balance', 'next_payment_date', 'time_created', 'subscr_id', 'old_subscr_id', 'subscr_date', 'subscr_effective', 'period1', 'period2', 'period3', 'amount1', 'amount2', 'amount3', 'mc_amount1', 'mc_amount2', 'mc_amount3', 'recurring', 'reattempt', 'retry_at', 'recur_times', 'username', 'password', 'mp_id', 'mp_status', 'mp_desc', 'mp_custom', 'mp_currency', 'mp_cycle_start', 'case_id', 'case_type', 'case_creation_date', 'transaction_type', 'status', 'sender_email', 'action_type', 'payment_request_date', 'reverse_all_parallel_payments_on_error', 'pay_key', 'fees_payer', 'tracking_id', 'preapproval_key', 'return_url', 'cancel_url', 'ipn_notification_url', 'log_default_shipping_address_in_transaction', 'approved', 'current_number_of_payments', 'current_total_amount_of_all_payments', 'current_period_attempts', 'date_of_month', 'day_of_week', 'starting_date', 'ending_date', 'max_total_amount_of_all_payments', 'max_amount_per_payment', 'max_number_of_payments', 'max_number_of_payments_per_period', 'payment_period', 'pin_type', 'account_key', 'confirmation_code',)
 
@@ -175,11 +182,11 @@ class BodyError(IpnError):
 
 
 class LimitError(IpnError):
-    """A size limit was passed. Codes: ``body_too_large``, ``too_many_fields``, ``key_too_long``."""
+    """A size limit was passed. Codes: ``body_too_large``, ``too_many_fields``, ``key_too_long``, ``header_too_large``."""
 
 
 class FormatError(IpnError):
-    """The form encoding is broken. Codes: ``empty_key``, ``missing_separator``, ``malformed_escape``."""
+    """The form encoding is broken. Codes: ``empty_key``, ``missing_separator``, ``malformed_escape``, ``invalid_json``, ``invalid_field``."""
 
 
 class CharsetError(IpnError):
@@ -202,6 +209,10 @@ class ArgumentError(IpnError, TypeError):
     """A value of the wrong type was passed (a string where a list belongs, a float for an amount). Codes: ``wrong_type``."""
 
 
+class HeaderError(IpnError):
+    """A webhook's transmission header is missing, repeated or not of its form. Codes: ``missing_header``, ``repeated_header``, ``invalid_header``."""
+
+
 _ERROR_CLASSES: Dict[str, Type[IpnError]] = {
     'body': BodyError,
     'limit': LimitError,
@@ -211,6 +222,7 @@ _ERROR_CLASSES: Dict[str, Type[IpnError]] = {
     'value': ValueFormatError,
     'configuration': ConfigurationError,
     'argument': ArgumentError,
+    'header': HeaderError,
 }
 """The exception class of each error kind."""
 # --- END GENERATED: module ---
