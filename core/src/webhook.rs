@@ -76,7 +76,7 @@ mod url;
 pub use decide::decide;
 pub use event::{RESOURCE_KIND_CODES, Resource, ResourceKind, WebhookEvent};
 pub use online::OnlineRequest;
-pub use transmission::{Transmission, WebhookLimits};
+pub use transmission::{HeaderPair, Transmission, WebhookLimits};
 pub use url::{CERT_PATH, cert_hosts};
 
 /// The default replay window, in seconds: three days, the time over which PayPal retries a

@@ -28,6 +28,35 @@ pub const HEADERS: [&str; 5] = [
 /// The one algorithm PayPal signs webhooks with, and the only one accepted.
 pub const SHA256_WITH_RSA: &str = "SHA256withRSA";
 
+/// A request header as a host has it: `(name, value)` of strings or bytes, owned or borrowed
+/// (`("Paypal-Transmission-Id", "…")`, `&(String, String)`, `(&[u8], &[u8])`).
+pub trait HeaderPair {
+    /// The header's name.
+    fn name(&self) -> &[u8];
+    /// The header's value.
+    fn value(&self) -> &[u8];
+}
+
+impl<N: AsRef<[u8]>, V: AsRef<[u8]>> HeaderPair for (N, V) {
+    fn name(&self) -> &[u8] {
+        self.0.as_ref()
+    }
+
+    fn value(&self) -> &[u8] {
+        self.1.as_ref()
+    }
+}
+
+impl<N: AsRef<[u8]>, V: AsRef<[u8]>> HeaderPair for &(N, V) {
+    fn name(&self) -> &[u8] {
+        self.0.as_ref()
+    }
+
+    fn value(&self) -> &[u8] {
+        self.1.as_ref()
+    }
+}
+
 /// Bounds checked before any other work on a webhook request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookLimits {
@@ -76,15 +105,10 @@ impl<'a> Transmission<'a> {
     /// (`invalid_header`: not visible ASCII, a time that is not RFC 3339, a signature that is
     /// not base64). An algorithm other than `SHA256withRSA` is read, and refused by the
     /// verifier as [`WebhookInvalid::UnsupportedAlgorithm`](super::WebhookInvalid).
-    pub fn from_request<I, N, V>(
-        body: &'a [u8],
-        headers: I,
-        limits: WebhookLimits,
-    ) -> Result<Self, Error>
+    pub fn from_request<I>(body: &'a [u8], headers: I, limits: WebhookLimits) -> Result<Self, Error>
     where
-        I: IntoIterator<Item = (N, V)>,
-        N: AsRef<[u8]>,
-        V: AsRef<[u8]>,
+        I: IntoIterator,
+        I::Item: HeaderPair,
     {
         if body.len() > limits.max_body_bytes {
             return Err(Error::BodyTooLarge {
@@ -93,8 +117,8 @@ impl<'a> Transmission<'a> {
             });
         }
         let mut values: [Option<String>; 5] = Default::default();
-        for (name, value) in headers {
-            let name = name.as_ref();
+        for header in headers {
+            let (name, value) = (header.name(), header.value());
             let Some((slot, header)) = values
                 .iter_mut()
                 .zip(HEADERS)
@@ -105,7 +129,6 @@ impl<'a> Transmission<'a> {
             if slot.is_some() {
                 return Err(Error::RepeatedHeader { header });
             }
-            let value = value.as_ref();
             if value.len() > limits.max_header_bytes {
                 return Err(Error::HeaderTooLarge {
                     header,
