@@ -678,6 +678,16 @@ mod authority {
         url: &str,
     ) -> Result<WebhookVerdict, WebhookInvalid> {
         let body = br#"{"id":"WH-1","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{}}"#;
+        signed_verdict(made, anchors_pem, url, body)
+    }
+
+    /// `body` signed with the leaf's key as PayPal signs, verified with `anchors_pem` trusted.
+    fn signed_verdict(
+        made: &Made,
+        anchors_pem: &str,
+        url: &str,
+        body: &[u8],
+    ) -> Result<WebhookVerdict, WebhookInvalid> {
         let time = "2025-06-01T00:00:00Z";
         let signed = format!("tid-1|{time}|WH-ID|{}", crc32fast::hash(body));
         let sig = leaf_key().sign(signed.as_bytes()).unwrap();
@@ -707,6 +717,32 @@ mod authority {
         assert_eq!(
             verdict(&made, &made.anchors_pem, URL),
             Ok(WebhookVerdict::Verified)
+        );
+    }
+
+    /// Bytes that are not ASCII (PayPal's Python SDK crashed on them, Ruby's forced an
+    /// encoding) are signed and checked as bytes.
+    #[test]
+    fn a_body_that_is_not_ascii_verifies_as_its_bytes() {
+        let made = make(LIVE, (2020, 2035), (2025, 2026));
+        let body = "{\"id\":\"WH-2\",\"event_type\":\"PAYMENT.CAPTURE.COMPLETED\",\"summary\":\"Zahlung von Jörg – 日本\",\"resource\":{}}";
+        assert_eq!(
+            signed_verdict(&made, &made.anchors_pem, URL, body.as_bytes()),
+            Ok(WebhookVerdict::Verified)
+        );
+        let event = ipnkit::webhook::WebhookEvent::parse(body.as_bytes()).unwrap();
+        assert_eq!(event.summary.as_deref(), Some("Zahlung von Jörg – 日本"));
+        // Not valid UTF-8 at all: verified as bytes all the same (the event then does not parse).
+        let latin1 = b"{\"id\":\"WH-3\",\"summary\":\"J\xf6rg\"}";
+        assert_eq!(
+            signed_verdict(&made, &made.anchors_pem, URL, latin1),
+            Ok(WebhookVerdict::Verified)
+        );
+        assert_eq!(
+            ipnkit::webhook::WebhookEvent::parse(latin1)
+                .unwrap_err()
+                .code(),
+            "invalid_json"
         );
     }
 
