@@ -20,10 +20,12 @@ const MAX_CERT_FILE: usize = 64 * 1024;
 
 #[derive(Subcommand)]
 pub(crate) enum WebhookCommand {
-    /// Verify a webhook offline: the headers, the certificate URL, the certificate's chain,
-    /// name and dates, and the signature over the body's exact bytes. Prints the verdict as
-    /// JSON; exits 0 verified, 1 invalid or refused (the error's code first on stderr), 3 retry
-    /// later (the certificate could not be read), 2 usage, 4 unreadable input.
+    /// Verify a webhook offline; prints the verdict as JSON.
+    ///
+    /// Checks the headers, the certificate URL, the certificate's chain, name and dates, and
+    /// the signature over the body's exact bytes. Exits 0 verified, 1 invalid or refused (the
+    /// error's code first on stderr), 3 retry later (the certificate could not be read), 2
+    /// usage, 4 unreadable input.
     Verify(VerifyArgs),
     /// Print the webhook's event as canonical JSON, with its `event` in IPN's vocabulary.
     Parse {
