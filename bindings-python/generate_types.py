@@ -58,6 +58,8 @@ def module_block(schema: Dict[str, Any]) -> List[str]:
         ("RefusalCode", schema["refusals"], "Why a notification is refused."),
         ("AmountCheck", schema["amount_checks"], "How an accepted notification's amount was judged: ship only on ``matched``."),
         ("NoticeCode", schema["notices"], "What is worth knowing about a message."),
+        ("WebhookInvalidReason", schema["webhook_invalid"], "Why a webhook is not PayPal's (for this configuration)."),
+        ("ResourceKind", schema["resource_kinds"], "What a webhook's resource is."),
         ("ErrorCode", [c for e in schema["errors"] for c in e["codes"]], "An error's stable code."),
     ]
     for name, values, doc in codes:

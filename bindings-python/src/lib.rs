@@ -3,6 +3,9 @@
 //! `ipnkit` gives these objects Python idioms.
 
 use ipnkit::host::{Answer, Config, Notification};
+use ipnkit::webhook::{
+    Certificate, Transmission, WebhookEvent, WebhookLimits, WebhookVerdict, WebhookVerifier,
+};
 use ipnkit::{Expected, Limits, Lookup, Message, Value};
 use pyo3::exceptions::{PyAttributeError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
@@ -516,8 +519,236 @@ fn schema() -> String {
     ipnkit::host::schema().to_string()
 }
 
+/// A header name or value as bytes: `str` (as UTF-8) or `bytes`.
+fn header_bytes(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(s.to_cow()?.as_bytes().to_vec());
+    }
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    Err(PyTypeError::new_err(format!(
+        "a header's name and value are str or bytes, not {}",
+        value.get_type().name()?
+    )))
+}
+
+/// `(url, body, None)` of an online verification request, or `(None, None, verdict)`.
+type OnlineTuple<'py> = (
+    Option<&'static str>,
+    Option<Bound<'py, PyBytes>>,
+    Option<NativeWebhookVerdict>,
+);
+
+/// A verifier for one webhook id in a configuration's environment.
+#[pyclass(frozen, name = "NativeWebhookVerifier", module = "ipnkit._native")]
+struct NativeWebhookVerifier {
+    inner: WebhookVerifier,
+}
+
+#[pymethods]
+impl NativeWebhookVerifier {
+    #[new]
+    #[pyo3(signature = (config, webhook_id, trust_anchors=None, replay_window=None))]
+    fn new(
+        py: Python<'_>,
+        config: &NativeConfig,
+        webhook_id: &str,
+        trust_anchors: Option<Vec<u8>>,
+        replay_window: Option<u32>,
+    ) -> PyResult<Self> {
+        let mut inner = config
+            .inner
+            .webhook_verifier(webhook_id)
+            .map_err(|e| error(py, &e))?;
+        if let Some(pem) = trust_anchors {
+            inner = inner.with_trust_anchors(&pem).map_err(|e| error(py, &e))?;
+        }
+        if let Some(seconds) = replay_window {
+            inner = inner
+                .with_replay_window(seconds)
+                .map_err(|e| error(py, &e))?;
+        }
+        Ok(Self { inner })
+    }
+}
+
+/// What the verifier concluded: made only by the core.
+#[pyclass(frozen, name = "NativeWebhookVerdict", module = "ipnkit._native")]
+struct NativeWebhookVerdict {
+    inner: WebhookVerdict,
+}
+
+#[pymethods]
+impl NativeWebhookVerdict {
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind().code()
+    }
+
+    #[getter]
+    fn reason(&self) -> Option<&'static str> {
+        self.inner.reason()
+    }
+}
+
+/// A received webhook: the transmission (the body and PayPal's five headers) and its event.
+#[pyclass(frozen, name = "NativeWebhook", module = "ipnkit._native")]
+struct NativeWebhook {
+    transmission: Transmission<'static>,
+    event: Result<WebhookEvent, ipnkit::Error>,
+}
+
+#[pymethods]
+impl NativeWebhook {
+    /// `(url, cache_key, None)` to fetch, or `(None, None, verdict)` when the URL is refused.
+    fn certificate_request(
+        &self,
+        verifier: &NativeWebhookVerifier,
+    ) -> (Option<String>, Option<String>, Option<NativeWebhookVerdict>) {
+        match verifier.inner.certificate_request(&self.transmission) {
+            Ok(request) => (
+                Some(request.url().to_owned()),
+                Some(request.cache_key().to_owned()),
+                None,
+            ),
+            Err(why) => (
+                None,
+                None,
+                Some(NativeWebhookVerdict {
+                    inner: WebhookVerdict::Invalid(why),
+                }),
+            ),
+        }
+    }
+
+    /// The verdict with what the certificate URL answered (`status`, `body`), at `now` (Unix
+    /// seconds).
+    fn verify(
+        &self,
+        verifier: &NativeWebhookVerifier,
+        status: u16,
+        body: Vec<u8>,
+        now: i64,
+    ) -> NativeWebhookVerdict {
+        let inner = match verifier.inner.certificate_request(&self.transmission) {
+            Err(why) => WebhookVerdict::Invalid(why),
+            Ok(request) => match Certificate::from_response(&request, status, &body) {
+                Err(why) => WebhookVerdict::Unexpected(why),
+                Ok(certificate) => verifier.inner.verify(&self.transmission, &certificate, now),
+            },
+        };
+        NativeWebhookVerdict { inner }
+    }
+
+    /// `(url, body, None)` of PayPal's `verify-webhook-signature` request, or raises the
+    /// event's error; `(None, None, verdict)` when the algorithm is refused.
+    fn online_request<'py>(
+        &self,
+        py: Python<'py>,
+        verifier: &NativeWebhookVerifier,
+    ) -> PyResult<OnlineTuple<'py>> {
+        let event = self.event.as_ref().map_err(|e| error(py, e))?;
+        Ok(
+            match verifier.inner.online_request(&self.transmission, event) {
+                Ok(request) => (
+                    Some(request.url),
+                    Some(PyBytes::new(py, &request.body)),
+                    None,
+                ),
+                Err(why) => (
+                    None,
+                    None,
+                    Some(NativeWebhookVerdict {
+                        inner: WebhookVerdict::Invalid(why),
+                    }),
+                ),
+            },
+        )
+    }
+
+    /// The event as its canonical JSON; raises its error when the body is not one.
+    fn event_json(&self, py: Python<'_>) -> PyResult<String> {
+        let event = self.event.as_ref().map_err(|e| error(py, e))?;
+        serde_json::to_string(event).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// The body as received.
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.transmission.body())
+    }
+
+    /// The core's decision, as its JSON.
+    fn decide(
+        &self,
+        py: Python<'_>,
+        verdict: &NativeWebhookVerdict,
+        config: &NativeConfig,
+        expected: &NativeExpected,
+        stored: Vec<String>,
+    ) -> PyResult<String> {
+        let decision = ipnkit::webhook::decide(
+            verdict.inner,
+            self.event.as_ref(),
+            &config.inner,
+            &expected.inner,
+            &stored,
+        )
+        .map_err(|e| error(py, &e))?;
+        serde_json::to_string(&decision).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+}
+
+/// Receives a webhook: the raw body and the request's headers as `(name, value)` pairs.
+#[pyfunction]
+fn receive_webhook(
+    py: Python<'_>,
+    body: &Bound<'_, PyAny>,
+    headers: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)>,
+) -> PyResult<NativeWebhook> {
+    let raw = raw_body(body)?;
+    let headers = headers
+        .iter()
+        .map(|(n, v)| Ok((header_bytes(n)?, header_bytes(v)?)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let transmission = Transmission::from_request(&raw, &headers, WebhookLimits::default())
+        .map_err(|e| error(py, &e))?
+        .into_owned();
+    let event = WebhookEvent::parse(transmission.body());
+    Ok(NativeWebhook {
+        transmission,
+        event,
+    })
+}
+
+/// The certificate (or PayPal's online API) got no HTTP answer at all.
+#[pyfunction]
+fn webhook_no_answer() -> NativeWebhookVerdict {
+    NativeWebhookVerdict {
+        inner: WebhookVerdict::Unexpected(ipnkit::Unexpected::NoAnswer),
+    }
+}
+
+/// PayPal's answer to an online verification request.
+#[pyfunction]
+fn online_verdict(
+    verifier: &NativeWebhookVerifier,
+    status: u16,
+    body: Vec<u8>,
+) -> NativeWebhookVerdict {
+    NativeWebhookVerdict {
+        inner: verifier.inner.online_verdict(status, &body),
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeWebhookVerifier>()?;
+    m.add_class::<NativeWebhookVerdict>()?;
+    m.add_class::<NativeWebhook>()?;
+    m.add_function(wrap_pyfunction!(receive_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(webhook_no_answer, m)?)?;
+    m.add_function(wrap_pyfunction!(online_verdict, m)?)?;
     m.add_class::<NativeNotification>()?;
     m.add_class::<NativeVerdict>()?;
     m.add_class::<NativeConfig>()?;

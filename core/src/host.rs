@@ -728,7 +728,7 @@ pub fn accepted_expectations(event: &Event) -> &'static [&'static str] {
 /// What bindings generate their types, stubs and exception classes from, as data: every modelled
 /// variable with its kind, every vocabulary, every group and its members, every event with its
 /// meaning and rules, every error kind with its codes, and the codes of violations, deliveries,
-/// notices, verdicts and actions.
+/// notices, verdicts and actions, and of webhooks' refusals and resource kinds.
 pub fn schema() -> serde_json::Value {
     let events: Vec<_> = EventCode::ALL
         .iter()
@@ -786,6 +786,8 @@ pub fn schema() -> serde_json::Value {
         "actions": ACTION_CODES,
         "refusals": REFUSAL_CODES,
         "amount_checks": AMOUNT_CHECK_CODES,
+        "webhook_invalid": crate::webhook::WEBHOOK_INVALID_CODES,
+        "resource_kinds": crate::webhook::RESOURCE_KIND_CODES,
     })
 }
 

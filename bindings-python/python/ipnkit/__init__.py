@@ -18,8 +18,8 @@ from dataclasses import dataclass as _dataclass
 import json as _json
 from decimal import Decimal
 from typing import (
-    TYPE_CHECKING, Any, Dict, Generic, List, Literal, NamedTuple, Optional, Sequence, Tuple,
-    Type, TypedDict, TypeVar, Union,
+    TYPE_CHECKING, Any, Dict, Generic, List, Literal, Mapping, NamedTuple, Optional, Sequence,
+    Tuple, Type, TypedDict, TypeVar, Union,
 )
 
 from . import _native as _core
@@ -30,6 +30,8 @@ __all__ = [
     "Violation", "Delivery", "Decision", "Act", "Skip", "Retry", "RefusedNotVerified",
     "RefusedUnreadable", "RefusedByRules", "Config", "Limits", "Expected", "parse", "postback",
     "verification_request", "verdict", "decide", "classify", "schema",
+    "WebhookVerifier", "WebhookVerdict", "CertificateRequest", "OnlineRequest", "Webhook",
+    "WebhookEvent", "WebhookResource", "receive_webhook", "decide_webhook",
 ]
 
 
@@ -124,6 +126,10 @@ AmountCheck = Literal['matched', 'not_asked', 'not_applicable']
 """How an accepted notification's amount was judged: ship only on ``matched``."""
 NoticeCode = Literal['cart_count_mismatch', 'date_zone_corrected', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period']
 """What is worth knowing about a message."""
+WebhookInvalidReason = Literal['unsupported_algorithm', 'cert_url_form', 'cert_url_host', 'cert_url_path', 'certificate_other_url', 'stale_transmission', 'certificate_chain', 'certificate_time', 'certificate_name', 'signature_mismatch', 'online_failure']
+"""Why a webhook is not PayPal's (for this configuration)."""
+ResourceKind = Literal['capture', 'refund', 'authorization', 'order', 'sale', 'subscription', 'plan', 'dispute', 'other']
+"""What a webhook's resource is."""
 ErrorCode = Literal['empty_body', 'body_too_large', 'too_many_fields', 'key_too_long', 'header_too_large', 'empty_key', 'missing_separator', 'malformed_escape', 'invalid_json', 'invalid_field', 'invalid_encoding', 'unknown_charset', 'unsupported_charset', 'duplicate_key', 'invalid_amount', 'invalid_currency', 'invalid_date', 'invalid_number', 'invalid_flag', 'invalid_period', 'unknown_environment', 'invalid_delivery_key', 'invalid_configuration', 'wrong_type', 'missing_header', 'repeated_header', 'invalid_header']
 """An error's stable code."""
 EVENTS: Dict[EventCode, str] = {
@@ -1136,3 +1142,253 @@ def classify(message: Message, stored_keys: Sequence[str]) -> Delivery:
     first (a list, never a single ``str``). A stored text that is not a key ipnkit makes raises
     ``invalid_delivery_key``."""
     return _delivery(_json.loads(message._native.classify(_stored_keys(stored_keys))))
+
+
+# --- PayPal REST webhooks -------------------------------------------------------------------
+
+
+class WebhookVerifier:
+    """Verifies the webhooks of one webhook id (PayPal's developer dashboard; ``WEBHOOK_ID`` for
+    the Webhook Simulator's deliveries) in ``config``'s environment, offline: the certificate
+    URL, its chain to DigiCert's root at the time given, its name, and RSA-SHA256 over the raw
+    bytes. ``trust_anchors`` (PEM) replaces the bundled DigiCert certificates; ``replay_window``
+    (seconds, default three days) refuses older transmissions."""
+
+    __slots__ = ("_native",)
+    _native: _core.NativeWebhookVerifier
+
+    def __init__(
+        self, config: Config, webhook_id: str, *, trust_anchors: Optional[bytes] = None,
+        replay_window: Optional[int] = None,
+    ) -> None:
+        if not isinstance(config, Config):
+            raise TypeError("config must be an ipnkit.Config")
+        object.__setattr__(self, "_native", _core.NativeWebhookVerifier(
+            config._native, webhook_id, trust_anchors, replay_window))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a WebhookVerifier is immutable")
+
+
+class WebhookVerdict:
+    """What the verifier concluded: ``kind`` is ``verified``, ``invalid`` (with the ``reason``:
+    ``signature_mismatch``, ``cert_url_host``…) or ``unexpected`` (the certificate could not be
+    had: verify again later). Made only by ipnkit, never from a kind you write."""
+
+    __slots__ = ("_native",)
+    _native: _core.NativeWebhookVerdict
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a WebhookVerdict comes from Webhook.verify or Webhook.certificate_request")
+
+    @classmethod
+    def _of(cls, native: _core.NativeWebhookVerdict) -> WebhookVerdict:
+        made = object.__new__(cls)
+        object.__setattr__(made, "_native", native)
+        return made
+
+    @classmethod
+    def no_answer(cls) -> WebhookVerdict:
+        """The certificate URL gave no HTTP answer at all: unexpected, to verify again later."""
+        return cls._of(_core.webhook_no_answer())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a WebhookVerdict is immutable")
+
+    @property
+    def kind(self) -> VerdictKind:
+        """``verified``, ``invalid`` or ``unexpected``."""
+        kind: VerdictKind = self._native.kind
+        return kind
+
+    @property
+    def reason(self) -> Optional[Union[WebhookInvalidReason, UnexpectedReason]]:
+        """Why it is invalid or unexpected; None when verified."""
+        reason: Optional[Union[WebhookInvalidReason, UnexpectedReason]] = self._native.reason
+        return reason
+
+    @property
+    def is_verified(self) -> bool:
+        """PayPal signed these bytes, for this webhook, with its certificate for this environment."""
+        return self.kind == "verified"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WebhookVerdict):
+            return NotImplemented
+        return (self.kind, self.reason) == (other.kind, other.reason)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.reason))
+
+    def __repr__(self) -> str:
+        return f"WebhookVerdict(kind={self.kind!r}, reason={self.reason!r})"
+
+
+class CertificateRequest(NamedTuple):
+    """What to GET (no redirects, the answer capped), and the key to cache the answer under."""
+
+    url: str
+    cache_key: str
+
+
+class OnlineRequest(NamedTuple):
+    """PayPal's ``verify-webhook-signature`` request: POST ``body`` to ``url`` as
+    ``application/json`` with your OAuth bearer token."""
+
+    url: str
+    body: bytes
+
+
+class WebhookResource(NamedTuple):
+    """The resource a webhook is about, typed (every other field is in ``WebhookEvent.json``)."""
+
+    kind: ResourceKind
+    id: Optional[str]
+    status: Optional[str]
+    status_reason: Optional[str]
+    amount: Optional[Money]
+    create_time: Optional[PayPalDate]
+    update_time: Optional[PayPalDate]
+    payee_merchant_id: Optional[str]
+    payee_email: Optional[str]
+    custom_id: Optional[str]
+    invoice_id: Optional[str]
+    order_id: Optional[str]
+    parent_id: Optional[str]
+    billing_agreement_id: Optional[str]
+    plan_id: Optional[str]
+    disputed_transactions: Tuple[str, ...]
+    case_type: Optional[str]
+
+
+class WebhookEvent(NamedTuple):
+    """A webhook's event: its envelope, its resource, IPN's ``event`` for the same fact, values
+    not of their type as ``notices`` ((code, field) pairs), and the whole body as ``json``."""
+
+    id: str
+    event_type: str
+    event: EventCode
+    family: Family
+    create_time: Optional[PayPalDate]
+    resource_type: Optional[str]
+    resource_version: Optional[str]
+    summary: Optional[str]
+    resource: WebhookResource
+    notices: Tuple[Tuple[str, str], ...]
+    json: Dict[str, Any]
+
+
+def _webhook_date(data: Optional[Dict[str, str]]) -> Optional[PayPalDate]:
+    if data is None:
+        return None
+    # The core writes UTC as RFC 3339 with 0, 3, 6 or 9 digits of fraction; a datetime holds
+    # microseconds (as the native conversion of IPN dates keeps them).
+    seconds, _, fraction = data["utc"].rstrip("Z").partition(".")
+    utc = _dt.datetime.strptime(seconds, "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=_dt.timezone.utc, microsecond=int(fraction[:6].ljust(6, "0")) if fraction else 0)
+    return PayPalDate(utc, data["text"])
+
+
+def _webhook_money(data: Optional[Dict[str, Optional[str]]]) -> Optional[Money]:
+    if data is None or data["amount"] is None:
+        return None
+    return Money(Decimal(data["amount"]), data["currency"])
+
+
+class Webhook:
+    """A received webhook: the raw body and PayPal's five headers, read by
+    :func:`receive_webhook`."""
+
+    __slots__ = ("_native",)
+    _native: _core.NativeWebhook
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a Webhook comes from ipnkit.receive_webhook(body, headers)")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Webhook is immutable")
+
+    @property
+    def body(self) -> bytes:
+        """The body exactly as received."""
+        return bytes(self._native.body())
+
+    def certificate_request(self, verifier: WebhookVerifier) -> Union[CertificateRequest, WebhookVerdict]:
+        """What to fetch, or the verdict refusing the certificate URL (nothing to fetch)."""
+        url, key, refused = self._native.certificate_request(verifier._native)
+        if refused is not None:
+            return WebhookVerdict._of(refused)
+        assert url is not None and key is not None
+        return CertificateRequest(url, key)
+
+    def verify(
+        self, verifier: WebhookVerifier, status: int, certificate: bytes, *, now: Optional[float] = None
+    ) -> WebhookVerdict:
+        """The verdict, given what the certificate URL answered (``status``, the body as bytes),
+        at ``now`` (Unix seconds; default the current time)."""
+        if not isinstance(certificate, (bytes, bytearray)):
+            raise TypeError(f"certificate must be the bytes the URL served, not {type(certificate).__name__}")
+        when = _dt.datetime.now(_dt.timezone.utc).timestamp() if now is None else now
+        return WebhookVerdict._of(self._native.verify(verifier._native, status, bytes(certificate), int(when)))
+
+    def online_request(self, verifier: WebhookVerifier) -> Union[OnlineRequest, WebhookVerdict]:
+        """PayPal's ``verify-webhook-signature`` request with the body's bytes spliced in, or the
+        verdict refusing the algorithm."""
+        url, body, refused = self._native.online_request(verifier._native)
+        if refused is not None:
+            return WebhookVerdict._of(refused)
+        assert url is not None and body is not None
+        return OnlineRequest(url, bytes(body))
+
+    @staticmethod
+    def online_verdict(verifier: WebhookVerifier, status: int, body: bytes) -> WebhookVerdict:
+        """PayPal's answer to an :class:`OnlineRequest`: ``SUCCESS`` / ``FAILURE`` exactly."""
+        return WebhookVerdict._of(_core.online_verdict(verifier._native, status, bytes(body)))
+
+    @property
+    def event(self) -> WebhookEvent:
+        """The typed event; raises the error when the body is not one (``invalid_json``,
+        ``duplicate_key``, ``invalid_field``)."""
+        data = _json.loads(self._native.event_json())
+        r = data["resource"]
+        resource = WebhookResource(
+            r["kind"], r["id"], r["status"], r["status_reason"], _webhook_money(r["amount"]),
+            _webhook_date(r["create_time"]), _webhook_date(r["update_time"]), r["payee_merchant_id"],
+            r["payee_email"], r["custom_id"], r["invoice_id"], r["order_id"], r["parent_id"],
+            r["billing_agreement_id"], r["plan_id"], tuple(r["disputed_transactions"]), r["case_type"],
+        )
+        return WebhookEvent(
+            data["id"], data["event_type"], data["event"], data["family"], _webhook_date(data["create_time"]),
+            data["resource_type"], data["resource_version"], data["summary"], resource,
+            tuple((n["code"], n["field"]) for n in data["notices"]), _json.loads(self.body),
+        )
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The event's canonical JSON (the same in every ipnkit binding and the CLI)."""
+        result: Dict[str, Any] = _json.loads(self._native.event_json())
+        return result
+
+
+def receive_webhook(body: bytes, headers: Union[Mapping[str, str], Sequence[Tuple[str, str]]]) -> Webhook:
+    """Reads a webhook: ``body`` exactly as received (``request.body`` in Django, never a parsed
+    JSON) and the request's headers (a mapping such as ``request.headers``, or pairs). Raises
+    :class:`HeaderError` for one of PayPal's five headers missing, repeated or malformed."""
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    made = object.__new__(Webhook)
+    object.__setattr__(made, "_native", _core.receive_webhook(body, pairs))
+    return made
+
+
+def decide_webhook(
+    webhook: Webhook, verdict: WebhookVerdict, *, config: Config, expected: Expected,
+    stored_keys: Sequence[str],
+) -> Decision:
+    """The decision for a webhook: the same shapes as :func:`decide`'s, with delivery keys shared
+    with IPN (the second telling of a payment, by either channel, is a duplicate)."""
+    if not isinstance(verdict, WebhookVerdict):
+        raise TypeError("verdict must come from Webhook.verify or Webhook.certificate_request")
+    if not isinstance(config, Config) or not isinstance(expected, Expected):
+        raise TypeError("config must be an ipnkit.Config and expected an ipnkit.Expected")
+    return _decision(_json.loads(
+        webhook._native.decide(verdict._native, config._native, expected._native, _stored_keys(stored_keys))
+    ))

@@ -7,10 +7,16 @@ __all__ = [
     "NativeExpected",
     "NativeNotification",
     "NativeVerdict",
+    "NativeWebhook",
+    "NativeWebhookVerdict",
+    "NativeWebhookVerifier",
     "no_answer",
+    "online_verdict",
     "receive",
+    "receive_webhook",
     "schema",
     "verdict",
+    "webhook_no_answer",
 ]
 
 _Limits = Tuple[int, int, int]
@@ -63,3 +69,39 @@ def receive(body: Any, limits: Optional[_Limits] = None) -> NativeNotification: 
 def verdict(status: int, body: Any) -> NativeVerdict: ...
 def no_answer() -> NativeVerdict: ...
 def schema() -> str: ...
+
+@final
+class NativeWebhookVerifier:
+    def __new__(
+        cls,
+        config: NativeConfig,
+        webhook_id: str,
+        trust_anchors: Optional[bytes] = None,
+        replay_window: Optional[int] = None,
+    ) -> NativeWebhookVerifier: ...
+
+@final
+class NativeWebhookVerdict:
+    @property
+    def kind(self) -> Any: ...
+    @property
+    def reason(self) -> Any: ...
+
+@final
+class NativeWebhook:
+    def certificate_request(
+        self, verifier: NativeWebhookVerifier
+    ) -> Tuple[Optional[str], Optional[str], Optional[NativeWebhookVerdict]]: ...
+    def verify(self, verifier: NativeWebhookVerifier, status: int, body: bytes, now: int) -> NativeWebhookVerdict: ...
+    def online_request(
+        self, verifier: NativeWebhookVerifier
+    ) -> Tuple[Optional[str], Optional[bytes], Optional[NativeWebhookVerdict]]: ...
+    def event_json(self) -> str: ...
+    def body(self) -> bytes: ...
+    def decide(
+        self, verdict: NativeWebhookVerdict, config: NativeConfig, expected: NativeExpected, stored: Any
+    ) -> str: ...
+
+def receive_webhook(body: Any, headers: Any) -> NativeWebhook: ...
+def webhook_no_answer() -> NativeWebhookVerdict: ...
+def online_verdict(verifier: NativeWebhookVerifier, status: int, body: bytes) -> NativeWebhookVerdict: ...

@@ -1,5 +1,7 @@
 //! The transmission: the raw body and PayPal's five headers, read and checked before any work.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 
 use crate::date::PayPalDate;
@@ -84,7 +86,7 @@ impl Default for WebhookLimits {
 /// [`Verified`](super::WebhookVerdict::Verified).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmission<'a> {
-    body: &'a [u8],
+    body: Cow<'a, [u8]>,
     id: String,
     time: PayPalDate,
     signature: Vec<u8>,
@@ -168,7 +170,7 @@ impl<'a> Transmission<'a> {
                 header: TRANSMISSION_SIG,
             })?;
         Ok(Self {
-            body,
+            body: Cow::Borrowed(body),
             id,
             time,
             signature,
@@ -179,8 +181,22 @@ impl<'a> Transmission<'a> {
     }
 
     /// The body, exactly as received.
-    pub fn body(&self) -> &'a [u8] {
-        self.body
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The transmission with its own copy of the body: for a host that keeps it beyond the
+    /// request (a binding's object, a queue).
+    pub fn into_owned(self) -> Transmission<'static> {
+        Transmission {
+            body: Cow::Owned(self.body.into_owned()),
+            id: self.id,
+            time: self.time,
+            signature: self.signature,
+            signature_text: self.signature_text,
+            cert_url: self.cert_url,
+            sha256_with_rsa: self.sha256_with_rsa,
+        }
     }
 
     /// `PAYPAL-TRANSMISSION-ID`.
@@ -216,7 +232,7 @@ impl<'a> Transmission<'a> {
     /// The CRC-32 of the body, as PayPal signs it: unsigned (a value of 2³¹ or more is never
     /// written negative).
     pub fn body_crc32(&self) -> u32 {
-        crc32fast::hash(self.body)
+        crc32fast::hash(&self.body)
     }
 
     /// The string PayPal signs: `transmission_id|transmission_time|webhook_id|crc32(body)`, the
