@@ -62,7 +62,7 @@ function parameter(ReflectionParameter $p): string
 }
 
 /**
- * The doc comments of the extension's Rust source (bindings-php/src/lib.rs), by PHP name: a
+ * The doc comments of the extension's Rust source (bindings-php/src/lib.rs, src/webhook.rs), by PHP name: a
  * class's (`Ipnkit\Decision`) and each method's (`Ipnkit\Decision::deliveryKey`), the `///`
  * lines above each, so that the stub documents what the source documents.
  */
@@ -110,7 +110,8 @@ function php_method_name(string $rust): string
     return str_repeat('_', $leading) . lcfirst(str_replace('_', '', ucwords($rest, '_')));
 }
 
-$docs = rust_docs((string) file_get_contents(__DIR__ . '/src/lib.rs')) + [
+$docs = rust_docs((string) file_get_contents(__DIR__ . '/src/lib.rs'))
+    + rust_docs((string) file_get_contents(__DIR__ . '/src/webhook.rs')) + [
     // The exception classes are built in src/errors.rs, by hand rather than by attributes.
     'Ipnkit\\IpnException::__construct' => ['An error with the core\'s stable code and the field it names.'],
     'Ipnkit\\IpnException::getErrorCode' => ['The core\'s stable code (`duplicate_key`, `wrong_type`…).'],
@@ -137,6 +138,8 @@ $returns = [
     'Ipnkit\\Verdict::kind' => [null, $codes($schema['verdicts'])],
     'Ipnkit\\Verdict::reason' => [null, $codes($schema['unexpected']) . '|null'],
     'Ipnkit\\PayPalDate::utc' => ['\\DateTimeImmutable', null],
+    'Ipnkit\\WebhookVerdict::kind' => [null, $codes($schema['verdicts'])],
+    'Ipnkit\\WebhookVerdict::reason' => [null, $codes(array_merge($schema['webhook_invalid'], $schema['unexpected'])) . '|null'],
 ];
 
 $extension = new ReflectionExtension('ipnkit');

@@ -6,6 +6,24 @@
 namespace Ipnkit;
 
 /**
+ * What to GET with curl (never `CURLOPT_FOLLOWLOCATION`, the answer capped), and the key to
+ * cache the answer under.
+ */
+final class CertificateRequest
+{
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * The key to cache what the URL served under.
+     */
+    public function cacheKey(): string {}
+    /**
+     * The certificate's URL, judged PayPal's for the configured environment.
+     */
+    public function url(): string {}
+}
+
+/**
  * The site's configuration, checked by the core: `new Config(['environment' => 'live',
  * 'receiver_emails' => ['shop@example.net']])`. Keys: `environment` (`live` or `sandbox`,
  * required), `receiver_emails`, `receiver_ids`, `final_statuses` (PayPal's words), `limits`
@@ -160,6 +178,11 @@ final class Ipn
      * message's `lookupId()`, oldest first.
      */
     public static function decide(\Ipnkit\Message $message, \Ipnkit\Verdict $verdict, \Ipnkit\Config $config, \Ipnkit\Expected $expected, array $stored_keys): \Ipnkit\Decision {}
+    /**
+     * The decision on a webhook: the same shapes as `decide()`'s, with delivery keys shared
+     * with IPN (the second telling of a payment, by either channel, is a duplicate).
+     */
+    public static function decideWebhook(\Ipnkit\Webhook $webhook, \Ipnkit\WebhookVerdict $verdict, \Ipnkit\Config $config, \Ipnkit\Expected $expected, array $stored_keys): \Ipnkit\Decision {}
     /**
      * Every event: code => what it means.
      */
@@ -608,6 +631,93 @@ final class VerificationRequest
      * The endpoint of the configured environment.
      */
     public function url(): string {}
+}
+
+/**
+ * A received webhook: the raw body and PayPal's five headers.
+ */
+final class Webhook
+{
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the event's array, or the error's code.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * The body exactly as received.
+     */
+    public function body(): string {}
+    /**
+     * What to fetch; `null` when the certificate URL is refused (`verify()` then says why,
+     * without fetching anything).
+     */
+    public function certificateRequest(\Ipnkit\WebhookVerifier $verifier): ?\Ipnkit\CertificateRequest {}
+    /**
+     * The event as the core's canonical array (`id`, `event_type`, `event`, `family`,
+     * `resource`…); throws the error when the body is not one (`invalid_json`,
+     * `duplicate_key`, `invalid_field`).
+     */
+    public function event(): array {}
+    /**
+     * Reads a webhook: the raw body (`file_get_contents('php://input')`, never a decoded
+     * array) and the request's headers (`getallheaders()`, names in any case). Throws
+     * `Ipnkit\HeaderException` when one of PayPal's five headers is missing, repeated or
+     * malformed.
+     */
+    public static function receive(string $raw, array $headers): \Ipnkit\Webhook {}
+    /**
+     * The verdict, given what the certificate URL answered (the HTTP status and the body;
+     * anything for a refused URL), at `$now` (Unix seconds; default the current time).
+     */
+    public function verify(\Ipnkit\WebhookVerifier $verifier, int $status, string $certificate, ?int $now = null): \Ipnkit\WebhookVerdict {}
+}
+
+/**
+ * What the verifier concluded: `verified`, `invalid` (with the reason: `signature_mismatch`,
+ * `cert_url_host`…) or `unexpected` (the certificate could not be had: verify again later).
+ * Made only by the extension.
+ */
+final class WebhookVerdict
+{
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * What `var_dump()` and `print_r()` show: the kind and the reason.
+     */
+    public function __debugInfo(): array {}
+    /**
+     * Whether PayPal signed these bytes for this webhook and environment.
+     */
+    public function isVerified(): bool {}
+    /**
+     * `verified`, `invalid` or `unexpected`.
+     * @return 'verified'|'invalid'|'unexpected'
+     */
+    public function kind(): string {}
+    /**
+     * The certificate URL gave no HTTP answer at all (a timeout, a curl error): unexpected.
+     */
+    public static function noAnswer(): \Ipnkit\WebhookVerdict {}
+    /**
+     * Why it is invalid or unexpected; `null` when verified.
+     * @return 'unsupported_algorithm'|'cert_url_form'|'cert_url_host'|'cert_url_path'|'certificate_other_url'|'stale_transmission'|'certificate_chain'|'certificate_time'|'certificate_name'|'signature_mismatch'|'online_failure'|'http_status'|'empty_body'|'unrecognized_body'|'body_unread'|'no_answer'|null
+     */
+    public function reason(): ?string {}
+}
+
+/**
+ * A verifier for one webhook (its id, from PayPal's developer dashboard; `WEBHOOK_ID` for the
+ * Webhook Simulator) in a configuration's environment: the certificate URL, its chain to
+ * DigiCert's root at the time given, its name, and RSA-SHA256 over the raw bytes.
+ */
+final class WebhookVerifier
+{
+    /**
+     * `$trustAnchors` (PEM) replaces the bundled DigiCert certificates; `$replayWindow`
+     * (seconds, default three days) refuses older transmissions.
+     */
+    public function __construct(\Ipnkit\Config $config, string $webhook_id, ?string $trust_anchors = null, ?int $replay_window = null) {}
 }
 
 /**

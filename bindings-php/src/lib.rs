@@ -15,6 +15,7 @@
 
 mod convert;
 mod errors;
+mod webhook;
 
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
@@ -114,6 +115,25 @@ impl Ipn {
     ) -> PhpResult<Decision> {
         let decision = core(message.notification.decide(
             verdict.answer(),
+            &config.inner,
+            &expected.inner,
+            &stored_keys,
+        ))?;
+        Ok(Decision { inner: decision })
+    }
+
+    /// The decision on a webhook: the same shapes as `decide()`'s, with delivery keys shared
+    /// with IPN (the second telling of a payment, by either channel, is a duplicate).
+    pub fn decide_webhook(
+        webhook: &webhook::Webhook,
+        verdict: &webhook::WebhookVerdict,
+        config: &Config,
+        expected: &Expected,
+        stored_keys: Vec<String>,
+    ) -> PhpResult<Decision> {
+        let decision = core(ipnkit::webhook::decide(
+            verdict.inner,
+            webhook.event_result(),
             &config.inner,
             &expected.inner,
             &stored_keys,
@@ -850,4 +870,8 @@ pub fn module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<Verdict>()
         .class::<Decision>()
         .class::<VerificationRequest>()
+        .class::<webhook::WebhookVerifier>()
+        .class::<webhook::WebhookVerdict>()
+        .class::<webhook::CertificateRequest>()
+        .class::<webhook::Webhook>()
 }
