@@ -64,6 +64,8 @@ const codes = [
   ['AmountCheck', schema.amount_checks, 'How an accepted notification\'s amount was judged: ship only on `matched`.'],
   ['NoticeCode', schema.notices, 'What is worth knowing about a message.'],
   ['ErrorCode', schema.errors.flatMap((e) => e.codes), 'An error\'s stable code.'],
+  ['WebhookInvalidReason', schema.webhook_invalid, 'Why a webhook is not PayPal\'s (for this configuration).'],
+  ['ResourceKind', schema.resource_kinds, 'What a webhook\'s resource is.'],
 ];
 for (const [name, words, text] of codes) {
   line(doc(text));
@@ -287,6 +289,82 @@ line('  options: { config: Config | ConfigData; expected: Expected | ExpectedDat
 line('): Decision;');
 line(doc('Classifies a delivery against the keys stored under `message.lookupId`, oldest first.'));
 line('export declare function classify(message: Message, storedKeys: readonly string[]): Delivery;');
+line();
+line('// ---- PayPal REST webhooks ----');
+line(doc('The request\'s headers: Node\'s `req.headers`, a fetch `Headers`, a `Map` or `[name, value]` pairs.'));
+line('export type RequestHeaders = Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[] | undefined>>;');
+line(doc('Verifies the webhooks of one webhook id in a configuration\'s environment, offline: the certificate URL, its chain to DigiCert\'s root at the time given, its name, RSA-SHA256 over the raw bytes.'));
+line('export declare class WebhookVerifier {');
+line('  constructor(config: Config | ConfigData, webhookId: string, options?: { trustAnchors?: RawBody; replayWindow?: number });');
+line('}');
+line(doc('What the verifier concluded, made only by `Webhook.verify`.'));
+line('export declare class WebhookVerdict {');
+line('  private constructor();');
+line('  readonly kind: VerdictKind;');
+line('  readonly reason: WebhookInvalidReason | UnexpectedReason | null;');
+line('  readonly isVerified: boolean;');
+line('}');
+line(doc('What to GET (no redirects, the answer capped), and the key to cache the answer under.'));
+line('export interface CertificateRequest {');
+line('  readonly url: string;');
+line('  readonly cacheKey: string;');
+line('}');
+line(doc('An amount as the canonical JSON has it: the decimal text and the currency.'));
+line('export interface MoneyData {');
+line('  readonly amount: string;');
+line('  readonly currency: string | null;');
+line('}');
+line(doc('A time as the canonical JSON has it: the instant in UTC (RFC 3339) and the text as PayPal wrote it.'));
+line('export interface DateData {');
+line('  readonly utc: string;');
+line('  readonly text: string;');
+line('}');
+line(doc('The resource a webhook is about, typed (every other field is in the body).'));
+line('export interface WebhookResource {');
+line('  readonly kind: ResourceKind;');
+for (const f of ['id', 'status', 'status_reason']) line(`  readonly ${f}: string | null;`);
+line('  readonly amount: MoneyData | null;');
+line('  readonly create_time: DateData | null;');
+line('  readonly update_time: DateData | null;');
+for (const f of ['payee_merchant_id', 'payee_email', 'custom_id', 'invoice_id', 'order_id', 'parent_id', 'billing_agreement_id', 'plan_id']) {
+  line(`  readonly ${f}: string | null;`);
+}
+line('  readonly disputed_transactions: readonly string[];');
+line('  readonly case_type: string | null;');
+line('}');
+line(doc('A webhook\'s event, the core\'s canonical JSON: `event` is IPN\'s event for the same fact.'));
+line('export interface WebhookEvent {');
+line('  readonly id: string;');
+line('  readonly event_type: string;');
+line('  readonly event: EventCode;');
+line('  readonly family: Family;');
+line('  readonly create_time: DateData | null;');
+line('  readonly resource_type: string | null;');
+line('  readonly resource_version: string | null;');
+line('  readonly summary: string | null;');
+line('  readonly resource: WebhookResource;');
+line('  readonly notices: readonly Notice[];');
+line('}');
+line(doc('A received webhook: the raw body and PayPal\'s five headers.'));
+line('export declare class Webhook {');
+line('  private constructor();');
+line('  /** The body exactly as received (a copy). */');
+line('  readonly body: Uint8Array;');
+line('  /** What to fetch, or `null` when the certificate URL is not PayPal\'s (`verify` says why). */');
+line('  certificateRequest(verifier: WebhookVerifier): CertificateRequest | null;');
+line('  /** The verdict, given what the certificate URL answered (`null`: no answer), at `now` (Unix seconds; default now). */');
+line('  verify(verifier: WebhookVerifier, answer: { status: number; body: RawBody } | null, options?: { now?: number }): WebhookVerdict;');
+line('  /** The typed event; throws when the body is not one. */');
+line('  readonly event: WebhookEvent;');
+line('}');
+line(doc('Reads a webhook: the raw body (never a parsed JSON) and the request\'s headers. Throws a `HeaderError` for one of PayPal\'s five headers missing, repeated or malformed.'));
+line('export declare function receiveWebhook(body: RawBody, headers: RequestHeaders): Webhook;');
+line(doc('The decision on a webhook: the same shapes as `decide`\'s, delivery keys shared with IPN.'));
+line('export declare function decideWebhook(');
+line('  webhook: Webhook,');
+line('  verdict: WebhookVerdict,');
+line('  options: { config: Config | ConfigData; expected: Expected | ExpectedData; storedKeys?: readonly string[] },');
+line('): Decision;');
 
 const names = Object.keys(api);
 const declared = new Set(

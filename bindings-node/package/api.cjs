@@ -462,6 +462,152 @@ function createApi(native) {
   }
   const EMPTY = new Uint8Array(0);
 
+  // ---- PayPal REST webhooks --------------------------------------------------------------
+
+  const WEBHOOK_STRING_BODY =
+    'the raw webhook body must be bytes (a Uint8Array or Buffer), not a string: PayPal signed ' +
+    'the bytes it sent, and a parsed and re-serialised JSON is not them. Keep the raw bytes: ' +
+    'express.raw({ type: "application/json" }) in Express, `await request.arrayBuffer()` with ' +
+    'fetch-style frameworks (Workers, Next.js, Hono)';
+
+  function webhookBody(body) {
+    if (typeof body === 'string') throw new TypeError(WEBHOOK_STRING_BODY);
+    if (typeof body === 'object' && body !== null && [Object.prototype, null].includes(Object.getPrototypeOf(body))) {
+      throw new TypeError(
+        'the raw webhook body must be bytes, not an object: a JSON body parser read it first ' +
+          '(express.json(), perhaps mounted for the whole app). Register express.raw({ type: ' +
+          '"application/json" }) on this route before any body parser');
+    }
+    return bytes(body, 'the raw webhook body');
+  }
+
+  /** The request's headers as the list they cross as: `[name, value, name, value…]`, from a
+   * fetch `Headers`, a `Map` or pairs, or Node's `req.headers` (a list value: one pair each). */
+  function headerList(headers) {
+    const out = [];
+    const add = (name, value) => {
+      if (value === undefined) return;
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (typeof name !== 'string' || typeof v !== 'string') {
+          throw new TypeError(`the request's headers are names and values as strings: ${JSON.stringify(String(name))} is ${describe(v)}`);
+        }
+        out.push(name, v);
+      }
+    };
+    if (headers === null || typeof headers !== 'object') {
+      throw new TypeError(`the request's headers must be req.headers, a Headers or [name, value] pairs, not ${describe(headers)}`);
+    }
+    if (typeof headers[Symbol.iterator] === 'function') {
+      for (const pair of headers) {
+        if (!Array.isArray(pair) || pair.length !== 2) {
+          throw new TypeError('the request\'s headers, as pairs, are [name, value] arrays');
+        }
+        add(pair[0], pair[1]);
+      }
+    } else {
+      for (const [name, value] of Object.entries(headers)) add(name, value);
+    }
+    return out;
+  }
+
+  /**
+   * Verifies the webhooks of one webhook id (PayPal's developer dashboard; `WEBHOOK_ID` for the
+   * Webhook Simulator's deliveries) in `config`'s environment, offline: the certificate URL, its
+   * chain to DigiCert's root at the time given, its name, and RSA-SHA256 over the raw bytes.
+   * `trustAnchors` (PEM bytes) replaces the bundled DigiCert certificates; `replayWindow`
+   * (seconds, default three days) refuses older transmissions.
+   */
+  class WebhookVerifier {
+    #native;
+    constructor(config, webhookId, { trustAnchors, replayWindow } = {}) {
+      if (typeof webhookId !== 'string') {
+        throw new TypeError(`the webhook id must be a string, not ${describe(webhookId)}`);
+      }
+      const anchors = trustAnchors === undefined ? undefined : copy(bytes(trustAnchors, 'trustAnchors'));
+      if (replayWindow !== undefined && !(Number.isInteger(replayWindow) && replayWindow >= 0 && replayWindow < 2 ** 32)) {
+        throw new TypeError('replayWindow is whole seconds');
+      }
+      this.#native = check(native.webhookVerifier(toConfig(config), webhookId, anchors, replayWindow));
+      Object.freeze(this);
+    }
+    static [FROM_NATIVE](verifier) {
+      if (!(verifier instanceof WebhookVerifier)) {
+        throw new TypeError(`expected an ipnkit WebhookVerifier, not ${describe(verifier)}`);
+      }
+      return verifier.#native;
+    }
+  }
+
+  /**
+   * What the verifier concluded: `kind` is `verified`, `invalid` (with the `reason`:
+   * `signature_mismatch`, `cert_url_host`…) or `unexpected` (the certificate could not be had:
+   * verify again later). Made only by `Webhook.verify`.
+   */
+  class WebhookVerdict {
+    #inputs;
+    constructor(token, inputs) {
+      if (token !== TOKEN) throw new TypeError('a WebhookVerdict comes from webhook.verify(verifier, answer)');
+      this.#inputs = inputs;
+      const { kind, reason } = check(native.webhookVerify(...inputs));
+      this.kind = kind;
+      this.reason = reason ?? null;
+      Object.freeze(this);
+    }
+    /** PayPal signed these bytes, for this webhook, with its certificate for this environment. */
+    get isVerified() { return this.kind === 'verified'; }
+    static [FROM_NATIVE](verdict) {
+      if (!(typeof verdict === 'object' && verdict !== null && #inputs in verdict)) {
+        throw new TypeError('the verdict must come from webhook.verify(verifier, answer)');
+      }
+      return verdict.#inputs;
+    }
+  }
+
+  /** A received webhook: the raw body and PayPal's five headers (`ipnkit.receiveWebhook`). */
+  class Webhook {
+    #body;
+    #headers;
+    #event;
+    constructor(token, body, headers) {
+      if (token !== TOKEN) throw new TypeError('a Webhook comes from ipnkit.receiveWebhook(body, headers)');
+      this.#body = body;
+      this.#headers = headers;
+      Object.freeze(this);
+    }
+    /** The body exactly as received (a copy). */
+    get body() { return copy(this.#body); }
+    /** What to fetch (`{url, cacheKey}`), or `null` when the certificate URL is not PayPal's:
+     * `verify()` then says why, and nothing is fetched. */
+    certificateRequest(verifier) {
+      const r = check(native.webhookCertificateRequest(WebhookVerifier[FROM_NATIVE](verifier), this.#body, this.#headers));
+      return r.refused === undefined ? Object.freeze({ url: r.url, cacheKey: r.cache_key }) : null;
+    }
+    /** The verdict, given what the certificate URL answered (`{status, body}`, the body as
+     * bytes; `null`: no answer at all), at `now` (Unix seconds; default the current time). */
+    verify(verifier, answer, { now } = {}) {
+      const v = WebhookVerifier[FROM_NATIVE](verifier);
+      const when = now === undefined ? Math.floor(Date.now() / 1000) : now;
+      if (!Number.isInteger(when)) throw new TypeError('now is whole Unix seconds');
+      if (answer === null) return new WebhookVerdict(TOKEN, [v, this.#body, this.#headers, null, EMPTY, when]);
+      if (typeof answer !== 'object' || answer === undefined || !Number.isInteger(answer.status)) {
+        throw new TypeError("the certificate URL's answer is {status, body} (null when there was none)");
+      }
+      const served = copy(bytes(answer.body, "the certificate URL's answer (its body)"));
+      return new WebhookVerdict(TOKEN, [v, this.#body, this.#headers, answer.status, served, when]);
+    }
+    /** The typed event, the core's canonical JSON (`event` in IPN's vocabulary); throws the
+     * error when the body is not one (`invalid_json`, `duplicate_key`, `invalid_field`). */
+    get event() {
+      return check(native.webhookEvent(this.#body));
+    }
+    static [FROM_NATIVE](webhook) {
+      if (!(webhook instanceof Webhook)) {
+        throw new TypeError(`expected an ipnkit Webhook (from ipnkit.receiveWebhook), not ${describe(webhook)}`);
+      }
+      return [webhook.#body, webhook.#headers];
+    }
+  }
+
   // ---- the API ---------------------------------------------------------------------------
 
   /** The message's body and the configuration it was parsed with. */
@@ -524,6 +670,32 @@ function createApi(native) {
     Config,
     Expected,
     Verdict,
+    WebhookVerifier,
+    WebhookVerdict,
+    Webhook,
+
+    /** Reads a webhook: the raw body (never a parsed JSON) and the request's headers. Throws a
+     * `HeaderError` when one of PayPal's five headers is missing, repeated or malformed. */
+    receiveWebhook(body, headers) {
+      const raw = keep(webhookBody(body));
+      const list = headerList(headers);
+      const error = native.webhookCheck(raw, list);
+      if (error !== null) throw thrown(error);
+      return new Webhook(TOKEN, raw, list);
+    },
+
+    /** The decision on a webhook: the same shapes as `decide`'s, with delivery keys shared with
+     * IPN (the second telling of a payment, by either channel, is a duplicate). */
+    decideWebhook(webhook, verdict, { config, expected, storedKeys: stored } = {}) {
+      if (expected === undefined) {
+        throw new TypeError('decideWebhook needs `expected`: the order you expect, Expected.anyAmount() or Expected.noOrder()');
+      }
+      const [body, headers] = Webhook[FROM_NATIVE](webhook);
+      const [verifier, verdictBody, , status, served, now] = WebhookVerdict[FROM_NATIVE](verdict);
+      if (verdictBody !== body) throw new TypeError('the verdict is not this webhook\'s');
+      return decision(check(native.webhookDecide(
+        verifier, body, headers, status, served, now, toConfig(config), Expected[FROM_NATIVE](expected), storedKeys(stored ?? []))));
+    },
 
     /** Parses the raw bytes PayPal POSTed (within `options.config`'s limits, else the defaults). */
     parse(body, options = {}) {

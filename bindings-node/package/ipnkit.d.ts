@@ -72,6 +72,10 @@ export type AmountCheck = 'matched' | 'not_asked' | 'not_applicable';
 export type NoticeCode = 'cart_count_mismatch' | 'date_zone_corrected' | 'invalid_amount' | 'invalid_currency' | 'invalid_date' | 'invalid_number' | 'invalid_flag' | 'invalid_period';
 /** An error's stable code. */
 export type ErrorCode = 'empty_body' | 'body_too_large' | 'too_many_fields' | 'key_too_long' | 'header_too_large' | 'empty_key' | 'missing_separator' | 'malformed_escape' | 'invalid_json' | 'invalid_field' | 'invalid_encoding' | 'unknown_charset' | 'unsupported_charset' | 'duplicate_key' | 'invalid_amount' | 'invalid_currency' | 'invalid_date' | 'invalid_number' | 'invalid_flag' | 'invalid_period' | 'unknown_environment' | 'invalid_delivery_key' | 'invalid_configuration' | 'wrong_type' | 'missing_header' | 'repeated_header' | 'invalid_header';
+/** Why a webhook is not PayPal's (for this configuration). */
+export type WebhookInvalidReason = 'unsupported_algorithm' | 'cert_url_form' | 'cert_url_host' | 'cert_url_path' | 'certificate_other_url' | 'stale_transmission' | 'certificate_chain' | 'certificate_time' | 'certificate_name' | 'signature_mismatch' | 'online_failure';
+/** What a webhook's resource is. */
+export type ResourceKind = 'capture' | 'refund' | 'authorization' | 'order' | 'sale' | 'subscription' | 'plan' | 'dispute' | 'other';
 
 /** Every event with its meaning. "Paid" is `payment_completed` *and* `capture_completed`. */
 export declare const EVENTS: Readonly<Record<EventCode, string>>;
@@ -489,3 +493,86 @@ export declare function decide(
 ): Decision;
 /** Classifies a delivery against the keys stored under `message.lookupId`, oldest first. */
 export declare function classify(message: Message, storedKeys: readonly string[]): Delivery;
+
+// ---- PayPal REST webhooks ----
+/** The request's headers: Node's `req.headers`, a fetch `Headers`, a `Map` or `[name, value]` pairs. */
+export type RequestHeaders = Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[] | undefined>>;
+/** Verifies the webhooks of one webhook id in a configuration's environment, offline: the certificate URL, its chain to DigiCert's root at the time given, its name, RSA-SHA256 over the raw bytes. */
+export declare class WebhookVerifier {
+  constructor(config: Config | ConfigData, webhookId: string, options?: { trustAnchors?: RawBody; replayWindow?: number });
+}
+/** What the verifier concluded, made only by `Webhook.verify`. */
+export declare class WebhookVerdict {
+  private constructor();
+  readonly kind: VerdictKind;
+  readonly reason: WebhookInvalidReason | UnexpectedReason | null;
+  readonly isVerified: boolean;
+}
+/** What to GET (no redirects, the answer capped), and the key to cache the answer under. */
+export interface CertificateRequest {
+  readonly url: string;
+  readonly cacheKey: string;
+}
+/** An amount as the canonical JSON has it: the decimal text and the currency. */
+export interface MoneyData {
+  readonly amount: string;
+  readonly currency: string | null;
+}
+/** A time as the canonical JSON has it: the instant in UTC (RFC 3339) and the text as PayPal wrote it. */
+export interface DateData {
+  readonly utc: string;
+  readonly text: string;
+}
+/** The resource a webhook is about, typed (every other field is in the body). */
+export interface WebhookResource {
+  readonly kind: ResourceKind;
+  readonly id: string | null;
+  readonly status: string | null;
+  readonly status_reason: string | null;
+  readonly amount: MoneyData | null;
+  readonly create_time: DateData | null;
+  readonly update_time: DateData | null;
+  readonly payee_merchant_id: string | null;
+  readonly payee_email: string | null;
+  readonly custom_id: string | null;
+  readonly invoice_id: string | null;
+  readonly order_id: string | null;
+  readonly parent_id: string | null;
+  readonly billing_agreement_id: string | null;
+  readonly plan_id: string | null;
+  readonly disputed_transactions: readonly string[];
+  readonly case_type: string | null;
+}
+/** A webhook's event, the core's canonical JSON: `event` is IPN's event for the same fact. */
+export interface WebhookEvent {
+  readonly id: string;
+  readonly event_type: string;
+  readonly event: EventCode;
+  readonly family: Family;
+  readonly create_time: DateData | null;
+  readonly resource_type: string | null;
+  readonly resource_version: string | null;
+  readonly summary: string | null;
+  readonly resource: WebhookResource;
+  readonly notices: readonly Notice[];
+}
+/** A received webhook: the raw body and PayPal's five headers. */
+export declare class Webhook {
+  private constructor();
+  /** The body exactly as received (a copy). */
+  readonly body: Uint8Array;
+  /** What to fetch, or `null` when the certificate URL is not PayPal's (`verify` says why). */
+  certificateRequest(verifier: WebhookVerifier): CertificateRequest | null;
+  /** The verdict, given what the certificate URL answered (`null`: no answer), at `now` (Unix seconds; default now). */
+  verify(verifier: WebhookVerifier, answer: { status: number; body: RawBody } | null, options?: { now?: number }): WebhookVerdict;
+  /** The typed event; throws when the body is not one. */
+  readonly event: WebhookEvent;
+}
+/** Reads a webhook: the raw body (never a parsed JSON) and the request's headers. Throws a `HeaderError` for one of PayPal's five headers missing, repeated or malformed. */
+export declare function receiveWebhook(body: RawBody, headers: RequestHeaders): Webhook;
+/** The decision on a webhook: the same shapes as `decide`'s, delivery keys shared with IPN. */
+export declare function decideWebhook(
+  webhook: Webhook,
+  verdict: WebhookVerdict,
+  options: { config: Config | ConfigData; expected: Expected | ExpectedData; storedKeys?: readonly string[] },
+): Decision;

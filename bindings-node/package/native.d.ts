@@ -26,6 +26,12 @@ export declare class NativeError {
 }
 
 /**
+ * A webhook verifier for one webhook id in a configuration's environment (with its anchors and
+ * replay window): the one other native object the package keeps, few and long-lived.
+ */
+export declare class NativeWebhookVerifier {}
+
+/**
  * Checks the order the host expects (`{amount, currency}` as strings, or `{no_amount: true}`):
  * `null` when the core accepts it. The package keeps the plain data and passes it to
  * [`decide`], so that no native object outlives a call.
@@ -113,3 +119,36 @@ export declare function verdict(status: number | undefined | null, body: Uint8Ar
  * whether or not the body's values decode.
  */
 export declare function verificationRequest(body: Uint8Array, config: NativeConfig): Outcome<NativeRequest>
+
+/**
+ * What to fetch: `{url, cache_key}`, or `{refused: reason}` when the certificate URL is not
+ * PayPal's (nothing to fetch).
+ */
+export declare function webhookCertificateRequest(verifier: NativeWebhookVerifier, body: Uint8Array, headers: Array<string>): Outcome<any>
+
+/**
+ * Checks a webhook's body and headers as the core reads them (the body's size, PayPal's five
+ * headers): `null` when they are read.
+ */
+export declare function webhookCheck(body: Uint8Array, headers: Array<string>): NativeError | null
+
+/**
+ * The core's decision on a webhook, verified again from what the certificate URL answered
+ * (the package keeps that answer with the verdict, which JavaScript cannot make up).
+ */
+export declare function webhookDecide(verifier: NativeWebhookVerifier, body: Uint8Array, headers: Array<string>, status: number | undefined | null, certificate: Uint8Array, now: number, config: NativeConfig, expected: any, stored: Array<string>): Outcome<any>
+
+/** The webhook's event as its canonical JSON. */
+export declare function webhookEvent(body: Uint8Array): Outcome<any>
+
+/**
+ * Makes a webhook verifier: `config`'s environment, the webhook's id, optionally trust anchors
+ * (PEM) and a replay window (seconds).
+ */
+export declare function webhookVerifier(config: NativeConfig, webhookId: string, trustAnchors?: Uint8Array | undefined | null, replayWindow?: number | undefined | null): Outcome<NativeWebhookVerifier>
+
+/**
+ * The verdict `{kind, reason}` on a body and its headers, given what the certificate URL
+ * answered (`status` `null`: no answer at all) at `now` (Unix seconds).
+ */
+export declare function webhookVerify(verifier: NativeWebhookVerifier, body: Uint8Array, headers: Array<string>, status: number | undefined | null, certificate: Uint8Array, now: number): Outcome<any>

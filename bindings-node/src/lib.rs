@@ -310,6 +310,174 @@ pub struct NativeRequest {
     pub body: Buffer,
 }
 
+// ---- PayPal REST webhooks ---------------------------------------------------------------
+
+/// A webhook verifier for one webhook id in a configuration's environment (with its anchors and
+/// replay window): the one other native object the package keeps, few and long-lived.
+#[napi]
+pub struct NativeWebhookVerifier {
+    inner: ipnkit::webhook::WebhookVerifier,
+}
+
+/// Makes a webhook verifier: `config`'s environment, the webhook's id, optionally trust anchors
+/// (PEM) and a replay window (seconds).
+#[napi]
+pub fn webhook_verifier(
+    config: &NativeConfig,
+    webhook_id: String,
+    trust_anchors: Option<&[u8]>,
+    replay_window: Option<u32>,
+) -> Outcome<NativeWebhookVerifier> {
+    let made = config.inner.webhook_verifier(&webhook_id).and_then(|v| {
+        let v = match trust_anchors {
+            Some(pem) => v.with_trust_anchors(pem)?,
+            None => v,
+        };
+        match replay_window {
+            Some(seconds) => v.with_replay_window(seconds),
+            None => Ok(v),
+        }
+    });
+    outcome(made.map(|inner| NativeWebhookVerifier { inner }))
+}
+
+/// The request's headers as pairs, from the list they cross as (`[name, value, name, value…]`).
+fn header_pairs(headers: &[String]) -> napi::Result<Vec<(&str, &str)>> {
+    if !headers.len().is_multiple_of(2) {
+        return Err(napi::Error::from_reason(
+            "ipnkit: the headers crossed as a list of odd length: a bug of the package",
+        ));
+    }
+    Ok(headers
+        .chunks_exact(2)
+        .filter_map(|pair| match pair {
+            [name, value] => Some((name.as_str(), value.as_str())),
+            _ => None, // chunks_exact(2) gives pairs only
+        })
+        .collect())
+}
+
+/// The transmission of a body and its headers.
+fn transmission<'b>(
+    body: &'b [u8],
+    headers: &[(&str, &str)],
+) -> Result<ipnkit::webhook::Transmission<'b>, ipnkit::Error> {
+    ipnkit::webhook::Transmission::from_request(
+        body,
+        headers,
+        ipnkit::webhook::WebhookLimits::default(),
+    )
+}
+
+/// Checks a webhook's body and headers as the core reads them (the body's size, PayPal's five
+/// headers): `null` when they are read.
+#[napi]
+pub fn webhook_check(body: &[u8], headers: Vec<String>) -> napi::Result<Option<NativeError>> {
+    Ok(transmission(body, &header_pairs(&headers)?)
+        .err()
+        .map(|e| NativeError::from(&e)))
+}
+
+/// What to fetch: `{url, cache_key}`, or `{refused: reason}` when the certificate URL is not
+/// PayPal's (nothing to fetch).
+#[napi]
+pub fn webhook_certificate_request(
+    verifier: &NativeWebhookVerifier,
+    body: &[u8],
+    headers: Vec<String>,
+) -> napi::Result<Outcome<serde_json::Value>> {
+    let t = match transmission(body, &header_pairs(&headers)?) {
+        Ok(t) => t,
+        Err(e) => return Ok(Either::B(NativeError::from(&e))),
+    };
+    Ok(Either::A(match verifier.inner.certificate_request(&t) {
+        Ok(r) => serde_json::json!({ "url": r.url(), "cache_key": r.cache_key() }),
+        Err(why) => serde_json::json!({ "refused": why.code() }),
+    }))
+}
+
+/// The verdict `{kind, reason}` on a body and its headers, given what the certificate URL
+/// answered (`status` `null`: no answer at all) at `now` (Unix seconds).
+#[napi]
+pub fn webhook_verify(
+    verifier: &NativeWebhookVerifier,
+    body: &[u8],
+    headers: Vec<String>,
+    status: Option<u16>,
+    certificate: &[u8],
+    now: i64,
+) -> napi::Result<Outcome<serde_json::Value>> {
+    match webhook_verdict(
+        verifier,
+        body,
+        &header_pairs(&headers)?,
+        status,
+        certificate,
+        now,
+    ) {
+        Ok(verdict) => data(&verdict).map(Either::A),
+        Err(e) => Ok(Either::B(NativeError::from(&e))),
+    }
+}
+
+fn webhook_verdict(
+    verifier: &NativeWebhookVerifier,
+    body: &[u8],
+    headers: &[(&str, &str)],
+    status: Option<u16>,
+    certificate: &[u8],
+    now: i64,
+) -> Result<ipnkit::webhook::WebhookVerdict, ipnkit::Error> {
+    use ipnkit::webhook::{Certificate, WebhookVerdict};
+    let t = transmission(body, headers)?;
+    Ok(match verifier.inner.certificate_request(&t) {
+        Err(why) => WebhookVerdict::Invalid(why),
+        Ok(request) => match status {
+            None => WebhookVerdict::Unexpected(ipnkit::Unexpected::NoAnswer),
+            Some(status) => match Certificate::from_response(&request, status, certificate) {
+                Err(why) => WebhookVerdict::Unexpected(why),
+                Ok(c) => verifier.inner.verify(&t, &c, now),
+            },
+        },
+    })
+}
+
+/// The webhook's event as its canonical JSON.
+#[napi]
+pub fn webhook_event(body: &[u8]) -> napi::Result<Outcome<serde_json::Value>> {
+    match ipnkit::webhook::WebhookEvent::parse(body) {
+        Ok(event) => data(&event).map(Either::A),
+        Err(e) => Ok(Either::B(NativeError::from(&e))),
+    }
+}
+
+/// The core's decision on a webhook, verified again from what the certificate URL answered
+/// (the package keeps that answer with the verdict, which JavaScript cannot make up).
+#[napi]
+#[allow(clippy::too_many_arguments)] // the verdict's inputs and the decision's, as data
+pub fn webhook_decide(
+    verifier: &NativeWebhookVerifier,
+    body: &[u8],
+    headers: Vec<String>,
+    status: Option<u16>,
+    certificate: &[u8],
+    now: i64,
+    config: &NativeConfig,
+    expected: serde_json::Value,
+    stored: Vec<String>,
+) -> napi::Result<Outcome<serde_json::Value>> {
+    let headers = header_pairs(&headers)?;
+    let decided = Expected::from_data(expected).and_then(|expected| {
+        let verdict = webhook_verdict(verifier, body, &headers, status, certificate, now)?;
+        let event = ipnkit::webhook::WebhookEvent::parse(body);
+        ipnkit::webhook::decide(verdict, event.as_ref(), &config.inner, &expected, &stored)
+    });
+    match decided {
+        Ok(decision) => data(&decision).map(Either::A),
+        Err(e) => Ok(Either::B(NativeError::from(&e))),
+    }
+}
+
 /// What the package builds its classes and types from: variables with kinds, vocabularies,
 /// groups, events, error kinds and codes.
 #[napi]

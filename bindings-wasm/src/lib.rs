@@ -308,3 +308,181 @@ pub fn classify(
     let notification = receive(body, limits_of(limits)?)?;
     json(&notification.classify(&stored).map_err(|e| thrown(&e))?)
 }
+
+// ---- PayPal REST webhooks -----------------------------------------------------------------
+
+/// A webhook verifier for one webhook id in a configuration's environment, kept in the module
+/// like a [`Configuration`] (few and long-lived).
+#[wasm_bindgen]
+pub struct WebhookVerifier {
+    inner: ipnkit::webhook::WebhookVerifier,
+}
+
+/// Makes a webhook verifier: the configuration's environment, the webhook's id, optionally trust
+/// anchors (PEM) and a replay window (seconds).
+#[wasm_bindgen]
+pub fn webhook_verifier(
+    config: &Configuration,
+    webhook_id: &str,
+    trust_anchors: Option<Vec<u8>>,
+    replay_window: Option<u32>,
+) -> Result<WebhookVerifier, Thrown> {
+    let mut inner = config
+        .inner
+        .webhook_verifier(webhook_id)
+        .map_err(|e| thrown(&e))?;
+    if let Some(pem) = trust_anchors {
+        inner = inner.with_trust_anchors(&pem).map_err(|e| thrown(&e))?;
+    }
+    if let Some(seconds) = replay_window {
+        inner = inner.with_replay_window(seconds).map_err(|e| thrown(&e))?;
+    }
+    Ok(WebhookVerifier { inner })
+}
+
+/// The request's headers as pairs, from the list they cross as (`[name, value, name, value…]`).
+fn header_pairs(headers: &[String]) -> Result<Vec<(&str, &str)>, Thrown> {
+    if !headers.len().is_multiple_of(2) {
+        return Err(bug(&"the headers crossed as a list of odd length"));
+    }
+    Ok(headers
+        .chunks_exact(2)
+        .filter_map(|pair| match pair {
+            [name, value] => Some((name.as_str(), value.as_str())),
+            _ => None, // chunks_exact(2) gives pairs only
+        })
+        .collect())
+}
+
+fn transmission<'b>(
+    body: &'b [u8],
+    headers: &[(&str, &str)],
+) -> Result<ipnkit::webhook::Transmission<'b>, Thrown> {
+    ipnkit::webhook::Transmission::from_request(
+        body,
+        headers,
+        ipnkit::webhook::WebhookLimits::default(),
+    )
+    .map_err(|e| thrown(&e))
+}
+
+/// Checks a webhook's body and headers as the core reads them (the body's size, PayPal's five
+/// headers); throws the core's error.
+#[wasm_bindgen]
+pub fn webhook_check(body: &[u8], headers: Vec<String>) -> Result<(), Thrown> {
+    transmission(body, &header_pairs(&headers)?).map(|_| ())
+}
+
+/// What to fetch, `{url, cache_key}`, or `{refused: reason}` (JSON).
+#[wasm_bindgen]
+pub fn webhook_certificate_request(
+    verifier: &WebhookVerifier,
+    body: &[u8],
+    headers: Vec<String>,
+) -> Result<String, Thrown> {
+    #[derive(Serialize)]
+    struct Request<'a> {
+        url: &'a str,
+        cache_key: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Refused {
+        refused: &'static str,
+    }
+    let t = transmission(body, &header_pairs(&headers)?)?;
+    match verifier.inner.certificate_request(&t) {
+        Ok(r) => json(&Request {
+            url: r.url(),
+            cache_key: r.cache_key(),
+        }),
+        Err(why) => json(&Refused {
+            refused: why.code(),
+        }),
+    }
+}
+
+fn webhook_verdict(
+    verifier: &WebhookVerifier,
+    body: &[u8],
+    headers: &[(&str, &str)],
+    status: Option<u16>,
+    certificate: &[u8],
+    now: f64,
+) -> Result<ipnkit::webhook::WebhookVerdict, Thrown> {
+    use ipnkit::webhook::{Certificate, WebhookVerdict};
+    const EXACT: f64 = 9_007_199_254_740_991.0; // 2^53 - 1
+    if now.fract() != 0.0 || now.abs() > EXACT {
+        return Err(bug(&"the time is whole seconds"));
+    }
+    #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53: exact
+    let now = now as i64;
+    let t = transmission(body, headers)?;
+    Ok(match verifier.inner.certificate_request(&t) {
+        Err(why) => WebhookVerdict::Invalid(why),
+        Ok(request) => match status {
+            None => WebhookVerdict::Unexpected(ipnkit::Unexpected::NoAnswer),
+            Some(status) => match Certificate::from_response(&request, status, certificate) {
+                Err(why) => WebhookVerdict::Unexpected(why),
+                Ok(c) => verifier.inner.verify(&t, &c, now),
+            },
+        },
+    })
+}
+
+/// The verdict `{kind, reason}` (JSON), given what the certificate URL answered (`status`
+/// absent: no answer at all) at `now` (Unix seconds).
+#[wasm_bindgen]
+pub fn webhook_verify(
+    verifier: &WebhookVerifier,
+    body: &[u8],
+    headers: Vec<String>,
+    status: Option<u16>,
+    certificate: &[u8],
+    now: f64,
+) -> Result<String, Thrown> {
+    json(&webhook_verdict(
+        verifier,
+        body,
+        &header_pairs(&headers)?,
+        status,
+        certificate,
+        now,
+    )?)
+}
+
+/// The webhook's event as its canonical JSON.
+#[wasm_bindgen]
+pub fn webhook_event(body: &[u8]) -> Result<String, Thrown> {
+    json(&ipnkit::webhook::WebhookEvent::parse(body).map_err(|e| thrown(&e))?)
+}
+
+/// The core's decision on a webhook (JSON), verified again from what the certificate URL
+/// answered.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)] // the verdict's inputs and the decision's, as data
+pub fn webhook_decide(
+    verifier: &WebhookVerifier,
+    body: &[u8],
+    headers: Vec<String>,
+    status: Option<u16>,
+    certificate: &[u8],
+    now: f64,
+    config: &Configuration,
+    expected: JsValue,
+    stored: Vec<String>,
+) -> Result<String, Thrown> {
+    let expected = Expected::from_plain(&plain(&expected)?).map_err(|e| thrown(&e))?;
+    let verdict = webhook_verdict(
+        verifier,
+        body,
+        &header_pairs(&headers)?,
+        status,
+        certificate,
+        now,
+    )?;
+    let event = ipnkit::webhook::WebhookEvent::parse(body);
+    let decision =
+        ipnkit::webhook::decide(verdict, event.as_ref(), &config.inner, &expected, &stored)
+            .map_err(|e| thrown(&e))?;
+    json(&decision)
+}
