@@ -1,6 +1,7 @@
 """The README's Django view and Flask view, run with the frameworks' own test clients: the body
 stored is the body sent, byte for byte (windows-1252 bytes, `+`, `%2B`, Adaptive array keys)."""
 
+import datetime
 import importlib
 import sqlite3
 import sys
@@ -67,6 +68,51 @@ def test_django_view_stores_the_raw_body_and_settles_it(django_views):
     assert django_views.settle(body, lambda r: ipnkit.verdict(200, b"INVALID"), expected, []) == "refuse"
     cheap = ipnkit.Expected(amount="0.01", currency=m.mc_currency or "")
     assert django_views.settle(body, verified, cheap, []) == "refuse"
+
+
+def test_django_webhook_view_stores_the_raw_body_and_headers_and_settles_it(django_views):
+    import json as _json
+    import os
+    import pathlib
+
+    from django.test import Client
+    from django.urls import path
+
+    shared = pathlib.Path(os.environ.get("IPNKIT_WEBHOOKS", ROOT.parent / "shared" / "webhooks"))
+    if not (shared / "SOURCES.md").is_file():
+        pytest.fail(f"the webhook vectors are missing: expected {shared} (set IPNKIT_WEBHOOKS)")
+    name = "sdk-node_2015-05-18_payment-sale-completed"  # a sandbox delivery, as CONFIG is
+    facts = _json.loads((shared / f"{name}.json").read_text(encoding="utf-8"))
+    body, pem = (shared / f"{name}.body").read_bytes(), (shared / f"{name}.pem").read_bytes()
+    sent = {"Paypal-Transmission-Id": facts["transmission_id"], "Paypal-Transmission-Time": facts["transmission_time"],
+            "Paypal-Transmission-Sig": facts["transmission_sig"], "Paypal-Cert-Url": facts["cert_url"],
+            "Paypal-Auth-Algo": facts["auth_algo"]}
+    urlpatterns[:] = [path("paypal/webhook", django_views.paypal_webhook)]
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/paypal/webhook", data=body, content_type="application/json", headers=sent)
+    assert response.status_code == 200
+    with sqlite3.connect(django_views.DATABASE) as db:
+        (stored_body, stored_headers), = db.execute("SELECT body, headers FROM webhook").fetchall()
+    assert bytes(stored_body) == body
+    headers = _json.loads(stored_headers)
+    assert {k.lower() for k in headers} == {k.lower() for k in sent}
+
+    django_views.VERIFIER = ipnkit.WebhookVerifier(django_views.CONFIG, facts["webhook_id"])
+    # Verified at its transmission time: every certificate in the vectors has expired since.
+    when = datetime.datetime.fromisoformat(facts["transmission_time"].replace("Z", "+00:00")).timestamp()
+    fetched = []
+
+    def fetch(url):
+        fetched.append(url)
+        return (200, pem)
+
+    expected = ipnkit.Expected.any_amount()
+    assert django_views.settle_webhook(bytes(stored_body), headers, fetch, expected, [], now=when) == "act"
+    assert fetched == [facts["cert_url"]]
+    key = f"txn:{ipnkit.receive_webhook(body, headers).event.resource.id}:Completed"
+    assert django_views.settle_webhook(body, headers, fetch, expected, [key], now=when) == "skip"
+    assert django_views.settle_webhook(body, headers, lambda url: None, expected, [], now=when) == "retry"
+    assert django_views.settle_webhook(body + b" ", headers, fetch, expected, [], now=when) == "refuse"
 
 
 def test_flask_view_stores_the_raw_body(tmp_path):
