@@ -608,6 +608,57 @@ function createApi(native) {
     }
   }
 
+  // ---- one call: the host's HTTP with fetch, the core's decision --------------------------
+
+  /** The most of an answer read: PayPal's answers are a word or a certificate of 3 KiB. */
+  const ANSWER_CAP = 64 * 1024;
+
+  /**
+   * One HTTP exchange with the listener's discipline: no redirect followed (a 3xx is an answer
+   * the core reads as not PayPal's), a deadline, the answer read to `ANSWER_CAP` bytes. `null`
+   * when there is no whole answer (a timeout, a refused connection, an answer over the cap):
+   * the core makes that a retry, never a verdict.
+   */
+  async function exchange(fetchFn, url, init, timeoutMs) {
+    let response;
+    try {
+      response = await fetchFn(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    } catch {
+      return null;
+    }
+    try {
+      const reader = response.body?.getReader();
+      const chunks = [];
+      let size = 0;
+      if (reader !== undefined) {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.byteLength;
+          if (size > ANSWER_CAP) {
+            await reader.cancel();
+            return null;
+          }
+          chunks.push(value);
+        }
+      }
+      const body = new Uint8Array(size);
+      let at = 0;
+      for (const c of chunks) { body.set(c, at); at += c.byteLength; }
+      return { status: response.status, body };
+    } catch {
+      return null;
+    }
+  }
+
+  function fetchOf(options) {
+    const f = options.fetch ?? globalThis.fetch;
+    if (typeof f !== 'function') throw new TypeError('no fetch: pass options.fetch (Node 18+ and workers have one)');
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs is a whole number of milliseconds');
+    return [f, timeoutMs];
+  }
+
   // ---- the API ---------------------------------------------------------------------------
 
   /** The message's body and the configuration it was parsed with. */
@@ -673,6 +724,54 @@ function createApi(native) {
     WebhookVerifier,
     WebhookVerdict,
     Webhook,
+
+    /**
+     * One call for an IPN: posts the body back to PayPal with `fetch` (the configured
+     * environment's endpoint; no redirect followed, `timeoutMs` (default 30 s), the answer read
+     * to 64 KiB) and returns the core's decision. No answer, or an unreadable one, is a `retry`
+     * decision, never a verdict. `options.fetch` replaces the global `fetch` (tests, proxies).
+     */
+    async handleIpn(body, options = {}) {
+      const { config, expected, storedKeys: stored } = options;
+      if (expected === undefined) {
+        throw new TypeError('handleIpn needs `expected`: the order you expect, Expected.anyAmount() or Expected.noOrder()');
+      }
+      const [fetchFn, timeoutMs] = fetchOf(options);
+      const raw = copy(bytes(body));
+      const nativeConfig = toConfig(config);
+      const r = request(raw, nativeConfig);
+      const answer = await exchange(fetchFn, r.url, { method: r.method, headers: r.headers, body: r.body }, timeoutMs);
+      const [status, answerBody] = answer === null ? [null, EMPTY] : [answer.status, answer.body];
+      return decision(check(native.decide(raw, status, answerBody, nativeConfig, Expected[FROM_NATIVE](expected), storedKeys(stored ?? []))));
+    },
+
+    /**
+     * One call for a webhook: reads it, takes PayPal's certificate from `options.certificates`
+     * (a `Map`-like cache by cache key: give one that lives across calls) or fetches it with
+     * `fetch` from a URL the core judged PayPal's (no redirect, `timeoutMs`, 64 KiB), verifies
+     * offline at `options.now` (default the current time) and returns the core's decision. A
+     * certificate that cannot be had is a `retry` decision. Throws a `HeaderError` for a
+     * missing, repeated or malformed PayPal header.
+     */
+    async handleWebhook(body, headers, options = {}) {
+      const { config, verifier, expected, storedKeys: stored, certificates = new Map(), now } = options;
+      if (expected === undefined) {
+        throw new TypeError('handleWebhook needs `expected`: the order you expect, Expected.anyAmount() or Expected.noOrder()');
+      }
+      const [fetchFn, timeoutMs] = fetchOf(options);
+      const webhook = api.receiveWebhook(body, headers);
+      const wanted = webhook.certificateRequest(verifier);
+      let answer = null;
+      if (wanted !== null) {
+        answer = certificates.get(wanted.cacheKey) ?? null;
+        if (answer === null) {
+          answer = await exchange(fetchFn, wanted.url, { method: 'GET' }, timeoutMs);
+          if (answer !== null && answer.status === 200) certificates.set(wanted.cacheKey, answer);
+        }
+      }
+      const verdict = webhook.verify(verifier, answer, now === undefined ? {} : { now });
+      return api.decideWebhook(webhook, verdict, { config, expected, storedKeys: stored });
+    },
 
     /** Reads a webhook: the raw body (never a parsed JSON) and the request's headers. Throws a
      * `HeaderError` when one of PayPal's five headers is missing, repeated or malformed. */

@@ -570,6 +570,24 @@ export declare class Webhook {
 }
 /** Reads a webhook: the raw body (never a parsed JSON) and the request's headers. Throws a `HeaderError` for one of PayPal's five headers missing, repeated or malformed. */
 export declare function receiveWebhook(body: RawBody, headers: RequestHeaders): Webhook;
+/** What the one-call functions fetch with: the global `fetch` by default. */
+export type FetchLike = (url: string, init: { method: string; headers?: Readonly<Record<string, string>>; body?: Uint8Array; redirect: 'manual'; signal: AbortSignal }) => Promise<{ status: number; body: ReadableStream<Uint8Array> | null }>;
+/** One call for an IPN: posts it back with `fetch` (no redirect, a deadline, the answer capped) and returns the core's decision; no answer is `retry`, never a verdict. */
+export declare function handleIpn(
+  body: RawBody,
+  options: { config: Config | ConfigData; expected: Expected | ExpectedData; storedKeys?: readonly string[]; fetch?: FetchLike; timeoutMs?: number },
+): Promise<Decision>;
+/** A cache of certificates by cache key: a `Map` that lives across calls, or your store. */
+export interface CertificateCache {
+  get(key: string): { status: number; body: Uint8Array } | undefined;
+  set(key: string, answer: { status: number; body: Uint8Array }): unknown;
+}
+/** One call for a webhook: the certificate from `certificates` or fetched from a URL the core judged PayPal's, verified offline, then the core's decision; a certificate that cannot be had is `retry`. */
+export declare function handleWebhook(
+  body: RawBody,
+  headers: RequestHeaders,
+  options: { config: Config | ConfigData; verifier: WebhookVerifier; expected: Expected | ExpectedData; storedKeys?: readonly string[]; certificates?: CertificateCache; fetch?: FetchLike; timeoutMs?: number; now?: number },
+): Promise<Decision>;
 /** The decision on a webhook: the same shapes as `decide`'s, delivery keys shared with IPN. */
 export declare function decideWebhook(
   webhook: Webhook,

@@ -24,6 +24,8 @@ export const {
   WebhookVerifier,
   WebhookVerdict,
   Webhook,
+  handleIpn,
+  handleWebhook,
   receiveWebhook,
   decideWebhook,
   parse,
