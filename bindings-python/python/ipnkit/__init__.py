@@ -16,10 +16,12 @@ import datetime as _dt
 import difflib as _difflib
 from dataclasses import dataclass as _dataclass
 import json as _json
+import urllib.error as _urlerror
+import urllib.request as _urlrequest
 from decimal import Decimal
 from typing import (
-    TYPE_CHECKING, Any, Dict, Generic, List, Literal, Mapping, NamedTuple, Optional, Sequence,
-    Tuple, Type, TypedDict, TypeVar, Union,
+    TYPE_CHECKING, Any, Dict, Generic, List, Literal, Mapping, MutableMapping, NamedTuple, Optional,
+    Protocol, Sequence, Tuple, Type, TypedDict, TypeVar, Union,
 )
 
 from . import _native as _core
@@ -31,7 +33,8 @@ __all__ = [
     "RefusedUnreadable", "RefusedByRules", "Config", "Limits", "Expected", "parse", "postback",
     "verification_request", "verdict", "decide", "classify", "schema",
     "WebhookVerifier", "WebhookVerdict", "CertificateRequest", "OnlineRequest", "Webhook",
-    "WebhookEvent", "WebhookResource", "receive_webhook", "decide_webhook",
+    "WebhookEvent", "WebhookResource", "receive_webhook", "decide_webhook", "handle_ipn",
+    "handle_webhook", "Opener",
 ]
 
 
@@ -1392,3 +1395,91 @@ def decide_webhook(
     return _decision(_json.loads(
         webhook._native.decide(verdict._native, config._native, expected._native, _stored_keys(stored_keys))
     ))
+
+
+# --- One call: the host's HTTP with the standard library, the core's decision ----------------
+
+_ANSWER_CAP = 64 * 1024
+"""The most of an answer read: PayPal's answers are a word or a certificate of 3 KiB."""
+
+
+class Opener(Protocol):
+    """What the one-call functions open requests with: ``urllib.request.OpenerDirector``'s
+    ``open`` (give your own for a proxy, or in tests)."""
+
+    def open(self, fullurl: _urlrequest.Request, data: Optional[bytes] = None, timeout: float = ...) -> Any: ...
+
+
+class _NoRedirect(_urlrequest.HTTPRedirectHandler):
+    """A redirect is an answer (not PayPal's), never followed."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _opener() -> Opener:
+    return _urlrequest.build_opener(_NoRedirect())
+
+
+def _exchange(opener: Opener, request: _urlrequest.Request, timeout: float) -> Optional[Tuple[int, bytes]]:
+    """One HTTP exchange: no redirect followed, a deadline, the answer read to 64 KiB. ``None``
+    when there is no whole answer (a timeout, a refused connection, an answer over the cap)."""
+    try:
+        response = opener.open(request, timeout=timeout)
+    except _urlerror.HTTPError as e:  # a status other than 2xx (a 3xx too): an answer
+        response = e
+    except (OSError, ValueError):  # URLError, timeouts, refused or dropped connections
+        return None
+    try:
+        with response:
+            data = response.read(_ANSWER_CAP + 1)
+            status = int(response.status)
+    except (OSError, ValueError):
+        return None
+    return None if len(data) > _ANSWER_CAP else (status, bytes(data))
+
+
+def handle_ipn(
+    body: bytes, *, config: Config, expected: Expected, stored_keys: Sequence[str],
+    opener: Optional[Opener] = None, timeout: float = 30.0,
+) -> Decision:
+    """One call for an IPN: posts the body back to PayPal with ``urllib`` (the configured
+    environment's endpoint; no redirect followed, ``timeout`` seconds, the answer read to 64 KiB)
+    and returns the core's decision. No answer, or an unreadable one, is a ``retry`` decision,
+    never a verdict. Store the raw body and answer PayPal 200 before calling it."""
+    if not isinstance(config, Config) or not isinstance(expected, Expected):
+        raise TypeError("config must be an ipnkit.Config and expected an ipnkit.Expected")
+    native = _core.receive(body, config._native.limits)
+    url, headers, data = native.verification_request(config._native)
+    request = _urlrequest.Request(url, data=bytes(data), headers=dict(headers), method="POST")
+    answer = _exchange(opener or _opener(), request, timeout)
+    verdict = _core.no_answer() if answer is None else _core.verdict(answer[0], answer[1])
+    return _decision(_json.loads(native.decide(verdict, config._native, expected._native, _stored_keys(stored_keys))))
+
+
+def handle_webhook(
+    body: bytes, headers: Union[Mapping[str, str], Sequence[Tuple[str, str]]], *, config: Config,
+    verifier: WebhookVerifier, expected: Expected, stored_keys: Sequence[str],
+    certificates: Optional[MutableMapping[str, Tuple[int, bytes]]] = None,
+    opener: Optional[Opener] = None, timeout: float = 30.0, now: Optional[float] = None,
+) -> Decision:
+    """One call for a webhook: reads it, takes PayPal's certificate from ``certificates`` (a
+    mapping by cache key that lives across calls: a dict, or your cache) or fetches it with
+    ``urllib`` from a URL the core judged PayPal's (no redirect, ``timeout``, 64 KiB), verifies
+    offline at ``now`` (default the current time) and returns the core's decision. A certificate
+    that cannot be had is a ``retry`` decision. Raises :class:`HeaderError` for a missing,
+    repeated or malformed PayPal header."""
+    webhook = receive_webhook(body, headers)
+    wanted = webhook.certificate_request(verifier)
+    if isinstance(wanted, WebhookVerdict):
+        verdict = wanted
+    else:
+        cache: MutableMapping[str, Tuple[int, bytes]] = {} if certificates is None else certificates
+        answer = cache.get(wanted.cache_key)
+        if answer is None:
+            answer = _exchange(opener or _opener(), _urlrequest.Request(wanted.url, method="GET"), timeout)
+            if answer is not None and answer[0] == 200:
+                cache[wanted.cache_key] = answer
+        verdict = WebhookVerdict.no_answer() if answer is None else webhook.verify(
+            verifier, answer[0], answer[1], now=now)
+    return decide_webhook(webhook, verdict, config=config, expected=expected, stored_keys=stored_keys)
