@@ -354,6 +354,8 @@ line('  /** What to fetch, or `null` when the certificate URL is not PayPal\'s (
 line('  certificateRequest(verifier: WebhookVerifier): CertificateRequest | null;');
 line('  /** The verdict, given what the certificate URL answered (`null`: no answer), at `now` (Unix seconds; default now). */');
 line('  verify(verifier: WebhookVerifier, answer: { status: number; body: RawBody } | null, options?: { now?: number }): WebhookVerdict;');
+line('  /** The string PayPal signs with `webhookId`: `transmission_id|transmission_time|webhook_id|crc32(body)`. */');
+line('  signedString(webhookId: string): string;');
 line('  /** The typed event; throws when the body is not one. */');
 line('  readonly event: WebhookEvent;');
 line('}');

@@ -595,6 +595,12 @@ function createApi(native) {
       const served = copy(bytes(answer.body, "the certificate URL's answer (its body)"));
       return new WebhookVerdict(TOKEN, [v, this.#body, this.#headers, answer.status, served, when]);
     }
+    /** The string PayPal signs for this webhook with `webhookId`:
+     * `transmission_id|transmission_time|webhook_id|crc32(body)`, the CRC unsigned. */
+    signedString(webhookId) {
+      if (typeof webhookId !== 'string') throw new TypeError(`the webhook id must be a string, not ${describe(webhookId)}`);
+      return check(native.webhookSignedString(this.#body, this.#headers, webhookId));
+    }
     /** The typed event, the core's canonical JSON (`event` in IPN's vocabulary); throws the
      * error when the body is not one (`invalid_json`, `duplicate_key`, `invalid_field`). */
     get event() {

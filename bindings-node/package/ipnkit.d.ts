@@ -565,6 +565,8 @@ export declare class Webhook {
   certificateRequest(verifier: WebhookVerifier): CertificateRequest | null;
   /** The verdict, given what the certificate URL answered (`null`: no answer), at `now` (Unix seconds; default now). */
   verify(verifier: WebhookVerifier, answer: { status: number; body: RawBody } | null, options?: { now?: number }): WebhookVerdict;
+  /** The string PayPal signs with `webhookId`: `transmission_id|transmission_time|webhook_id|crc32(body)`. */
+  signedString(webhookId: string): string;
   /** The typed event; throws when the body is not one. */
   readonly event: WebhookEvent;
 }

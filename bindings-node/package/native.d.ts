@@ -142,6 +142,12 @@ export declare function webhookDecide(verifier: NativeWebhookVerifier, body: Uin
 export declare function webhookEvent(body: Uint8Array): Outcome<any>
 
 /**
+ * The string PayPal signs for this body and these headers with `webhook_id`
+ * (`transmission_id|transmission_time|webhook_id|crc32`), for an inspector.
+ */
+export declare function webhookSignedString(body: Uint8Array, headers: Array<string>, webhookId: string): Outcome<string>
+
+/**
  * Makes a webhook verifier: `config`'s environment, the webhook's id, optionally trust anchors
  * (PEM) and a replay window (seconds).
  */

@@ -378,6 +378,19 @@ pub fn webhook_check(body: &[u8], headers: Vec<String>) -> napi::Result<Option<N
         .map(|e| NativeError::from(&e)))
 }
 
+/// The string PayPal signs for this body and these headers with `webhook_id`
+/// (`transmission_id|transmission_time|webhook_id|crc32`), for an inspector.
+#[napi]
+pub fn webhook_signed_string(
+    body: &[u8],
+    headers: Vec<String>,
+    webhook_id: String,
+) -> napi::Result<Outcome<String>> {
+    Ok(outcome(
+        transmission(body, &header_pairs(&headers)?).map(|t| t.signed_string(&webhook_id)),
+    ))
+}
+
 /// What to fetch: `{url, cache_key}`, or `{refused: reason}` when the certificate URL is not
 /// PayPal's (nothing to fetch).
 #[napi]

@@ -95,6 +95,79 @@ function inspect() {
   out.append(section('When PayPal answers INVALID', INVALID_CAUSES.cloneNode(true)));
 }
 
+// ---- webhooks ------------------------------------------------------------------------------
+
+/** What a webhook's refusal means, by the core's reason. */
+const WEBHOOK_CAUSES = {
+  signature_mismatch: 'The signature is not over these bytes with this webhook id. Either the body changed ' +
+    'after PayPal signed it — a framework parsed the JSON and serialised it again (express.json(), ' +
+    'request.get_json(), json_decode then json_encode: spacing, key order, "1.0" becoming "1", escapes), a proxy ' +
+    're-encoded it, a trailing newline was added — or the webhook id is not the one PayPal signed with (the ' +
+    'Webhook Simulator signs with WEBHOOK_ID).',
+  unsupported_algorithm: 'PAYPAL-AUTH-ALGO is not SHA256withRSA, the one algorithm PayPal signs with.',
+  cert_url_form: 'The certificate URL is not a plain https URL of PayPal\'s (a port, user info, an escape, a query).',
+  cert_url_host: 'The certificate URL\'s host is not PayPal\'s for the chosen environment: a sandbox webhook checked ' +
+    'as live (or the reverse), or a forged URL.',
+  cert_url_path: 'The certificate URL is not under PayPal\'s certificate path.',
+  certificate_chain: 'The certificate does not chain to DigiCert\'s root through PayPal\'s intermediate: not PayPal\'s.',
+  certificate_time: 'The certificate is expired or not yet valid at the time of verification: PayPal\'s certificates ' +
+    'last a year; check the time (a saved webhook verifies at its transmission time).',
+  certificate_name: 'The certificate is not PayPal\'s webhook certificate for the chosen environment (a sandbox ' +
+    'certificate for a live webhook, or the reverse).',
+  stale_transmission: 'The transmission time is outside the replay window (three days) of the time of verification.',
+};
+
+/** `Name: value` lines to pairs (a first request line, and blank lines, skipped). */
+function headerPairs(text) {
+  return text.split(/\r?\n/).filter((line) => line.includes(':')).map((line) => {
+    const at = line.indexOf(':');
+    return [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+  });
+}
+
+function inspectWebhook() {
+  const out = $('wh-out');
+  out.replaceChildren();
+  const bodyText = $('wh-body').value;
+  if (bodyText.trim() === '') return;
+  const body = new TextEncoder().encode(bodyText);
+  const webhookId = $('wh-id').value.trim() || 'WEBHOOK_ID';
+  let webhook;
+  try {
+    webhook = ipnkit.receiveWebhook(body, headerPairs($('wh-headers').value));
+  } catch (e) {
+    if (!(e instanceof ipnkit.IpnError)) throw e;
+    out.append(section('Error', element('p', { class: 'error', id: 'wh-error' }, element('code', {}, e.code),
+      e.field ? ` (${e.field})` : '', `: ${e.message}`)));
+    return;
+  }
+  out.append(section('The signed string (CRC-32 of the body, unsigned)',
+    element('pre', { id: 'wh-signed' }, webhook.signedString(webhookId))));
+  const pairs = Object.fromEntries(headerPairs($('wh-headers').value).map(([n, v]) => [n.toLowerCase(), v]));
+  const atText = $('wh-at').value.trim() || pairs['paypal-transmission-time'];
+  const at = Math.floor(Date.parse(atText) / 1000);
+  const verifier = new ipnkit.WebhookVerifier({ environment: $('wh-environment').value }, webhookId);
+  const cert = new TextEncoder().encode($('wh-cert').value);
+  const verdict = webhook.verify(verifier, { status: 200, body: cert }, { now: Number.isNaN(at) ? 0 : at });
+  if (verdict.isVerified) {
+    out.append(element('p', { class: 'ok', id: 'wh-verdict' }, `Verified at ${new Date(at * 1000).toISOString()}: PayPal sent these bytes.`));
+  } else {
+    out.append(element('p', { class: 'error', id: 'wh-verdict' }, `${verdict.kind}: `, element('code', {}, verdict.reason ?? ''),
+      ` — ${WEBHOOK_CAUSES[verdict.reason] ?? 'the certificate could not be read: paste what the certificate URL served.'}`));
+  }
+  try {
+    const event = webhook.event;
+    out.append(element('p', { id: 'wh-event' }, 'Event: ', element('strong', {}, event.event),
+      ` (${event.event_type}) — ${ipnkit.EVENTS[event.event]}`));
+    out.append(section('The typed event', element('pre', { id: 'wh-json' }, JSON.stringify(event, null, 2))));
+  } catch (e) {
+    if (!(e instanceof ipnkit.IpnError)) throw e;
+    out.append(section('The body', element('p', { class: 'error', id: 'wh-event' }, element('code', {}, e.code),
+      e.field ? ` (${e.field})` : '', `: ${e.message}`)));
+  }
+}
+
+$('wh-inspect').addEventListener('click', inspectWebhook);
 $('inspect').addEventListener('click', inspect);
 $('body').addEventListener('input', inspect);
 document.body.dataset.ready = 'true';

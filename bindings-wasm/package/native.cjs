@@ -112,6 +112,8 @@ function createNative(wasm, schema, decodeUnits) {
       const error = call(() => wasm.webhook_check(body, headers));
       return error instanceof NativeError ? error : null;
     },
+    webhookSignedString: (body, headers, webhookId) =>
+      call(() => wasm.webhook_signed_string(body, headers, webhookId)),
     webhookCertificateRequest: (verifier, body, headers) =>
       parsed(call(() => wasm.webhook_certificate_request(verifier, body, headers))),
     webhookVerify: (verifier, body, headers, status, certificate, now) =>

@@ -373,6 +373,17 @@ pub fn webhook_check(body: &[u8], headers: Vec<String>) -> Result<(), Thrown> {
     transmission(body, &header_pairs(&headers)?).map(|_| ())
 }
 
+/// The string PayPal signs for this body and these headers with `webhook_id`
+/// (`transmission_id|transmission_time|webhook_id|crc32`), for an inspector.
+#[wasm_bindgen]
+pub fn webhook_signed_string(
+    body: &[u8],
+    headers: Vec<String>,
+    webhook_id: &str,
+) -> Result<String, Thrown> {
+    Ok(transmission(body, &header_pairs(&headers)?)?.signed_string(webhook_id))
+}
+
 /// What to fetch, `{url, cache_key}`, or `{refused: reason}` (JSON).
 #[wasm_bindgen]
 pub fn webhook_certificate_request(

@@ -1,4 +1,4 @@
-// The IPN inspector page (package/inspector.html) in headless Chromium (Debian's, driven by
+// The IPN and webhook inspector page (package/inspector.html) in headless Chromium (Debian's, driven by
 // playwright-core): served from the package directory on loopback, it decodes a pasted vector
 // into typed fields, shows a malformed body's error with its field, the exact postback and the
 // rules a VERIFIED answer would still break. A screenshot goes to target/inspector.png.
@@ -82,5 +82,42 @@ test('a malformed body shows the error code and its field, never the value', asy
   await page.fill('#body', 'first_name=Jörg&txn_id=1');
   await page.click('#inspect');
   assert.match(await page.textContent('#not-ascii'), /not percent-encoded/);
+  assert.deepEqual(problems, []);
+});
+
+test('a pasted webhook verifies at its time, and a re-formatted copy is refused: the body changed', async () => {
+  const dir = resolve(process.env.IPNKIT_WEBHOOKS ?? join(ROOT, '..', 'shared', 'webhooks'));
+  assert.ok(existsSync(join(dir, 'SOURCES.md')), `the webhook vectors are missing at ${dir} (set IPNKIT_WEBHOOKS)`);
+  const name = 'paypal2_2024-07-30_payment-sale-refunded';
+  const facts = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+  const body = readFileSync(join(dir, `${name}.body`), 'utf8');
+  const headers = [
+    'POST /webhook HTTP/1.1',
+    `Paypal-Transmission-Id: ${facts.transmission_id}`,
+    `Paypal-Transmission-Time: ${facts.transmission_time}`,
+    `Paypal-Transmission-Sig: ${facts.transmission_sig}`,
+    `Paypal-Cert-Url: ${facts.cert_url}`,
+    `Paypal-Auth-Algo: ${facts.auth_algo}`,
+  ].join('\n');
+  const { page, problems } = await open();
+  await page.fill('#wh-headers', headers);
+  await page.fill('#wh-body', body);
+  await page.fill('#wh-cert', readFileSync(join(dir, `${name}.pem`), 'utf8'));
+  await page.fill('#wh-id', facts.webhook_id);
+  await page.click('#wh-inspect');
+  assert.match(await page.textContent('#wh-verdict'), /Verified/);
+  assert.equal(await page.textContent('#wh-signed'), facts.python_check.signed_string);
+  assert.match(await page.textContent('#wh-event'), /payment_refunded/);
+  await page.fill('#wh-body', JSON.stringify(JSON.parse(body), null, 2));
+  await page.click('#wh-inspect');
+  const refused = await page.textContent('#wh-verdict');
+  assert.match(refused, /signature_mismatch/);
+  assert.match(refused, /the body changed/);
+  await page.selectOption('#wh-environment', 'sandbox');
+  await page.fill('#wh-body', body);
+  await page.click('#wh-inspect');
+  assert.match(await page.textContent('#wh-verdict'), /cert_url_host/);
+  mkdirSync(join(ROOT, 'target'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, 'target', 'inspector-webhook.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });
