@@ -277,6 +277,8 @@ pub struct WebhookVerifier {
     anchors: Vec<TrustAnchor<'static>>,
     intermediates: Vec<CertificateDer<'static>>,
     replay_window_secs: u32,
+    /// A stand-in's base URL whose certificates are also fetched (tests only; never live).
+    test_base: Option<String>,
 }
 
 impl WebhookVerifier {
@@ -304,6 +306,7 @@ impl WebhookVerifier {
             anchors: anchors_from_pem(DIGICERT_EV_ROOT, "trust_anchors")?,
             intermediates: certificates_from_pem(DIGICERT_EV_SERVER_CA, "intermediates")?,
             replay_window_secs: DEFAULT_REPLAY_WINDOW_SECS,
+            test_base: None,
         })
     }
 
@@ -342,6 +345,27 @@ impl WebhookVerifier {
         Ok(self)
     }
 
+    /// Also fetches certificates from a local stand-in of PayPal (`ipnkit sandbox`): URLs of
+    /// `base` + [`CERT_PATH`] + a certificate id (`http://127.0.0.1:8081`). For tests only: it
+    /// needs the stand-in's authority as the trust anchors ([`with_trust_anchors`](Self::with_trust_anchors))
+    /// and its leaf named as PayPal's sandbox one, and it is refused in live
+    /// (`invalid_configuration` naming `certificate_base_for_testing`), as is a base that is not
+    /// `http(s)://host[:port]`.
+    pub fn with_certificate_base_for_testing(mut self, base: &str) -> Result<Self, Error> {
+        if self.environment == Environment::Live {
+            return Err(Error::InvalidConfiguration {
+                field: FieldName::new("certificate_base_for_testing"),
+                problem: Problem::Conflict,
+            });
+        }
+        let base = base.trim_end_matches('/');
+        if !url::is_test_base(base) {
+            return Err(invalid("certificate_base_for_testing"));
+        }
+        self.test_base = Some(base.to_owned());
+        Ok(self)
+    }
+
     /// The environment the certificate must belong to.
     pub fn environment(&self) -> Environment {
         self.environment
@@ -358,7 +382,11 @@ impl WebhookVerifier {
         &self,
         transmission: &Transmission<'_>,
     ) -> Result<CertificateRequest, WebhookInvalid> {
-        url::judge(transmission.cert_url(), self.environment)?;
+        url::judge(
+            transmission.cert_url(),
+            self.environment,
+            self.test_base.as_deref(),
+        )?;
         Ok(CertificateRequest {
             url: transmission.cert_url().to_owned(),
         })

@@ -746,6 +746,68 @@ mod authority {
         );
     }
 
+    /// A local stand-in of PayPal: its authority trusted, its loopback certificate URL accepted
+    /// by an explicit test-only option, in sandbox only.
+    #[test]
+    fn a_stand_in_s_loopback_certificate_verifies_only_where_the_test_option_says() {
+        let made = make(
+            "messageverificationcerts.sandbox.paypal.com",
+            (2020, 2035),
+            (2025, 2026),
+        );
+        let url = "http://127.0.0.1:8081/v1/notifications/certs/CERT-ipnkit-sandbox";
+        let body = br#"{"id":"WH-9","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{}}"#;
+        let time = "2025-06-01T00:00:00Z";
+        let signed = format!("tid-9|{time}|WH-ID|{}", crc32fast::hash(body));
+        let sig = leaf_key().sign(signed.as_bytes()).unwrap();
+        let headers = [
+            ("PAYPAL-TRANSMISSION-ID", "tid-9".to_owned()),
+            ("PAYPAL-TRANSMISSION-TIME", time.to_owned()),
+            (
+                "PAYPAL-TRANSMISSION-SIG",
+                base64::engine::general_purpose::STANDARD.encode(sig),
+            ),
+            ("PAYPAL-CERT-URL", url.to_owned()),
+            ("PAYPAL-AUTH-ALGO", "SHA256withRSA".to_owned()),
+        ];
+        let t = Transmission::from_request(body, headers, WebhookLimits::default()).unwrap();
+        let sandbox = WebhookVerifier::new(Environment::Sandbox, "WH-ID")
+            .unwrap()
+            .with_trust_anchors(made.anchors_pem.as_bytes())
+            .unwrap();
+        assert_eq!(
+            sandbox.certificate_request(&t),
+            Err(WebhookInvalid::CertUrlForm)
+        );
+        let local = sandbox
+            .with_certificate_base_for_testing("http://127.0.0.1:8081/")
+            .unwrap();
+        let request = local.certificate_request(&t).unwrap();
+        assert_eq!(request.url(), url);
+        let cert = Certificate::from_response(&request, 200, made.leaf_pem.as_bytes()).unwrap();
+        assert_eq!(local.verify(&t, &cert, AT), WebhookVerdict::Verified);
+        // Never in live, and only a base URL.
+        let live = WebhookVerifier::new(Environment::Live, "WH-ID").unwrap();
+        let e = live
+            .with_certificate_base_for_testing("http://127.0.0.1:8081")
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            (
+                "invalid_configuration",
+                Some("certificate_base_for_testing")
+            )
+        );
+        for bad in [
+            "127.0.0.1:8081",
+            "http://127.0.0.1:8081/v1",
+            "http://user@127.0.0.1",
+        ] {
+            let v = WebhookVerifier::new(Environment::Sandbox, "WH-ID").unwrap();
+            assert!(v.with_certificate_base_for_testing(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn a_leaf_of_another_name_is_refused() {
         for name in [

@@ -24,8 +24,19 @@ pub fn cert_hosts(environment: Environment) -> &'static [&'static str] {
     }
 }
 
-/// Judges a certificate URL for `environment`: `Ok` with the URL to fetch, or why it is refused.
-pub(super) fn judge(url: &str, environment: Environment) -> Result<(), WebhookInvalid> {
+/// Judges a certificate URL for `environment` (and, for tests, a stand-in's base URL): `Ok` when
+/// it may be fetched, or why it is refused.
+pub(super) fn judge(
+    url: &str,
+    environment: Environment,
+    test_base: Option<&str>,
+) -> Result<(), WebhookInvalid> {
+    if let Some(id) = test_base
+        .and_then(|base| url.strip_prefix(base))
+        .and_then(|rest| rest.strip_prefix(CERT_PATH))
+    {
+        return cert_id(id);
+    }
     let rest = url
         .strip_prefix("https://")
         .ok_or(WebhookInvalid::CertUrlForm)?;
@@ -48,6 +59,11 @@ pub(super) fn judge(url: &str, environment: Environment) -> Result<(), WebhookIn
     let id = tail
         .strip_prefix(CERT_PATH)
         .ok_or(WebhookInvalid::CertUrlPath)?;
+    cert_id(id)
+}
+
+/// A certificate's id: `CERT-` and ASCII letters, digits and `-`, at most 128 bytes.
+fn cert_id(id: &str) -> Result<(), WebhookInvalid> {
     let well_formed = id.starts_with("CERT-")
         && id.len() <= MAX_CERT_ID
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
@@ -58,26 +74,91 @@ pub(super) fn judge(url: &str, environment: Environment) -> Result<(), WebhookIn
     }
 }
 
+/// Whether `base` is a stand-in's base URL: `http://` or `https://`, a host of lowercase
+/// letters, digits, `.` and `-` (or `127.0.0.1`, `[::1]`), an optional port, nothing else.
+pub(super) fn is_test_base(base: &str) -> bool {
+    let Some(authority) = base
+        .strip_prefix("http://")
+        .or_else(|| base.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    let host_ok = host == "[::1]"
+        || (!host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'));
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    host_ok && port_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stand_in_s_base_url_takes_its_certificates_and_nothing_else() {
+        let base = Some("http://127.0.0.1:8081");
+        let local = "http://127.0.0.1:8081/v1/notifications/certs/CERT-ipnkit-sandbox";
+        assert_eq!(judge(local, Environment::Sandbox, base), Ok(()));
+        assert_eq!(
+            judge(local, Environment::Sandbox, None),
+            Err(WebhookInvalid::CertUrlForm)
+        );
+        for other in [
+            "http://127.0.0.1:8082/v1/notifications/certs/CERT-ipnkit-sandbox",
+            "http://127.0.0.1:8081/v1/notifications/certs/../x",
+            "http://127.0.0.1:8081/elsewhere",
+        ] {
+            assert!(judge(other, Environment::Sandbox, base).is_err(), "{other}");
+        }
+        // PayPal's own URLs still pass beside it.
+        let sandbox = GOOD.replace("api.paypal", "api.sandbox.paypal");
+        assert_eq!(judge(&sandbox, Environment::Sandbox, base), Ok(()));
+        for ok in [
+            "http://127.0.0.1:8081",
+            "https://localhost",
+            "http://[::1]:9000",
+            "http://sandbox.test:1",
+        ] {
+            assert!(is_test_base(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "127.0.0.1:8081",
+            "ftp://x",
+            "http://",
+            "http://a/b",
+            "http://user@a",
+            "http://a:",
+            "http://a:123456",
+            "http://A",
+        ] {
+            assert!(!is_test_base(bad), "{bad}");
+        }
+    }
 
     const GOOD: &str =
         "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-1a5f47cb";
 
     #[test]
     fn paypal_s_own_urls_are_accepted_in_their_environment_only() {
-        assert_eq!(judge(GOOD, Environment::Live), Ok(()));
+        assert_eq!(judge(GOOD, Environment::Live, None), Ok(()));
         let m = GOOD.replace("api.", "api-m.");
-        assert_eq!(judge(&m, Environment::Live), Ok(()));
+        assert_eq!(judge(&m, Environment::Live, None), Ok(()));
         let sandbox = GOOD.replace("api.paypal", "api.sandbox.paypal");
-        assert_eq!(judge(&sandbox, Environment::Sandbox), Ok(()));
+        assert_eq!(judge(&sandbox, Environment::Sandbox, None), Ok(()));
         assert_eq!(
-            judge(&sandbox, Environment::Live),
+            judge(&sandbox, Environment::Live, None),
             Err(WebhookInvalid::CertUrlHost)
         );
         assert_eq!(
-            judge(GOOD, Environment::Sandbox),
+            judge(GOOD, Environment::Sandbox, None),
             Err(WebhookInvalid::CertUrlHost)
         );
     }
@@ -139,7 +220,7 @@ mod tests {
             (format!(" https://api.paypal.com{id}"), Form),
         ];
         for (url, why) in cases {
-            assert_eq!(judge(url, Environment::Live), Err(*why), "{url}");
+            assert_eq!(judge(url, Environment::Live, None), Err(*why), "{url}");
         }
     }
 }
