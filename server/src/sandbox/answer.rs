@@ -94,6 +94,18 @@ pub(super) fn notify(shared: &Arc<Shared>, n: Notification) {
 
 pub(super) fn answer(shared: &Arc<Shared>, request: Request) -> Reply {
     let (method, target) = (&request.method, request.target.as_str());
+    if *method == Method::GET && target == super::webhooks::cert_path() {
+        return Reply::Answer(
+            Answer::new(200, shared.webhooks.leaf_pem().to_owned())
+                .header("content-type", "application/x-pem-file"),
+        );
+    }
+    if *method == Method::GET && target == super::webhooks::CA_PATH {
+        return Reply::Answer(
+            Answer::new(200, shared.webhooks.ca_pem().to_owned())
+                .header("content-type", "application/x-pem-file"),
+        );
+    }
     if target.starts_with("/sandbox/") {
         return control(shared, &request);
     }

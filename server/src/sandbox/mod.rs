@@ -40,6 +40,7 @@ mod run;
 mod state;
 #[cfg(test)]
 mod tests;
+pub mod webhooks;
 
 pub use faults::Faults;
 pub use messages::{as_sandbox_message, load_messages};
@@ -67,6 +68,8 @@ impl Sandbox {
             changed: Condvar::new(),
             delivery_timeout_ms: AtomicU64::new(5_000),
             express: Express::new(),
+            webhooks: webhooks::WebhookSigner::new().map_err(io::Error::other)?,
+            transmissions: AtomicU64::new(0),
         });
         let answering = Arc::clone(&shared);
         let server = Server::start(listen, move |request| answer::answer(&answering, request))?;
@@ -75,6 +78,22 @@ impl Sandbox {
             url: server.url(),
             server,
         })
+    }
+
+    /// The authority this run's webhooks chain to (PEM): what a listener under test trusts,
+    /// with the stand-in's URL as its certificate base.
+    pub fn webhook_ca_pem(&self) -> &str {
+        self.shared.webhooks.ca_pem()
+    }
+
+    /// Signs `body` for `webhook_id` now, as PayPal does: the five headers to send with it, the
+    /// certificate URL under this stand-in's URL.
+    pub fn sign_webhook(
+        &self,
+        body: &[u8],
+        webhook_id: &str,
+    ) -> Result<webhooks::SignedHeaders, String> {
+        self.shared.sign_webhook(&self.url, body, webhook_id)
     }
 
     /// The base URL of the verification endpoint (give it to the listener's

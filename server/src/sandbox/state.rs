@@ -80,9 +80,25 @@ pub(super) struct Shared {
     /// How long a delivery waits for the listener's answer (milliseconds).
     pub(super) delivery_timeout_ms: AtomicU64,
     pub(super) express: Express,
+    /// The run's webhook authority, leaf and signing key.
+    pub(super) webhooks: super::webhooks::WebhookSigner,
+    /// Webhook transmissions signed, for their ids.
+    pub(super) transmissions: AtomicU64,
 }
 
 impl Shared {
+    /// Signs a webhook now: a transmission id of the run's and the time to the second.
+    pub(super) fn sign_webhook(
+        &self,
+        base: &str,
+        body: &[u8],
+        webhook_id: &str,
+    ) -> Result<super::webhooks::SignedHeaders, String> {
+        let n = self.transmissions.fetch_add(1, Ordering::SeqCst) + 1;
+        let id = format!("ipnkit-sandbox-{:x}-{n}", std::process::id());
+        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.webhooks.sign(base, body, webhook_id, &id, &time)
+    }
     pub(super) fn deliver_one(
         &self,
         agent: &ureq::Agent,
