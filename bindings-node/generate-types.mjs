@@ -295,7 +295,7 @@ line(doc('The request\'s headers: Node\'s `req.headers`, a fetch `Headers`, a `M
 line('export type RequestHeaders = Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[] | undefined>>;');
 line(doc('Verifies the webhooks of one webhook id in a configuration\'s environment, offline: the certificate URL, its chain to DigiCert\'s root at the time given, its name, RSA-SHA256 over the raw bytes.'));
 line('export declare class WebhookVerifier {');
-line('  constructor(config: Config | ConfigData, webhookId: string, options?: { trustAnchors?: RawBody; replayWindow?: number });');
+line('  constructor(config: Config | ConfigData, webhookId: string, options?: { trustAnchors?: RawBody; replayWindow?: number; certificateBaseForTesting?: string });');
 line('}');
 line(doc('What the verifier concluded, made only by `Webhook.verify`.'));
 line('export declare class WebhookVerdict {');
@@ -354,6 +354,10 @@ line('  /** What to fetch, or `null` when the certificate URL is not PayPal\'s (
 line('  certificateRequest(verifier: WebhookVerifier): CertificateRequest | null;');
 line('  /** The verdict, given what the certificate URL answered (`null`: no answer), at `now` (Unix seconds; default now). */');
 line('  verify(verifier: WebhookVerifier, answer: { status: number; body: RawBody } | null, options?: { now?: number }): WebhookVerdict;');
+line('  /** The key to store once it is acted on (IPN\'s, where both channels tell of the same state). */');
+line('  readonly deliveryKey: string;');
+line('  /** The key under which earlier deliveries of the same thing are stored, by either channel. */');
+line('  readonly lookupId: string;');
 line('  /** The string PayPal signs with `webhookId`: `transmission_id|transmission_time|webhook_id|crc32(body)`. */');
 line('  signedString(webhookId: string): string;');
 line('  /** The typed event; throws when the body is not one. */');

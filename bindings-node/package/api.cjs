@@ -515,11 +515,12 @@ function createApi(native) {
    * Webhook Simulator's deliveries) in `config`'s environment, offline: the certificate URL, its
    * chain to DigiCert's root at the time given, its name, and RSA-SHA256 over the raw bytes.
    * `trustAnchors` (PEM bytes) replaces the bundled DigiCert certificates; `replayWindow`
-   * (seconds, default three days) refuses older transmissions.
+   * (seconds, default three days) refuses older transmissions; `certificateBaseForTesting` (a
+   * local stand-in's URL, such as `ipnkit sandbox`'s; sandbox only) also takes its certificates.
    */
   class WebhookVerifier {
     #native;
-    constructor(config, webhookId, { trustAnchors, replayWindow } = {}) {
+    constructor(config, webhookId, { trustAnchors, replayWindow, certificateBaseForTesting } = {}) {
       if (typeof webhookId !== 'string') {
         throw new TypeError(`the webhook id must be a string, not ${describe(webhookId)}`);
       }
@@ -527,7 +528,10 @@ function createApi(native) {
       if (replayWindow !== undefined && !(Number.isInteger(replayWindow) && replayWindow >= 0 && replayWindow < 2 ** 32)) {
         throw new TypeError('replayWindow is whole seconds');
       }
-      this.#native = check(native.webhookVerifier(toConfig(config), webhookId, anchors, replayWindow));
+      if (certificateBaseForTesting !== undefined && typeof certificateBaseForTesting !== 'string') {
+        throw new TypeError(`certificateBaseForTesting is a URL, not ${describe(certificateBaseForTesting)}`);
+      }
+      this.#native = check(native.webhookVerifier(toConfig(config), webhookId, anchors, replayWindow, certificateBaseForTesting));
       Object.freeze(this);
     }
     static [FROM_NATIVE](verifier) {
@@ -595,6 +599,11 @@ function createApi(native) {
       const served = copy(bytes(answer.body, "the certificate URL's answer (its body)"));
       return new WebhookVerdict(TOKEN, [v, this.#body, this.#headers, answer.status, served, when]);
     }
+    /** The key to store once this webhook is acted on (IPN's, where both channels tell of the
+     * same state); throws when the body is not an event. */
+    get deliveryKey() { return check(native.webhookDeliveryKey(this.#body))[0]; }
+    /** The key under which earlier deliveries of the same thing are stored, by either channel. */
+    get lookupId() { return check(native.webhookDeliveryKey(this.#body))[1]; }
     /** The string PayPal signs for this webhook with `webhookId`:
      * `transmission_id|transmission_time|webhook_id|crc32(body)`, the CRC unsigned. */
     signedString(webhookId) {

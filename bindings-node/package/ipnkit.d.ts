@@ -499,7 +499,7 @@ export declare function classify(message: Message, storedKeys: readonly string[]
 export type RequestHeaders = Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[] | undefined>>;
 /** Verifies the webhooks of one webhook id in a configuration's environment, offline: the certificate URL, its chain to DigiCert's root at the time given, its name, RSA-SHA256 over the raw bytes. */
 export declare class WebhookVerifier {
-  constructor(config: Config | ConfigData, webhookId: string, options?: { trustAnchors?: RawBody; replayWindow?: number });
+  constructor(config: Config | ConfigData, webhookId: string, options?: { trustAnchors?: RawBody; replayWindow?: number; certificateBaseForTesting?: string });
 }
 /** What the verifier concluded, made only by `Webhook.verify`. */
 export declare class WebhookVerdict {
@@ -565,6 +565,10 @@ export declare class Webhook {
   certificateRequest(verifier: WebhookVerifier): CertificateRequest | null;
   /** The verdict, given what the certificate URL answered (`null`: no answer), at `now` (Unix seconds; default now). */
   verify(verifier: WebhookVerifier, answer: { status: number; body: RawBody } | null, options?: { now?: number }): WebhookVerdict;
+  /** The key to store once it is acted on (IPN's, where both channels tell of the same state). */
+  readonly deliveryKey: string;
+  /** The key under which earlier deliveries of the same thing are stored, by either channel. */
+  readonly lookupId: string;
   /** The string PayPal signs with `webhookId`: `transmission_id|transmission_time|webhook_id|crc32(body)`. */
   signedString(webhookId: string): string;
   /** The typed event; throws when the body is not one. */

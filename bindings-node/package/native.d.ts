@@ -138,6 +138,12 @@ export declare function webhookCheck(body: Uint8Array, headers: Array<string>): 
  */
 export declare function webhookDecide(verifier: NativeWebhookVerifier, body: Uint8Array, headers: Array<string>, status: number | undefined | null, certificate: Uint8Array, now: number, config: NativeConfig, expected: any, stored: Array<string>): Outcome<any>
 
+/**
+ * The webhook's delivery key and lookup id (`[key, lookup_id]`): IPN's where both channels tell
+ * of the same state.
+ */
+export declare function webhookDeliveryKey(body: Uint8Array): Outcome<Array<string>>
+
 /** The webhook's event as its canonical JSON. */
 export declare function webhookEvent(body: Uint8Array): Outcome<any>
 
@@ -149,9 +155,9 @@ export declare function webhookSignedString(body: Uint8Array, headers: Array<str
 
 /**
  * Makes a webhook verifier: `config`'s environment, the webhook's id, optionally trust anchors
- * (PEM) and a replay window (seconds).
+ * (PEM), a replay window (seconds) and, for tests only, a stand-in's certificate base URL.
  */
-export declare function webhookVerifier(config: NativeConfig, webhookId: string, trustAnchors?: Uint8Array | undefined | null, replayWindow?: number | undefined | null): Outcome<NativeWebhookVerifier>
+export declare function webhookVerifier(config: NativeConfig, webhookId: string, trustAnchors?: Uint8Array | undefined | null, replayWindow?: number | undefined | null, certificateBaseForTesting?: string | undefined | null): Outcome<NativeWebhookVerifier>
 
 /**
  * The verdict `{kind, reason}` on a body and its headers, given what the certificate URL

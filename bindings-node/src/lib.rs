@@ -320,21 +320,26 @@ pub struct NativeWebhookVerifier {
 }
 
 /// Makes a webhook verifier: `config`'s environment, the webhook's id, optionally trust anchors
-/// (PEM) and a replay window (seconds).
+/// (PEM), a replay window (seconds) and, for tests only, a stand-in's certificate base URL.
 #[napi]
 pub fn webhook_verifier(
     config: &NativeConfig,
     webhook_id: String,
     trust_anchors: Option<&[u8]>,
     replay_window: Option<u32>,
+    certificate_base_for_testing: Option<String>,
 ) -> Outcome<NativeWebhookVerifier> {
     let made = config.inner.webhook_verifier(&webhook_id).and_then(|v| {
         let v = match trust_anchors {
             Some(pem) => v.with_trust_anchors(pem)?,
             None => v,
         };
-        match replay_window {
-            Some(seconds) => v.with_replay_window(seconds),
+        let v = match replay_window {
+            Some(seconds) => v.with_replay_window(seconds)?,
+            None => v,
+        };
+        match certificate_base_for_testing {
+            Some(base) => v.with_certificate_base_for_testing(&base),
             None => Ok(v),
         }
     });
@@ -453,6 +458,16 @@ fn webhook_verdict(
             },
         },
     })
+}
+
+/// The webhook's delivery key and lookup id (`[key, lookup_id]`): IPN's where both channels tell
+/// of the same state.
+#[napi]
+pub fn webhook_delivery_key(body: &[u8]) -> Outcome<Vec<String>> {
+    outcome(ipnkit::webhook::WebhookEvent::parse(body).map(|event| {
+        let key = ipnkit::DeliveryKey::of_webhook(&event);
+        vec![key.as_str().to_owned(), key.lookup_id().to_owned()]
+    }))
 }
 
 /// The webhook's event as its canonical JSON.

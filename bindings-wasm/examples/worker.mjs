@@ -6,13 +6,24 @@
 // timeout, a 503, an HTML page, a redirect) is kept, and the object's alarm retries it with
 // backoff.
 //
+// PayPal's REST webhooks arrive on `POST /webhook`: the raw body and PayPal's five headers are
+// kept in the same storage before the 200; the object then takes PayPal's certificate from its
+// storage (fetched once per cache key, only from a URL ipnkit judged PayPal's), verifies the
+// signature offline, and decides on the same delivery keys as IPN: a payment told by both
+// channels is acted on once.
+//
 // Bindings (wrangler.toml or a workerd config): `INBOX`, a Durable Object namespace of class
 // `Inbox` with SQLite storage; variables `PAYPAL_ENV` (`live` or `sandbox`), `RECEIVER_EMAIL`,
-// optionally `POSTBACK_TIMEOUT_MS` (default 10 s), and for tests only `VERIFY_URL` (a local
-// stand-in such as `ipnkit sandbox`) and `TEST_REPORT = "on"` (serves `GET /report`).
+// optionally `WEBHOOK_ID` (your webhook's id: without it, webhooks are refused with 404),
+// `POSTBACK_TIMEOUT_MS` (default 10 s), and for tests only `VERIFY_URL` (a local stand-in such as
+// `ipnkit sandbox`), `WEBHOOK_CA` and `WEBHOOK_CERT_BASE` (the stand-in's webhook authority and
+// its URL) and `TEST_REPORT = "on"` (serves `GET /report`).
 import { DurableObject } from 'cloudflare:workers';
 import wasm from 'ipnkit-wasm/ipnkit.wasm';
-import { initSync, Config, Expected, IpnError, decide, parse, verdict, Verdict, verificationRequest } from 'ipnkit-wasm/web';
+import {
+  initSync, Config, Expected, IpnError, decide, decideWebhook, parse, receiveWebhook, verdict, Verdict,
+  verificationRequest, WebhookVerifier,
+} from 'ipnkit-wasm/web';
 
 initSync({ module: wasm });
 
@@ -30,6 +41,11 @@ export default {
       const body = await request.arrayBuffer(); // the bytes as PayPal sent them
       if (body.byteLength === 0) return new Response('expected a form body\n', { status: 400 });
       return inbox.fetch('https://inbox/receive', { method: 'POST', body });
+    }
+    if (pathname === '/webhook' && request.method === 'POST' && env.WEBHOOK_ID) {
+      const body = await request.arrayBuffer(); // the bytes PayPal signed: never request.json()
+      const headers = [...request.headers].filter(([name]) => name.startsWith('paypal-'));
+      return inbox.fetch('https://inbox/webhook', { method: 'POST', body, headers });
     }
     // The store's contents are buyers' personal data: shown only where a test asks for them.
     if (pathname === '/report' && request.method === 'GET' && env.TEST_REPORT === 'on') {
@@ -59,11 +75,44 @@ export class Inbox extends DurableObject {
         key TEXT PRIMARY KEY, lookup_id TEXT NOT NULL, message_id INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS deliveries_by_lookup ON deliveries (lookup_id);
       CREATE TABLE IF NOT EXISTS events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, delivery_key TEXT NOT NULL UNIQUE, event TEXT NOT NULL);`);
+        id INTEGER PRIMARY KEY AUTOINCREMENT, delivery_key TEXT NOT NULL UNIQUE, event TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS webhooks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL, headers TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'received', detail TEXT, delivery_key TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        key TEXT PRIMARY KEY, lookup_id TEXT NOT NULL, webhook_id INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS webhook_deliveries_by_lookup ON webhook_deliveries (lookup_id);
+      CREATE TABLE IF NOT EXISTS certificates (
+        cache_key TEXT PRIMARY KEY, status INTEGER NOT NULL, body BLOB NOT NULL);`);
+    this.verifier = env.WEBHOOK_ID
+      ? new WebhookVerifier(this.config, env.WEBHOOK_ID, {
+        ...(env.WEBHOOK_CA ? { trustAnchors: new TextEncoder().encode(env.WEBHOOK_CA) } : {}),
+        ...(env.WEBHOOK_CERT_BASE ? { certificateBaseForTesting: env.WEBHOOK_CERT_BASE } : {}),
+      })
+      : null;
   }
 
   async fetch(request) {
     const { pathname } = new URL(request.url);
+    if (pathname === '/webhook') {
+      const body = new Uint8Array(await request.arrayBuffer());
+      const headers = [...request.headers];
+      try {
+        receiveWebhook(body, headers); // PayPal's five headers, each once: else not PayPal's
+      } catch (e) {
+        if (e instanceof IpnError) return new Response(`${e.code}\n`, { status: 400 });
+        throw e;
+      }
+      const { id } = this.sql
+        .exec('INSERT INTO webhooks (body, headers) VALUES (?, ?) RETURNING id', body, JSON.stringify(headers))
+        .one();
+      const current = await this.ctx.storage.getAlarm();
+      const safety = Date.now() + 30_000;
+      if (current === null || current > safety) await this.ctx.storage.setAlarm(safety);
+      this.startWebhook(id, body, headers, 0);
+      return new Response(null, { status: 200 });
+    }
     if (pathname === '/receive') {
       // Written to the object's storage before the answer: PayPal will not send it again.
       const body = await request.arrayBuffer();
@@ -80,7 +129,10 @@ export class Inbox extends DurableObject {
       .toArray()
       .map((row) => ({ ...row, body: [...new Uint8Array(row.body)] }));
     const events = this.sql.exec('SELECT delivery_key, event FROM events ORDER BY id').toArray();
-    return Response.json({ messages, events });
+    const webhooks = this.sql
+      .exec('SELECT id, state, detail, delivery_key, attempts FROM webhooks ORDER BY id').toArray();
+    const { certificates } = this.sql.exec('SELECT COUNT(*) AS certificates FROM certificates').one();
+    return Response.json({ messages, events, webhooks, certificates });
   }
 
   /** Works on one message in the background; the alarm retries it if it stays unsettled. */
@@ -95,9 +147,23 @@ export class Inbox extends DurableObject {
     this.ctx.waitUntil(work);
   }
 
+  /** Works on one webhook in the background, as `start` on a message. */
+  startWebhook(id, body, headers, attempts) {
+    this.busyWebhooks ??= new Set();
+    if (this.busyWebhooks.has(id)) return;
+    this.busyWebhooks.add(id);
+    const work = this.settleWebhook(id, body, headers, attempts)
+      .catch((e) => console.error(JSON.stringify({ problem: 'settle_failed', webhook: id, error: String(e) })))
+      .finally(() => this.busyWebhooks.delete(id))
+      .then(() => this.rearm());
+    this.ctx.waitUntil(work);
+  }
+
   /** The alarm rings for the earliest retry (and, after a restart, for what was in flight). */
   async rearm() {
-    const row = this.sql.exec("SELECT MIN(next_attempt) AS next FROM messages WHERE state = 'received'").one();
+    const row = this.sql.exec(`SELECT MIN(next) AS next FROM (
+      SELECT MIN(next_attempt) AS next FROM messages WHERE state = 'received'
+      UNION ALL SELECT MIN(next_attempt) FROM webhooks WHERE state = 'received')`).one();
     if (row.next === null) return;
     const current = await this.ctx.storage.getAlarm();
     const at = Math.max(row.next, Date.now() + 50);
@@ -110,6 +176,10 @@ export class Inbox extends DurableObject {
       .exec("SELECT id, body, attempts FROM messages WHERE state = 'received' AND next_attempt <= ? ORDER BY id", Date.now())
       .toArray();
     for (const row of due) this.start(row.id, new Uint8Array(row.body), row.attempts);
+    const webhooks = this.sql
+      .exec("SELECT id, body, headers, attempts FROM webhooks WHERE state = 'received' AND next_attempt <= ? ORDER BY id", Date.now())
+      .toArray();
+    for (const w of webhooks) this.startWebhook(w.id, new Uint8Array(w.body), JSON.parse(w.headers), w.attempts);
     await this.rearm();
   }
 
@@ -145,10 +215,7 @@ export class Inbox extends DurableObject {
     }
     // A Durable Object runs one event at a time between awaits: from here to the end, no
     // other settlement interleaves, so the stored keys read are current.
-    const storedKeys = this.sql
-      .exec('SELECT key FROM deliveries WHERE lookup_id = ? ORDER BY rowid', message.lookupId)
-      .toArray()
-      .map((row) => row.key);
+    const storedKeys = this.storedKeys(message.lookupId);
     // A shop looks its order up here (message.invoice, message.custom) and passes
     // new Expected({ amount, currency }); this example has no orders.
     const decision = decide(message, answer, { config: this.config, expected: Expected.anyAmount(), storedKeys });
@@ -174,6 +241,77 @@ export class Inbox extends DurableObject {
     }
   }
 }
+
+/** The keys acted on under `lookupId`, by either channel (IPN's and webhooks' are the same
+ * where both tell of the same state): IPN's then webhooks', each oldest first. The order counts
+ * only between states of the same rank (ipnkit judges staleness by each state's place in its
+ * order), which one transaction's two channels tell alike. */
+Inbox.prototype.storedKeys = function storedKeys(lookupId) {
+  return this.sql
+    .exec(`SELECT key FROM (
+      SELECT key, 0 AS channel, rowid AS n FROM deliveries WHERE lookup_id = ?
+      UNION ALL SELECT key, 1, rowid FROM webhook_deliveries WHERE lookup_id = ?) ORDER BY channel, n`,
+    lookupId, lookupId)
+    .toArray()
+    .map((row) => row.key);
+};
+
+/** The certificate a webhook names, from storage or fetched once per cache key. */
+Inbox.prototype.certificate = async function certificate(request, timeoutMs) {
+  const kept = this.sql.exec('SELECT status, body FROM certificates WHERE cache_key = ?', request.cacheKey).toArray()[0];
+  if (kept !== undefined) return { status: kept.status, body: new Uint8Array(kept.body) };
+  let answer = null;
+  try {
+    const response = await fetch(request.url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const body = new Uint8Array(await response.arrayBuffer());
+    answer = body.byteLength > MAX_ANSWER_BYTES ? null : { status: response.status, body };
+  } catch {
+    answer = null; // no answer: retried later, never a verdict
+  }
+  if (answer !== null && answer.status === 200) {
+    this.sql.exec('INSERT OR REPLACE INTO certificates (cache_key, status, body) VALUES (?, ?, ?)',
+      request.cacheKey, answer.status, answer.body);
+  }
+  return answer;
+};
+
+/** Verifies and settles a webhook: the certificate (the only await), then, with no other event
+ * interleaving, the keys stored by either channel, the decision and its effects. */
+Inbox.prototype.settleWebhook = async function settleWebhook(id, body, headers, attempts) {
+  const webhook = receiveWebhook(body, headers);
+  const request = webhook.certificateRequest(this.verifier);
+  const answer = request === null ? null : await this.certificate(request, this.timeoutMs);
+  const verdict = webhook.verify(this.verifier, answer);
+  let storedKeys = [];
+  try {
+    storedKeys = this.storedKeys(webhook.lookupId);
+  } catch (e) {
+    if (!(e instanceof IpnError)) throw e; // not an event: decideWebhook refuses it as unreadable
+  }
+  const decision = decideWebhook(webhook, verdict, { config: this.config, expected: Expected.anyAmount(), storedKeys });
+  const set = (state, detail = null, key = null) =>
+    this.sql.exec('UPDATE webhooks SET state = ?, detail = ?, delivery_key = ? WHERE id = ?', state, detail, key, id);
+  switch (decision.action) {
+    case 'act':
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec('INSERT INTO webhook_deliveries (key, lookup_id, webhook_id) VALUES (?, ?, ?)',
+          decision.deliveryKey, decision.lookupId, id);
+        this.sql.exec('INSERT INTO events (delivery_key, event) VALUES (?, ?)', decision.deliveryKey, decision.event);
+        set('accepted', null, decision.deliveryKey);
+      });
+      return;
+    case 'skip':
+      return set(decision.delivery.kind, null, decision.deliveryKey);
+    case 'refuse':
+      return decision.why === 'rules'
+        ? set('refused', decision.violations.map((v) => v.code).join(','), decision.deliveryKey)
+        : set('refused', decision.why === 'not_verified' ? verdict.reason : decision.why);
+    case 'retry':
+      this.sql.exec('UPDATE webhooks SET attempts = ?, next_attempt = ?, detail = ? WHERE id = ?',
+        attempts + 1, Date.now() + backoffMs(attempts + 1), decision.reason, id);
+      return;
+  }
+};
 
 /**
  * The postback with fetch: no redirect followed, one deadline, the answer read to 64 KiB. A

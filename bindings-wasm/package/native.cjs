@@ -106,8 +106,8 @@ function createNative(wasm, schema, decodeUnits) {
       parsed(call(() => wasm.decide(body, status ?? undefined, answer, config.native, plain(expected), stored))),
     classify: (body, config, stored) =>
       parsed(call(() => wasm.classify(body, limitsOf(config), stored))),
-    webhookVerifier: (config, webhookId, anchors, window) =>
-      call(() => wasm.webhook_verifier(config.native, webhookId, anchors ?? undefined, window ?? undefined)),
+    webhookVerifier: (config, webhookId, anchors, window, base) =>
+      call(() => wasm.webhook_verifier(config.native, webhookId, anchors ?? undefined, window ?? undefined, base ?? undefined)),
     webhookCheck(body, headers) {
       const error = call(() => wasm.webhook_check(body, headers));
       return error instanceof NativeError ? error : null;
@@ -119,6 +119,7 @@ function createNative(wasm, schema, decodeUnits) {
     webhookVerify: (verifier, body, headers, status, certificate, now) =>
       parsed(call(() => wasm.webhook_verify(verifier, body, headers, status ?? undefined, certificate, now))),
     webhookEvent: (body) => parsed(call(() => wasm.webhook_event(body))),
+    webhookDeliveryKey: (body) => call(() => wasm.webhook_delivery_key(body)),
     webhookDecide: (verifier, body, headers, status, certificate, now, config, expected, stored) =>
       parsed(call(() => wasm.webhook_decide(
         verifier, body, headers, status ?? undefined, certificate, now, config.native, plain(expected), stored))),

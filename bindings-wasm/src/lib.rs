@@ -319,13 +319,14 @@ pub struct WebhookVerifier {
 }
 
 /// Makes a webhook verifier: the configuration's environment, the webhook's id, optionally trust
-/// anchors (PEM) and a replay window (seconds).
+/// anchors (PEM), a replay window (seconds) and, for tests only, a stand-in's certificate base URL.
 #[wasm_bindgen]
 pub fn webhook_verifier(
     config: &Configuration,
     webhook_id: &str,
     trust_anchors: Option<Vec<u8>>,
     replay_window: Option<u32>,
+    certificate_base_for_testing: Option<String>,
 ) -> Result<WebhookVerifier, Thrown> {
     let mut inner = config
         .inner
@@ -336,6 +337,11 @@ pub fn webhook_verifier(
     }
     if let Some(seconds) = replay_window {
         inner = inner.with_replay_window(seconds).map_err(|e| thrown(&e))?;
+    }
+    if let Some(base) = certificate_base_for_testing {
+        inner = inner
+            .with_certificate_base_for_testing(&base)
+            .map_err(|e| thrown(&e))?;
     }
     Ok(WebhookVerifier { inner })
 }
@@ -459,6 +465,15 @@ pub fn webhook_verify(
         certificate,
         now,
     )?)
+}
+
+/// The webhook's delivery key and lookup id (`[key, lookup_id]`): IPN's where both channels tell
+/// of the same state.
+#[wasm_bindgen]
+pub fn webhook_delivery_key(body: &[u8]) -> Result<Vec<String>, Thrown> {
+    let event = ipnkit::webhook::WebhookEvent::parse(body).map_err(|e| thrown(&e))?;
+    let key = ipnkit::DeliveryKey::of_webhook(&event);
+    Ok(vec![key.as_str().to_owned(), key.lookup_id().to_owned()])
 }
 
 /// The webhook's event as its canonical JSON.

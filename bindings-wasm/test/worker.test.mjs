@@ -24,8 +24,9 @@ const ipnkit = await import(pathToFileURL(join(PACKAGE, 'ipnkit.mjs')).href);
 const work = mkdtempSync(join(tmpdir(), 'ipnkit-workerd-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** The worker's modules under the names it imports, and a workerd configuration serving it. */
-function layout(port, sandboxPort) {
+/** The worker's modules under the names it imports, and a workerd configuration serving it
+ * (`more`: further text bindings, name => value). */
+function layout(port, sandboxPort, more = {}) {
   const files = {
     'worker.mjs': join(WASM_DIR, 'examples', 'worker.mjs'),
     'ipnkit-wasm/web.mjs': join(PACKAGE, 'web.mjs'),
@@ -39,6 +40,7 @@ function layout(port, sandboxPort) {
     mkdirSync(dirname(join(work, name)), { recursive: true });
     copyFileSync(source, join(work, name));
   }
+  rmSync(join(work, 'store'), { recursive: true, force: true });
   mkdirSync(join(work, 'store'));
   // Module names are what the worker imports: `ipnkit-wasm/web`, `ipnkit-wasm/ipnkit.wasm`.
   writeFileSync(join(work, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
@@ -70,7 +72,8 @@ const listener :Workerd.Worker = (
     (name = "RECEIVER_EMAIL", text = ${JSON.stringify(RECEIVER)}),
     (name = "VERIFY_URL", text = "http://127.0.0.1:${sandboxPort}"),
     (name = "POSTBACK_TIMEOUT_MS", text = "3000"),
-    (name = "TEST_REPORT", text = "on"),
+    (name = "TEST_REPORT", text = "on"),${Object.entries(more).map(([name, value]) => `
+    (name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)}),`).join('')}
   ],
 );
 `);
@@ -121,5 +124,84 @@ test('the worker in workerd against ipnkit sandbox with every fault on: every de
   } finally {
     await stop(workerd);
     if (sandbox) await stop(sandbox);
+  }
+});
+
+test('the worker takes webhooks in workerd: signed by ipnkit sandbox, its certificate fetched once, each event acted on once, a forged one refused', async () => {
+  const [port, sandboxPort] = [await freePort(), await freePort()];
+  const sandbox = spawn(IPNKIT_BIN, ['sandbox', '--listen', `127.0.0.1:${sandboxPort}`, '--serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let workerd;
+  let problems = '';
+  try {
+    const stand = `http://127.0.0.1:${sandboxPort}`;
+    let ca;
+    const up = Date.now() + 30_000;
+    for (;;) { // until the stand-in answers
+      try {
+        const r = await fetch(`${stand}/sandbox/webhook-ca.pem`);
+        if (r.ok) { ca = await r.text(); break; }
+      } catch {
+        // not listening yet
+      }
+      assert.ok(Date.now() < up, 'ipnkit sandbox did not start');
+      await sleep(100);
+    }
+    layout(port, sandboxPort, { WEBHOOK_ID: 'WH-WORKER', WEBHOOK_CA: ca, WEBHOOK_CERT_BASE: stand });
+    workerd = spawn(WORKERD, ['serve', 'config.capnp'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    workerd.stdout.on('data', (chunk) => (problems += chunk));
+    workerd.stderr.on('data', (chunk) => (problems += chunk));
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) { // until workerd answers
+      try {
+        if ((await fetch(`${base}/report`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      assert.ok(Date.now() < deadline, `workerd did not start:\n${problems}`);
+      await sleep(100);
+    }
+    const sign = async (body) => {
+      const r = await fetch(`${stand}/sandbox/sign-webhook?webhook_id=WH-WORKER`, { method: 'POST', body });
+      assert.equal(r.status, 200);
+      return (await r.json()).headers;
+    };
+    const capture = (id) => JSON.stringify({
+      id: `WH-${id}`, event_type: 'PAYMENT.CAPTURE.COMPLETED', create_time: '2026-12-07T10:00:00Z',
+      resource: { id: 'CAPTURE-1', status: 'COMPLETED', amount: { currency_code: 'USD', value: '10.00' } },
+    });
+    const deliver = async (body, headers) => {
+      const r = await fetch(`${base}/webhook`, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/json' } });
+      return r.status;
+    };
+    const first = capture('A');
+    const firstHeaders = await sign(first);
+    assert.equal(await deliver(first, firstHeaders), 200);
+    assert.equal(await deliver(first, firstHeaders), 200); // PayPal's redelivery
+    // Another event about the same capture state (the IPN twin would carry the same key).
+    const twin = capture('B');
+    assert.equal(await deliver(twin, await sign(twin)), 200);
+    // Re-formatted after signing: not PayPal's bytes.
+    assert.equal(await deliver(JSON.stringify(JSON.parse(first), null, 2), firstHeaders), 200);
+    // Without PayPal's headers: refused before it is stored.
+    assert.equal(await deliver(first, {}), 400);
+    let store;
+    const settledBy = Date.now() + 30_000;
+    for (;;) {
+      store = await (await fetch(`${base}/report`)).json();
+      if (store.webhooks.length === 4 && store.webhooks.every((w) => w.state !== 'received')) break;
+      assert.ok(Date.now() < settledBy, `webhooks left unsettled: ${JSON.stringify(store.webhooks)}\n${problems}`);
+      await sleep(100);
+    }
+    const states = store.webhooks.map((w) => [w.state, w.detail]);
+    assert.deepEqual(states.slice(1, 3).sort(), [['duplicate', null], ['duplicate', null]]);
+    assert.deepEqual(states[0], ['accepted', null]);
+    assert.deepEqual(states[3], ['refused', 'signature_mismatch']);
+    assert.equal(store.webhooks[0].delivery_key, 'txn:CAPTURE-1:Completed');
+    assert.deepEqual(store.events.map((e) => [e.delivery_key, e.event]), [['txn:CAPTURE-1:Completed', 'payment_completed']]);
+    assert.equal(store.certificates, 1, 'the certificate is fetched once and kept');
+  } finally {
+    if (workerd) await stop(workerd);
+    await stop(sandbox);
   }
 });

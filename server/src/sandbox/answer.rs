@@ -18,8 +18,32 @@ pub(super) fn plain(status: u16, body: &str) -> Reply {
     Reply::Answer(Answer::text(status, body))
 }
 
-/// Control endpoints: `GET /sandbox/report`, `POST /sandbox/resend?n=N`.
+/// Control endpoints: `GET /sandbox/report`, `POST /sandbox/resend?n=N`, and
+/// `POST /sandbox/sign-webhook?webhook_id=ID` (the body: a webhook's), which answers the five
+/// headers PayPal would send with it, signed now by the run's webhook authority, as
+/// `{"headers": {name: value}}`.
 pub(super) fn control(shared: &Shared, request: &Request) -> Reply {
+    if let Some(query) = request.target.strip_prefix("/sandbox/sign-webhook?") {
+        let id = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "webhook_id")
+            .map(|(_, v)| v.into_owned());
+        let (Some(id), true, Some(base)) = (id, request.method == Method::POST, shared.url.get())
+        else {
+            return plain(400, "POST /sandbox/sign-webhook?webhook_id=ID with the body");
+        };
+        return match shared.sign_webhook(base, &request.body, &id) {
+            Ok(signed) => {
+                let headers: serde_json::Map<String, serde_json::Value> = signed
+                    .pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+                    .collect();
+                let json = serde_json::json!({ "headers": headers }).to_string();
+                Reply::Answer(Answer::new(200, json).header("content-type", "application/json"))
+            }
+            Err(e) => plain(500, &e),
+        };
+    }
     if request.target == "/sandbox/report" {
         return match serde_json::to_string(&shared.report()) {
             Ok(json) => {

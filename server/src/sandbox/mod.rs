@@ -70,9 +70,14 @@ impl Sandbox {
             express: Express::new(),
             webhooks: webhooks::WebhookSigner::new().map_err(io::Error::other)?,
             transmissions: AtomicU64::new(0),
+            url: std::sync::OnceLock::new(),
         });
         let answering = Arc::clone(&shared);
         let server = Server::start(listen, move |request| answer::answer(&answering, request))?;
+        // The server's own URL, known once it listens: set here, once.
+        if shared.url.set(server.url()).is_err() {
+            return Err(io::Error::other("the stand-in's URL was set twice"));
+        }
         Ok(Sandbox {
             shared,
             url: server.url(),
