@@ -715,9 +715,11 @@ final class WebhookVerifier
 {
     /**
      * `$trustAnchors` (PEM) replaces the bundled DigiCert certificates; `$replayWindow`
-     * (seconds, default three days) refuses older transmissions.
+     * (seconds, default three days) refuses older transmissions; `$certificateBaseForTesting`
+     * (a local stand-in's URL, such as `ipnkit sandbox`'s; sandbox only) also takes its
+     * certificates.
      */
-    public function __construct(\Ipnkit\Config $config, string $webhook_id, ?string $trust_anchors = null, ?int $replay_window = null) {}
+    public function __construct(\Ipnkit\Config $config, string $webhook_id, ?string $trust_anchors = null, ?int $replay_window = null, ?string $certificate_base_for_testing = null) {}
 }
 
 /**

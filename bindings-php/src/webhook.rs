@@ -30,12 +30,15 @@ pub struct WebhookVerifier {
 #[php_impl]
 impl WebhookVerifier {
     /// `$trustAnchors` (PEM) replaces the bundled DigiCert certificates; `$replayWindow`
-    /// (seconds, default three days) refuses older transmissions.
+    /// (seconds, default three days) refuses older transmissions; `$certificateBaseForTesting`
+    /// (a local stand-in's URL, such as `ipnkit sandbox`'s; sandbox only) also takes its
+    /// certificates.
     pub fn __construct(
         config: &Config,
         webhook_id: &str,
         trust_anchors: Option<Binary<u8>>,
         replay_window: Option<i64>,
+        certificate_base_for_testing: Option<String>,
     ) -> PhpResult<Self> {
         let mut inner = core(config.inner.webhook_verifier(webhook_id))?;
         if let Some(pem) = trust_anchors {
@@ -48,6 +51,9 @@ impl WebhookVerifier {
                 ))
             })?;
             inner = core(inner.with_replay_window(seconds))?;
+        }
+        if let Some(base) = certificate_base_for_testing {
+            inner = core(inner.with_certificate_base_for_testing(&base))?;
         }
         Ok(Self { inner })
     }

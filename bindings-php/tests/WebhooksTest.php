@@ -220,4 +220,21 @@ final class WebhooksTest extends TestCase
             $this->assertSame(['duplicate_key', 'id'], [$e->getErrorCode(), $e->getField()]);
         }
     }
+
+    public function testAStandInsCertificatesOnlyByTheTestOptionAndNeverInLive(): void
+    {
+        try {
+            new WebhookVerifier(new Config(['environment' => 'live']), 'WH', null, null, 'http://127.0.0.1:8081');
+            $this->fail('a test certificate base was accepted in live');
+        } catch (IpnException $e) {
+            $this->assertSame(['invalid_configuration', 'certificate_base_for_testing'], [$e->getErrorCode(), $e->getField()]);
+        }
+        $v = self::vectors()[0];
+        $url = 'http://127.0.0.1:8081/v1/notifications/certs/CERT-ipnkit-sandbox';
+        $webhook = Webhook::receive($v['body'], self::headers($v, ['cert_url' => $url]));
+        $sandbox = new Config(['environment' => 'sandbox']);
+        $this->assertNull($webhook->certificateRequest(new WebhookVerifier($sandbox, 'WH')));
+        $local = new WebhookVerifier($sandbox, 'WH', null, null, 'http://127.0.0.1:8081');
+        $this->assertSame($url, $webhook->certificateRequest($local)->url());
+    }
 }

@@ -549,13 +549,14 @@ struct NativeWebhookVerifier {
 #[pymethods]
 impl NativeWebhookVerifier {
     #[new]
-    #[pyo3(signature = (config, webhook_id, trust_anchors=None, replay_window=None))]
+    #[pyo3(signature = (config, webhook_id, trust_anchors=None, replay_window=None, certificate_base_for_testing=None))]
     fn new(
         py: Python<'_>,
         config: &NativeConfig,
         webhook_id: &str,
         trust_anchors: Option<Vec<u8>>,
         replay_window: Option<u32>,
+        certificate_base_for_testing: Option<&str>,
     ) -> PyResult<Self> {
         let mut inner = config
             .inner
@@ -567,6 +568,11 @@ impl NativeWebhookVerifier {
         if let Some(seconds) = replay_window {
             inner = inner
                 .with_replay_window(seconds)
+                .map_err(|e| error(py, &e))?;
+        }
+        if let Some(base) = certificate_base_for_testing {
+            inner = inner
+                .with_certificate_base_for_testing(base)
                 .map_err(|e| error(py, &e))?;
         }
         Ok(Self { inner })

@@ -202,3 +202,19 @@ def test_the_online_request_carries_the_body_s_bytes():
     assert request.body.endswith(v.body + b"}")
     assert ipnkit.Webhook.online_verdict(v.verifier(), 200, b'{"verification_status":"SUCCESS"}').is_verified
     assert ipnkit.Webhook.online_verdict(v.verifier(), 200, b'{"verification_status":"FAILURE"}').reason == "online_failure"
+
+
+def test_a_stand_in_s_certificates_only_by_the_test_option_and_never_in_live():
+    live = ipnkit.Config(environment="live", receiver_emails=["shop@example.com"])
+    with pytest.raises(ipnkit.ConfigurationError) as e:
+        ipnkit.WebhookVerifier(live, "WH", certificate_base_for_testing="http://127.0.0.1:8081")
+    assert (e.value.code, e.value.field) == ("invalid_configuration", "certificate_base_for_testing")
+    sandbox = ipnkit.Config(environment="sandbox", receiver_emails=["shop@example.com"])
+    v = VECTORS[0]
+    url = "http://127.0.0.1:8081/v1/notifications/certs/CERT-ipnkit-sandbox"
+    webhook = ipnkit.receive_webhook(v.body, v.headers(cert_url=url))
+    plain = ipnkit.WebhookVerifier(sandbox, "WH")
+    refused = webhook.certificate_request(plain)
+    assert isinstance(refused, ipnkit.WebhookVerdict) and refused.reason == "cert_url_form"
+    local = ipnkit.WebhookVerifier(sandbox, "WH", certificate_base_for_testing="http://127.0.0.1:8081")
+    assert webhook.certificate_request(local) == ipnkit.CertificateRequest(url, url)

@@ -1155,19 +1155,21 @@ class WebhookVerifier:
     the Webhook Simulator's deliveries) in ``config``'s environment, offline: the certificate
     URL, its chain to DigiCert's root at the time given, its name, and RSA-SHA256 over the raw
     bytes. ``trust_anchors`` (PEM) replaces the bundled DigiCert certificates; ``replay_window``
-    (seconds, default three days) refuses older transmissions."""
+    (seconds, default three days) refuses older transmissions; ``certificate_base_for_testing``
+    (a local stand-in's URL, such as ``ipnkit sandbox``'s; sandbox only) also takes its
+    certificates."""
 
     __slots__ = ("_native",)
     _native: _core.NativeWebhookVerifier
 
     def __init__(
         self, config: Config, webhook_id: str, *, trust_anchors: Optional[bytes] = None,
-        replay_window: Optional[int] = None,
+        replay_window: Optional[int] = None, certificate_base_for_testing: Optional[str] = None,
     ) -> None:
         if not isinstance(config, Config):
             raise TypeError("config must be an ipnkit.Config")
         object.__setattr__(self, "_native", _core.NativeWebhookVerifier(
-            config._native, webhook_id, trust_anchors, replay_window))
+            config._native, webhook_id, trust_anchors, replay_window, certificate_base_for_testing))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a WebhookVerifier is immutable")

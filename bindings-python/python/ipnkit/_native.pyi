@@ -78,6 +78,7 @@ class NativeWebhookVerifier:
         webhook_id: str,
         trust_anchors: Optional[bytes] = None,
         replay_window: Optional[int] = None,
+        certificate_base_for_testing: Optional[str] = None,
     ) -> NativeWebhookVerifier: ...
 
 @final
