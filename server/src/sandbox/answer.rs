@@ -29,7 +29,10 @@ pub(super) fn control(shared: &Shared, request: &Request) -> Reply {
             .map(|(_, v)| v.into_owned());
         let (Some(id), true, Some(base)) = (id, request.method == Method::POST, shared.url.get())
         else {
-            return plain(400, "POST /sandbox/sign-webhook?webhook_id=ID with the body");
+            return plain(
+                400,
+                "POST /sandbox/sign-webhook?webhook_id=ID with the body",
+            );
         };
         return match shared.sign_webhook(base, &request.body, &id) {
             Ok(signed) => {
