@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const BUDGET = 180_000;
-const CEILING = 308_500;
+const CEILING = 310_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const file = join(resolve(process.argv[2] ?? join(here, 'package')), 'web', 'ipnkit_wasm_bg.wasm');
