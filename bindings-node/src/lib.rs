@@ -446,18 +446,10 @@ fn webhook_verdict(
     certificate: &[u8],
     now: i64,
 ) -> Result<ipnkit::webhook::WebhookVerdict, ipnkit::Error> {
-    use ipnkit::webhook::{Certificate, WebhookVerdict};
     let t = transmission(body, headers)?;
-    Ok(match verifier.inner.certificate_request(&t) {
-        Err(why) => WebhookVerdict::Invalid(why),
-        Ok(request) => match status {
-            None => WebhookVerdict::Unexpected(ipnkit::Unexpected::NoAnswer),
-            Some(status) => match Certificate::from_response(&request, status, certificate) {
-                Err(why) => WebhookVerdict::Unexpected(why),
-                Ok(c) => verifier.inner.verify(&t, &c, now),
-            },
-        },
-    })
+    Ok(verifier
+        .inner
+        .verify_answer(&t, status.map(|s| (s, certificate)), now))
 }
 
 /// The webhook's delivery key and lookup id (`[key, lookup_id]`): IPN's where both channels tell

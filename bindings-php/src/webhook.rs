@@ -9,7 +9,7 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ArrayKey, ZendHashTable};
 use ipnkit::webhook::{
-    Certificate, Transmission, WebhookEvent, WebhookLimits, WebhookVerdict as CoreVerdict,
+    Transmission, WebhookEvent, WebhookLimits, WebhookVerdict as CoreVerdict,
     WebhookVerifier as CoreVerifier,
 };
 
@@ -238,13 +238,10 @@ impl Webhook {
                 "Ipnkit\\Webhook::verify(): the status must be an HTTP status code, {status} given"
             ))
         })?;
-        let inner = match verifier.inner.certificate_request(&self.transmission) {
-            Err(why) => CoreVerdict::Invalid(why),
-            Ok(request) => match Certificate::from_response(&request, status, &certificate) {
-                Err(why) => CoreVerdict::Unexpected(why),
-                Ok(c) => verifier.inner.verify(&self.transmission, &c, now),
-            },
-        };
+        let inner =
+            verifier
+                .inner
+                .verify_answer(&self.transmission, Some((status, &certificate)), now);
         Ok(WebhookVerdict { inner })
     }
 

@@ -3,9 +3,7 @@
 //! `ipnkit` gives these objects Python idioms.
 
 use ipnkit::host::{Answer, Config, Notification};
-use ipnkit::webhook::{
-    Certificate, Transmission, WebhookEvent, WebhookLimits, WebhookVerdict, WebhookVerifier,
-};
+use ipnkit::webhook::{Transmission, WebhookEvent, WebhookLimits, WebhookVerdict, WebhookVerifier};
 use ipnkit::{Expected, Limits, Lookup, Message, Value};
 use pyo3::exceptions::{PyAttributeError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
@@ -637,13 +635,9 @@ impl NativeWebhook {
         body: Vec<u8>,
         now: i64,
     ) -> NativeWebhookVerdict {
-        let inner = match verifier.inner.certificate_request(&self.transmission) {
-            Err(why) => WebhookVerdict::Invalid(why),
-            Ok(request) => match Certificate::from_response(&request, status, &body) {
-                Err(why) => WebhookVerdict::Unexpected(why),
-                Ok(certificate) => verifier.inner.verify(&self.transmission, &certificate, now),
-            },
-        };
+        let inner = verifier
+            .inner
+            .verify_answer(&self.transmission, Some((status, &body)), now);
         NativeWebhookVerdict { inner }
     }
 

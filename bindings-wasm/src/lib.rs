@@ -426,7 +426,6 @@ fn webhook_verdict(
     certificate: &[u8],
     now: f64,
 ) -> Result<ipnkit::webhook::WebhookVerdict, Thrown> {
-    use ipnkit::webhook::{Certificate, WebhookVerdict};
     const EXACT: f64 = 9_007_199_254_740_991.0; // 2^53 - 1
     if now.fract() != 0.0 || now.abs() > EXACT {
         return Err(bug(&"the time is whole seconds"));
@@ -434,16 +433,9 @@ fn webhook_verdict(
     #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53: exact
     let now = now as i64;
     let t = transmission(body, headers)?;
-    Ok(match verifier.inner.certificate_request(&t) {
-        Err(why) => WebhookVerdict::Invalid(why),
-        Ok(request) => match status {
-            None => WebhookVerdict::Unexpected(ipnkit::Unexpected::NoAnswer),
-            Some(status) => match Certificate::from_response(&request, status, certificate) {
-                Err(why) => WebhookVerdict::Unexpected(why),
-                Ok(c) => verifier.inner.verify(&t, &c, now),
-            },
-        },
-    })
+    Ok(verifier
+        .inner
+        .verify_answer(&t, status.map(|s| (s, certificate)), now))
 }
 
 /// The verdict `{kind, reason}` (JSON), given what the certificate URL answered (`status`

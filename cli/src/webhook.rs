@@ -6,9 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
 use ipnkit::Environment;
-use ipnkit::webhook::{
-    Certificate, Transmission, WebhookEvent, WebhookLimits, WebhookVerdict, WebhookVerifier,
-};
+use ipnkit::webhook::{Transmission, WebhookEvent, WebhookLimits, WebhookVerdict, WebhookVerifier};
 
 use crate::{Failure, VerdictOut, json_line, parse_environment, read_input, write_stdout};
 
@@ -98,13 +96,7 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, Failure> {
     let verifier = WebhookVerifier::new(args.env, &args.webhook_id)
         .map_err(|e| Failure::Usage(format!("--webhook-id: {e}")))?;
     let transmission = Transmission::from_request(&body, headers, limits)?;
-    let verdict = match verifier.certificate_request(&transmission) {
-        Err(why) => WebhookVerdict::Invalid(why),
-        Ok(request) => match Certificate::from_response(&request, 200, &cert) {
-            Err(why) => WebhookVerdict::Unexpected(why),
-            Ok(certificate) => verifier.verify(&transmission, &certificate, now),
-        },
-    };
+    let verdict = verifier.verify_answer(&transmission, Some((200, &cert)), now);
     let code = match verdict {
         WebhookVerdict::Verified => 0,
         WebhookVerdict::Invalid(why) => {

@@ -407,6 +407,29 @@ impl WebhookVerifier {
         }
     }
 
+    /// The whole verification from what the certificate URL answered, for hosts that do not
+    /// cache [`Certificate`]s themselves: the URL judged ([`WebhookVerdict::Invalid`] when it is
+    /// refused, whatever the answer), then `answer` (`None`: no answer at all) read as
+    /// [`Certificate::from_response`] reads it, then [`verify`](Self::verify) at `now`.
+    pub fn verify_answer(
+        &self,
+        transmission: &Transmission<'_>,
+        answer: Option<(u16, &[u8])>,
+        now: i64,
+    ) -> WebhookVerdict {
+        let request = match self.certificate_request(transmission) {
+            Ok(request) => request,
+            Err(why) => return WebhookVerdict::Invalid(why),
+        };
+        let Some((status, body)) = answer else {
+            return WebhookVerdict::Unexpected(Unexpected::NoAnswer);
+        };
+        match Certificate::from_response(&request, status, body) {
+            Ok(certificate) => self.verify(transmission, &certificate, now),
+            Err(why) => WebhookVerdict::Unexpected(why),
+        }
+    }
+
     fn check(
         &self,
         transmission: &Transmission<'_>,

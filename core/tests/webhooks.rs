@@ -530,6 +530,20 @@ fn a_certificate_that_cannot_be_had_is_retry_later_never_a_verdict() {
         );
         assert_eq!(WebhookVerdict::Unexpected(why).kind().code(), "unexpected");
     }
+    // The same, in one call.
+    let verifier = v.verifier();
+    assert_eq!(
+        verifier.verify_answer(&t, None, v.sent_at()),
+        WebhookVerdict::Unexpected(Unexpected::NoAnswer)
+    );
+    assert_eq!(
+        verifier.verify_answer(&t, Some((500, &v.pem)), v.sent_at()),
+        WebhookVerdict::Unexpected(Unexpected::HttpStatus(500))
+    );
+    assert_eq!(
+        verifier.verify_answer(&t, Some((200, &v.pem)), v.sent_at()),
+        WebhookVerdict::Verified
+    );
     // Bytes that look like a certificate but are not one: the chain refuses it, never retried
     // into a verdict.
     let junk = Certificate::from_response(&request, 200, &[0x30, 0x03, 0x02, 0x01, 0x00]).unwrap();
