@@ -75,13 +75,14 @@ use serde_json::json;
 
 use crate::body::{Body, Limits};
 use crate::codes::codes;
-use crate::delivery::{DELIVERY_CODES, Delivery, DeliveryKey, classify};
+use crate::delivery::{DELIVERY_CODES, Delivery, DeliveryKey, classify, classify_key};
 use crate::error::{Error, ErrorKind, Problem};
 use crate::event::EventCode;
 use crate::message::{GROUPS, MODELLED_KINDS, Message, NOTICE_CODES};
 use crate::money::{Currency, parse_amount};
 use crate::policy::{
-    AMOUNT_CHECK_CODES, AmountCheck, Expected, Policy, VIOLATION_CODES, Violation, rules_for,
+    AMOUNT_CHECK_CODES, AmountCheck, Expected, Policy, Report, VIOLATION_CODES, Violation,
+    rules_for,
 };
 use crate::verify::{
     Environment, UNEXPECTED_CODES, Unexpected, VERDICT_CODES, Verdict, VerificationRequest,
@@ -477,38 +478,54 @@ impl Notification {
                 }));
             }
         };
-        let stored = stored
-            .iter()
-            .map(|k| DeliveryKey::from_stored(k.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let key = DeliveryKey::of(message);
-        let about = About {
-            event: message.event().code(),
-            family: message.family().code(),
-            delivery_key: key.as_str().to_owned(),
-            lookup_id: key.lookup_id().to_owned(),
-        };
-        let amount = match config.policy.check_verified_message(message, expected) {
-            Ok(amount) => amount,
-            Err(report) => {
-                return Ok(Decision::Refuse(Refusal::Rules {
-                    ours: report.is_ours(),
-                    violations: report.violations,
-                    about,
-                }));
-            }
-        };
-        Ok(match classify(message, &stored) {
-            delivery @ (Delivery::New | Delivery::Transition { .. }) => Decision::Act(Act {
+        decide_delivery(
+            message.event(),
+            message.family(),
+            DeliveryKey::of(message),
+            stored,
+            config.policy.check_verified_message(message, expected),
+        )
+    }
+}
+
+/// The decision on a verified, readable notification of either channel, keyed `key`: refused
+/// by the `rules` (the policy's judgement), else acted on or skipped by its delivery against the
+/// `stored` keys. `invalid_delivery_key` when a stored key is not one ipnkit makes.
+pub(crate) fn decide_delivery<S: AsRef<str>>(
+    event: &Event,
+    family: Family,
+    key: DeliveryKey,
+    stored: &[S],
+    rules: Result<AmountCheck, Report>,
+) -> Result<Decision, Error> {
+    let stored = stored
+        .iter()
+        .map(|k| DeliveryKey::from_stored(k.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let delivery = classify_key(&key, &stored);
+    let about = About {
+        event: event.code(),
+        family: family.code(),
+        delivery_key: key.as_str().to_owned(),
+        lookup_id: key.lookup_id().to_owned(),
+    };
+    Ok(match (rules, delivery) {
+        (Err(report), _) => Decision::Refuse(Refusal::Rules {
+            ours: report.is_ours(),
+            violations: report.violations,
+            about,
+        }),
+        (Ok(amount), delivery @ (Delivery::New | Delivery::Transition { .. })) => {
+            Decision::Act(Act {
                 about,
                 delivery,
                 amount,
-            }),
-            delivery @ (Delivery::Duplicate | Delivery::Stale { .. }) => {
-                Decision::Skip(Skip { about, delivery })
-            }
-        })
-    }
+            })
+        }
+        (Ok(_), delivery @ (Delivery::Duplicate | Delivery::Stale { .. })) => {
+            Decision::Skip(Skip { about, delivery })
+        }
+    })
 }
 
 codes! {

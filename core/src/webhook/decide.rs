@@ -1,9 +1,9 @@
 //! A webhook's decision: the same [`Decision`] as an IPN's, from the verdict, the event, the
 //! configuration, the expected order and the keys stored under its lookup id (either channel's).
 
-use crate::delivery::{Delivery, DeliveryKey, classify_key};
+use crate::delivery::DeliveryKey;
 use crate::error::Error;
-use crate::host::{About, Act, Config, Decision, Refusal, Retry, Skip};
+use crate::host::{Config, Decision, Refusal, Retry, decide_delivery};
 use crate::policy::Expected;
 
 use super::{WebhookEvent, WebhookVerdict};
@@ -45,35 +45,11 @@ pub fn decide<S: AsRef<str>>(
             }));
         }
     };
-    let stored = stored
-        .iter()
-        .map(|k| DeliveryKey::from_stored(k.as_ref()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let key = DeliveryKey::of_webhook(event);
-    let about = About {
-        event: event.event.code(),
-        family: event.family().code(),
-        delivery_key: key.as_str().to_owned(),
-        lookup_id: key.lookup_id().to_owned(),
-    };
-    let amount = match config.policy().check_webhook(event, expected) {
-        Ok(amount) => amount,
-        Err(report) => {
-            return Ok(Decision::Refuse(Refusal::Rules {
-                ours: report.is_ours(),
-                violations: report.violations,
-                about,
-            }));
-        }
-    };
-    Ok(match classify_key(&key, &stored) {
-        delivery @ (Delivery::New | Delivery::Transition { .. }) => Decision::Act(Act {
-            about,
-            delivery,
-            amount,
-        }),
-        delivery @ (Delivery::Duplicate | Delivery::Stale { .. }) => {
-            Decision::Skip(Skip { about, delivery })
-        }
-    })
+    decide_delivery(
+        &event.event,
+        event.family(),
+        DeliveryKey::of_webhook(event),
+        stored,
+        config.policy().check_webhook(event, expected),
+    )
 }
