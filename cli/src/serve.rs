@@ -10,7 +10,7 @@ use ipnkit::Environment;
 use ipnkit_server::sandbox::{as_sandbox_message, load_messages};
 use ipnkit_server::{
     Backoff, Config, Db, Faults, HttpLimits, Listener, Orders, Retention, Sandbox, Schedule, Sink,
-    store,
+    Webhooks, store,
 };
 
 /// `ipnkit sandbox`
@@ -24,6 +24,15 @@ pub(crate) struct SandboxArgs {
     deliver_to: Option<String>,
     /// Raw IPN bodies to deliver: files, or directories of `*.body` files.
     messages: Vec<PathBuf>,
+    /// Also deliver, to this webhook URL, the webhook PayPal sends for each completed payment
+    /// among the messages (`PAYMENT.CAPTURE.COMPLETED`, the capture's id the IPN's `txn_id`),
+    /// signed by the run's throwaway authority, at the same time as the IPN messages: the same
+    /// payments by both channels, in no fixed order.
+    #[arg(long, requires_all = ["deliver_to", "webhook_id"])]
+    deliver_webhooks_to: Option<String>,
+    /// The webhook id webhooks are signed for (the listener's `--webhook-id`).
+    #[arg(long)]
+    webhook_id: Option<String>,
     /// Faults to inject: `all`, `none`, or a list of `slow,5xx,html,drop,duplicate,reorder,lost`
     /// (`lost`: a `DoCapture` answer never arrives).
     #[arg(long, default_value = "none", value_parser = Faults::parse)]
@@ -73,6 +82,19 @@ pub(crate) struct ListenArgs {
     /// with `--env live`).
     #[arg(long)]
     verify_url: Option<String>,
+    /// Take PayPal REST webhooks too, for this webhook id (the one PayPal's developer dashboard
+    /// shows for the URL it delivers to): verified offline, each from the certificate at a
+    /// URL PayPal's signature names, fetched once and kept in the store.
+    #[arg(long)]
+    webhook_id: Option<String>,
+    /// The path webhooks are POSTed to; IPN messages arrive on every other path.
+    #[arg(long, default_value = "/webhook", requires = "webhook_id")]
+    webhook_path: String,
+    /// Trust the `ipnkit sandbox` stand-in at this base URL for webhooks: its throwaway
+    /// authority (fetched from it at start) and its certificate URLs. Tests only; refused with
+    /// `--env live`.
+    #[arg(long, requires = "webhook_id")]
+    webhook_stand_in: Option<String>,
     /// This merchant's e-mail address (repeatable).
     #[arg(long = "receiver-email")]
     receiver_emails: Vec<String>,
@@ -207,10 +229,31 @@ pub(crate) fn sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
         } else {
             Schedule::Compressed
         };
-        sandbox.deliver(url, &messages, schedule, args.concurrency, &|n, planned| {
-            eprint!("\rdelivered {n}/{planned}");
+        let webhooks: Vec<Vec<u8>> = messages
+            .iter()
+            .filter_map(|m| ipnkit_server::sandbox::webhook_for_ipn(m))
+            .collect();
+        std::thread::scope(|scope| {
+            if let (Some(to), Some(id)) = (&args.deliver_webhooks_to, &args.webhook_id) {
+                let sandbox = &sandbox;
+                let webhooks = &webhooks;
+                scope.spawn(move || {
+                    sandbox.deliver_webhooks(
+                        to,
+                        id,
+                        webhooks,
+                        schedule,
+                        args.concurrency,
+                        &|_, _| {},
+                    );
+                    eprintln!("ipnkit sandbox: {} webhooks delivered", webhooks.len());
+                });
+            }
+            sandbox.deliver(url, &messages, schedule, args.concurrency, &|n, planned| {
+                eprint!("\rdelivered {n}/{planned}");
+            });
+            eprintln!();
         });
-        eprintln!();
         sandbox.wait_quiet(Duration::from_secs(args.linger));
     }
     if args.serve {
@@ -258,6 +301,15 @@ impl ListenArgs {
                     .into(),
             );
         }
+        if self.webhook_stand_in.is_some() && self.env == Environment::Live {
+            return Err(
+                "--webhook-stand-in is for tests against `ipnkit sandbox`: it cannot be used with --env live"
+                    .into(),
+            );
+        }
+        if !self.webhook_path.starts_with('/') {
+            return Err("--webhook-path must start with /".into());
+        }
         Ok(db)
     }
 }
@@ -302,6 +354,10 @@ pub(crate) fn listen(args: ListenArgs, db: Db) -> Result<ExitCode, String> {
         }
         _ => Sink::Stdout,
     };
+    let webhooks = match &args.webhook_id {
+        Some(id) => Some(webhooks(&host, id, &args)?),
+        None => None,
+    };
     let orders = match (&args.orders_file, &args.orders_url) {
         (Some(path), _) => Orders::File(path.clone()),
         (_, Some(url)) => Orders::Url(url.clone()),
@@ -342,6 +398,7 @@ pub(crate) fn listen(args: ListenArgs, db: Db) -> Result<ExitCode, String> {
             bodies: Duration::from_secs(args.retain_days.saturating_mul(86_400)),
             ..Retention::DEFAULT
         },
+        webhooks,
     })
     .map_err(|e| e.to_string())?;
     // For scripts and the end-to-end suite: the line that says where it receives. (Work resumed
@@ -358,6 +415,41 @@ pub(crate) fn listen(args: ListenArgs, db: Db) -> Result<ExitCode, String> {
         .run_until_signal()
         .map_err(|e| format!("io: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The webhook side of the listener: the verifier for `id`, and the stand-in's authority when
+/// `--webhook-stand-in` names one (fetched now: a stand-in that is not up fails the start).
+fn webhooks(host: &ipnkit::host::Config, id: &str, args: &ListenArgs) -> Result<Webhooks, String> {
+    let mut verifier = host
+        .webhook_verifier(id)
+        .map_err(|e| format!("--webhook-id: {e}"))?;
+    if let Some(base) = &args.webhook_stand_in {
+        let base = base.trim_end_matches('/');
+        let url = format!("{base}{}", ipnkit_server::sandbox::webhooks::CA_PATH);
+        let agent = ipnkit_server::client(Duration::from_secs(10));
+        let pem = agent
+            .get(&url)
+            .call()
+            .ok()
+            .filter(|r| r.status() == 200)
+            .and_then(|mut r| {
+                r.body_mut()
+                    .with_config()
+                    .limit(64 * 1024)
+                    .read_to_vec()
+                    .ok()
+            })
+            .ok_or_else(|| format!("--webhook-stand-in: no authority at {url}"))?;
+        verifier = verifier
+            .with_trust_anchors(&pem)
+            .and_then(|v| v.with_certificate_base_for_testing(base))
+            .map_err(|e| format!("--webhook-stand-in: {e}"))?;
+    }
+    Ok(Webhooks {
+        path: args.webhook_path.clone(),
+        verifier,
+        limits: ipnkit::webhook::WebhookLimits::default(),
+    })
 }
 
 const DEMO_RECEIVERS: &[&str] = &["shop@example.net", "payouts@example.net"];

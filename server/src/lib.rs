@@ -24,8 +24,8 @@ pub mod sandbox;
 pub mod store;
 mod util;
 
-pub use listener::{Backoff, Config, HttpLimits, Listener, Retention, Sink, StartError};
-pub use orders::Orders;
+pub use listener::{Backoff, Config, HttpLimits, Listener, Retention, Sink, StartError, Webhooks};
+pub use orders::{Orders, References};
 pub use sandbox::{Faults, Report, Sandbox, Schedule};
 pub use store::{Counts, Db, Outcome, Store, StoreError};
 pub use util::client;

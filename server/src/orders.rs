@@ -18,6 +18,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ipnkit::webhook::WebhookEvent;
 use ipnkit::{Expected, Lookup as Variable, Message, Value};
 use serde::Deserialize;
 
@@ -70,9 +71,10 @@ impl Unreachable {
     }
 }
 
-/// The message's references to the shop's order.
+/// A notification's references to the shop's order: an IPN's `invoice`, `custom` and
+/// `item_number`, a webhook resource's `invoice_id` and `custom_id`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct References<'m> {
+pub struct References<'m> {
     invoice: Option<&'m str>,
     custom: Option<&'m str>,
     item_number: Option<&'m str>,
@@ -86,11 +88,23 @@ fn text<'m>(message: &'m Message, name: &str) -> Option<&'m str> {
 }
 
 impl<'m> References<'m> {
-    fn of(message: &'m Message) -> References<'m> {
+    /// An IPN's: `invoice`, `custom`, `item_number`.
+    pub fn of_message(message: &'m Message) -> References<'m> {
         References {
             invoice: text(message, "invoice"),
             custom: text(message, "custom"),
             item_number: text(message, "item_number"),
+        }
+    }
+
+    /// A webhook's: its resource's `invoice_id` (v1 `invoice_number`) and `custom_id` (v1
+    /// `custom`), which a shop sets as it sets an IPN's `invoice` and `custom`.
+    pub fn of_webhook(event: &'m WebhookEvent) -> References<'m> {
+        let present = |v: &'m Option<String>| v.as_deref().filter(|t| !t.trim().is_empty());
+        References {
+            invoice: present(&event.resource.invoice_id),
+            custom: present(&event.resource.custom_id),
+            item_number: None,
         }
     }
 
@@ -157,16 +171,15 @@ impl FileCache {
 }
 
 impl Orders {
-    /// The order `message` pays for, asked with `agent` within `timeout` (a shop's URL);
-    /// `cache` keeps the orders file between lookups.
+    /// The order a notification pays for, by its references, asked with `agent` within
+    /// `timeout` (a shop's URL); `cache` keeps the orders file between lookups.
     pub fn lookup(
         &self,
-        message: &Message,
+        refs: &References<'_>,
         agent: &ureq::Agent,
         timeout: Duration,
         cache: &mut FileCache,
     ) -> Result<Found, Unreachable> {
-        let refs = References::of(message);
         match self {
             Orders::None => Ok(Found::NotFound),
             _ if refs.is_empty() => Ok(Found::NotFound),

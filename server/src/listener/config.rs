@@ -94,6 +94,20 @@ pub struct Config {
     pub http: HttpLimits,
     /// How long raw bodies are kept.
     pub retention: Retention,
+    /// Webhooks, when this listener takes them too.
+    pub webhooks: Option<Webhooks>,
+}
+
+/// Where webhooks arrive and how they are verified.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    /// The path they are POSTed to (`/webhook`); IPN messages arrive on every other path.
+    pub path: String,
+    /// The verifier for this listener's environment and webhook id
+    /// ([`ipnkit::host::Config::webhook_verifier`]).
+    pub verifier: ipnkit::webhook::WebhookVerifier,
+    /// The body's and each header's bounds, checked while the request is read.
+    pub limits: ipnkit::webhook::WebhookLimits,
 }
 
 impl Config {
@@ -125,6 +139,7 @@ impl Config {
             threads: 4,
             http: HttpLimits::DEFAULT,
             retention: Retention::DEFAULT,
+            webhooks: None,
         })
     }
 }

@@ -151,37 +151,31 @@ async fn handle(
     }
     let metrics = &shared.metrics;
     let _receiving = InFlight::new(&metrics.receiving);
-    let limit = shared.limits.max_body_bytes;
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
-        metrics.too_large.fetch_add(1, Ordering::Relaxed);
-        return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit\n");
+    let (parts, body) = request.into_parts();
+    if let Some((path, limits)) = &shared.webhooks
+        && parts.uri.path() == path
+    {
+        let body = match read_body(shared, &parts.headers, body, limits.max_body_bytes).await {
+            Ok(body) => body,
+            Err(refused) => return refused,
+        };
+        return match webhook_headers(&body, &parts.headers, *limits) {
+            Ok(headers) => store(shared, body, Some(headers)).await,
+            Err(error) => {
+                // Not a delivery PayPal signed (a header missing, repeated or malformed): kept
+                // apart as junk, answered with the code and the header (never a value), so that
+                // whoever sent it sees which.
+                keep_junk(shared, error.code(), body);
+                let text = format!("{} {}\n", error.code(), error.field().unwrap_or(""));
+                let mut refused = Response::new(Full::new(Bytes::from(text)));
+                *refused.status_mut() = StatusCode::BAD_REQUEST;
+                refused
+            }
+        };
     }
-    let read = tokio::time::timeout(
-        shared.http.body_timeout,
-        Limited::new(request.into_body(), limit).collect(),
-    )
-    .await;
-    let body = match read {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
-            metrics.too_large.fetch_add(1, Ordering::Relaxed);
-            return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit\n");
-        }
-        Ok(Err(_)) => {
-            // Cut short (the client closed before its Content-Length), or malformed chunks:
-            // never stored, whatever arrived.
-            metrics.truncated.fetch_add(1, Ordering::Relaxed);
-            return answer_and_close(StatusCode::BAD_REQUEST, "incomplete body\n");
-        }
-        Err(_) => {
-            metrics.body_timeouts.fetch_add(1, Ordering::Relaxed);
-            return answer_and_close(StatusCode::REQUEST_TIMEOUT, "body too slow\n");
-        }
+    let body = match read_body(shared, &parts.headers, body, shared.limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
     let junk = match ipnkit::Body::parse_with(&body, shared.limits) {
         Err(error) => Some(error.code()),
@@ -189,17 +183,101 @@ async fn handle(
         Ok(_) => None,
     };
     if let Some(reason) = junk {
-        metrics.junk.fetch_add(1, Ordering::Relaxed);
-        // Kept apart from real messages, written in batches; when the writer is behind, junk
-        // is counted and dropped rather than queued without bound.
-        if shared.junk.try_send((now_ms(), reason, body)).is_err() {
-            metrics.junk_dropped.fetch_add(1, Ordering::Relaxed);
-        }
+        keep_junk(shared, reason, body);
         return answer(StatusCode::OK, "");
     }
+    store(shared, body, None).await
+}
+
+/// Reads a request's body within `limit` and the body timeout, or the answer refusing it.
+async fn read_body(
+    shared: &Shared,
+    headers: &hyper::HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Bytes, Answer> {
+    let metrics = &shared.metrics;
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        metrics.too_large.fetch_add(1, Ordering::Relaxed);
+        return Err(answer_and_close(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body over the limit\n",
+        ));
+    }
+    let read = tokio::time::timeout(
+        shared.http.body_timeout,
+        Limited::new(body, limit).collect(),
+    )
+    .await;
+    match read {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            metrics.too_large.fetch_add(1, Ordering::Relaxed);
+            Err(answer_and_close(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body over the limit\n",
+            ))
+        }
+        Ok(Err(_)) => {
+            // Cut short (the client closed before its Content-Length), or malformed chunks:
+            // never stored, whatever arrived.
+            metrics.truncated.fetch_add(1, Ordering::Relaxed);
+            Err(answer_and_close(
+                StatusCode::BAD_REQUEST,
+                "incomplete body\n",
+            ))
+        }
+        Err(_) => {
+            metrics.body_timeouts.fetch_add(1, Ordering::Relaxed);
+            Err(answer_and_close(
+                StatusCode::REQUEST_TIMEOUT,
+                "body too slow\n",
+            ))
+        }
+    }
+}
+
+/// PayPal's five headers as the store keeps them, once the core has read them as a
+/// transmission: what is stored is what can be verified later.
+fn webhook_headers(
+    body: &[u8],
+    headers: &hyper::HeaderMap,
+    limits: ipnkit::webhook::WebhookLimits,
+) -> Result<String, ipnkit::Error> {
+    let pairs: Vec<(&str, &[u8])> = headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect();
+    ipnkit::webhook::Transmission::from_request(body, &pairs, limits)?;
+    crate::store::webhook_headers(pairs.iter().copied())
+        .map_err(|header| ipnkit::Error::InvalidHeader { header })
+}
+
+/// Junk: kept apart from real messages, written in batches; when the writer is behind, junk is
+/// counted and dropped rather than queued without bound.
+fn keep_junk(shared: &Shared, reason: &'static str, body: Bytes) {
+    shared.metrics.junk.fetch_add(1, Ordering::Relaxed);
+    if shared.junk.try_send((now_ms(), reason, body)).is_err() {
+        shared.metrics.junk_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Stores a delivery durably, then answers: 200 once it is committed, 500 (PayPal delivers it
+/// again) when it cannot be.
+async fn store(shared: &Arc<Shared>, body: Bytes, headers: Option<String>) -> Answer {
+    let metrics = &shared.metrics;
     let stored = {
         let shared = Arc::clone(shared);
-        tokio::task::spawn_blocking(move || shared.pool.with(|store| store.insert(&body))).await
+        tokio::task::spawn_blocking(move || {
+            shared
+                .pool
+                .with(|store| store.insert(&body, headers.as_deref()))
+        })
+        .await
     };
     match stored {
         Ok(Ok(id)) => {

@@ -36,6 +36,7 @@ use outbox::deliver_events;
 use settle::work;
 use state::Pool;
 
+mod certificate;
 mod config;
 mod intake;
 mod metrics;
@@ -44,7 +45,7 @@ mod postback;
 mod settle;
 mod state;
 
-pub use config::{Backoff, Config, HttpLimits, Retention, Sink};
+pub use config::{Backoff, Config, HttpLimits, Retention, Sink, Webhooks};
 use metrics::Metrics;
 use state::{Shared, Wake};
 
@@ -123,6 +124,7 @@ impl Listener {
             metrics: Arc::clone(&metrics),
             limits: config.host.limits(),
             http: config.http,
+            webhooks: config.webhooks.as_ref().map(|w| (w.path.clone(), w.limits)),
         });
         let config = Arc::new(config);
         // Were a thread not to start, the ones started stop (the junk writer when `shared`, and

@@ -5,14 +5,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ipnkit::host::{Answer, Decision, Notification, Refusal};
-use ipnkit::{AmountCheck, Expected, Verdict, expects_amount};
+use ipnkit::webhook::{WebhookEvent, WebhookVerdict};
+use ipnkit::{AmountCheck, DeliveryKey, Expected, Verdict, expects_amount};
 use serde_json::json;
 
+use super::certificate::{self, Verified};
 use super::config::Config;
 use super::metrics::Metrics;
 use super::postback::{Work, post_back};
 use super::state::{Trouble, Wake};
-use crate::orders::{self, Found};
+use crate::orders::{self, Found, References};
 use crate::store::{Pending, Store, StoreError, ms, now_ms};
 use crate::util::client;
 
@@ -77,6 +79,34 @@ fn process(
 ) -> Result<(), StoreError> {
     let (config, metrics) = (work.config, work.metrics);
     let id = pending.id;
+    if let Some(headers) = &pending.headers {
+        if !pending.verified {
+            let verified = certificate::verify(
+                store,
+                work,
+                &pending,
+                headers,
+                retry_at(config, pending.attempts),
+            )?;
+            if let Verified::Done = verified {
+                return Ok(());
+            }
+        }
+        let attempts = if pending.verified {
+            pending.attempts
+        } else {
+            0
+        };
+        let event = WebhookEvent::parse(&pending.body);
+        return decide(
+            store,
+            work,
+            orders_cache,
+            id,
+            attempts,
+            Subject::Webhook(event.as_ref()),
+        );
+    }
     let notification = match Notification::new(pending.body, config.host.limits()) {
         Ok(n) => n,
         Err(error) => {
@@ -120,7 +150,69 @@ fn process(
     } else {
         0
     };
-    decide(store, work, orders_cache, id, attempts, &notification)
+    decide(
+        store,
+        work,
+        orders_cache,
+        id,
+        attempts,
+        Subject::Ipn(&notification),
+    )
+}
+
+/// What a decision is about: an IPN, or a webhook's event (or the error reading it).
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    Ipn(&'a Notification),
+    Webhook(Result<&'a WebhookEvent, &'a ipnkit::Error>),
+}
+
+impl<'a> Subject<'a> {
+    /// `ipn` or `webhook`: on every event line.
+    fn channel(self) -> &'static str {
+        match self {
+            Subject::Ipn(_) => "ipn",
+            Subject::Webhook(_) => "webhook",
+        }
+    }
+
+    /// The order's references, when the event carries an amount the rules compare.
+    fn references(self) -> Option<References<'a>> {
+        match self {
+            Subject::Ipn(n) => match n.message() {
+                Ok(m) if expects_amount(m.event()) => Some(References::of_message(m)),
+                _ => None,
+            },
+            Subject::Webhook(Ok(e)) if expects_amount(&e.event) => Some(References::of_webhook(e)),
+            Subject::Webhook(_) => None,
+        }
+    }
+
+    /// The lookup id the stored keys are read under.
+    fn lookup_id(self) -> Option<String> {
+        match self {
+            Subject::Ipn(n) => n.delivery_key().ok().map(|k| k.lookup_id().to_owned()),
+            Subject::Webhook(Ok(e)) => Some(DeliveryKey::of_webhook(e).lookup_id().to_owned()),
+            Subject::Webhook(Err(_)) => None,
+        }
+    }
+
+    /// The core's decision for a verified notification.
+    fn decide(
+        self,
+        config: &ipnkit::host::Config,
+        expected: &Expected,
+        stored: &[String],
+    ) -> Result<Decision, ipnkit::Error> {
+        match self {
+            // PayPal's VERIFIED, as this listener received it (now, or before a restart: the
+            // store records it, and a verified message is never posted back again).
+            Subject::Ipn(n) => n.decide(Answer::VerifiedEarlier, config, expected, stored),
+            Subject::Webhook(event) => {
+                ipnkit::webhook::decide(WebhookVerdict::Verified, event, config, expected, stored)
+            }
+        }
+    }
 }
 
 /// How a verified notification ends: the order, the core's decision, the event. `attempts`
@@ -131,16 +223,16 @@ fn decide(
     orders_cache: &mut orders::FileCache,
     id: i64,
     attempts: i64,
-    notification: &Notification,
+    subject: Subject<'_>,
 ) -> Result<(), StoreError> {
     let (config, metrics) = (work.config, work.metrics);
     // The order, for a readable message whose event carries an amount; every other event
     // ignores what is expected.
-    let (expected, order) = match notification.message() {
-        Ok(message) if expects_amount(message.event()) => {
+    let (expected, order) = match subject.references() {
+        Some(refs) => {
             match config
                 .orders
-                .lookup(message, work.agent, config.postback_timeout, orders_cache)
+                .lookup(&refs, work.agent, config.postback_timeout, orders_cache)
             {
                 Ok(Found::Order(expected)) => (expected, "found"),
                 Ok(Found::NotFound) => (Expected::NoOrder, "not_found"),
@@ -155,31 +247,28 @@ fn decide(
                 }
             }
         }
-        Ok(_) | Err(_) => (Expected::any_amount(), "not_needed"),
+        None => (Expected::any_amount(), "not_needed"),
     };
-    let stored = match notification.delivery_key() {
-        Ok(key) => store.keys(key.lookup_id())?,
-        Err(_) => Vec::new(),
+    let stored = match subject.lookup_id() {
+        Some(lookup_id) => store.keys(&lookup_id)?,
+        None => Vec::new(),
     };
-    // PayPal's VERIFIED, as this listener received it (now, or before a restart: the store
-    // records it, and a verified message is never posted back again).
-    let decision =
-        match notification.decide(Answer::VerifiedEarlier, &config.host, &expected, &stored) {
-            Ok(decision) => decision,
-            Err(error) => {
-                // A stored key this version cannot read: never guess what was acted on. The message
-                // waits (and the reason is on its row) until an operator looks.
-                tracing::error!(
-                    message_id = id,
-                    code = error.code(),
-                    "a stored delivery key cannot be read: message held"
-                );
-                return store.retry_later(id, now_ms() + HELD_MS, error.code());
-            }
-        };
+    let decision = match subject.decide(&config.host, &expected, &stored) {
+        Ok(decision) => decision,
+        Err(error) => {
+            // A stored key this version cannot read: never guess what was acted on. The message
+            // waits (and the reason is on its row) until an operator looks.
+            tracing::error!(
+                message_id = id,
+                code = error.code(),
+                "a stored delivery key cannot be read: message held"
+            );
+            return store.retry_later(id, now_ms() + HELD_MS, error.code());
+        }
+    };
     let line = |outcome: &'static str, ship: bool| {
         let decision = &decision;
-        move |event_id: i64| event_line(event_id, id, outcome, ship, order, decision, notification)
+        move |event_id: i64| event_line(event_id, id, outcome, ship, order, decision, subject)
     };
     match &decision {
         Decision::Act(act) => {
@@ -263,14 +352,19 @@ fn event_line(
     ship: bool,
     order: &str,
     decision: &Decision,
-    notification: &Notification,
+    subject: Subject<'_>,
 ) -> String {
-    let message = match notification.message() {
+    let message = match subject {
+        Subject::Ipn(n) => n.message().map(|m| json!(m)),
+        Subject::Webhook(event) => event.map(|e| json!(e.json)),
+    };
+    let message = match message {
         Ok(message) => message,
         Err(error) => {
             return json!({
                 "id": id,
                 "message_id": message_id,
+                "channel": subject.channel(),
                 "outcome": outcome,
                 "ship": false,
                 "error": error,
@@ -291,6 +385,7 @@ fn event_line(
     json!({
         "id": id,
         "message_id": message_id,
+        "channel": subject.channel(),
         "outcome": outcome,
         "event": about.map(|a| a.event),
         "family": about.map(|a| a.family),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ipnkit::Limits;
+use ipnkit::webhook::WebhookLimits;
 use tokio::sync::mpsc;
 
 use super::config::HttpLimits;
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) limits: Limits,
     pub(crate) http: HttpLimits,
+    /// The webhook path and its limits, when webhooks are taken.
+    pub(crate) webhooks: Option<(String, WebhookLimits)>,
 }
 
 impl Shared {

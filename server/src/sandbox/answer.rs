@@ -10,7 +10,8 @@ use hyper::Method;
 use super::express::Notification;
 use super::faults::Faults;
 use super::run::Schedule;
-use super::state::{Answering, Shared};
+use super::state::{Answering, Payload, Shared};
+use super::webhooks::Signing;
 use crate::local::{Answer, Reply, Request, Withheld};
 use crate::util::{client, lock};
 
@@ -34,7 +35,7 @@ pub(super) fn control(shared: &Shared, request: &Request) -> Reply {
                 "POST /sandbox/sign-webhook?webhook_id=ID with the body",
             );
         };
-        return match shared.sign_webhook(base, &request.body, &id) {
+        return match shared.sign_webhook(base, &request.body, &id, Signing::PayPal) {
             Ok(signed) => {
                 let headers: serde_json::Map<String, serde_json::Value> = signed
                     .pairs
@@ -113,7 +114,7 @@ pub(super) fn notify(shared: &Arc<Shared>, n: Notification) {
     thread::spawn(move || {
         let agent = client(shared.delivery_timeout());
         for _ in 0..n.copies {
-            shared.try_delivering(&agent, &n.url, &n.body, Schedule::Compressed);
+            shared.try_delivering(&agent, &n.url, Payload::Ipn(&n.body), Schedule::Compressed);
             shared.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
         }
     });
@@ -122,8 +123,26 @@ pub(super) fn notify(shared: &Arc<Shared>, n: Notification) {
 pub(super) fn answer(shared: &Arc<Shared>, request: Request) -> Reply {
     let (method, target) = (&request.method, request.target.as_str());
     if *method == Method::GET && target == super::webhooks::cert_path() {
+        // The first fetch fails (503), the second hangs (`5xx`, `drop`): a listener retries
+        // them, and keeps the certificate once it has it.
+        let c = &shared.counters;
+        let n = c.certificate_fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == 1 && shared.faults.server_error {
+            c.faulted.fetch_add(1, Ordering::SeqCst);
+            return Reply::Answer(Answer::text(503, "Service Unavailable"));
+        }
+        if n == 2 && shared.faults.drop {
+            c.faulted.fetch_add(1, Ordering::SeqCst);
+            return Reply::Withhold(Withheld::new());
+        }
         return Reply::Answer(
             Answer::new(200, shared.webhooks.leaf_pem().to_owned())
+                .header("content-type", "application/x-pem-file"),
+        );
+    }
+    if *method == Method::GET && target == super::webhooks::expired_cert_path() {
+        return Reply::Answer(
+            Answer::new(200, shared.webhooks.expired_pem().to_owned())
                 .header("content-type", "application/x-pem-file"),
         );
     }

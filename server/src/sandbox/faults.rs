@@ -22,6 +22,10 @@ pub struct Faults {
     /// Capture (`DoCapture`) and notify, but never answer: the connection stays silent until the
     /// shop's request gives up, and the shop never reads the capture's id.
     pub lost: bool,
+    /// Deliver webhook forgeries beside every `every`-th webhook: its body re-formatted after
+    /// signing, a signature by another key, a certificate URL on a foreign host, an expired
+    /// leaf. (With `5xx` and `drop`, the first fetch of the leaf fails and the second hangs.)
+    pub forge: bool,
     /// How often a fault strikes (every n-th occasion); 0 means 4.
     pub every: u32,
 }
@@ -40,11 +44,12 @@ impl Faults {
             duplicate: true,
             reorder: true,
             lost: true,
+            forge: true,
             every: 4,
         }
     }
 
-    /// Parses a comma-separated list: `slow,5xx,html,drop,duplicate,reorder,lost`, or `all`,
+    /// Parses a comma-separated list: `slow,5xx,html,drop,duplicate,reorder,lost,forge`, or `all`,
     /// `none`.
     pub fn parse(list: &str) -> Result<Faults, String> {
         let mut f = Faults::default();
@@ -59,6 +64,7 @@ impl Faults {
                 "duplicate" => f.duplicate = true,
                 "reorder" => f.reorder = true,
                 "lost" => f.lost = true,
+                "forge" => f.forge = true,
                 other => return Err(format!("unknown fault {other:?}")),
             }
         }

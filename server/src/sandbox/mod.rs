@@ -40,12 +40,14 @@ mod run;
 mod state;
 #[cfg(test)]
 mod tests;
+mod webhook_runs;
 pub mod webhooks;
 
 pub use faults::Faults;
 pub use messages::{as_sandbox_message, load_messages};
 use run::LastRun;
 pub use run::{PAYPAL_USER_AGENT, Report, Schedule};
+pub use webhook_runs::webhook_for_ipn;
 
 /// A running stand-in for PayPal. Dropping it stops its HTTP server (see [`Sandbox::stop`]).
 pub struct Sandbox {
@@ -98,7 +100,8 @@ impl Sandbox {
         body: &[u8],
         webhook_id: &str,
     ) -> Result<webhooks::SignedHeaders, String> {
-        self.shared.sign_webhook(&self.url, body, webhook_id)
+        self.shared
+            .sign_webhook(&self.url, body, webhook_id, webhooks::Signing::PayPal)
     }
 
     /// The base URL of the verification endpoint (give it to the listener's
@@ -158,8 +161,12 @@ impl Sandbox {
                 scope.spawn(|| {
                     loop {
                         let Ok(body) = lock(&rx).recv() else { break };
-                        self.shared
-                            .deliver_one(&agent, listener_url, &body, schedule);
+                        self.shared.deliver_one(
+                            &agent,
+                            listener_url,
+                            state::Payload::Ipn(&body),
+                            schedule,
+                        );
                         let n = settled.fetch_add(1, Ordering::SeqCst) + 1;
                         progress(usize::try_from(n).unwrap_or(usize::MAX), planned);
                     }

@@ -51,6 +51,11 @@ pub struct Report {
     pub invalid: u64,
     /// Postbacks answered with an injected fault instead.
     pub faulted: u64,
+    /// Webhook deliveries forged on purpose (fault `forge`): each must be refused.
+    pub forged: u64,
+    /// Requests for the run's leaf certificate (faulted ones included): a listener that keeps
+    /// it fetches it once.
+    pub certificate_fetches: u64,
     /// Deliveries under way (not yet acknowledged or abandoned), notifications of Express
     /// Checkout calls included.
     pub in_flight: u64,

@@ -27,7 +27,24 @@ pub(super) struct Counters {
     pub(super) faulted: AtomicU64,
     pub(super) postbacks: AtomicU64,
     pub(super) in_flight: AtomicU64,
+    /// Webhook deliveries forged on purpose (the `forge` fault).
+    pub(super) forged: AtomicU64,
+    /// Requests for the run's leaf certificate.
+    pub(super) certificate_fetches: AtomicU64,
 }
+
+/// What a delivery carries: an IPN body, or a webhook's body and its headers.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Payload<'a> {
+    Ipn(&'a [u8]),
+    Webhook {
+        body: &'a [u8],
+        headers: &'a [(&'static str, String)],
+    },
+}
+
+/// The `User-Agent` of webhook deliveries, as PayPal's look.
+const WEBHOOK_USER_AGENT: &str = "PayPal/AUHD-214.0-ipnkit-sandbox";
 
 /// What became of one body's copies.
 #[derive(Debug, Clone, Copy, Default)]
@@ -95,30 +112,35 @@ impl Shared {
         base: &str,
         body: &[u8],
         webhook_id: &str,
+        signing: super::webhooks::Signing,
     ) -> Result<super::webhooks::SignedHeaders, String> {
         let n = self.transmissions.fetch_add(1, Ordering::SeqCst) + 1;
         let id = format!("ipnkit-sandbox-{:x}-{n}", std::process::id());
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        self.webhooks.sign(base, body, webhook_id, &id, &time)
+        self.webhooks
+            .sign(base, body, webhook_id, (&id, &time), signing)
     }
     pub(super) fn deliver_one(
         &self,
         agent: &ureq::Agent,
         url: &str,
-        body: &[u8],
+        payload: Payload<'_>,
         schedule: Schedule,
     ) {
         let c = &self.counters;
         c.in_flight.fetch_add(1, Ordering::SeqCst);
-        self.try_delivering(agent, url, body, schedule);
+        self.try_delivering(agent, url, payload, schedule);
         c.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 
+    /// Delivers `payload` until it is acknowledged, or its schedule runs out. An IPN's copies
+    /// are counted for [`Sandbox::wait_quiet`](super::Sandbox::wait_quiet) (each is posted
+    /// back); a webhook's are not (a listener verifies it offline).
     pub(super) fn try_delivering(
         &self,
         agent: &ureq::Agent,
         url: &str,
-        body: &[u8],
+        payload: Payload<'_>,
         schedule: Schedule,
     ) {
         let c = &self.counters;
@@ -132,11 +154,27 @@ impl Shared {
             }
             c.delivered.fetch_add(1, Ordering::SeqCst);
             let started = std::time::Instant::now();
-            let sent = agent
-                .post(url)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("User-Agent", PAYPAL_USER_AGENT)
-                .send(body);
+            let sent = match payload {
+                Payload::Ipn(body) => agent
+                    .post(url)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("User-Agent", PAYPAL_USER_AGENT)
+                    .send(body),
+                Payload::Webhook { body, headers } => {
+                    let mut call = agent
+                        .post(url)
+                        .header("Content-Type", "application/json")
+                        .header("User-Agent", WEBHOOK_USER_AGENT);
+                    for (name, value) in headers {
+                        call = call.header(*name, value);
+                    }
+                    call.send(body)
+                }
+            };
+            let ipn = match payload {
+                Payload::Ipn(body) => Some(body),
+                Payload::Webhook { .. } => None,
+            };
             match sent {
                 Ok(mut response) => {
                     let _ = response.body_mut().read_to_vec();
@@ -145,7 +183,9 @@ impl Shared {
                             u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                         lock(&self.latencies).push(micros);
                         c.acknowledged.fetch_add(1, Ordering::SeqCst);
-                        self.count(body, |copies| copies.acknowledged += 1);
+                        if let Some(body) = ipn {
+                            self.count(body, |copies| copies.acknowledged += 1);
+                        }
                         return;
                     }
                     // A listener that answers anything but a 2xx has not taken the message.
@@ -154,7 +194,9 @@ impl Shared {
                 Err(_) => {
                     // Sent, and no answer: the listener may have stored it all the same (its
                     // 200 may be what was lost). It may post this copy back too.
-                    self.count(body, |copies| copies.unanswered += 1);
+                    if let Some(body) = ipn {
+                        self.count(body, |copies| copies.unanswered += 1);
+                    }
                 }
             }
         }
@@ -191,6 +233,8 @@ impl Shared {
             invalid: get(&c.invalid),
             faulted: get(&c.faulted),
             in_flight: get(&c.in_flight),
+            forged: get(&c.forged),
+            certificate_fetches: get(&c.certificate_fetches),
             unverified: copies.values().map(|c| c.unverified()).sum(),
             unanswered: copies.values().map(|c| c.unanswered).sum(),
             unconfirmed: copies.values().map(|c| c.unconfirmed()).sum(),
@@ -209,7 +253,12 @@ impl Shared {
         let mut body = as_sandbox_message(&message);
         body.extend_from_slice(b"&resend=true");
         lock(&self.delivered_bodies).insert(body.clone());
-        self.deliver_one(&client(self.delivery_timeout()), &url, &body, schedule);
+        self.deliver_one(
+            &client(self.delivery_timeout()),
+            &url,
+            Payload::Ipn(&body),
+            schedule,
+        );
         true
     }
 

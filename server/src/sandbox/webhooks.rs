@@ -19,6 +19,28 @@ use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
 /// The leaf's RSA key, PKCS#8 PEM (a test key, generated for this purpose).
 const LEAF_KEY: &str = include_str!("webhook-leaf-key.pem");
+/// Another RSA key (a test key too): the forgery "signed by another key".
+const OTHER_KEY: &str = include_str!("webhook-other-key.pem");
+
+/// The certificate id of the run's expired leaf (the same name and key, dates in the past).
+pub const EXPIRED_CERT_ID: &str = "CERT-ipnkit-sandbox-expired";
+
+/// A foreign host's certificate URL: a forgery's (the core refuses it before any fetch).
+pub const FOREIGN_CERT_URL: &str =
+    "https://certs.example.net/v1/notifications/certs/CERT-ipnkit-sandbox";
+
+/// How a webhook is signed: as PayPal does, or as one of the forgeries a listener must refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signing {
+    /// As PayPal signs: the run's leaf, at its loopback certificate URL.
+    PayPal,
+    /// Signed by another key than the leaf's.
+    OtherKey,
+    /// Signed by the leaf's key, the certificate URL on a foreign host.
+    ForeignHost,
+    /// Signed by the leaf's key, the certificate URL naming the run's expired leaf.
+    ExpiredLeaf,
+}
 
 /// The certificate id the stand-in serves its leaf under.
 pub const CERT_ID: &str = "CERT-ipnkit-sandbox";
@@ -28,6 +50,11 @@ pub fn cert_path() -> String {
     format!("{}{CERT_ID}", ipnkit::webhook::CERT_PATH)
 }
 
+/// The path the expired leaf is served at.
+pub fn expired_cert_path() -> String {
+    format!("{}{EXPIRED_CERT_ID}", ipnkit::webhook::CERT_PATH)
+}
+
 /// The path the authority's certificate is served at, for a listener's test-only trust option.
 pub const CA_PATH: &str = "/sandbox/webhook-ca.pem";
 
@@ -35,7 +62,9 @@ pub const CA_PATH: &str = "/sandbox/webhook-ca.pem";
 pub struct WebhookSigner {
     ca_pem: String,
     leaf_pem: String,
+    expired_pem: String,
     key: RsaKeyPair,
+    other_key: RsaKeyPair,
 }
 
 /// The five headers PayPal sends with a webhook, as the stand-in signs them.
@@ -71,12 +100,23 @@ impl WebhookSigner {
         let leaf_cert = leaf
             .signed_by(&leaf_key, &issuer)
             .map_err(|e| fail("the leaf", &e))?;
+        leaf.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let expired = leaf
+            .signed_by(&leaf_key, &issuer)
+            .map_err(|e| fail("the expired leaf", &e))?;
         let key = RsaKeyPair::from_pkcs8(&leaf_key.serialize_der())
             .map_err(|e| fail("the leaf's key", &e))?;
+        let other = KeyPair::from_pkcs8_pem_and_sign_algo(OTHER_KEY, &rcgen::PKCS_RSA_SHA256)
+            .map_err(|e| fail("the other key", &e))?;
+        let other_key = RsaKeyPair::from_pkcs8(&other.serialize_der())
+            .map_err(|e| fail("the other key", &e))?;
         Ok(WebhookSigner {
             ca_pem: ca_cert.pem(),
             leaf_pem: leaf_cert.pem(),
+            expired_pem: expired.pem(),
             key,
+            other_key,
         })
     }
 
@@ -90,29 +130,43 @@ impl WebhookSigner {
         &self.leaf_pem
     }
 
-    /// Signs `body` for `webhook_id` as PayPal does, with the certificate URL under `base` (the
-    /// stand-in's URL): the five headers to send with it.
+    /// The expired leaf (PEM), served at [`expired_cert_path`].
+    pub fn expired_pem(&self) -> &str {
+        &self.expired_pem
+    }
+
+    /// Signs `body` for `webhook_id` as `signing` says (PayPal's way, or a forgery), with the
+    /// certificate URL under `base` (the stand-in's URL): the five headers to send with it.
     pub fn sign(
         &self,
         base: &str,
         body: &[u8],
         webhook_id: &str,
-        transmission_id: &str,
-        transmission_time: &str,
+        (transmission_id, transmission_time): (&str, &str),
+        signing: Signing,
     ) -> Result<SignedHeaders, String> {
         let signed = format!(
             "{transmission_id}|{transmission_time}|{webhook_id}|{}",
             crc32fast::hash(body)
         );
-        let mut signature = vec![0; self.key.public().modulus_len()];
-        self.key
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                signed.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|e| format!("webhook signer: signing: {e}"))?;
+        let key = match signing {
+            Signing::OtherKey => &self.other_key,
+            Signing::PayPal | Signing::ForeignHost | Signing::ExpiredLeaf => &self.key,
+        };
+        let base = base.trim_end_matches('/');
+        let cert_url = match signing {
+            Signing::PayPal | Signing::OtherKey => format!("{base}{}", cert_path()),
+            Signing::ForeignHost => FOREIGN_CERT_URL.to_owned(),
+            Signing::ExpiredLeaf => format!("{base}{}", expired_cert_path()),
+        };
+        let mut signature = vec![0; key.public().modulus_len()];
+        key.sign(
+            &RSA_PKCS1_SHA256,
+            &ring::rand::SystemRandom::new(),
+            signed.as_bytes(),
+            &mut signature,
+        )
+        .map_err(|e| format!("webhook signer: signing: {e}"))?;
         Ok(SignedHeaders {
             pairs: vec![
                 ("PAYPAL-TRANSMISSION-ID", transmission_id.to_owned()),
@@ -121,10 +175,7 @@ impl WebhookSigner {
                     "PAYPAL-TRANSMISSION-SIG",
                     base64::engine::general_purpose::STANDARD.encode(signature),
                 ),
-                (
-                    "PAYPAL-CERT-URL",
-                    format!("{}{}", base.trim_end_matches('/'), cert_path()),
-                ),
+                ("PAYPAL-CERT-URL", cert_url),
                 ("PAYPAL-AUTH-ALGO", "SHA256withRSA".to_owned()),
             ],
         })

@@ -39,7 +39,7 @@ mod sqlite;
 
 pub use self::model::{
     Counts, JUNK_BYTES_KEPT, JUNK_ROWS_KEPT, MessageRow, Outcome, Pending, SCHEMA_VERSION,
-    Snapshot, Store, StoreError, ms, now_ms,
+    Snapshot, Store, StoreError, ms, now_ms, read_webhook_headers, webhook_headers,
 };
 
 pub use self::postgres::Postgres;

@@ -49,8 +49,17 @@ pub(super) fn postgres_text(error: &::postgres::Error) -> String {
 /// with it. Every engine gives the same answers (`tests/e2e/tests/store.rs` runs one suite on
 /// both).
 pub trait Store: Send {
-    /// Stores a raw body, durably (committed, synced); returns its id.
-    fn insert(&mut self, body: &[u8]) -> Result<i64, StoreError>;
+    /// Stores a raw body, durably (committed, synced), with PayPal's headers for a webhook
+    /// ([`Pending::headers`]; `None` for an IPN); returns its id.
+    fn insert(&mut self, body: &[u8], headers: Option<&str>) -> Result<i64, StoreError>;
+
+    /// The certificate kept for `url` (as its URL served it), if one was fetched before, by
+    /// this process or another.
+    fn certificate(&mut self, url: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Keeps the certificate `url` served (the first kept stays: each URL names one
+    /// certificate).
+    fn keep_certificate(&mut self, url: &str, pem: &[u8]) -> Result<(), StoreError>;
 
     /// Stores a batch of junk (when, why, the body: its first [`JUNK_BYTES_KEPT`] bytes are
     /// kept) in one transaction, not synced: junk is not PayPal's, and losing the last batch to
@@ -209,6 +218,8 @@ pub struct MessageRow {
     pub field: Option<String>,
     /// Whether its body was erased.
     pub pruned: bool,
+    /// A webhook's headers ([`Pending::headers`]); `None` for an IPN.
+    pub headers: Option<String>,
 }
 
 /// A message claimed for work: a postback, or (once verified) the order lookup and the rules.
@@ -222,6 +233,12 @@ pub struct Pending {
     pub attempts: i64,
     /// Whether PayPal has verified it already (then it is not posted back again).
     pub verified: bool,
+    /// For a webhook, PayPal's five headers as received, a JSON object of header name to value
+    /// (see [`webhook_headers`](crate::store::webhook_headers)); `None` for an IPN.
+    pub headers: Option<String>,
+    /// When it was received (ms since the epoch): a webhook's signature is checked against
+    /// this clock, so that a delivery stored in time stays in time however long it waits.
+    pub received_at: i64,
 }
 
 /// One message's outcome, as [`Store::outcomes`] lists it.
@@ -315,12 +332,40 @@ pub fn ms(d: Duration) -> i64 {
 
 /// The schema version this build writes (the same number means the same tables and meaning in
 /// both engines).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The most junk rows kept (the newest), and the most bytes of each kept.
 pub const JUNK_ROWS_KEPT: i64 = 10_000;
 /// See [`JUNK_ROWS_KEPT`].
 pub const JUNK_BYTES_KEPT: usize = 2048;
+
+/// A webhook's headers as the store keeps them ([`Pending::headers`]): a JSON object of
+/// PayPal's five header names (`PAYPAL-TRANSMISSION-ID`…) to their values, taken from the
+/// request's `headers` (names in any case; every other header left out). Fails with the name
+/// of one of the five whose value is not text, which
+/// [`ipnkit::webhook::Transmission::from_request`] refuses first.
+pub fn webhook_headers<'h>(
+    headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
+) -> Result<String, &'static str> {
+    let mut kept = serde_json::Map::new();
+    for (name, value) in headers {
+        if let Some(header) = ipnkit::webhook::transmission::HEADERS
+            .iter()
+            .find(|h| h.eq_ignore_ascii_case(name))
+        {
+            let value = std::str::from_utf8(value).map_err(|_| *header)?;
+            kept.insert((*header).to_owned(), value.into());
+        }
+    }
+    Ok(serde_json::Value::Object(kept).to_string())
+}
+
+/// The `(name, value)` pairs of headers [`webhook_headers`] wrote; `None` when the text is not
+/// what it writes (a store edited by hand).
+pub fn read_webhook_headers(text: &str) -> Option<Vec<(String, String)>> {
+    let map: std::collections::BTreeMap<String, String> = serde_json::from_str(text).ok()?;
+    Some(map.into_iter().collect())
+}
 
 /// The first [`JUNK_BYTES_KEPT`] bytes of a junk body, and its length.
 pub(super) fn junk_head(body: &[u8]) -> (&[u8], i64) {

@@ -106,6 +106,18 @@ impl Sqlite {
                  );",
             )?;
         }
+        if version < 3 {
+            // Version 3: webhooks (PayPal's five headers kept beside the body; a message
+            // without them is an IPN), and the certificates their signatures are checked with.
+            tx.execute_batch(
+                "ALTER TABLE messages ADD COLUMN headers TEXT;
+                 CREATE TABLE certificates (
+                     url TEXT PRIMARY KEY,
+                     pem BLOB NOT NULL,
+                     fetched_at INTEGER NOT NULL
+                 );",
+            )?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(())
@@ -117,7 +129,7 @@ impl Sqlite {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let pending = tx
             .prepare_cached(
-                "SELECT id, body, attempts, verified FROM messages
+                "SELECT id, body, attempts, verified, headers, received_at FROM messages
                  WHERE state IN ('received', 'verified') AND next_attempt_at <= ?1
                  ORDER BY next_attempt_at, id LIMIT 1",
             )?
@@ -127,6 +139,8 @@ impl Sqlite {
                     body: r.get(1)?,
                     attempts: r.get(2)?,
                     verified: r.get::<_, i64>(3)? != 0,
+                    headers: r.get(4)?,
+                    received_at: r.get(5)?,
                 })
             })
             .optional()?;
@@ -142,12 +156,31 @@ impl Sqlite {
 }
 
 impl Store for Sqlite {
-    fn insert(&mut self, body: &[u8]) -> Result<i64, StoreError> {
+    fn insert(&mut self, body: &[u8], headers: Option<&str>) -> Result<i64, StoreError> {
         self.conn.execute(
-            "INSERT INTO messages (received_at, body) VALUES (?1, ?2)",
-            params![now_ms(), body],
+            "INSERT INTO messages (received_at, body, headers) VALUES (?1, ?2, ?3)",
+            params![now_ms(), body, headers],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    fn certificate(&mut self, url: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT pem FROM certificates WHERE url = ?1",
+                params![url],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn keep_certificate(&mut self, url: &str, pem: &[u8]) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO certificates (url, pem, fetched_at) VALUES (?1, ?2, ?3)",
+            params![url, pem, now_ms()],
+        )?;
+        Ok(())
     }
 
     fn insert_junk(&mut self, batch: &[(i64, &str, &[u8])]) -> Result<(), StoreError> {
@@ -389,7 +422,7 @@ impl Store for Sqlite {
 
     fn prune(&mut self, before: i64, junk_before: i64) -> Result<(usize, usize), StoreError> {
         let erased = self.conn.execute(
-            "UPDATE messages SET body = x'', pruned = 1
+            "UPDATE messages SET body = x'', headers = NULL, pruned = 1
              WHERE pruned = 0 AND received_at < ?1
                AND state IN ('invalid', 'refused', 'duplicate', 'stale', 'accepted')",
             params![before],
@@ -428,7 +461,7 @@ impl Store for Sqlite {
         let messages = tx
             .prepare(
                 "SELECT id, received_at, body, state, attempts, next_attempt_at, detail,
-                        verified, field, pruned
+                        verified, field, pruned, headers
                  FROM messages ORDER BY id",
             )?
             .query_map([], |r| {
@@ -443,6 +476,7 @@ impl Store for Sqlite {
                     verified: r.get::<_, i64>(7)? != 0,
                     field: r.get(8)?,
                     pruned: r.get::<_, i64>(9)? != 0,
+                    headers: r.get(10)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -486,8 +520,8 @@ impl Store for Sqlite {
         for m in &snapshot.messages {
             tx.execute(
                 "INSERT INTO messages (id, received_at, body, state, attempts, next_attempt_at,
-                                       detail, verified, field, pruned)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                       detail, verified, field, pruned, headers)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     m.id,
                     m.received_at,
@@ -498,7 +532,8 @@ impl Store for Sqlite {
                     m.detail,
                     m.verified,
                     m.field,
-                    m.pruned
+                    m.pruned,
+                    m.headers
                 ],
             )?;
         }

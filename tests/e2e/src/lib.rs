@@ -154,6 +154,11 @@ impl ListenerProcess {
             .to_owned()
     }
 
+    /// `http://host:port`: its base URL.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.address())
+    }
+
     /// `GET path` on its own port (`/health`, `/metrics`: they answer loopback clients), the
     /// body of a 200.
     pub fn get(&self, path: &str) -> String {
@@ -236,20 +241,37 @@ pub fn deliver_across_a_crash(
     victim: ListenerProcess,
     restart: impl FnOnce() -> ListenerProcess,
 ) -> ListenerProcess {
+    let deliver = || {
+        sandbox.deliver(
+            url,
+            messages,
+            ipnkit_server::Schedule::Compressed,
+            4,
+            &|_, _| {},
+        );
+    };
+    crash_while(sandbox, &deliver, messages.len() as u64, victim, restart)
+}
+
+/// Runs `deliver` (deliveries from `sandbox`, `planned` of them at least); once a third of
+/// `planned` are acknowledged, kills `victim` (SIGKILL) and, once a delivery has failed against
+/// it, starts it again with `restart`; returns the restarted process when `deliver` is done.
+/// Fails unless no delivery was abandoned and the crash made deliveries fail.
+pub fn crash_while(
+    sandbox: &ipnkit_server::Sandbox,
+    deliver: &(dyn Fn() + Sync),
+    planned: u64,
+    victim: ListenerProcess,
+    restart: impl FnOnce() -> ListenerProcess,
+) -> ListenerProcess {
     let delivered = AtomicBool::new(false);
     let restarted = thread::scope(|scope| {
         scope.spawn(|| {
-            sandbox.deliver(
-                url,
-                messages,
-                ipnkit_server::Schedule::Compressed,
-                4,
-                &|_, _| {},
-            );
+            deliver();
             delivered.store(true, Ordering::SeqCst);
         });
         wait_for(Duration::from_secs(30), "a third of the deliveries", || {
-            (sandbox.report().acknowledged >= messages.len() as u64 / 3).then_some(())
+            (sandbox.report().acknowledged >= planned / 3).then_some(())
         });
         // A crash: no chance to finish its postbacks, release its claims or its lead. It
         // stays down until a delivery has failed against it.
@@ -313,15 +335,18 @@ pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Opt
 /// A load balancer without health checks: each delivery goes to the next listener in turn; a
 /// listener that does not answer makes it a 502 (and the stand-in, like PayPal, retries).
 pub struct RoundRobin {
-    /// The URL to deliver to.
+    /// The URL to deliver IPN messages to.
     pub url: String,
+    /// The URL to deliver webhooks to.
+    pub webhook_url: String,
     sent: Arc<Vec<AtomicU64>>,
     /// Serves until the balancer is dropped.
     _server: ipnkit_server::local::Server,
 }
 
 impl RoundRobin {
-    /// Starts it in front of `upstreams` (URLs).
+    /// Starts it in front of `upstreams` (base URLs, `http://host:port`): each request goes to
+    /// the same path there, with its `Content-Type` and PayPal's webhook headers.
     pub fn start(upstreams: Vec<String>) -> RoundRobin {
         use ipnkit_server::local::{Answer, Reply, Server};
         let sent = Arc::new(
@@ -336,19 +361,25 @@ impl RoundRobin {
             let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap();
             let which = n % upstreams.len();
             counted[which].fetch_add(1, Ordering::SeqCst);
-            let status = agent
-                .post(&upstreams[which])
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .send(&request.body[..])
-                .map_or(502, |mut r| {
-                    let _ = r.body_mut().read_to_vec();
-                    r.status().as_u16()
-                });
+            let mut call = agent.post(&format!("{}{}", upstreams[which], request.target));
+            for (name, value) in &request.headers {
+                let name = name.as_str();
+                if name.eq_ignore_ascii_case("content-type")
+                    || name.to_ascii_lowercase().starts_with("paypal-")
+                {
+                    call = call.header(name, value.as_bytes());
+                }
+            }
+            let status = call.send(&request.body[..]).map_or(502, |mut r| {
+                let _ = r.body_mut().read_to_vec();
+                r.status().as_u16()
+            });
             Reply::Answer(Answer::new(status, ""))
         })
         .unwrap();
         RoundRobin {
             url: format!("{}/ipn", server.url()),
+            webhook_url: format!("{}/webhook", server.url()),
             sent,
             _server: server,
         }

@@ -584,7 +584,7 @@ fn a_read_only_store_is_refused_at_start() {
     let dir = scratch("readonly");
     let db = dir.join("db.sqlite");
     let mut owner = store::open(&Db::from(db.as_path())).unwrap();
-    owner.insert(&payment("READONLY0000001", "")).unwrap();
+    owner.insert(&payment("READONLY0000001", ""), None).unwrap();
     assert!(db.with_extension("sqlite-wal").exists());
     let output = std::process::Command::new("runuser")
         .args(["-u", "nobody", "--"])

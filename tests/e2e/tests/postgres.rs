@@ -105,7 +105,7 @@ fn two_listeners_on_one_database_process_every_message_once_across_a_crash() {
         "127.0.0.1:0",
     ));
     let address_a = a.address();
-    let balancer = RoundRobin::start(vec![a.url.clone(), b.url.clone()]);
+    let balancer = RoundRobin::start(vec![a.base(), b.base()]);
     let messages = messages();
     let distinct: HashSet<Vec<u8>> = messages.iter().map(|m| as_sandbox_message(m)).collect();
 

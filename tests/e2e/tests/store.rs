@@ -55,8 +55,8 @@ fn line(id: i64) -> String {
 fn claims_hand_each_message_to_one_worker_until_its_lease_ends(engine: &dyn Engine) {
     let db = engine.fresh("claims");
     let mut s = open(&db);
-    let first = s.insert(b"verify_sign=a&n=1").unwrap();
-    let second = s.insert(b"verify_sign=a&n=2").unwrap();
+    let first = s.insert(b"verify_sign=a&n=1", None).unwrap();
+    let second = s.insert(b"verify_sign=a&n=2", None).unwrap();
     assert!(second > first);
     let now = 1_000;
     let got = s.claim(now, LEASE).unwrap().unwrap();
@@ -82,7 +82,10 @@ fn concurrent_workers_never_claim_one_message_twice(engine: &dyn Engine) {
     let mut s = open(&db);
     let n = 200;
     let ids: HashSet<i64> = (0..n)
-        .map(|i| s.insert(format!("verify_sign=a&n={i}").as_bytes()).unwrap())
+        .map(|i| {
+            s.insert(format!("verify_sign=a&n={i}").as_bytes(), None)
+                .unwrap()
+        })
         .collect();
     let start = Arc::new(Barrier::new(6));
     let claimed: Vec<Vec<i64>> = thread::scope(|scope| {
@@ -111,7 +114,7 @@ fn a_unique_key_decides_which_copy_acts(engine: &dyn Engine) {
     let db = engine.fresh("accept_race");
     let mut s = open(&db);
     let copies: Vec<i64> = (0..8)
-        .map(|_| s.insert(b"verify_sign=a&txn_id=T1").unwrap())
+        .map(|_| s.insert(b"verify_sign=a&txn_id=T1", None).unwrap())
         .collect();
     let start = Arc::new(Barrier::new(copies.len()));
     let acted: Vec<bool> = thread::scope(|scope| {
@@ -147,14 +150,14 @@ fn a_refusal_is_reported_once_per_key(engine: &dyn Engine) {
     let db = engine.fresh("refusals");
     let mut s = open(&db);
     let (a, b, c) = (
-        s.insert(b"verify_sign=a&x=1").unwrap(),
-        s.insert(b"verify_sign=a&x=1").unwrap(),
-        s.insert(b"verify_sign=a&x=2").unwrap(),
+        s.insert(b"verify_sign=a&x=1", None).unwrap(),
+        s.insert(b"verify_sign=a&x=1", None).unwrap(),
+        s.insert(b"verify_sign=a&x=2", None).unwrap(),
     );
     assert!(s.refuse(a, "k1", "amount_mismatch", &line).unwrap());
     assert!(!s.refuse(b, "k1", "amount_mismatch", &line).unwrap());
     assert!(s.refuse(c, "k2", "order_not_found", &line).unwrap());
-    let u = s.insert(b"verify_sign=u").unwrap();
+    let u = s.insert(b"verify_sign=u", None).unwrap();
     s.settle_with_event(u, "unreadable", "bad_amount", Some("mc_gross"), &line)
         .unwrap();
     let counts = s.counts().unwrap();
@@ -206,8 +209,8 @@ fn a_refusal_is_reported_once_per_key(engine: &dyn Engine) {
 fn pruning_erases_settled_bodies_and_old_junk(engine: &dyn Engine) {
     let db = engine.fresh("prune");
     let mut s = open(&db);
-    let settled = s.insert(b"verify_sign=a&payer_email=x").unwrap();
-    let waiting = s.insert(b"verify_sign=a&payer_email=y").unwrap();
+    let settled = s.insert(b"verify_sign=a&payer_email=x", None).unwrap();
+    let waiting = s.insert(b"verify_sign=a&payer_email=y", None).unwrap();
     s.settle(settled, "invalid", "invalid", None).unwrap();
     s.insert_junk(&[
         (1, "no_verify_sign", b"old"),
@@ -249,7 +252,7 @@ fn one_connection_at_a_time_leads_the_outbox(engine: &dyn Engine, shared: bool) 
 
 fn opening_again_keeps_everything(engine: &dyn Engine) {
     let db = engine.fresh("reopen");
-    let id = open(&db).insert(b"verify_sign=a").unwrap();
+    let id = open(&db).insert(b"verify_sign=a", None).unwrap();
     // Several processes starting at once: each migrates or finds it done.
     thread::scope(|scope| {
         for _ in 0..4 {
@@ -262,9 +265,12 @@ fn opening_again_keeps_everything(engine: &dyn Engine) {
 fn copying_moves_every_row_and_keeps_ids(from: &dyn Engine, to: &dyn Engine) {
     let (a, b) = (from.fresh("copy_from"), to.fresh("copy_to"));
     let mut s = open(&a);
-    let m1 = s.insert(b"verify_sign=a&txn_id=C1").unwrap();
-    let m2 = s.insert(b"verify_sign=a&txn_id=C2").unwrap();
-    let m3 = s.insert(b"verify_sign=a&txn_id=C3").unwrap();
+    let m1 = s.insert(b"verify_sign=a&txn_id=C1", None).unwrap();
+    let m2 = s.insert(b"verify_sign=a&txn_id=C2", None).unwrap();
+    let m3 = s.insert(b"verify_sign=a&txn_id=C3", None).unwrap();
+    s.insert(br#"{"id":"WH-C4"}"#, Some(HEADERS)).unwrap();
+    s.keep_certificate("https://api.paypal.com/c", b"pem")
+        .unwrap();
     assert!(s.accept(m1, "k1", "C1", "ok", &line).unwrap());
     assert!(s.refuse(m2, "k2", "amount_mismatch", &line).unwrap());
     s.retry_later(m3, 42, "timeout").unwrap();
@@ -280,7 +286,7 @@ fn copying_moves_every_row_and_keeps_ids(from: &dyn Engine, to: &dyn Engine) {
     assert_eq!(t.keys("C1").unwrap(), vec!["k1"]);
     assert_eq!(t.unsent_count().unwrap(), 1);
     // New rows come after the copied ones; a copied key still decides.
-    assert!(t.insert(b"verify_sign=a&new=1").unwrap() > m3);
+    assert!(t.insert(b"verify_sign=a&new=1", None).unwrap() > m3 + 1);
     assert!(!t.accept(m3, "k1", "C1", "ok", &line).unwrap());
     assert!(t.accept(m3, "k3", "C3", "ok", &line).unwrap());
     let newest = t.events().unwrap().pop().unwrap().0;
@@ -299,7 +305,58 @@ fn copying_moves_every_row_and_keeps_ids(from: &dyn Engine, to: &dyn Engine) {
     );
 }
 
+/// PayPal's five headers as a listener stores them.
+const HEADERS: &str = r#"{"PAYPAL-AUTH-ALGO":"SHA256withRSA","PAYPAL-CERT-URL":"https://api.paypal.com/v1/notifications/certs/CERT-1","PAYPAL-TRANSMISSION-ID":"t-1","PAYPAL-TRANSMISSION-SIG":"c2ln","PAYPAL-TRANSMISSION-TIME":"2026-12-07T10:00:00Z"}"#;
+
+fn webhooks_keep_their_headers_and_certificates(engine: &dyn Engine) {
+    let db = engine.fresh("webhooks");
+    let mut s = open(&db);
+    let before = store::now_ms();
+    let hook = s.insert(br#"{"id":"WH-1"}"#, Some(HEADERS)).unwrap();
+    let ipn = s.insert(b"verify_sign=a", None).unwrap();
+    let claimed = s.claim(store::now_ms(), LEASE).unwrap().unwrap();
+    assert_eq!(claimed.id, hook);
+    assert_eq!(claimed.headers.as_deref(), Some(HEADERS));
+    assert!(claimed.received_at >= before && claimed.received_at <= store::now_ms());
+    let pairs = store::read_webhook_headers(claimed.headers.as_deref().unwrap()).unwrap();
+    assert_eq!(pairs.len(), 5);
+    let claimed = s.claim(store::now_ms(), LEASE).unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.headers), (ipn, None));
+    // Each certificate URL's certificate, kept once: the first kept stays.
+    let url = "https://api.paypal.com/v1/notifications/certs/CERT-1";
+    assert_eq!(s.certificate(url).unwrap(), None);
+    s.keep_certificate(url, b"PEM one").unwrap();
+    s.keep_certificate(url, b"PEM two").unwrap();
+    assert_eq!(open(&db).certificate(url).unwrap().unwrap(), b"PEM one");
+    // Pruned with the body.
+    s.settle(hook, "invalid", "signature_mismatch", None)
+        .unwrap();
+    s.prune(store::now_ms() + 1_000, 0).unwrap();
+    let rows = s.snapshot().unwrap().messages;
+    let row = rows.iter().find(|m| m.id == hook).unwrap();
+    assert_eq!(
+        (row.body.as_slice(), row.headers.as_deref()),
+        (&b""[..], None)
+    );
+}
+
+/// A store of the previous version (2: before webhooks), made by taking version 3's additions
+/// away, is migrated in place: its messages kept, the new column and table added.
+fn a_version_2_store_is_migrated_in_place(engine: &dyn Engine, downgrade: &dyn Fn(&Db)) {
+    let db = engine.fresh("v2");
+    let id = open(&db).insert(b"verify_sign=old", None).unwrap();
+    downgrade(&db);
+    let mut s = open(&db);
+    assert_eq!(s.body(id).unwrap().unwrap(), b"verify_sign=old");
+    let hook = s.insert(b"{}", Some(HEADERS)).unwrap();
+    assert!(hook > id);
+    s.keep_certificate("u", b"pem").unwrap();
+    assert_eq!(s.certificate("u").unwrap().unwrap(), b"pem");
+    assert_eq!(SCHEMA_VERSION, 3);
+}
+
 fn suite(engine: &dyn Engine, shared: bool) {
+    webhooks_keep_their_headers_and_certificates(engine);
     claims_hand_each_message_to_one_worker_until_its_lease_ends(engine);
     concurrent_workers_never_claim_one_message_twice(engine);
     a_unique_key_decides_which_copy_acts(engine);
@@ -320,6 +377,15 @@ fn temp_dir(name: &str) -> PathBuf {
 fn sqlite_keeps_the_stores_promises() {
     let dir = temp_dir("sqlite");
     suite(&Sqlite(dir.clone()), false);
+    a_version_2_store_is_migrated_in_place(&Sqlite(dir.clone()), &|db| {
+        let Db::Sqlite(path) = db else { panic!("{db}") };
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE messages DROP COLUMN headers; DROP TABLE certificates;
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -327,6 +393,17 @@ fn sqlite_keeps_the_stores_promises() {
 fn postgres_keeps_the_stores_promises_and_copies_to_and_from_sqlite() {
     let pg = TestPostgres::start();
     suite(&pg, true);
+    a_version_2_store_is_migrated_in_place(&pg, &|db| {
+        let Db::Postgres(url) = db else {
+            panic!("{db}")
+        };
+        let name = url.rsplit('/').next().unwrap();
+        pg.sql(
+            name,
+            "ALTER TABLE ipnkit.messages DROP COLUMN headers; DROP TABLE ipnkit.certificates;
+             UPDATE ipnkit.schema_version SET version = 2;",
+        );
+    });
     let dir = temp_dir("copy");
     copying_moves_every_row_and_keeps_ids(&Sqlite(dir.clone()), &pg);
     // And back (a PostgreSQL store to a SQLite file).
@@ -345,7 +422,7 @@ fn postgres_refuses_what_it_cannot_use_and_survives_a_lost_connection() {
         Db::Sqlite(_) => unreachable!(),
     };
     let mut s = open(&db);
-    s.insert(b"verify_sign=a").unwrap();
+    s.insert(b"verify_sign=a", None).unwrap();
 
     // A connection the server ended (a restart, a failover): the call that finds it fails, the
     // next one connects again.
@@ -355,7 +432,7 @@ fn postgres_refuses_what_it_cannot_use_and_survives_a_lost_connection() {
          WHERE application_name = 'ipnkit' AND pid <> pg_backend_pid()",
     );
     // Storing a body finds it out and connects again at once (no 500 for PayPal).
-    let stored = s.insert(b"verify_sign=b").unwrap();
+    let stored = s.insert(b"verify_sign=b", None).unwrap();
     pg.sql(
         "edges",
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
