@@ -223,6 +223,64 @@ fn listen_refuses_a_test_verification_url_with_live_payments() {
     assert!(!db.exists(), "the store was created");
 }
 
+#[test]
+fn listen_refuses_the_webhook_stand_in_with_live_payments() {
+    // The stand-in's throwaway authority is trusted only outside live, and the refusal comes
+    // before anything is opened or fetched.
+    let db = std::env::temp_dir().join(format!("ipnkit-live-wh-{}.sqlite", std::process::id()));
+    let base = [
+        "listen",
+        "--listen",
+        "127.0.0.1:0",
+        "--webhook-id",
+        "WH-1",
+        "--db",
+        &db.display().to_string(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let with = |extra: &[&str]| {
+        [
+            &base[..],
+            &extra.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        ]
+        .concat()
+    };
+    let live = with(&["--env", "live", "--webhook-stand-in", "http://127.0.0.1:9"]);
+    let out = ipnkit(&live.iter().map(String::as_str).collect::<Vec<_>>(), b"");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ipnkit: --webhook-stand-in is for tests against `ipnkit sandbox`: it cannot be used with --env live\n"
+    );
+    let path = with(&["--env", "sandbox", "--webhook-path", "webhook"]);
+    let out = ipnkit(&path.iter().map(String::as_str).collect::<Vec<_>>(), b"");
+    assert_eq!(
+        (out.status.code(), stderr(&out).as_str()),
+        (Some(2), "ipnkit: --webhook-path must start with /\n")
+    );
+    // A stand-in that is not there: the start fails, saying where it looked.
+    let absent = with(&[
+        "--env",
+        "sandbox",
+        "--webhook-stand-in",
+        "http://127.0.0.1:9",
+    ]);
+    let out = ipnkit(&absent.iter().map(String::as_str).collect::<Vec<_>>(), b"");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains(
+            "--webhook-stand-in: no authority at http://127.0.0.1:9/sandbox/webhook-ca.pem"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // And no webhook options without a webhook id.
+    let out = ipnkit(&["listen", "--env", "sandbox", "--webhook-path", "/w"], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!db.exists(), "the store was created");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
