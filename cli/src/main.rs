@@ -22,6 +22,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod demo;
 mod serve;
 mod webhook;
 use ipnkit::host::{Answer, Config, Decision, Notification, Refusal};
@@ -70,7 +71,7 @@ enum Command {
     CopyStore(serve::CopyStoreArgs),
     /// The end-to-end demo: the sandbox and the listener on loopback, the project's vectors (and
     /// the shared corpus when present) delivered with faults on, and what became of each.
-    Demo(serve::DemoArgs),
+    Demo(demo::DemoArgs),
     /// PayPal's REST webhooks, offline: verify one, or print its event.
     Webhook {
         #[command(subcommand)]
@@ -276,7 +277,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let db = args.check().map_err(Failure::Usage)?;
             serve::listen(*args, db).map_err(Failure::Io)
         }
-        Command::Demo(args) => serve::demo(args).map_err(Failure::Io),
+        Command::Demo(args) => demo::demo(args).map_err(Failure::Io),
         Command::CopyStore(args) => {
             let (from, to) = args.stores().map_err(Failure::Usage)?;
             serve::copy_store(&from, &to).map_err(Failure::Io)

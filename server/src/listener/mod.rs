@@ -55,6 +55,7 @@ pub struct Listener {
     server: Option<tokio::task::JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
     url: String,
+    webhook_url: Option<String>,
     db: Db,
     stop: Arc<AtomicBool>,
     wake: Arc<Wake>,
@@ -178,6 +179,10 @@ impl Listener {
             server: Some(server),
             shutdown,
             url: format!("http://{addr}/ipn"),
+            webhook_url: config
+                .webhooks
+                .as_ref()
+                .map(|w| format!("http://{addr}{}", w.path)),
             db: config.db.clone(),
             stop,
             wake,
@@ -190,6 +195,11 @@ impl Listener {
     /// The URL to deliver IPN messages to.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The URL to deliver webhooks to, when this listener takes them.
+    pub fn webhook_url(&self) -> Option<&str> {
+        self.webhook_url.as_deref()
     }
 
     /// Counts of stored messages by state.

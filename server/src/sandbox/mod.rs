@@ -72,6 +72,7 @@ impl Sandbox {
             express: Express::new(),
             webhooks: webhooks::WebhookSigner::new().map_err(io::Error::other)?,
             transmissions: AtomicU64::new(0),
+            forged_ids: Mutex::new(HashSet::new()),
             url: std::sync::OnceLock::new(),
         });
         let answering = Arc::clone(&shared);

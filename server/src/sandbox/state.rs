@@ -101,6 +101,8 @@ pub(super) struct Shared {
     pub(super) webhooks: super::webhooks::WebhookSigner,
     /// Webhook transmissions signed, for their ids.
     pub(super) transmissions: AtomicU64,
+    /// The transmission ids of the webhooks forged on purpose.
+    pub(super) forged_ids: Mutex<HashSet<String>>,
     /// The stand-in's own base URL (its certificate URLs are under it), set once it listens.
     pub(super) url: std::sync::OnceLock<String>,
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
+use ipnkit::webhook::transmission::TRANSMISSION_ID;
 use ipnkit::{Lookup, Message, Value};
 use serde_json::json;
 
@@ -25,6 +26,12 @@ struct Planned {
 }
 
 impl Sandbox {
+    /// Whether the stand-in forged the webhook transmission `id` (`PAYPAL-TRANSMISSION-ID`):
+    /// what a test or the demo checks a listener's verdicts against.
+    pub fn is_forged(&self, transmission_id: &str) -> bool {
+        lock(&self.shared.forged_ids).contains(transmission_id)
+    }
+
     /// Delivers each webhook body in `events` to `url` (the listener's webhook URL) for
     /// `webhook_id`, each signed as it is sent, with `concurrency` senders, retrying on
     /// `schedule`; returns once each is acknowledged or abandoned. The run's faults apply:
@@ -89,24 +96,32 @@ impl Sandbox {
                         let Ok(delivery) = lock(&rx).recv() else {
                             break;
                         };
-                        if delivery.signing != Signing::PayPal || delivery.signed != delivery.sent {
-                            shared.counters.forged.fetch_add(1, Ordering::SeqCst);
-                        }
-                        match shared.sign_webhook(
+                        let forged =
+                            delivery.signing != Signing::PayPal || delivery.signed != delivery.sent;
+                        let signed = shared.sign_webhook(
                             &self.url,
                             &delivery.signed,
                             webhook_id,
                             delivery.signing,
-                        ) {
-                            Ok(headers) => shared.deliver_one(
-                                &agent,
-                                url,
-                                Payload::Webhook {
+                        );
+                        match signed {
+                            Ok(headers) => {
+                                if forged {
+                                    shared.counters.forged.fetch_add(1, Ordering::SeqCst);
+                                    if let Some((_, id)) = headers
+                                        .pairs
+                                        .iter()
+                                        .find(|(name, _)| *name == TRANSMISSION_ID)
+                                    {
+                                        lock(&shared.forged_ids).insert(id.clone());
+                                    }
+                                }
+                                let payload = Payload::Webhook {
                                     body: &delivery.sent,
                                     headers: &headers.pairs,
-                                },
-                                schedule,
-                            ),
+                                };
+                                shared.deliver_one(&agent, url, payload, schedule);
+                            }
                             Err(error) => {
                                 tracing::error!(%error, "a webhook could not be signed");
                                 shared.counters.abandoned.fetch_add(1, Ordering::SeqCst);
@@ -140,7 +155,7 @@ fn reformatted(body: &[u8]) -> Vec<u8> {
 }
 
 /// The webhook PayPal sends (`PAYMENT.CAPTURE.COMPLETED`, Orders v2) for the payment an IPN
-/// message reports completed: the capture's id is the IPN's `txn_id`, with its amount, its
+/// message reports completed (its event `payment_completed`): the capture's id is the IPN's `txn_id`, with its amount, its
 /// currency, the payee's e-mail address (`receiver_email`), `custom` and `invoice` as
 /// `custom_id` and `invoice_id`. `None` for any other message. An IPN and this webhook are one
 /// fact: a listener acts on the first to arrive and finds the second a duplicate.
@@ -152,7 +167,11 @@ pub fn webhook_for_ipn(raw: &[u8]) -> Option<Vec<u8>> {
         }
         _ => None,
     };
-    if text("payment_status").as_deref() != Some("Completed") {
+    // A payment completed (not a dispute's adjustment, a Mass Pay item or a subscription's
+    // payment, which PayPal notifies by other webhooks).
+    if message.event().event_code() != ipnkit::EventCode::PaymentCompleted
+        || text("payment_status").as_deref() != Some("Completed")
+    {
         return None;
     }
     let txn_id = text("txn_id")?;
