@@ -123,6 +123,9 @@ fn invalid(
 
 /// `GET url` with the postback's discipline: one deadline, no redirect, the answer capped.
 fn fetch(work: &Work<'_>, url: &str) -> (Reply, Option<String>) {
+    work.metrics
+        .certificate_fetches
+        .fetch_add(1, Ordering::Relaxed);
     let sent = on_a_live_connection(
         work.config.postback_timeout,
         |connection| connection.apply(work.agent.get(url)).call(),

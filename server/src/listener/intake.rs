@@ -270,6 +270,7 @@ fn keep_junk(shared: &Shared, reason: &'static str, body: Bytes) {
 /// again) when it cannot be.
 async fn store(shared: &Arc<Shared>, body: Bytes, headers: Option<String>) -> Answer {
     let metrics = &shared.metrics;
+    let webhook = headers.is_some();
     let stored = {
         let shared = Arc::clone(shared);
         tokio::task::spawn_blocking(move || {
@@ -282,6 +283,9 @@ async fn store(shared: &Arc<Shared>, body: Bytes, headers: Option<String>) -> An
     match stored {
         Ok(Ok(id)) => {
             metrics.received.fetch_add(1, Ordering::Relaxed);
+            if webhook {
+                metrics.webhooks_received.fetch_add(1, Ordering::Relaxed);
+            }
             tracing::debug!(message_id = id, "stored");
             shared.wake.notify();
             answer(StatusCode::OK, "")

@@ -8,6 +8,10 @@ use crate::store::{Counts, now_ms};
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     pub(crate) received: AtomicU64,
+    /// Of those, webhooks.
+    pub(crate) webhooks_received: AtomicU64,
+    /// Certificates fetched for webhooks (answered or not).
+    pub(crate) certificate_fetches: AtomicU64,
     /// Deliveries (POSTs) being read or stored now: a gauge.
     pub(crate) receiving: AtomicU64,
     pub(crate) junk: AtomicU64,
@@ -47,6 +51,16 @@ pub(super) fn render(
         "received_total",
         "Messages stored (answered 200).",
         &m.received,
+    );
+    counter(
+        "webhooks_received_total",
+        "Of those, webhooks (stored with PayPal's headers).",
+        &m.webhooks_received,
+    );
+    counter(
+        "certificate_fetches_total",
+        "Webhook certificates fetched (each URL's is kept in the store once fetched).",
+        &m.certificate_fetches,
     );
     counter(
         "junk_total",

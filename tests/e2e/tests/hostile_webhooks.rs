@@ -264,4 +264,12 @@ fn paypals_headers_missing_repeated_or_malformed_are_named_never_echoed() {
     let c = counts(&db);
     assert_eq!(c.unsettled() + c.settled(), 1, "{c:?}");
     assert!(!listener.log().contains(secret), "{}", listener.log());
+    let metrics = listener.get("/metrics");
+    for line in [
+        "ipnkit_webhooks_received_total 1",
+        &format!("ipnkit_junk_total {}", cases.len()),
+        "ipnkit_certificate_fetches_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
 }
