@@ -54,6 +54,9 @@ function type_name(?ReflectionType $type): string
 
 function parameter(ReflectionParameter $p): string
 {
+    if ($p->isVariadic()) {
+        return type_name($p->getType()) . ' ...$' . $p->getName();
+    }
     $out = type_name($p->getType()) . ' $' . $p->getName();
     if ($p->isOptional()) {
         $out .= ' = ' . ($p->isDefaultValueAvailable() ? var_export($p->getDefaultValue(), true) : 'null');
@@ -116,6 +119,9 @@ $docs = rust_docs((string) file_get_contents(__DIR__ . '/src/lib.rs'))
     'Ipnkit\\IpnException::__construct' => ['An error with the core\'s stable code and the field it names.'],
     'Ipnkit\\IpnException::getErrorCode' => ['The core\'s stable code (`duplicate_key`, `wrong_type`…).'],
     'Ipnkit\\IpnException::getField' => ['The variable or configuration key the error names; never its value.'],
+    // ext-php-rs's class for Rust closures handed to PHP (the one-call path's curl callback).
+    'RustClosure' => ['A Rust function the extension hands to PHP (curl\'s write callback in `Ipn::handle()` and', '`Webhook::handle()`): called by PHP, never made by it.'],
+    'RustClosure::__invoke' => ['Calls the Rust function.'],
 ];
 
 /**

@@ -188,6 +188,16 @@ final class Ipn
      */
     public static function events(): array {}
     /**
+     * One call for an IPN: posts the raw body back to PayPal with curl (the configured
+     * environment's endpoint; no redirect followed, `$timeout` seconds for the whole exchange,
+     * the answer read to 64 KiB) and returns the decision, as `decide()` gives it. No answer,
+     * or an unreadable one, is a `retry` decision, never a verdict. Store the raw body and
+     * answer PayPal 200 before calling it. `$send` replaces curl (a proxy, tests):
+     * `fn(string $method, string $url, array $headers, ?string $body, float $timeout): ?array`
+     * returning `[$status, $body]`, or `null` for no answer.
+     */
+    public static function handle(string $raw, \Ipnkit\Config $config, \Ipnkit\Expected $expected, array $stored_keys, ?callable $send = null, ?float $timeout = null): \Ipnkit\Decision {}
+    /**
      * Parses the raw body PayPal POSTed (`file_get_contents('php://input')`), within the
      * configuration's limits (the defaults without one). Throws an `Ipnkit\IpnException`
      * subclass when the body is refused or its values do not decode.
@@ -660,6 +670,16 @@ final class Webhook
      */
     public function event(): array {}
     /**
+     * One call for a webhook: reads it (as `receive()`), takes PayPal's certificate from
+     * `$certificates` (an `ArrayAccess` that outlives the request, keyed by the certificate's
+     * cache key: an `ArrayObject`, or your cache's adapter) or fetches it with curl from a URL
+     * the core judged PayPal's (no redirect, `$timeout` seconds, 64 KiB) and keeps it there,
+     * verifies offline at `$now` (Unix seconds; default the current time) and returns the
+     * decision, as `Ipn::decideWebhook()` gives it. A certificate that cannot be had is a
+     * `retry` decision. `$send` replaces curl, as for `Ipn::handle()`.
+     */
+    public static function handle(string $raw, array $headers, \Ipnkit\Config $config, \Ipnkit\WebhookVerifier $verifier, \Ipnkit\Expected $expected, array $stored_keys, mixed $certificates = null, ?callable $send = null, ?float $timeout = null, ?int $now = null): \Ipnkit\Decision {}
+    /**
      * Reads a webhook: the raw body (`file_get_contents('php://input')`, never a decoded
      * array) and the request's headers (`getallheaders()`, names in any case). Throws
      * `Ipnkit\HeaderException` when one of PayPal's five headers is missing, repeated or
@@ -720,6 +740,20 @@ final class WebhookVerifier
      * certificates.
      */
     public function __construct(\Ipnkit\Config $config, string $webhook_id, ?string $trust_anchors = null, ?int $replay_window = null, ?string $certificate_base_for_testing = null) {}
+}
+
+/**
+ * A Rust function the extension hands to PHP (curl's write callback in `Ipn::handle()` and
+ * `Webhook::handle()`): called by PHP, never made by it.
+ */
+class RustClosure
+{
+    /** Made by the extension only: `new` is refused. */
+    private function __construct() {}
+    /**
+     * Calls the Rust function.
+     */
+    public function __invoke(mixed ...$args): mixed {}
 }
 
 /**

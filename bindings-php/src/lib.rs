@@ -15,6 +15,7 @@
 
 mod convert;
 mod errors;
+mod http;
 mod webhook;
 
 use ext_php_rs::convert::IntoZval;
@@ -138,6 +139,46 @@ impl Ipn {
             &expected.inner,
             &stored_keys,
         ))?;
+        Ok(Decision { inner: decision })
+    }
+
+    /// One call for an IPN: posts the raw body back to PayPal with curl (the configured
+    /// environment's endpoint; no redirect followed, `$timeout` seconds for the whole exchange,
+    /// the answer read to 64 KiB) and returns the decision, as `decide()` gives it. No answer,
+    /// or an unreadable one, is a `retry` decision, never a verdict. Store the raw body and
+    /// answer PayPal 200 before calling it. `$send` replaces curl (a proxy, tests):
+    /// `fn(string $method, string $url, array $headers, ?string $body, float $timeout): ?array`
+    /// returning `[$status, $body]`, or `null` for no answer.
+    pub fn handle(
+        raw: Raw<'_>,
+        config: &Config,
+        expected: &Expected,
+        stored_keys: Vec<String>,
+        send: Option<ZendCallable<'_>>,
+        timeout: Option<f64>,
+    ) -> PhpResult<Decision> {
+        let raw = raw.bytes("Ipnkit\\Ipn::handle")?;
+        let notification = receive(raw, Some(config))?;
+        let request = notification.verification_request(&config.inner);
+        let answer = http::exchange(
+            &http::Request {
+                method: "POST",
+                url: &request.url,
+                headers: http::lines(&request.headers),
+                body: Some(&request.body),
+            },
+            send.as_ref(),
+            timeout.unwrap_or(http::TIMEOUT),
+        )?;
+        let answer = match &answer {
+            Some((status, body)) => Answer::Http {
+                status: *status,
+                body,
+            },
+            None => Answer::NoAnswer,
+        };
+        let decision =
+            core(notification.decide(answer, &config.inner, &expected.inner, &stored_keys))?;
         Ok(Decision { inner: decision })
     }
 
@@ -555,7 +596,7 @@ impl Config {
 #[php(name = "Ipnkit\\Expected")]
 #[php(flags = ClassFlags::Final)]
 pub struct Expected {
-    inner: CoreExpected,
+    pub(crate) inner: CoreExpected,
 }
 
 #[php_impl]
@@ -660,7 +701,7 @@ impl Verdict {
 #[php(flags = ClassFlags::Final)]
 #[php(implements(ce = errors::json_serializable, stub = "\\JsonSerializable"))]
 pub struct Decision {
-    inner: CoreDecision,
+    pub(crate) inner: CoreDecision,
 }
 
 #[php_impl]

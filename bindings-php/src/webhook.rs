@@ -4,18 +4,20 @@
 
 use ext_php_rs::binary::Binary;
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ArrayKey, ZendHashTable};
+use ext_php_rs::types::{ZendCallable, Zval};
 use ipnkit::webhook::{
-    Transmission, WebhookEvent, WebhookLimits, WebhookVerdict as CoreVerdict,
+    Certificate, Transmission, WebhookEvent, WebhookLimits, WebhookVerdict as CoreVerdict,
     WebhookVerifier as CoreVerifier,
 };
 
 use crate::convert::{Raw, array_of, bytes};
 use crate::errors::{exception, type_error};
-use crate::{Config, core};
+use crate::{Config, Decision, Expected, core};
 
 /// A verifier for one webhook (its id, from PayPal's developer dashboard; `WEBHOOK_ID` for the
 /// Webhook Simulator) in a configuration's environment: the certificate URL, its chain to
@@ -174,6 +176,22 @@ fn header_pairs(headers: &ZendHashTable) -> PhpResult<Vec<(Vec<u8>, Vec<u8>)>> {
     Ok(out)
 }
 
+/// The time now, in Unix seconds.
+fn clock() -> PhpResult<i64> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        .ok_or_else(|| type_error("the clock is not a time".into()))
+}
+
+/// `$cache->$method($key)`.
+fn call(cache: &Zval, method: &str, key: &str) -> PhpResult<Zval> {
+    cache
+        .try_call_method(method, vec![&key])
+        .map_err(|e| crate::errors::error(format!("{method}: {e}")))
+}
+
 #[php_impl]
 impl Webhook {
     /// Reads a webhook: the raw body (`file_get_contents('php://input')`, never a decoded
@@ -194,6 +212,105 @@ impl Webhook {
             transmission,
             event,
         })
+    }
+
+    /// One call for a webhook: reads it (as `receive()`), takes PayPal's certificate from
+    /// `$certificates` (an `ArrayAccess` that outlives the request, keyed by the certificate's
+    /// cache key: an `ArrayObject`, or your cache's adapter) or fetches it with curl from a URL
+    /// the core judged PayPal's (no redirect, `$timeout` seconds, 64 KiB) and keeps it there,
+    /// verifies offline at `$now` (Unix seconds; default the current time) and returns the
+    /// decision, as `Ipn::decideWebhook()` gives it. A certificate that cannot be had is a
+    /// `retry` decision. `$send` replaces curl, as for `Ipn::handle()`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn handle(
+        raw: Raw<'_>,
+        headers: &ZendHashTable,
+        config: &Config,
+        verifier: &WebhookVerifier,
+        expected: &Expected,
+        stored_keys: Vec<String>,
+        certificates: Option<&Zval>,
+        send: Option<ZendCallable<'_>>,
+        timeout: Option<f64>,
+        now: Option<i64>,
+    ) -> PhpResult<Decision> {
+        let webhook = Webhook::receive(raw, headers)?;
+        let now = match now {
+            Some(now) => now,
+            None => clock()?,
+        };
+        let cache = certificates.filter(|c| !c.is_null());
+        if let Some(cache) = cache
+            && !cache
+                .object()
+                .is_some_and(|o| o.instance_of(ext_php_rs::zend::ce::arrayaccess()))
+        {
+            return Err(type_error(
+                "Ipnkit\\Webhook::handle(): $certificates must be an ArrayAccess (an ArrayObject)"
+                    .into(),
+            ));
+        }
+        let transmission = &webhook.transmission;
+        let verdict = match verifier.inner.certificate_request(transmission) {
+            Err(why) => CoreVerdict::Invalid(why),
+            Ok(request) => {
+                let key = request.cache_key();
+                let cached = match cache {
+                    Some(cache) if call(cache, "offsetExists", key)?.bool() == Some(true) => {
+                        let pem = call(cache, "offsetGet", key)?;
+                        Some((
+                            200,
+                            pem.binary::<u8>().ok_or_else(|| {
+                                type_error("a cached certificate must be a string".into())
+                            })?,
+                        ))
+                    }
+                    _ => None,
+                };
+                let answer = match cached {
+                    Some(answer) => Some(answer),
+                    None => {
+                        let fetched = crate::http::exchange(
+                            &crate::http::Request {
+                                method: "GET",
+                                url: request.url(),
+                                headers: Vec::new(),
+                                body: None,
+                            },
+                            send.as_ref(),
+                            timeout.unwrap_or(crate::http::TIMEOUT),
+                        )?;
+                        if let (Some(cache), Some((200, pem))) = (cache, &fetched)
+                            && Certificate::from_response(&request, 200, pem).is_ok()
+                        {
+                            cache
+                                .try_call_method(
+                                    "offsetSet",
+                                    vec![&key, &Binary::from(pem.clone()).into_zval(false)?],
+                                )
+                                .map_err(|e| crate::errors::error(format!("offsetSet: {e}")))?;
+                        }
+                        fetched
+                    }
+                };
+                match &answer {
+                    Some((status, body)) => {
+                        verifier
+                            .inner
+                            .verify_answer(transmission, Some((*status, body)), now)
+                    }
+                    None => CoreVerdict::Unexpected(ipnkit::Unexpected::NoAnswer),
+                }
+            }
+        };
+        let decision = core(ipnkit::webhook::decide(
+            verdict,
+            webhook.event_result(),
+            &config.inner,
+            &expected.inner,
+            &stored_keys,
+        ))?;
+        Ok(Decision { inner: decision })
     }
 
     /// The body exactly as received.
@@ -225,13 +342,7 @@ impl Webhook {
     ) -> PhpResult<WebhookVerdict> {
         let now = match now {
             Some(now) => now,
-            None => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()
-                .and_then(|d| i64::try_from(d.as_secs()).ok())
-                .ok_or_else(|| {
-                    type_error("Ipnkit\\Webhook::verify(): the clock is not a time".into())
-                })?,
+            None => clock()?,
         };
         let status = u16::try_from(status).map_err(|_| {
             type_error(format!(

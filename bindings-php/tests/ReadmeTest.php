@@ -44,11 +44,17 @@ final class ReadmeTest extends TestCase
 
     public function testTheExamplesWouldFailIfTheyWereWrong(): void
     {
-        // The same example with one expectation changed must fail: its asserts are live.
-        $code = self::blocks()[0];
-        $broken = str_replace("->amount() === '24.90'", "->amount() === '24.91'", $code);
-        $this->assertNotSame($code, $broken);
-        [$status] = self::runPhp($broken);
-        $this->assertNotSame(0, $status);
+        // The examples with one expectation (or PayPal's answer) changed must fail: their
+        // asserts are live.
+        $changes = [
+            "->amount() === '24.90'" => "->amount() === '24.91'",
+            "[200, 'VERIFIED'] : [200, 'INVALID']" => "[200, 'INVALID'] : [200, 'VERIFIED']",
+        ];
+        foreach ($changes as $from => $to) {
+            $code = current(array_filter(self::blocks(), fn (string $b): bool => str_contains($b, $from)));
+            $this->assertIsString($code, "no README PHP example has $from");
+            [$status] = self::runPhp(str_replace($from, $to, $code));
+            $this->assertNotSame(0, $status, "changed to $to, the example still passes");
+        }
     }
 }
