@@ -348,18 +348,11 @@ pub fn webhook_verifier(
 
 /// The request's headers as pairs, from the list they cross as (`[name, value, name, value…]`).
 fn header_pairs(headers: &[String]) -> napi::Result<Vec<(&str, &str)>> {
-    if !headers.len().is_multiple_of(2) {
-        return Err(napi::Error::from_reason(
+    ipnkit::webhook::transmission::pairs_from_flat(headers).ok_or_else(|| {
+        napi::Error::from_reason(
             "ipnkit: the headers crossed as a list of odd length: a bug of the package",
-        ));
-    }
-    Ok(headers
-        .chunks_exact(2)
-        .filter_map(|pair| match pair {
-            [name, value] => Some((name.as_str(), value.as_str())),
-            _ => None, // chunks_exact(2) gives pairs only
-        })
-        .collect())
+        )
+    })
 }
 
 /// The transmission of a body and its headers.

@@ -30,6 +30,24 @@ export function waitFor(stream, pattern, ms, what) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls `check` (async; a value when the state is reached, `undefined` or a throw while not)
+ * every 100 ms until it gives a value, which it resolves with; rejects after `ms` with `what`
+ * and what `detail()` says then. */
+export async function until(ms, what, check, detail = () => '') {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let value;
+    try {
+      value = await check();
+    } catch {
+      value = undefined; // not there yet (a server not listening)
+    }
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
+    await sleep(100);
+  }
+}
+
 /** Stops `child` and resolves with its exit. */
 export function stop(child) {
   return new Promise((resolve) => {

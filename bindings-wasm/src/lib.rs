@@ -348,16 +348,8 @@ pub fn webhook_verifier(
 
 /// The request's headers as pairs, from the list they cross as (`[name, value, name, value…]`).
 fn header_pairs(headers: &[String]) -> Result<Vec<(&str, &str)>, Thrown> {
-    if !headers.len().is_multiple_of(2) {
-        return Err(bug(&"the headers crossed as a list of odd length"));
-    }
-    Ok(headers
-        .chunks_exact(2)
-        .filter_map(|pair| match pair {
-            [name, value] => Some((name.as_str(), value.as_str())),
-            _ => None, // chunks_exact(2) gives pairs only
-        })
-        .collect())
+    ipnkit::webhook::transmission::pairs_from_flat(headers)
+        .ok_or_else(|| bug(&"the headers crossed as a list of odd length"))
 }
 
 fn transmission<'b>(

@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import {
-  IPNKIT_BIN, RECEIVER, checkOutcome, deliverEveryVector, freePort, sandboxReport, sleep, stop, waitFor,
+  IPNKIT_BIN, RECEIVER, checkOutcome, deliverEveryVector, freePort, sandboxReport, stop, until,
 } from '../../bindings-node/test/sandbox.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -96,26 +96,14 @@ test('the worker in workerd against ipnkit sandbox with every fault on: every de
   let sandbox;
   try {
     const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    for (;;) { // until workerd answers
-      try {
-        if ((await fetch(`${base}/report`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      assert.ok(Date.now() < deadline, `workerd did not start:\n${problems}`);
-      await sleep(100);
-    }
+    await until(30_000, 'workerd to answer', async () => (await fetch(`${base}/report`)).ok || undefined, () => problems);
     sandbox = await deliverEveryVector(sandboxPort, `${base}/ipn`);
-    let store;
-    const settledBy = Date.now() + 60_000;
-    for (;;) {
-      store = await (await fetch(`${base}/report`)).json();
-      const waiting = store.messages.filter((m) => m.state === 'received');
-      if (waiting.length === 0) break;
-      assert.ok(Date.now() < settledBy, `messages left unsettled: ${JSON.stringify(waiting.map((m) => m.id))}\n${problems}`);
-      await sleep(100);
-    }
+    let waiting = [];
+    const store = await until(60_000, 'every message to settle', async () => {
+      const report = await (await fetch(`${base}/report`)).json();
+      waiting = report.messages.filter((m) => m.state === 'received').map((m) => m.id);
+      return waiting.length === 0 ? report : undefined;
+    }, () => `unsettled: ${JSON.stringify(waiting)}\n${problems}`);
     const settled = store.messages
       .map((m) => ({ ...m, body: Buffer.from(m.body), key: m.delivery_key }))
       .sort((a, b) => a.settled - b.settled);
@@ -134,33 +122,16 @@ test('the worker takes webhooks in workerd: signed by ipnkit sandbox, its certif
   let problems = '';
   try {
     const stand = `http://127.0.0.1:${sandboxPort}`;
-    let ca;
-    const up = Date.now() + 30_000;
-    for (;;) { // until the stand-in answers
-      try {
-        const r = await fetch(`${stand}/sandbox/webhook-ca.pem`);
-        if (r.ok) { ca = await r.text(); break; }
-      } catch {
-        // not listening yet
-      }
-      assert.ok(Date.now() < up, 'ipnkit sandbox did not start');
-      await sleep(100);
-    }
+    const ca = await until(30_000, 'ipnkit sandbox to answer', async () => {
+      const r = await fetch(`${stand}/sandbox/webhook-ca.pem`);
+      return r.ok ? r.text() : undefined;
+    });
     layout(port, sandboxPort, { WEBHOOK_ID: 'WH-WORKER', WEBHOOK_CA: ca, WEBHOOK_CERT_BASE: stand });
     workerd = spawn(WORKERD, ['serve', 'config.capnp'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
     workerd.stdout.on('data', (chunk) => (problems += chunk));
     workerd.stderr.on('data', (chunk) => (problems += chunk));
     const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    for (;;) { // until workerd answers
-      try {
-        if ((await fetch(`${base}/report`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      assert.ok(Date.now() < deadline, `workerd did not start:\n${problems}`);
-      await sleep(100);
-    }
+    await until(30_000, 'workerd to answer', async () => (await fetch(`${base}/report`)).ok || undefined, () => problems);
     const sign = async (body) => {
       const r = await fetch(`${stand}/sandbox/sign-webhook?webhook_id=WH-WORKER`, { method: 'POST', body });
       assert.equal(r.status, 200);
@@ -185,14 +156,12 @@ test('the worker takes webhooks in workerd: signed by ipnkit sandbox, its certif
     assert.equal(await deliver(JSON.stringify(JSON.parse(first), null, 2), firstHeaders), 200);
     // Without PayPal's headers: refused before it is stored.
     assert.equal(await deliver(first, {}), 400);
-    let store;
-    const settledBy = Date.now() + 30_000;
-    for (;;) {
-      store = await (await fetch(`${base}/report`)).json();
-      if (store.webhooks.length === 4 && store.webhooks.every((w) => w.state !== 'received')) break;
-      assert.ok(Date.now() < settledBy, `webhooks left unsettled: ${JSON.stringify(store.webhooks)}\n${problems}`);
-      await sleep(100);
-    }
+    let seen = [];
+    const store = await until(30_000, 'the four webhooks to settle', async () => {
+      const report = await (await fetch(`${base}/report`)).json();
+      seen = report.webhooks;
+      return seen.length === 4 && seen.every((w) => w.state !== 'received') ? report : undefined;
+    }, () => `${JSON.stringify(seen)}\n${problems}`);
     const states = store.webhooks.map((w) => [w.state, w.detail]);
     assert.deepEqual(states.slice(1, 3).sort(), [['duplicate', null], ['duplicate', null]]);
     assert.deepEqual(states[0], ['accepted', null]);

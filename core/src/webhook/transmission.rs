@@ -59,6 +59,33 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>> HeaderPair for &(N, V) {
     }
 }
 
+/// Header pairs from a flat list `[name, value, name, value, …]`, the shape JavaScript hosts pass
+/// a request's headers across their native boundary in. `None` for a list of odd length: a name
+/// without its value, which only a bug in a host's package makes.
+///
+/// ```
+/// use ipnkit::webhook::transmission::pairs_from_flat;
+/// let flat = ["Paypal-Auth-Algo", "SHA256withRSA", "Content-Type", "application/json"];
+/// assert_eq!(
+///     pairs_from_flat(&flat),
+///     Some(vec![("Paypal-Auth-Algo", "SHA256withRSA"), ("Content-Type", "application/json")])
+/// );
+/// assert_eq!(pairs_from_flat(&["Paypal-Auth-Algo"]), None);
+/// ```
+pub fn pairs_from_flat<S: AsRef<str>>(flat: &[S]) -> Option<Vec<(&str, &str)>> {
+    if !flat.len().is_multiple_of(2) {
+        return None;
+    }
+    let names = flat.iter().step_by(2);
+    let values = flat.iter().skip(1).step_by(2);
+    Some(
+        names
+            .zip(values)
+            .map(|(n, v)| (n.as_ref(), v.as_ref()))
+            .collect(),
+    )
+}
+
 /// Bounds checked before any other work on a webhook request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookLimits {
