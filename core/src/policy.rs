@@ -620,20 +620,49 @@ fn check_money(
             ViolationCode::MissingField
         }
     };
-    let check_currency = |wanted: Currency, report: &mut Report| match currency {
+    let carried = Carried {
+        amount: money.map(|g| g.amount),
+        currency,
+        fields: (amount_field, currency_field),
+        absent: (absent(&amount_var), absent(&currency_var)),
+    };
+    judge_money(&carried, expected, report)
+}
+
+/// The money a notification carries where its amount rule reads it (an IPN's variables, a
+/// webhook resource's `amount`): each part, the field a violation names, and the violation
+/// when the part is absent (`missing_field`, or `unreadable_field` when it is there and cannot
+/// be read).
+pub(crate) struct Carried {
+    pub(crate) amount: Option<Decimal>,
+    pub(crate) currency: Option<Currency>,
+    pub(crate) fields: (&'static str, &'static str),
+    pub(crate) absent: (ViolationCode, ViolationCode),
+}
+
+/// The amount rule both channels share: the money carried against what the host expects.
+/// Returns how the amount was judged, or `None` when the notification is refused whatever else
+/// holds (no order).
+pub(crate) fn judge_money(
+    carried: &Carried,
+    expected: &Expected,
+    report: &mut Report,
+) -> Option<AmountCheck> {
+    let (amount_field, currency_field) = carried.fields;
+    let check_currency = |wanted: Currency, report: &mut Report| match carried.currency {
         Some(c) if c == wanted => {}
         Some(_) => report.push(ViolationCode::CurrencyMismatch, Some(currency_field)),
-        None => report.push(absent(&currency_var), Some(currency_field)),
+        None => report.push(carried.absent.1, Some(currency_field)),
     };
     match *expected {
         Expected::Order {
             amount,
             currency: wanted,
         } => {
-            match money {
-                Some(g) if g.amount == amount => {}
+            match carried.amount {
+                Some(a) if a == amount => {}
                 Some(_) => report.push(ViolationCode::AmountMismatch, Some(amount_field)),
-                None => report.push(absent(&amount_var), Some(amount_field)),
+                None => report.push(carried.absent.0, Some(amount_field)),
             }
             check_currency(wanted, report);
             Some(AmountCheck::Matched)
@@ -645,8 +674,9 @@ fn check_money(
             Some(AmountCheck::NotAsked)
         }
         Expected::NoOrder => {
-            // Refused: for want of an order when the message is this merchant's (whether an
-            // order exists is asked of its messages only), else by the receiver's violation.
+            // Refused: for want of an order when the notification is this merchant's (whether
+            // an order exists is asked of its notifications only), else by the receiver's
+            // violation.
             if report.is_ours() {
                 report.push(ViolationCode::OrderNotFound, None);
             }

@@ -13,8 +13,8 @@
 //!   ([`WebhookEvent::payment_state`]) against the policy's final statuses.
 
 use super::{
-    AmountCheck, AmountRule, Expected, Finality, Policy, ReceiverRule, Report, ViolationCode,
-    known_text, rules_of,
+    AmountCheck, AmountRule, Carried, Expected, Finality, Policy, ReceiverRule, Report,
+    ViolationCode, judge_money, known_text, rules_of,
 };
 use crate::vocab::{PaymentStatus, PendingReason};
 use crate::webhook::WebhookEvent;
@@ -98,42 +98,20 @@ fn check_money(
     let money = e.resource.amount;
     // v2 money is `{currency_code, value}`, v1 `{total, currency}`: a notice on either part of
     // `resource.amount` means it was there and unreadable.
-    let absent = |_: &str| {
-        if e.notices
-            .iter()
-            .any(|n| n.field.starts_with("resource.amount."))
-        {
-            ViolationCode::UnreadableField
-        } else {
-            ViolationCode::MissingField
-        }
+    let absent = if e
+        .notices
+        .iter()
+        .any(|n| n.field.starts_with("resource.amount."))
+    {
+        ViolationCode::UnreadableField
+    } else {
+        ViolationCode::MissingField
     };
-    let check_currency = |wanted, report: &mut Report| match money.and_then(|m| m.currency) {
-        Some(c) if c == wanted => {}
-        Some(_) => report.push(ViolationCode::CurrencyMismatch, Some(CURRENCY)),
-        None => report.push(absent(CURRENCY), Some(CURRENCY)),
+    let carried = Carried {
+        amount: money.map(|m| m.amount),
+        currency: money.and_then(|m| m.currency),
+        fields: (AMOUNT, CURRENCY),
+        absent: (absent, absent),
     };
-    match *expected {
-        Expected::Order { amount, currency } => {
-            match money {
-                Some(m) if m.amount == amount => {}
-                Some(_) => report.push(ViolationCode::AmountMismatch, Some(AMOUNT)),
-                None => report.push(absent(AMOUNT), Some(AMOUNT)),
-            }
-            check_currency(currency, report);
-            Some(AmountCheck::Matched)
-        }
-        Expected::AnyAmount { currency } => {
-            if let Some(wanted) = currency {
-                check_currency(wanted, report);
-            }
-            Some(AmountCheck::NotAsked)
-        }
-        Expected::NoOrder => {
-            if report.is_ours() {
-                report.push(ViolationCode::OrderNotFound, None);
-            }
-            None
-        }
-    }
+    judge_money(&carried, expected, report)
 }
