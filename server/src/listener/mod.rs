@@ -1,6 +1,6 @@
-//! A reference IPN listener: the flow of `ipnkit::host`, run as a service, one module per step:
-//! intake (HTTP), the store ([`crate::store`]), postback, settle, outbox and sinks,
-//! metrics.
+//! A reference IPN and webhook listener: the flow of `ipnkit::host`, run as a service, one module
+//! per step: intake (HTTP), the store ([`crate::store`]), postback, certificate (webhooks),
+//! settle, outbox and sinks, metrics.
 //!
 //! - The HTTP layer (`intake`, hyper on tokio) reads each request within limits and
 //!   timeouts, keeps whatever does not look like PayPal's (no `verify_sign`) apart as junk, and
@@ -22,6 +22,12 @@
 //!   Store errors back off and are logged, in every loop.
 //! - Restarting loses nothing: stored messages not yet settled, and events not yet sent, are
 //!   picked up again.
+//! - Webhooks ([`Config::webhooks`]) arrive on their own path: the raw body and PayPal's five
+//!   headers are stored together before the `200`; a worker verifies each offline (the
+//!   certificate URL judged by the core, the certificate read from the store or fetched once
+//!   with the postback's discipline and kept there), at the time it was received, then settles
+//!   it as an IPN, with the same delivery keys: an IPN and a webhook about one fact are one
+//!   delivery, acted on once. Each event says its `channel`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
