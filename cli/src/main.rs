@@ -66,6 +66,9 @@ enum Command {
     /// listeners) before answering 200, post it
     /// back, apply the policy and the duplicate rules, emit accepted events as JSON lines.
     Listen(Box<serve::ListenArgs>),
+    /// Ask a listener on this machine whether it is healthy (`GET /health`; for container and
+    /// service health checks): prints its answer, exits 0 when its store answers, 1 otherwise.
+    Health(serve::HealthArgs),
     /// Copy a listener's store into another, empty one, ids kept: from SQLite to PostgreSQL
     /// (to run several listeners), or back. Stop the listeners first. Junk is not copied.
     CopyStore(serve::CopyStoreArgs),
@@ -278,6 +281,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             serve::listen(*args, db).map_err(Failure::Io)
         }
         Command::Demo(args) => demo::demo(args).map_err(Failure::Io),
+        Command::Health(args) => serve::health(&args).map_err(Failure::Io),
         Command::CopyStore(args) => {
             let (from, to) = args.stores().map_err(Failure::Usage)?;
             serve::copy_store(&from, &to).map_err(Failure::Io)

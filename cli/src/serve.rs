@@ -61,7 +61,7 @@ pub(crate) struct SandboxArgs {
 pub(crate) struct ListenArgs {
     /// Address to receive IPN messages on (also serves `GET /health` and `GET /metrics`, to
     /// loopback clients only).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "IPNKIT_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
     /// The store that keeps every message before it is answered: a SQLite file (one listener),
     /// or a `postgres://user:password@host/database` URL shared by several listeners (the URL is
@@ -75,7 +75,7 @@ pub(crate) struct ListenArgs {
     )]
     db: String,
     /// The environment this listener runs in (decides the postback endpoint and the policy).
-    #[arg(long, value_parser = crate::parse_environment)]
+    #[arg(long, env = "IPNKIT_ENV", value_parser = crate::parse_environment)]
     env: Environment,
     /// Post back to this base URL instead of PayPal (tests against `ipnkit sandbox` only; refused
     /// with `--env live`).
@@ -84,40 +84,53 @@ pub(crate) struct ListenArgs {
     /// Take PayPal REST webhooks too, for this webhook id (the one PayPal's developer dashboard
     /// shows for the URL it delivers to): verified offline, each from the certificate at a
     /// URL PayPal's signature names, fetched once and kept in the store.
-    #[arg(long)]
+    #[arg(long, env = "IPNKIT_WEBHOOK_ID")]
     webhook_id: Option<String>,
     /// The path webhooks are POSTed to; IPN messages arrive on every other path.
-    #[arg(long, default_value = "/webhook", requires = "webhook_id")]
+    #[arg(
+        long,
+        env = "IPNKIT_WEBHOOK_PATH",
+        default_value = "/webhook",
+        requires = "webhook_id"
+    )]
     webhook_path: String,
     /// Trust the `ipnkit sandbox` stand-in at this base URL for webhooks: its throwaway
     /// authority (fetched from it at start) and its certificate URLs. Tests only; refused with
     /// `--env live`.
     #[arg(long, requires = "webhook_id")]
     webhook_stand_in: Option<String>,
-    /// This merchant's e-mail address (repeatable).
-    #[arg(long = "receiver-email")]
+    /// This merchant's e-mail address (repeatable, or comma-separated).
+    #[arg(
+        long = "receiver-email",
+        env = "IPNKIT_RECEIVER_EMAILS",
+        value_delimiter = ','
+    )]
     receiver_emails: Vec<String>,
-    /// This merchant's PayPal account id (repeatable).
-    #[arg(long = "receiver-id")]
+    /// This merchant's PayPal account id (repeatable, or comma-separated).
+    #[arg(
+        long = "receiver-id",
+        env = "IPNKIT_RECEIVER_IDS",
+        value_delimiter = ','
+    )]
     receiver_ids: Vec<String>,
     /// The shop's orders as JSON lines (`{"invoice": "…", "amount": "19.95", "currency": "USD"}`,
     /// or `custom` instead of `invoice`), read again whenever it changes. Without `--orders-file` or
     /// `--orders-url` no order is known: no payment is shipped (`order_not_found`).
-    #[arg(long, conflicts_with = "orders_url")]
+    #[arg(long, env = "IPNKIT_ORDERS_FILE", conflicts_with = "orders_url")]
     orders_file: Option<PathBuf>,
     /// Ask the shop for each payment's order: `GET URL?invoice=…&custom=…&item_number=…`
     /// answers `{"amount": "19.95", "currency": "USD"}` or 404; anything else is retried.
-    #[arg(long)]
+    #[arg(long, env = "IPNKIT_ORDERS_URL")]
     orders_url: Option<String>,
     /// Append events to this file (default: standard output).
-    #[arg(long, conflicts_with_all = ["events_exec", "events_url"])]
+    #[arg(long, env = "IPNKIT_EVENTS_FILE", conflicts_with_all = ["events_exec", "events_url"])]
     events_file: Option<PathBuf>,
     /// Write events to this command's standard input (run with `sh -c`).
-    #[arg(long, conflicts_with = "events_url")]
+    #[arg(long, env = "IPNKIT_EVENTS_EXEC", conflicts_with = "events_url")]
     events_exec: Option<String>,
     /// POST each event to this URL, signed (`Ipnkit-Signature`) with the secret in
     /// `$IPNKIT_EVENTS_SECRET` when it is set.
-    #[arg(long)]
+    #[arg(long, env = "IPNKIT_EVENTS_URL")]
     events_url: Option<String>,
     /// The secret events POSTed to `--events-url` are signed with (HMAC-SHA256).
     #[arg(
@@ -155,6 +168,55 @@ pub(crate) struct ListenArgs {
     /// back to work (read again by this version, with the current orders; not posted back).
     #[arg(long)]
     reprocess: bool,
+}
+
+/// `ipnkit health`
+#[derive(Args)]
+pub(crate) struct HealthArgs {
+    /// The listener's address, as given to `ipnkit listen --listen` (an unspecified address,
+    /// `0.0.0.0:8080`, is asked on loopback).
+    #[arg(long, env = "IPNKIT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 5)]
+    timeout: u64,
+}
+
+/// `GET /health` on the listener at `args.listen` (loopback: the listener answers only there).
+pub(crate) fn health(args: &HealthArgs) -> Result<ExitCode, String> {
+    let address: std::net::SocketAddr = args
+        .listen
+        .parse()
+        .map_err(|_| format!("--listen: not an address and port: {}", args.listen))?;
+    let address = if address.ip().is_unspecified() {
+        let loopback: std::net::IpAddr = if address.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        };
+        std::net::SocketAddr::new(loopback, address.port())
+    } else {
+        address
+    };
+    let agent = ipnkit_server::client(Duration::from_secs(args.timeout.max(1)));
+    let answer = agent
+        .get(&format!("http://{address}/health"))
+        .call()
+        .map_err(|e| format!("no answer from http://{address}/health: {e}"))?;
+    let status = answer.status().as_u16();
+    let mut answer = answer;
+    let body = answer
+        .body_mut()
+        .with_config()
+        .limit(4096)
+        .read_to_string()
+        .map_err(|e| format!("the answer of http://{address}/health could not be read: {e}"))?;
+    println!("{}", body.trim());
+    Ok(if status == 200 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `ipnkit copy-store`

@@ -272,4 +272,17 @@ fn paypals_headers_missing_repeated_or_malformed_are_named_never_echoed() {
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
     }
+    // The health check a service manager or a container runs, once the webhook is settled.
+    wait_for(Duration::from_secs(10), "the webhook settled", || {
+        (counts(&db).unsettled() == 0).then_some(())
+    });
+    let health = std::process::Command::new(ipnkit_e2e::ipnkit_bin())
+        .args(["health", "--listen", &listener.address()])
+        .output()
+        .unwrap();
+    assert!(health.status.success(), "{health:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&health.stdout).trim(),
+        r#"{"status":"ok","unsettled":0}"#
+    );
 }
