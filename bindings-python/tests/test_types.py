@@ -69,6 +69,7 @@ def test_mypy_sees_the_types_and_catches_typos(tmp_path):
         capture_output=True, text=True, env={**os.environ, "MYPY_CACHE_DIR": os.devnull}, check=False,
     )
     out = run.stdout
+    assert "No module named mypy" not in run.stderr, "mypy is missing where the tests run: pip install mypy"
     assert 'Revealed type is "ipnkit.Money | None"' in out, out
     assert 'Revealed type is "ipnkit.PayPalDate | None"' in out, out
     assert 'expression has type "int | None", variable has type "int"' in out, out
