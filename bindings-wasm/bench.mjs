@@ -43,7 +43,7 @@ const tasks = {
   'parse + decide': (api) => {
     const config = new api.Config({ environment: 'live', receiver_emails: ['shop@example.net'] });
     const verified = api.verdict(200, new TextEncoder().encode('VERIFIED'));
-    const expected = api.Expected.noAmount();
+    const expected = api.Expected.anyAmount();
     for (const b of bodies) sink += api.decide(api.parse(b), verified, { config, expected }).action.length;
   },
 };

@@ -1,18 +1,17 @@
-// The size of the built module, gzipped (level 9), whole and split into code, data and the rest,
-// against the size budget. Run by scripts/test after scripts/build wasm; exits non-zero above the
-// ceiling.
+// The size of the built module, gzipped (level 9), whole and split into code, data and the rest.
+// Run by scripts/test after scripts/build wasm; exits non-zero above the ceiling.
 //
 //   node bindings-wasm/size.mjs [PACKAGE_DIR]
 //
-// The budget (issue 12) is 180 KB with every charset; the module is not there yet, so the test
-// holds the ceiling at what it measures today (a growth fails) and prints how far the budget is.
+// Since issue 39 the module is built for speed (Cloudflare's Workers have one 64 MiB limit on the
+// uncompressed module, and no compressed-size limit): the ceiling is a regression guard, just
+// above what is measured, moved only with a reason in BENCHMARKS.md.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-const BUDGET = 180_000;
-const CEILING = 310_000;
+const CEILING = 356_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const file = join(resolve(process.argv[2] ?? join(here, 'package')), 'web', 'ipnkit_wasm_bg.wasm');
@@ -50,11 +49,7 @@ console.log(`wasm module: ${kb(bytes.length)} raw, ${kb(whole)} gzipped (-9): ${
 for (const [name, body] of Object.entries(sections(bytes))) {
   console.log(`  ${name.padEnd(6)} ${kb(body.length).padStart(9)} raw ${kb(gz(body)).padStart(9)} gzipped alone`);
 }
-console.log(
-  whole <= BUDGET
-    ? `within the budget of ${kb(BUDGET)}`
-    : `over the budget of ${kb(BUDGET)} by ${kb(whole - BUDGET)} (issue 12); ceiling held at ${kb(CEILING)}`,
-);
+console.log(`ceiling (a regression guard, BENCHMARKS.md): ${kb(CEILING)}`);
 if (whole > CEILING) {
   console.error(`size: FAILED: the module grew to ${whole} bytes gzipped, above the ceiling of ${CEILING}`);
   process.exit(1);

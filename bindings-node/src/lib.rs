@@ -119,7 +119,8 @@ pub fn config(data: serde_json::Value) -> Outcome<NativeConfig> {
     outcome(Config::from_data(data).map(|inner| NativeConfig { inner }))
 }
 
-/// Checks the order the host expects (`{amount, currency}` as strings, or `{no_amount: true}`):
+/// Checks the order the host expects (`{amount, currency}` as strings, `{any_amount: true}` or
+/// `{no_order: true}`):
 /// `null` when the core accepts it. The package keeps the plain data and passes it to
 /// [`decide`], so that no native object outlives a call.
 #[napi]

@@ -176,8 +176,8 @@ impl Configuration {
     }
 }
 
-/// Checks an expected order (plain data: `{amount, currency}` as strings, or
-/// `{no_amount: true}`).
+/// Checks an expected order (plain data: `{amount, currency}` as strings, `{any_amount:
+/// true}` or `{no_order: true}`).
 #[wasm_bindgen]
 pub fn check_expected(data: JsValue) -> Result<(), Thrown> {
     Expected::from_plain(&plain(&data)?)
