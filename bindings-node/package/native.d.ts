@@ -32,7 +32,8 @@ export declare class NativeError {
 export declare class NativeWebhookVerifier {}
 
 /**
- * Checks the order the host expects (`{amount, currency}` as strings, or `{no_amount: true}`):
+ * Checks the order the host expects (`{amount, currency}` as strings, `{any_amount: true}` or
+ * `{no_order: true}`):
  * `null` when the core accepts it. The package keeps the plain data and passes it to
  * [`decide`], so that no native object outlives a call.
  */
