@@ -64,10 +64,6 @@ fn with_sender(
     callable: &ZendCallable<'_>,
     timeout: f64,
 ) -> PhpResult<Answer> {
-    let mut headers = ZendHashTable::new();
-    for line in &request.headers {
-        headers.push(line.as_str())?;
-    }
     let body = match request.body {
         Some(b) => Binary::from(b.to_vec()).into_zval(false)?,
         None => Zval::null(),
@@ -76,7 +72,7 @@ fn with_sender(
         .try_call(vec![
             &request.method,
             &request.url,
-            &headers,
+            &request.headers,
             &body,
             &timeout,
         ])
@@ -153,11 +149,7 @@ fn with_curl(request: &Request<'_>, timeout: f64) -> PhpResult<Answer> {
     if let Some(body) = request.body {
         options.insert_at_index(constant("CURLOPT_POSTFIELDS")?, Binary::from(body.to_vec()))?;
     }
-    let mut headers = ZendHashTable::new();
-    for line in &request.headers {
-        headers.push(line.as_str())?;
-    }
-    options.insert_at_index(constant("CURLOPT_HTTPHEADER")?, headers)?;
+    options.insert_at_index(constant("CURLOPT_HTTPHEADER")?, request.headers.clone())?;
     options.insert_at_index(constant("CURLOPT_FOLLOWLOCATION")?, false)?;
     options.insert_at_index(constant("CURLOPT_TIMEOUT_MS")?, ms)?;
     options.insert_at_index(constant("CURLOPT_CONNECTTIMEOUT_MS")?, ms)?;

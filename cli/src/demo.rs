@@ -84,20 +84,13 @@ fn demo_config(
 ) -> Result<Config, String> {
     let base = Config::for_stand_in(sandbox.url(), db.to_owned(), DEMO_RECEIVERS)
         .map_err(|e| e.to_string())?;
-    let verifier = base
-        .host
-        .webhook_verifier(DEMO_WEBHOOK_ID)
-        .and_then(|v| v.with_trust_anchors(sandbox.webhook_ca_pem().as_bytes()))
-        .and_then(|v| v.with_certificate_base_for_testing(sandbox.url()))
+    let verifier = sandbox
+        .webhook_verifier(&base.host, DEMO_WEBHOOK_ID)
         .map_err(|e| e.to_string())?;
     Ok(Config {
         orders: Orders::File(dir.join("orders.jsonl")),
         sink: Sink::File(dir.join("events.jsonl")),
-        webhooks: Some(Webhooks {
-            path: "/webhook".into(),
-            verifier,
-            limits: ipnkit::webhook::WebhookLimits::default(),
-        }),
+        webhooks: Some(Webhooks::new("/webhook", verifier)),
         ..base
     })
 }
@@ -339,19 +332,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<ExitCode, String> {
     let acted_once = acted.values().all(|n| *n == 1);
     // No forged webhook accepted, every webhook PayPal signed verified: each stored webhook's
     // verdict against what the stand-in says it forged.
-    let forged = |m: &store::MessageRow| {
-        let id = m
-            .headers
-            .as_deref()
-            .and_then(store::read_webhook_headers)
-            .and_then(|pairs| {
-                pairs
-                    .into_iter()
-                    .find(|(name, _)| name == ipnkit::webhook::transmission::TRANSMISSION_ID)
-            })
-            .map(|(_, id)| id);
-        id.is_some_and(|id| sandbox.is_forged(&id))
-    };
+    let forged = |m: &store::MessageRow| sandbox.forged_row(m) == Some(true);
     let no_forgery = report.forged > 0
         && webhook_rows
             .iter()

@@ -495,9 +495,5 @@ fn webhooks(host: &ipnkit::host::Config, id: &str, args: &ListenArgs) -> Result<
             .and_then(|v| v.with_certificate_base_for_testing(base))
             .map_err(|e| format!("--webhook-stand-in: {e}"))?;
     }
-    Ok(Webhooks {
-        path: args.webhook_path.clone(),
-        verifier,
-        limits: ipnkit::webhook::WebhookLimits::default(),
-    })
+    Ok(Webhooks::new(&args.webhook_path, verifier))
 }

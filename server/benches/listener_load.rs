@@ -43,20 +43,11 @@ fn run(channels: Channels, dir: &Path, count: usize, senders: usize) {
         .collect();
     std::fs::write(&orders, lines.join("\n")).unwrap();
     let base = Config::for_stand_in(sandbox.url(), db.clone(), &["shop@example.net"]).unwrap();
-    let verifier = base
-        .host
-        .webhook_verifier(WEBHOOK_ID)
-        .and_then(|v| v.with_trust_anchors(sandbox.webhook_ca_pem().as_bytes()))
-        .and_then(|v| v.with_certificate_base_for_testing(sandbox.url()))
-        .unwrap();
+    let verifier = sandbox.webhook_verifier(&base.host, WEBHOOK_ID).unwrap();
     let listener = Listener::start(Config {
         orders: Orders::File(orders),
         postback_timeout: Duration::from_secs(5),
-        webhooks: Some(Webhooks {
-            path: "/webhook".into(),
-            verifier,
-            limits: ipnkit::webhook::WebhookLimits::default(),
-        }),
+        webhooks: Some(Webhooks::new("/webhook", verifier)),
         ..base
     })
     .unwrap();

@@ -6,12 +6,8 @@ use std::sync::atomic::Ordering;
 
 use ipnkit::webhook::{Certificate, Transmission, WebhookVerdict};
 
-use super::postback::{Reply, Work};
-use crate::reconnect::on_a_live_connection;
+use super::postback::{Reply, Work, exchange};
 use crate::store::{Pending, Store, StoreError, read_webhook_headers};
-
-/// The most bytes of a certificate URL's answer read: PayPal's PEM chain is about 5 KiB.
-const CERTIFICATE_BYTES: u64 = 64 * 1024;
 
 /// What became of a webhook's verification.
 pub(super) enum Verified {
@@ -126,27 +122,7 @@ fn fetch(work: &Work<'_>, url: &str) -> (Reply, Option<String>) {
     work.metrics
         .certificate_fetches
         .fetch_add(1, Ordering::Relaxed);
-    let sent = on_a_live_connection(
-        work.config.postback_timeout,
-        |connection| connection.apply(work.agent.get(url)).call(),
-        |error| {
-            work.metrics.reconnected.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(failure = %error, "a certificate fetch met a closed connection: made again");
-        },
-    );
-    match sent {
-        Ok(mut response) => {
-            let status = response.status().as_u16();
-            match response
-                .body_mut()
-                .with_config()
-                .limit(CERTIFICATE_BYTES)
-                .read_to_vec()
-            {
-                Ok(body) => (Reply::Http(status, body), None),
-                Err(e) => (Reply::BodyUnread(status), Some(e.to_string())),
-            }
-        }
-        Err(e) => (Reply::None, Some(e.to_string())),
-    }
+    exchange(work, "a certificate fetch", |connection| {
+        connection.apply(work.agent.get(url)).call()
+    })
 }

@@ -110,6 +110,17 @@ pub struct Webhooks {
     pub limits: ipnkit::webhook::WebhookLimits,
 }
 
+impl Webhooks {
+    /// Webhooks at `path`, verified by `verifier`, within the default limits.
+    pub fn new(path: &str, verifier: ipnkit::webhook::WebhookVerifier) -> Webhooks {
+        Webhooks {
+            path: path.to_owned(),
+            verifier,
+            limits: ipnkit::webhook::WebhookLimits::default(),
+        }
+    }
+}
+
 impl Config {
     /// A listener on a free loopback port against a local stand-in at `verify_url` (the sandbox
     /// environment), receiving for `receivers`, with quick retries, no order book and no sink:

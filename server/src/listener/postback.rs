@@ -6,7 +6,15 @@ use ipnkit::host::Answer;
 
 use super::config::Config;
 use super::metrics::Metrics;
-use crate::reconnect::on_a_live_connection;
+use crate::reconnect::{Connection, on_a_live_connection};
+
+/// What a worker works with.
+pub(super) struct Work<'a> {
+    pub(super) config: &'a Config,
+    /// For postbacks and order lookups.
+    pub(super) agent: &'a ureq::Agent,
+    pub(super) metrics: &'a Metrics,
+}
 
 /// PayPal's answer as it came: the status and the body (at most 64 KiB read), the status of a
 /// body that could not be read whole, or no answer; and why, when something failed (the HTTP
@@ -18,42 +26,45 @@ use crate::reconnect::on_a_live_connection;
 /// connection, within what is left of `timeout` (the same deadline, all in). It is never taken
 /// as PayPal's answer, nor left to wait for a retry. Posting back twice is harmless: PayPal
 /// verifies the same bytes as often as it is asked.
-/// What a worker works with.
-pub(super) struct Work<'a> {
-    pub(super) config: &'a Config,
-    /// For postbacks and order lookups.
-    pub(super) agent: &'a ureq::Agent,
-    pub(super) metrics: &'a Metrics,
-}
-
 pub(super) fn post_back(
     work: &Work<'_>,
     request: &ipnkit::VerificationRequest,
 ) -> (Reply, Option<String>) {
-    let sent = on_a_live_connection(
-        work.config.postback_timeout,
-        |connection| {
-            let mut call = connection.apply(work.agent.post(&request.url));
-            for (name, value) in &request.headers {
-                call = call.header(*name, *value);
-            }
-            call.send(&request.body[..])
-        },
-        |error| {
-            work.metrics.reconnected.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(
-                failure = %error,
-                "the postback met a closed connection: sent again on a new one"
-            );
-        },
-    );
+    exchange(work, "the postback", |connection| {
+        let mut call = connection.apply(work.agent.post(&request.url));
+        for (name, value) in &request.headers {
+            call = call.header(*name, *value);
+        }
+        call.send(&request.body[..])
+    })
+}
+
+/// The most bytes of an answer read (a postback's, a certificate URL's): PayPal's answers are a
+/// word, or a PEM chain of about 5 KiB.
+const ANSWER_BYTES: u64 = 64 * 1024;
+
+/// One exchange with PayPal made by `send` with the listener's discipline: on a live connection
+/// (made again at once on a new one when the kept-alive one was closed under it, within the
+/// same deadline), the answer read to [`ANSWER_BYTES`]. `what` names it in the log.
+pub(super) fn exchange(
+    work: &Work<'_>,
+    what: &'static str,
+    send: impl Fn(Connection) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> (Reply, Option<String>) {
+    let sent = on_a_live_connection(work.config.postback_timeout, send, |error| {
+        work.metrics.reconnected.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            failure = %error,
+            "{what} met a closed connection: sent again on a new one"
+        );
+    });
     match sent {
         Ok(mut response) => {
             let status = response.status().as_u16();
             match response
                 .body_mut()
                 .with_config()
-                .limit(64 * 1024)
+                .limit(ANSWER_BYTES)
                 .read_to_vec()
             {
                 Ok(body) => (Reply::Http(status, body), None),

@@ -79,6 +79,13 @@ fn process(
 ) -> Result<(), StoreError> {
     let (config, metrics) = (work.config, work.metrics);
     let id = pending.id;
+    // The order lookups tried so far, once PayPal (or the signature) has verified the message:
+    // counted from none when it is verified now.
+    let attempts = if pending.verified {
+        pending.attempts
+    } else {
+        0
+    };
     if let Some(headers) = &pending.headers {
         if !pending.verified {
             let verified = certificate::verify(
@@ -92,11 +99,6 @@ fn process(
                 return Ok(());
             }
         }
-        let attempts = if pending.verified {
-            pending.attempts
-        } else {
-            0
-        };
         let event = WebhookEvent::parse(&pending.body);
         return decide(
             store,
@@ -145,11 +147,6 @@ fn process(
             }
         }
     }
-    let attempts = if pending.verified {
-        pending.attempts
-    } else {
-        0
-    };
     decide(
         store,
         work,

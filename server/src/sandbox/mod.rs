@@ -94,6 +94,18 @@ impl Sandbox {
         self.shared.webhooks.ca_pem()
     }
 
+    /// A verifier for `webhook_id` in `host`'s environment that trusts this stand-in: its
+    /// authority and its certificate URLs (the core's test-only options, refused in live).
+    pub fn webhook_verifier(
+        &self,
+        host: &ipnkit::host::Config,
+        webhook_id: &str,
+    ) -> Result<ipnkit::webhook::WebhookVerifier, ipnkit::Error> {
+        host.webhook_verifier(webhook_id)?
+            .with_trust_anchors(self.webhook_ca_pem().as_bytes())?
+            .with_certificate_base_for_testing(&self.url)
+    }
+
     /// Signs `body` for `webhook_id` now, as PayPal does: the five headers to send with it, the
     /// certificate URL under this stand-in's URL.
     pub fn sign_webhook(

@@ -15,6 +15,7 @@ use super::Sandbox;
 use super::run::Schedule;
 use super::state::Payload;
 use super::webhooks::Signing;
+use crate::store::{MessageRow, read_webhook_headers};
 use crate::util::{client, lock};
 
 /// One delivery planned: the bytes signed, the bytes sent (the same, but for a re-formatted
@@ -30,6 +31,15 @@ impl Sandbox {
     /// what a test or the demo checks a listener's verdicts against.
     pub fn is_forged(&self, transmission_id: &str) -> bool {
         lock(&self.shared.forged_ids).contains(transmission_id)
+    }
+
+    /// Whether the webhook a listener stored as `row` is one the stand-in forged, read from its
+    /// stored headers; `None` for a row that is not a webhook, or whose headers name no
+    /// transmission.
+    pub fn forged_row(&self, row: &MessageRow) -> Option<bool> {
+        let pairs = read_webhook_headers(row.headers.as_deref()?)?;
+        let (_, id) = pairs.iter().find(|(name, _)| name == TRANSMISSION_ID)?;
+        Some(self.is_forged(id))
     }
 
     /// Delivers each webhook body in `events` to `url` (the listener's webhook URL) for

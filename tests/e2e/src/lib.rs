@@ -185,6 +185,41 @@ impl Drop for ListenerProcess {
     }
 }
 
+/// The arguments of `ipnkit listen` for a shop's run across a crash: on `listen` (a fixed
+/// address, so that a restarted process takes the same), the sandbox environment, postbacks to
+/// `verify_url` with a 1 s timeout and quick retries, this shop's address `shop@example.net`,
+/// the store `db` (a path or a URL), the events appended to `events`, the orders in `orders`.
+pub fn shop_listener_args(
+    db: &str,
+    events: &Path,
+    orders: &Path,
+    verify_url: &str,
+    listen: &str,
+) -> Vec<String> {
+    [
+        "--listen",
+        listen,
+        "--env",
+        "sandbox",
+        "--verify-url",
+        verify_url,
+        "--receiver-email",
+        "shop@example.net",
+        "--fast-retry",
+        "--postback-timeout",
+        "1",
+        "--db",
+        db,
+        "--events-file",
+        &events.display().to_string(),
+        "--orders-file",
+        &orders.display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// The arguments of `ipnkit listen` for a test: any free loopback port, the sandbox
 /// environment, postbacks to `verify_url`, this shop's address `shop@example.net`, quick retries,
 /// the store in `db`. Append what a test needs beside them.

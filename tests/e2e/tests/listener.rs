@@ -16,7 +16,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use ipnkit_e2e::{
-    ListenerProcess, deliver_across_a_crash, event_keys, states_by_body, wait_settled_and_sent,
+    ListenerProcess, deliver_across_a_crash, event_keys, shop_listener_args, states_by_body,
+    wait_settled_and_sent,
 };
 use ipnkit_server::client;
 use ipnkit_server::sandbox::as_sandbox_message;
@@ -66,30 +67,8 @@ fn orders(dir: &Path) -> std::path::PathBuf {
 }
 
 fn listener_args(db: &Path, events: &Path, sandbox: &str, listen: &str) -> Vec<String> {
-    [
-        "--listen",
-        listen,
-        "--env",
-        "sandbox",
-        "--verify-url",
-        sandbox,
-        "--receiver-email",
-        "shop@example.net",
-        "--fast-retry",
-        "--postback-timeout",
-        "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([
-        "--db".to_owned(),
-        db.display().to_string(),
-        "--events-file".to_owned(),
-        events.display().to_string(),
-        "--orders-file".to_owned(),
-        orders(db.parent().unwrap()).display().to_string(),
-    ])
-    .collect()
+    let orders = orders(db.parent().unwrap());
+    shop_listener_args(&db.display().to_string(), events, &orders, sandbox, listen)
 }
 
 /// The vectors the listener must accept (act on) exactly once each, with the generated

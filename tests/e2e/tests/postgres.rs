@@ -15,8 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use ipnkit_e2e::{
-    ListenerProcess, RoundRobin, TestPostgres, deliver_across_a_crash, states_by_body,
-    wait_settled_and_sent,
+    ListenerProcess, RoundRobin, TestPostgres, deliver_across_a_crash, shop_listener_args,
+    states_by_body, wait_settled_and_sent,
 };
 use ipnkit_server::sandbox::{as_sandbox_message, load_messages};
 use ipnkit_server::{Db, Faults, Sandbox, store};
@@ -48,37 +48,6 @@ fn orders(dir: &Path) -> PathBuf {
     path
 }
 
-fn listener_args(
-    db: &str,
-    events: &Path,
-    orders: &Path,
-    verify: &str,
-    listen: &str,
-) -> Vec<String> {
-    [
-        "--listen",
-        listen,
-        "--env",
-        "sandbox",
-        "--verify-url",
-        verify,
-        "--receiver-email",
-        "shop@example.net",
-        "--fast-retry",
-        "--postback-timeout",
-        "1",
-        "--db",
-        db,
-        "--events-file",
-        &events.display().to_string(),
-        "--orders-file",
-        &orders.display().to_string(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 #[test]
 fn two_listeners_on_one_database_process_every_message_once_across_a_crash() {
     let pg = TestPostgres::start();
@@ -90,14 +59,14 @@ fn two_listeners_on_one_database_process_every_message_once_across_a_crash() {
     let (events_a, events_b) = (dir.join("events-a.jsonl"), dir.join("events-b.jsonl"));
 
     let sandbox = Sandbox::start("127.0.0.1:0", Faults::all()).unwrap();
-    let a = ListenerProcess::spawn(&listener_args(
+    let a = ListenerProcess::spawn(&shop_listener_args(
         &db,
         &events_a,
         &orders,
         sandbox.url(),
         "127.0.0.1:0",
     ));
-    let b = ListenerProcess::spawn(&listener_args(
+    let b = ListenerProcess::spawn(&shop_listener_args(
         &db,
         &events_b,
         &orders,
@@ -110,7 +79,7 @@ fn two_listeners_on_one_database_process_every_message_once_across_a_crash() {
     let distinct: HashSet<Vec<u8>> = messages.iter().map(|m| as_sandbox_message(m)).collect();
 
     let restarted = deliver_across_a_crash(&sandbox, &balancer.url, &messages, a, || {
-        ListenerProcess::spawn(&listener_args(
+        ListenerProcess::spawn(&shop_listener_args(
             &db,
             &events_a,
             &orders,

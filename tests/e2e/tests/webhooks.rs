@@ -15,7 +15,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use ipnkit_e2e::{ListenerProcess, RoundRobin, TestPostgres, crash_while, wait_settled_and_sent};
+use ipnkit_e2e::{
+    ListenerProcess, RoundRobin, TestPostgres, crash_while, shop_listener_args,
+    wait_settled_and_sent,
+};
 use ipnkit_server::sandbox::{as_sandbox_message, webhook_for_ipn};
 use ipnkit_server::{Db, Faults, Sandbox, Schedule, store};
 
@@ -49,6 +52,7 @@ fn orders(dir: &Path) -> PathBuf {
     path
 }
 
+/// The shop's listener, taking webhooks too and trusting the stand-in at `sandbox` for them.
 fn listener_args(
     db: &str,
     events: &Path,
@@ -56,32 +60,9 @@ fn listener_args(
     sandbox: &str,
     listen: &str,
 ) -> Vec<String> {
-    [
-        "--listen",
-        listen,
-        "--env",
-        "sandbox",
-        "--verify-url",
-        sandbox,
-        "--webhook-id",
-        WEBHOOK_ID,
-        "--webhook-stand-in",
-        sandbox,
-        "--receiver-email",
-        "shop@example.net",
-        "--fast-retry",
-        "--postback-timeout",
-        "1",
-        "--db",
-        db,
-        "--events-file",
-        &events.display().to_string(),
-        "--orders-file",
-        &orders.display().to_string(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let mut args = shop_listener_args(db, events, orders, sandbox, listen);
+    args.extend(["--webhook-id", WEBHOOK_ID, "--webhook-stand-in", sandbox].map(String::from));
+    args
 }
 
 /// Delivers `ipns` to `ipn_url` and `webhooks` to `webhook_url` at the same time.
@@ -206,13 +187,12 @@ fn a_shop_in_migration(db: &str, two: bool, dir: &Path) {
     let mut refused = BTreeSet::new();
     let mut forged_stored = 0;
     for m in snapshot.messages.iter().filter(|m| m.headers.is_some()) {
-        let pairs = store::read_webhook_headers(m.headers.as_deref().unwrap()).unwrap();
-        let id = &pairs
-            .iter()
-            .find(|(name, _)| name == "PAYPAL-TRANSMISSION-ID")
-            .unwrap()
-            .1;
-        if sandbox.is_forged(id) {
+        let forged = sandbox.forged_row(m);
+        assert!(
+            forged.is_some(),
+            "stored headers without a transmission id: {m:?}"
+        );
+        if forged == Some(true) {
             assert_eq!(m.state, "invalid", "a forgery: {m:?}");
             forged_stored += 1;
             refused.insert(m.detail.clone().unwrap());
