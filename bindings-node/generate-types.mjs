@@ -78,6 +78,8 @@ line(doc('Every modelled variable, in the core\'s order.'));
 line('export declare const MODELLED_VARIABLES: readonly string[];');
 line(doc('Every error code.'));
 line('export declare const ERROR_CODES: readonly ErrorCode[];');
+line(doc('Which build runs this API: `native` (the addon for this platform) or `wasm` (the WebAssembly build; see IPNKIT_BUILD).'));
+line("export declare const build: 'native' | 'wasm';");
 line(doc('What this API is generated from: variables, vocabularies, groups, events, errors.'));
 line('export declare function schema(): unknown;');
 line();
@@ -443,7 +445,7 @@ if (web) {
     '}',
     ...bound.map((n) => `export let ${n};`),
     'function bind() {',
-    '  api = createApi(createNative(glue, coreSchema));',
+    "  api = createApi(createNative(glue, coreSchema), 'wasm');",
     ...bound.map((n) => `  ${n} = api.${n};`),
     '  return api;',
     '}',

@@ -4,8 +4,12 @@
 // configuration check is the Rust core's; this file turns its answers into JavaScript idioms.
 // Classes, error kinds, variables and events come from the core's schema at load time.
 
-/** @param {any} native */
-function createApi(native) {
+/**
+ * @param {any} native the native interface (the addon, or the wasm module adapted to it)
+ * @param {'native' | 'wasm'} build which build it is
+ */
+function createApi(native, build) {
+  if (build !== 'native' && build !== 'wasm') throw new Error(`ipnkit: unknown build ${JSON.stringify(build)}`);
   const SCHEMA = native.schema();
   const { NativeError } = native;
   /** Only this module makes messages and verdicts: their constructors ask for it. */
@@ -873,6 +877,9 @@ function createApi(native) {
     MODELLED_VARIABLES: Object.freeze(SCHEMA.variables.map((v) => v.name)),
     /** Every error code. */
     ERROR_CODES: Object.freeze(SCHEMA.errors.flatMap((e) => e.codes)),
+
+    /** Which build runs this API: `native` (the addon for this platform) or `wasm`. */
+    build,
 
     /** What this API is generated from: variables, vocabularies, groups, events, errors. */
     schema() {

@@ -83,6 +83,8 @@ export declare const EVENTS: Readonly<Record<EventCode, string>>;
 export declare const MODELLED_VARIABLES: readonly string[];
 /** Every error code. */
 export declare const ERROR_CODES: readonly ErrorCode[];
+/** Which build runs this API: `native` (the addon for this platform) or `wasm` (the WebAssembly build; see IPNKIT_BUILD). */
+export declare const build: 'native' | 'wasm';
 /** What this API is generated from: variables, vocabularies, groups, events, errors. */
 export declare function schema(): unknown;
 
@@ -634,6 +636,7 @@ declare const ipnkit: {
   EVENTS: typeof EVENTS;
   MODELLED_VARIABLES: typeof MODELLED_VARIABLES;
   ERROR_CODES: typeof ERROR_CODES;
+  build: typeof build;
   schema: typeof schema;
 };
 export default ipnkit;

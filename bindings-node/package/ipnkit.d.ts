@@ -83,6 +83,8 @@ export declare const EVENTS: Readonly<Record<EventCode, string>>;
 export declare const MODELLED_VARIABLES: readonly string[];
 /** Every error code. */
 export declare const ERROR_CODES: readonly ErrorCode[];
+/** Which build runs this API: `native` (the addon for this platform) or `wasm` (the WebAssembly build; see IPNKIT_BUILD). */
+export declare const build: 'native' | 'wasm';
 /** What this API is generated from: variables, vocabularies, groups, events, errors. */
 export declare function schema(): unknown;
 

@@ -37,6 +37,7 @@ export const {
   EVENTS,
   MODELLED_VARIABLES,
   ERROR_CODES,
+  build,
   schema,
 } = api;
 export default api;

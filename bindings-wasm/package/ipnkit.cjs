@@ -7,4 +7,4 @@ const { createNative } = require('./native.cjs');
 // they are, and is several times faster in Node than a TextDecoder.
 const decodeUnits = (units) => Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
 
-module.exports = createApi(createNative(require('./node/ipnkit_wasm.js'), require('./schema.cjs'), decodeUnits));
+module.exports = createApi(createNative(require('./node/ipnkit_wasm.js'), require('./schema.cjs'), decodeUnits), 'wasm');
