@@ -1,5 +1,5 @@
 'use strict';
-// The ipnkit JavaScript API over a native module: the Node addon (`ipnkit.node`), or another
+// The ipnkit JavaScript API over a native module: the Node addon (`ipnkit.<platform>.node`), or another
 // build of the same native interface. Conversion only: every rule, verdict, error kind and
 // configuration check is the Rust core's; this file turns its answers into JavaScript idioms.
 // Classes, error kinds, variables and events come from the core's schema at load time.

@@ -58,6 +58,7 @@ function createNative(wasm, schema, decodeUnits) {
       return null;
     }
   })();
+  const memory = wasm.wasm_memory();
   function fromUnits(units) {
     if (decodeUnits !== undefined) return decodeUnits(units);
     if (utf16 !== null) return utf16.decode(units);
@@ -88,8 +89,11 @@ function createNative(wasm, schema, decodeUnits) {
     },
     verdict: (status, body) => JSON.parse(wasm.verdict(status ?? undefined, body)),
     parse(body, config) {
-      const units = call(() => wasm.parse(body, limitsOf(config)));
-      return units instanceof NativeError ? units : fromUnits(units);
+      const count = call(() => wasm.parse(body, limitsOf(config)));
+      if (count instanceof NativeError) return count;
+      // The units where the module keeps them (until its next parse): read, not copied out.
+      // The view is made after the call, on the memory as it is then (a call may grow it).
+      return fromUnits(new Uint16Array(memory.buffer, wasm.parsed_units(), count));
     },
     postback: (body, config) => call(() => wasm.postback(body, limitsOf(config))),
     verificationRequest(body, config) {

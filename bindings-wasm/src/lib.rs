@@ -191,16 +191,40 @@ pub fn verdict(status: Option<u16>, body: &[u8]) -> Result<String, Thrown> {
     json(&Answer::new(status, body).verdict())
 }
 
-/// A body's flat form ([`Flat`]), as UTF-16 code units. The body is the module's own copy
-/// (the glue copied it in), so the notification takes it without copying it again.
+thread_local! {
+    /// The last [`parse`]'s flat form, kept in the module until the next call, so that the
+    /// adapter reads it where it is (a view of the module's memory at [`parsed_units`]) instead of
+    /// the glue copying it out: the copy and its free were a tenth of a `parse`.
+    static PARSED: std::cell::RefCell<Vec<u16>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Parses a body into its flat form ([`Flat`]) and returns its length in UTF-16 code units; the
+/// units are at [`parsed_units`] until the next call of `parse`. The body is the module's own
+/// copy (the glue copied it in), so the notification takes it without copying it again.
 #[wasm_bindgen]
-pub fn parse(body: Vec<u8>, limits: Option<Vec<u32>>) -> Result<Vec<u16>, Thrown> {
+pub fn parse(body: Vec<u8>, limits: Option<Vec<u32>>) -> Result<u32, Thrown> {
     let len = body.len();
     let notification = Notification::new(body, limits_of(limits)?).map_err(|e| thrown(&e))?;
     let message = notification.message().map_err(thrown)?;
-    Flat::of(message, len)
-        .map(Flat::into_units)
-        .map_err(|e| thrown(&e))
+    let units = Flat::of(message, len).map_err(|e| thrown(&e))?.into_units();
+    // A body is at most `Limits`' size (a few MiB), far below what u32 counts.
+    let count =
+        u32::try_from(units.len()).map_err(|_| JsError::new("flat form past 4 Gi units"))?;
+    PARSED.with(|parsed| *parsed.borrow_mut() = units);
+    Ok(count)
+}
+
+/// Where the last [`parse`]'s units are in the module's memory (a byte offset, 2-aligned).
+#[wasm_bindgen]
+pub fn parsed_units() -> u32 {
+    // wasm32's pointers are 32 bits.
+    PARSED.with(|parsed| parsed.borrow().as_ptr() as u32)
+}
+
+/// The module's memory, for the adapter's views of it ([`parsed_units`]).
+#[wasm_bindgen]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 /// `cmd=_notify-validate&` followed by the body, whether or not its values decode (they are
