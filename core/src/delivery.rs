@@ -405,19 +405,24 @@ impl fmt::Display for DeliveryKey {
 /// The fingerprint of a message nothing else identifies: SHA-256 over a version tag and every
 /// variable but `verify_sign` and `resend`, in order, each key and value preceded by its length
 /// (so that `a%3Db=c` and `a=b%3Dc` differ).
+///
+/// The bytes are written into one buffer and hashed in one call: the same digest as feeding
+/// them piece by piece, without a call into the hasher's buffering for each of the ~160 pieces
+/// of a message (a third of a subscription message's `parse` in the wasm build).
 fn fingerprint(m: &Message) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"ipnkit delivery fingerprint v1\n");
+    const TAG: &[u8] = b"ipnkit delivery fingerprint v1\n";
+    let mut preimage = Vec::with_capacity(2048); // a message is rarely longer
+    preimage.extend_from_slice(TAG);
     for f in m.variables() {
         if f.key == "verify_sign" || f.key == "resend" {
             continue;
         }
         for text in [f.key, f.value] {
-            hasher.update((text.len() as u64).to_be_bytes());
-            hasher.update(text.as_bytes());
+            preimage.extend_from_slice(&(text.len() as u64).to_be_bytes());
+            preimage.extend_from_slice(text.as_bytes());
         }
     }
-    format!("v1-{}", hex(hasher.finalize().iter()))
+    format!("v1-{}", hex(Sha256::digest(&preimage).iter()))
 }
 
 /// What a delivery is, given what the host stored. See the [module docs](crate::delivery).
