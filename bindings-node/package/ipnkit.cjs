@@ -35,7 +35,10 @@ function glibc() {
   }
 }
 
-/** The native addon, or the reasons none loaded (each file or package tried, and its error). */
+/**
+ * The native addon, or the reasons none loaded: each platform package tried, and each local
+ * build found, with its error (a local build that is not there is no news to a user of npm).
+ */
 function loadNative() {
   const tried = [];
   for (const name of platformNames()) {
@@ -45,7 +48,8 @@ function loadNative() {
         return { addon: require(id), tried };
       } catch (e) {
         const absent = e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(`'${id}'`);
-        tried.push(`${id}: ${absent ? (id.startsWith('./') ? 'not built' : 'not installed') : String((e && e.message) || e).split('\n')[0]}`);
+        if (absent && id.startsWith('./')) continue;
+        tried.push(`${id}: ${absent ? 'not installed' : String((e && e.message) || e).split('\n')[0]}`);
       }
     }
   }

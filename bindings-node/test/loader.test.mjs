@@ -58,6 +58,7 @@ loaderTest('without an addon: IPNKIT_BUILD=native is an error naming what was tr
     assert.match(native.stderr, new RegExp(`no native ipnkit addon loaded for ${platform} \\(`));
     assert.match(native.stderr, new RegExp(`ipnkit-${platform}-gnu: not installed`));
     assert.match(native.stderr, /IPNKIT_BUILD=native asks for one/);
+    assert.doesNotMatch(native.stderr, /\.node: /, 'a local build that is not there is not named');
     // Unset: the WebAssembly build would be next; it is a dependency, missing here, and said so.
     const fallback = load(dir, undefined);
     assert.equal(fallback.status, 1);
