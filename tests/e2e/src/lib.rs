@@ -196,6 +196,28 @@ pub fn shop_listener_args(
     verify_url: &str,
     listen: &str,
 ) -> Vec<String> {
+    let mut args = listener_args(listen, verify_url, db);
+    args.extend([
+        "--postback-timeout".to_string(),
+        "1".to_string(),
+        "--events-file".to_string(),
+        events.display().to_string(),
+        "--orders-file".to_string(),
+        orders.display().to_string(),
+    ]);
+    args
+}
+
+/// The arguments of `ipnkit listen` for a test: any free loopback port, the sandbox
+/// environment, postbacks to `verify_url`, this shop's address `shop@example.net`, quick retries,
+/// the store in `db`. Append what a test needs beside them.
+pub fn test_listener_args(verify_url: &str, db: &Path) -> Vec<String> {
+    listener_args("127.0.0.1:0", verify_url, &db.display().to_string())
+}
+
+/// What every test listener is given: its address, the sandbox environment, postbacks to
+/// `verify_url` with quick retries, the address `shop@example.net`, the store `db`.
+fn listener_args(listen: &str, verify_url: &str, db: &str) -> Vec<String> {
     [
         "--listen",
         listen,
@@ -206,39 +228,11 @@ pub fn shop_listener_args(
         "--receiver-email",
         "shop@example.net",
         "--fast-retry",
-        "--postback-timeout",
-        "1",
         "--db",
         db,
-        "--events-file",
-        &events.display().to_string(),
-        "--orders-file",
-        &orders.display().to_string(),
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect()
-}
-
-/// The arguments of `ipnkit listen` for a test: any free loopback port, the sandbox
-/// environment, postbacks to `verify_url`, this shop's address `shop@example.net`, quick retries,
-/// the store in `db`. Append what a test needs beside them.
-pub fn test_listener_args(verify_url: &str, db: &Path) -> Vec<String> {
-    [
-        "--listen",
-        "127.0.0.1:0",
-        "--env",
-        "sandbox",
-        "--verify-url",
-        verify_url,
-        "--receiver-email",
-        "shop@example.net",
-        "--fast-retry",
-        "--db",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([db.display().to_string()])
     .collect()
 }
 
